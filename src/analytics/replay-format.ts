@@ -45,7 +45,7 @@ export function formatReplayReport(report: ReplayReport, options: ReplayFormatOp
     `same target      ${formatCount(report.same)}`,
     `different        ${formatCount(report.different)}`,
     // The assumption behind both counts, said even when it moved nothing: a reader comparing with the live plans sees why.
-    `moved by state   ${formatCount(report.movedByState)} of the ${formatCount(report.replayed)} replayed: the log skipped the config's first choice for the state at the time (a cooldown, an open breaker, a failing health check, a quota window or a budget); the replay takes such skips as given`,
+    `moved by state   ${formatCount(report.movedByState)} of the ${formatCount(report.replayed)} replayed: the state at the time moved the config's first choice (the log skipped a target for a cooldown, an open breaker, a failing health check, a quota window or a budget, demoted or promoted one for its quota's pace, or fell back to declared order with every target over a soft budget); the replay takes that state as given`,
     `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${formatCount(report.cost.compared)} changed requests${report.cost.unknown ? `; ${formatCount(report.cost.unknown)} without an estimate` : ""}`,
   ].join("\n");
   const changes =

@@ -8,20 +8,25 @@
 // would, and the report names it. Facts such as context window and pricing come from the lookup. Every resolvable
 // target is assumed credentialed, unless the log's own candidates/skipped events said a target was missing or had no
 // credentials; each target's time to first token is the last one the log's candidates showed. The snapshot has no
-// cooldowns, breakers, health, budgets or quota pressure: replay cannot know them at another request's time. Instead a
-// target the logged decision skipped for that state (STATE_REASONS, or a hard budget refusing it at its reservation)
-// is taken as given and passed over in that request's replay, so a log replayed under its own routes file reports no
-// difference; such requests are counted apart (movedByState). A request the gateway's wildcard proxy served
-// (its final notes `proxied <METHOD> <path>`) is replayed over the targets whose provider advertises its path in the
-// new config, as the gateway would consider only those. route() is injected so tests can use a small fake.
+// cooldowns, breakers, health, budgets or quota pressure of its own: replay cannot know them at another request's
+// time. Instead the state the logged decision met is taken as given for that request: a target it skipped for that
+// state (STATE_REASONS, or a hard budget refusing it at its reservation) is passed over, and a target it demoted or
+// promoted for its quota's pace, or routed on in a soft budget's fallback (every target over budget), has that quota
+// or budget in the request's snapshot, so route() ranks it as the router did. A log replayed under its own routes
+// file thus reports no difference; requests the state moved are counted apart (movedByState). A request the gateway's
+// wildcard proxy served (its final notes `proxied <METHOD> <path>`) is replayed over the targets whose provider
+// advertises its path in the new config, as the gateway would consider only those. route() is injected so tests can
+// use a small fake.
 import type { RouterConfig } from "../config/schema.ts";
 import { advertisedPrefixes, servingPath } from "../gateway/endpoint-prefixes.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import {
+  accountOf,
   targetKey,
   type Decision,
   type ModelFacts,
   type PromptShortcuts,
+  type QuotaStatus,
   type RouteRequest,
   type RoutingSnapshot,
 } from "../routing/types.ts";
@@ -83,8 +88,9 @@ export interface ReplayReport {
   same: number;
   different: number;
   /**
-   * Replayed requests (same or different) whose replayed target is not the config's first choice because the log
-   * skipped that one for the state at the time (STATE_REASONS): the replay takes the skip as given.
+   * Replayed requests (same or different) whose replayed target is not the config's first choice because of the state
+   * the log met: a skip for it (STATE_REASONS), a quota's demotion or promotion, a soft budget's fallback. The replay
+   * takes that state as given.
    */
   movedByState: number;
   notReplayable: Record<string, number>;
@@ -124,6 +130,46 @@ function heldByState(request: JoinedRequest): Set<string> {
   const held = new Set(request.final?.budgetSkipped ?? []);
   for (const skipped of request.candidates?.skipped ?? []) if (STATE_REASONS.has(skipped.reason)) held.add(skipped.key);
   return held;
+}
+
+/**
+ * How the router words a candidate's quota pace and a soft budget's fallback in the logged candidates (assess-targets.ts,
+ * soft-fallback.ts): the reason or warning, then the detail.
+ */
+const QUOTA_STRESSED = "quota stressed: ";
+const QUOTA_SURPLUS = "quota surplus: ";
+const BUDGET_FALLBACK = "fallback: budget blocked: ";
+
+/** The detail of the first text that starts with `prefix`. */
+const detailOf = (texts: string[], prefix: string): string | undefined =>
+  texts.find((text) => text.startsWith(prefix))?.slice(prefix.length);
+
+/**
+ * The snapshot's providers as the logged decision met them: the quota pace of each target it demoted or promoted, and
+ * the budget of each it routed on only because every target was over a soft budget. Empty when it met neither.
+ */
+function loggedPressure(request: JoinedRequest, config: RouterConfig): RoutingSnapshot["providers"] {
+  const providers: RoutingSnapshot["providers"] = {};
+  for (const candidate of request.candidates?.candidates ?? []) {
+    const stressed = detailOf(candidate.reasons, QUOTA_STRESSED);
+    const surplus = detailOf(candidate.reasons, QUOTA_SURPLUS);
+    const overBudget = detailOf(candidate.warnings, BUDGET_FALLBACK);
+    const quota: QuotaStatus | undefined =
+      stressed !== undefined
+        ? { level: "stressed", detail: stressed }
+        : surplus !== undefined
+          ? { level: "surplus", detail: surplus }
+          : undefined;
+    // Budgets and quota windows belong to the account a target bills (its authProvider), as in assess-targets.ts.
+    for (const target of Object.values(config.routes).flatMap((route) => route.targets)) {
+      if ((!quota && overBudget === undefined) || targetKey(target.provider, target.modelId) !== candidate.key)
+        continue;
+      const status = (providers[accountOf(target)] ??= {});
+      if (quota) status.quotaByModel = new Map([...(status.quotaByModel ?? []), [target.modelId, quota]]);
+      if (overBudget !== undefined) status.budget = { level: "blocked", detail: overBudget };
+    }
+  }
+  return providers;
 }
 
 /** Shortcuts as the prompt gave them: the logged tokens parsed again by the same parser. */
@@ -232,6 +278,8 @@ export class ReplayAccumulator {
     const routeId = decision.requestedRouteId || request.requestedRouteId;
     if (!this.config.routes[routeId]) return this.skip(`route "${routeId}" not in the config`);
     let replayed: Decision;
+    // The config's own choice, with no state: what the state at the request's time moved a request from.
+    let calm: Decision;
     const { snapshot, notFound } = this.snapshot();
     try {
       const shortcuts = shortcutsFromTokens(decision.shortcutTokens ?? []);
@@ -239,11 +287,13 @@ export class ReplayAccumulator {
       // A proxied request could only go to the targets advertising its path, as route() is told in the gateway.
       const path = proxiedPath(request);
       const serves = path === undefined ? undefined : servingPath(advertisedPrefixes(this.config), path);
-      replayed = this.dependencies.route(
-        { routeId, features: decision.features, shortcuts, serves },
-        snapshot,
-        request.startTime,
-      );
+      const routeRequest: RouteRequest = { routeId, features: decision.features, shortcuts, serves };
+      calm = this.dependencies.route(routeRequest, snapshot, request.startTime);
+      const providers = loggedPressure(request, this.config);
+      replayed =
+        Object.keys(providers).length > 0
+          ? this.dependencies.route(routeRequest, { ...snapshot, providers }, request.startTime)
+          : calm;
     } catch (error) {
       return this.skip(`route() failed: ${(error as Error).message}`);
     }
@@ -258,7 +308,8 @@ export class ReplayAccumulator {
     let to = replayed.refusal ? REFUSED : (chosen?.key ?? NO_CANDIDATE);
     // Every replayed candidate was resting or over budget then: the router waited or refused as the log shows.
     if (!chosen && replayed.candidates.length > 0 && (from === REFUSED || from === NO_CANDIDATE)) to = from;
-    if (!replayed.refusal && to !== (replayed.candidates[0]?.key ?? NO_CANDIDATE)) this.report.movedByState++;
+    if (!replayed.refusal && to !== (calm.refusal ? REFUSED : (calm.candidates[0]?.key ?? NO_CANDIDATE)))
+      this.report.movedByState++;
     if (from === to) {
       this.report.same++;
       return;

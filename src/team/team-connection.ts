@@ -99,6 +99,10 @@ export class TeamConnection {
   private synced = false;
   /** What Redis answered when it refused a command to the URL's ACL user (NOPERM); said once per process. */
   private refusedPermission: string | undefined;
+  /** What Redis refused the URL's ACL user so far: the advice grants these only (see permissionProblem). */
+  private refusedGrants = new Set<"keys" | "commands" | "channel">();
+  /** How many of them the last advice named. */
+  private advisedGrants = 0;
   /** When Redis last refused a write for want of memory (maxmemory reached under noeviction); said once per process. */
   private refusedForMemoryAt: number | undefined;
   /** Why this Redis cannot serve as the team store (a database it does not have): set once, never reconnected. */
@@ -505,13 +509,23 @@ export class TeamConnection {
   /**
    * Redis refused a command to the URL's ACL user. Mostly the change notices: a user made on Redis 7 gets no pub/sub
    * channel unless it is granted, so its writes land but the other machines hear of them only at their re-check, and
-   * it hears of theirs only at its own. Said once per process, with the grant that fixes it; the status keeps it.
+   * it hears of theirs only at its own. Said once per process (again if another grant is refused later), with the grant
+   * that fixes it; the status keeps it.
    */
   private onPermissionRefused(message: string): void {
     // INFO is only read for the eviction check, which a user without it (`-@dangerous`) skips: nothing to fix.
-    if (this.refusedPermission !== undefined || this.closed || /'info' command/i.test(message)) return;
-    this.refusedPermission = message.replace(/\.$/, "");
-    this.warn(`auto-router: team store ${this.settings.displayUrl} ${this.permissionProblem(this.refusedPermission)}`);
+    if (this.closed || /'info' command/i.test(message)) return;
+    this.refusedGrants.add(/channel/.test(message) ? "channel" : /command/.test(message) ? "commands" : "keys");
+    this.refusedPermission ??= message.replace(/\.$/, "");
+    // Said after the first sync (the subscriber is refused its channel at connect, the sync its keys if they are
+    // refused too: one advice names both as a rule), and again only when Redis refuses another kind of grant later.
+    void this.firstSync.then(() => {
+      if (this.closed || this.refusedGrants.size <= this.advisedGrants) return;
+      this.advisedGrants = this.refusedGrants.size;
+      this.warn(
+        `auto-router: team store ${this.settings.displayUrl} ${this.permissionProblem(this.refusedPermission!)}`,
+      );
+    });
   }
 
   private permissionProblem(message: string): string {
@@ -521,15 +535,20 @@ export class TeamConnection {
     } catch {}
     // ACL key and channel patterns are globs: `team[1]:*` would grant `team1:...`, not the team's keys.
     const prefix = this.settings.keyPrefix.replace(/[*?[\]\\]/g, "\\$&");
-    const channel = /channel/.test(message);
+    // Only what Redis refused: it refuses the whole ACL SETUSER that adds a key pattern to a user with every key (`~*`)
+    // or a channel to a user with every channel (`&*`), and such a user is never refused them.
+    const keys = this.refusedGrants.has("keys");
+    const channel = this.refusedGrants.has("channel");
+    const commands = keys || this.refusedGrants.has("commands");
     // The stores' and the ledger's re-check (redis-store.ts, redis-ledger.ts): every 5 s.
     const late = channel ? ": the team's changes reach the machines only at their re-check every 5 s, not at once" : "";
-    // The channel only when it is what Redis refused: Redis refuses the whole ACL SETUSER that adds a channel to a user
-    // with every channel (`&*`). A user refused its channel as well is told so at the next start, its keys granted.
-    const grant = channel
-      ? `the team's keys, its channel and commands, e.g. ACL SETUSER ${argument(user)} ${argument(`~${prefix}*`)} ${argument(`&${prefix}changed`)} +@all`
-      : `the team's keys and commands, e.g. ACL SETUSER ${argument(user)} ${argument(`~${prefix}*`)} +@all`;
-    return `refused a command to this machine's Redis user (${message})${late}; grant the user ${grant}`;
+    const names = [keys && "the team's keys", channel && "the team's channel", commands && "the commands"].filter(
+      (name) => name !== false,
+    );
+    const what = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+    const grants = [keys && argument(`~${prefix}*`), channel && argument(`&${prefix}changed`), commands && "+@all"];
+    const command = `ACL SETUSER ${argument(user)} ${grants.filter((grant) => grant !== false).join(" ")}`;
+    return `refused a command to this machine's Redis user (${message})${late}; grant the user ${what}, e.g. ${command}`;
   }
 
   /**

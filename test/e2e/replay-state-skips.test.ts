@@ -72,7 +72,7 @@ describe("routing-replay of requests a cooldown moved", () => {
     assert.match(text.stdout, /^different +0$/m);
     assert.match(
       text.stdout,
-      /^moved by state +1 of the 2 replayed: the log skipped the config's first choice .*cooldown/m,
+      /^moved by state +1 of the 2 replayed: the state at the time moved the config's first choice .*cooldown/m,
     );
 
     // mock-b first: the first request (planned on mock-a) moves; the second stays on mock-b, cooldown or not.

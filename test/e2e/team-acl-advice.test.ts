@@ -1,6 +1,7 @@
 // The grant a machine advises when Redis refuses its ACL user a command, run as it is written through redis-cli
 // against a real redis-server: for a key prefix that holds glob characters (`team[1]:`, which an unescaped `~team[1]:*`
-// does not cover), and for a user that already has every channel (`&*`, after which Redis refuses any channel pattern).
+// does not cover), for a user that already has every channel (`&*`, after which Redis refuses any channel pattern) or
+// every key (`~*`, after which Redis refuses any key pattern), and for a user refused both the keys and the channel.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -23,12 +24,17 @@ describe("team mode: the ACL grant advised for a refused command", () => {
     team.machine(name, prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: name } });
 
   /** The gateway's warning about the refusal, and the command it advises (what follows "e.g. "). */
-  const advice = async (agentDir: string): Promise<{ warning: string; command: string }> => {
+  const advice = async (agentDir: string, expected = /./): Promise<{ warning: string; command: string }> => {
     const gateway = await startGatewayProcess({ agentDir });
     let warning: string | undefined;
     try {
+      // The last advice: a grant Redis refuses after the first one is said again with both.
       await eventually(
-        () => (warning = /^auto-router: team store .* refused a command.*$/m.exec(gateway.stderr())?.[0]) !== undefined,
+        () =>
+          (warning = [...gateway.stderr().matchAll(/^auto-router: team store .* refused a command.*$/gm)]
+            .map((line) => line[0])
+            .filter((line) => expected.test(line))
+            .at(-1)) !== undefined,
         "the gateway warns",
       );
     } finally {
@@ -67,7 +73,7 @@ describe("team mode: the ACL grant advised for a refused command", () => {
     assert.equal(typeIntoRedisCli(command), "OK");
     assert.equal(team.redis.cli("ACL", "DRYRUN", "globc", "PUBLISH", "team[1]:changed", "m"), "OK");
     await works("gc2", prefix, url);
-    assert.equal(command, "ACL SETUSER globc '~team\\[1\\]:*' '&team\\[1\\]:changed' +@all");
+    assert.equal(command, "ACL SETUSER globc '&team\\[1\\]:changed'");
   });
 
   it("escapes a key prefix's glob characters in the keys it grants, and adds no channel to a user that has every one", async () => {
@@ -92,5 +98,28 @@ describe("team mode: the ACL grant advised for a refused command", () => {
     assert.equal(typeIntoRedisCli(command), "OK");
     await works("nk2", prefix, url);
     assert.equal(command, "ACL SETUSER allch ~par:nk:* +@all");
+  });
+
+  it("grants only the channel to a user that has every key", async () => {
+    const prefix = "par:ak:";
+    // Every key, no channel (what Redis 7 gives a new user): a key pattern added to it makes Redis refuse the command.
+    team.redis.cli("ACL", "SETUSER", "allk", "on", ">allk-pass-4", "~*", "resetchannels", "+@all");
+    const url = userUrl("allk", "allk-pass-4");
+    const { warning, command } = await advice(machine("ak1", prefix, url).agentDir);
+    assert.match(warning, /no permissions to access one of the channels/);
+    assert.match(warning, /; grant the user the team's channel, e\.g\. /);
+    assert.equal(command, "ACL SETUSER allk &par:ak:changed");
+    assert.equal(typeIntoRedisCli(command), "OK");
+    await works("ak2", prefix, url);
+  });
+
+  it("grants both the keys and the channel to a user refused both", async () => {
+    const prefix = "par:nb:";
+    team.redis.cli("ACL", "SETUSER", "neither", "on", ">neither-pass-5", "~other:*", "resetchannels", "+@all");
+    const url = userUrl("neither", "neither-pass-5");
+    const { command } = await advice(machine("nb1", prefix, url).agentDir, /&par:nb:changed/);
+    assert.equal(command, "ACL SETUSER neither ~par:nb:* &par:nb:changed +@all");
+    assert.equal(typeIntoRedisCli(command), "OK");
+    await works("nb2", prefix, url);
   });
 });
