@@ -61,8 +61,13 @@ export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): str
     }
     parts = [...head, warnings ?? warningCount(view.warnings.length, roomBeside(head)), ...parts.slice(head.length)];
   }
-  // An activity that does not fit whole goes whole.
+  // A served target that does not fit whole goes whole; what is happening now (`waiting 20s for x/y`) is shortened at
+  // a word or a path's `/` instead, as it is what the user waits on.
   if (activity && parts.at(-1) === activity && !fits(parts)) parts.pop();
+  if (view.phase && parts.at(-1) !== view.phase) {
+    const shortened = shortenAtBoundary(view.phase, maxChars - [...parts, ""].join(" · ").length);
+    if (shortened) parts.push(shortened);
+  }
   // The tier and intent may go, and do with the activity (they matter less).
   const kept = parts.length;
   const tier = tierText(view);
@@ -77,6 +82,13 @@ export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): str
   const cut = text.slice(0, maxChars - 1);
   const space = text[maxChars - 1] === " " ? cut.length : cut.lastIndexOf(" ");
   return `${(space > 0 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** `text` cut to `room` characters at its last space or after its last `/`, with `…`; "" when no boundary fits. */
+function shortenAtBoundary(text: string, room: number): string {
+  const cut = text.slice(0, Math.max(0, room - 1));
+  const boundary = Math.max(cut.lastIndexOf(" "), cut.lastIndexOf("/") + 1);
+  return boundary > 0 ? `${cut.slice(0, boundary).trimEnd()}…` : "";
 }
 
 /**

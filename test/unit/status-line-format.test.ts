@@ -100,13 +100,25 @@ describe("status line", () => {
     assert.equal(published.at(-1), "⇄ other", "the served target goes whole rather than cut (`→ mock-b/mo…`)");
   });
 
-  it("drops the serving target whole rather than cut it, and keeps the warnings", () => {
+  it("keeps the warnings whole and shortens what is happening at a word or a `/`, never inside a name", () => {
     const text = formatStatus({
       routeId: "route",
       phase: `failing over → provider/${"m".repeat(80)}`,
       warnings: ["breaker open alpha", "budget fallback"],
     });
-    assert.equal(text, "⇄ route · ⚠ breaker open alpha, budget fallback");
+    assert.equal(text, "⇄ route · ⚠ breaker open alpha, budget fallback · failing over → provider/…");
+    // A wait for a quota reset stays in the line (the quota-pacing test's case), shortened where it must be.
+    const waiting = {
+      routeId: "solo",
+      phase: "waiting 20s for anthropic/claude-faux",
+      warnings: ["quota critical anthropic used up"],
+    };
+    assert.equal(formatStatus(waiting), "⇄ solo · ⚠ quota critical anthropic used up · waiting 20s for anthropic/…");
+    assert.equal(formatStatus(waiting, 60), "⇄ solo · ⚠ quota critical anthropic used up · waiting 20s…");
+    assert.equal(
+      formatStatus(waiting, 120),
+      "⇄ solo · ⚠ quota critical anthropic used up · waiting 20s for anthropic/claude-faux",
+    );
   });
 
   it("leaves the served target its room beside the warnings, and drops it before folding them (40 and 60 columns)", () => {
