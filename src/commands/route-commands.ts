@@ -1,7 +1,7 @@
 // status, list, show: what the routes are and which targets can serve right now.
 import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
-import { accountOf, quotaOfModel, targetKey, routeTargetKey, type QuotaLevel } from "../routing/types.ts";
+import { accountOf, billingOf, quotaOfModel, targetKey, routeTargetKey, type QuotaLevel } from "../routing/types.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import { formatIssue } from "../config/issues.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
@@ -41,7 +41,10 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
     const cooldown = cooldowns[routeTargetKey(routeId, key)];
     const breaker = live.targets[key]?.breaker;
     const provider = live.providers[accountOf(target)];
-    const quota = quotaAvailability(quotaOfModel(provider, target.modelId)?.level, live.quotaHard);
+    const billing = billingOf(target, fact);
+    const quota = quotaAvailability(quotaOfModel(provider, target.modelId, billing)?.level, live.quotaHard);
+    // A subscription's answers cost nothing of the provider's budget: its limit never holds one back.
+    const budget = billing === "subscription" ? undefined : provider?.budget;
     const availability =
       target.enabled === false
         ? "disabled"
@@ -57,12 +60,12 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
                   ? `breaker open${breaker.until ? `, probe in ${formatDuration(breaker.until - now)}` : ""}`
                   : breaker?.state === "half-open"
                     ? "breaker half-open (probing)"
-                    : provider?.budget?.level === "blocked"
-                      ? provider.budget.spendUnknown
+                    : budget?.level === "blocked"
+                      ? budget.spendUnknown
                         ? "spend unknown (team store down)"
                         : "over budget"
                       : // The hard limit's reservation refuses what a request costs: its attempts go elsewhere.
-                        provider?.budget?.refused
+                        budget?.refused
                         ? "over budget"
                         : (quota ?? "ready");
     const latency = deps.runtime.latency.get(key);

@@ -10,6 +10,7 @@ import type { FeaturePlugin } from "../commands/command-types.ts";
 import { accountOf, type ProviderStatus, type QuotaStatus, type RoutingSnapshot } from "../routing/types.ts";
 import {
   assessQuota,
+  assessWindows,
   formatUvi,
   modelQuotaStatus,
   quotaStatus,
@@ -95,6 +96,11 @@ export function providerQuotaStatus(
 ): ProviderStatus {
   const status: ProviderStatus = {};
   if (quota.shared) status.quota = quotaStatus([quota.shared]);
+  const budgetFree = withoutBudgetWindows(quota);
+  if (budgetFree) {
+    const { quota: paced, quotaByModel } = providerQuotaStatus(budgetFree, models);
+    status.subscriptionQuota = { ...(paced ? { quota: paced } : {}), ...(quotaByModel ? { quotaByModel } : {}) };
+  }
   if (quota.scoped.length === 0) return status;
   status.scopedQuota = quota.scoped.map((scoped) => ({ ...quotaStatus([scoped.assessment]), models: scoped.label }));
   const byModel = new Map<string, QuotaStatus>();
@@ -104,6 +110,14 @@ export function providerQuotaStatus(
   }
   if (byModel.size > 0) status.quotaByModel = byModel;
   return status;
+}
+
+/** The assessment without the monthly budget's windows (always provider-wide), or undefined when it has none. */
+function withoutBudgetWindows(quota: QuotaAssessment): QuotaAssessment | undefined {
+  const windows = quota.shared?.windows;
+  if (!windows?.some((window) => window.source === "budget")) return undefined;
+  const others = windows.filter((window) => window.source !== "budget");
+  return { ...quota, shared: others.length ? assessWindows(others) : undefined };
 }
 
 export interface UviPluginOptions {

@@ -11,7 +11,7 @@ import type { TargetView } from "./rule-effects.ts";
 import { applyRules } from "./rule-order.ts";
 import { skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
-import { accountOf, quotaOfModel, routeTargetKey, targetKey, type Candidate } from "./types.ts";
+import { accountOf, billingOf, quotaOfModel, routeTargetKey, targetKey, type Candidate } from "./types.ts";
 
 const TOKENS_PER_MILLION = 1_000_000;
 
@@ -164,7 +164,8 @@ export function assessTargets(
       probe = true;
     }
     // A window only some models draw on (Anthropic's weekly Opus limit) paces those models, not the whole provider.
-    const quota = quotaOfModel(providerStatus, target.modelId);
+    const billing = billingOf(target, facts);
+    const quota = quotaOfModel(providerStatus, target.modelId, billing);
     if (quota?.level === "critical") {
       // With its time, like a cooldown: a short wait, "First available" and a gateway's Retry-After read it.
       // Hard mode keeps it out while it is stressed too: back once its pace is below stressed.
@@ -185,7 +186,6 @@ export function assessTargets(
       continue;
     }
 
-    const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
     const candidate: Candidate = {
       key,
       provider: target.provider,
@@ -237,7 +237,8 @@ export function assessTargets(
       meetsHint: state.hintConstraint ? meetsConstraint(facts, state.hintConstraint) : false,
     };
     if (status?.tokensPerSecond !== undefined) entry.tokensPerSecond = status.tokensPerSecond;
-    const budget = providerStatus?.budget;
+    // A subscription's answers cost nothing of the provider's budget: its limit never holds one back or warns of it.
+    const budget = billing === "subscription" ? undefined : providerStatus?.budget;
     const pending: Pending = {
       candidate,
       entry,
@@ -270,7 +271,7 @@ export function assessTargets(
       soft.push(pending);
       continue;
     }
-    const budget = snapshot.providers[auth]?.budget;
+    const budget = candidate.billing === "subscription" ? undefined : snapshot.providers[auth]?.budget;
     if (budget?.level === "blocked") {
       pending.skip = skippedTarget(target, key, label, "budget", `budget blocked: ${budget.detail}`);
       soft.push(pending);

@@ -134,6 +134,12 @@ export interface ProviderStatus {
   scopedQuota?: Array<QuotaStatus & { models: string }>;
   /** Per routed model id that a scoped window covers: its provider-wide and scoped windows together. */
   quotaByModel?: ReadonlyMap<string, QuotaStatus>;
+  /**
+   * The same without the monthly budget's window, which paces what the provider's per-token targets spend: it is
+   * what paces its subscription targets, whose answers cost nothing of the budget. Set only while such a window is
+   * live; `{}` when it is the provider's only one.
+   */
+  subscriptionQuota?: Pick<ProviderStatus, "quota" | "quotaByModel">;
   /** Set when health checks keep failing: the provider is skipped with this reason. */
   unhealthy?: string;
 }
@@ -259,9 +265,22 @@ export interface Decision {
  */
 export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown" | "no-match" | "unservable";
 
-/** The quota that paces one model of a provider: its own when a model-scoped window covers it, else the provider's. */
-export const quotaOfModel = (status: ProviderStatus | undefined, modelId: string): QuotaStatus | undefined =>
-  status?.quotaByModel?.get(modelId) ?? status?.quota;
+/**
+ * The quota that paces one model of a provider: its own when a model-scoped window covers it, else the provider's;
+ * for a subscription target, without the monthly budget's window (its answers spend nothing of the budget).
+ */
+export function quotaOfModel(
+  status: ProviderStatus | undefined,
+  modelId: string,
+  billing?: Billing,
+): QuotaStatus | undefined {
+  const paced = billing === "subscription" ? (status?.subscriptionQuota ?? status) : status;
+  return paced?.quotaByModel?.get(modelId) ?? paced?.quota;
+}
+
+/** How a target bills: as configured, else a subscription when pi signs in with OAuth for it. */
+export const billingOf = (target: { billing?: Billing }, facts: { usesOAuth?: boolean } | undefined): Billing =>
+  target.billing ?? (facts?.usesOAuth ? "subscription" : "per-token");
 
 /** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
 export const accountOf = (target: { provider: string; authProvider?: string }): string =>

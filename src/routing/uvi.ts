@@ -215,7 +215,8 @@ export function describeWindow(window: WindowAssessment): string {
 export const worse = (a: { level: QuotaLevel; uvi: number }, b: { level: QuotaLevel; uvi: number }): boolean =>
   LEVEL_RANK[a.level] > LEVEL_RANK[b.level] || (LEVEL_RANK[a.level] === LEVEL_RANK[b.level] && a.uvi > b.uvi);
 
-function assessWindows(assessed: WindowAssessment[]): ProviderAssessment {
+/** A set of windows judged together: the worst one decides. */
+export function assessWindows(assessed: WindowAssessment[]): ProviderAssessment {
   const worst = assessed.reduce((a, b) => (worse(b, a) ? b : a));
   return { level: worst.level, uvi: worst.uvi, worst, windows: assessed, detail: describeWindow(worst) };
 }

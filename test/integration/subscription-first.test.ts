@@ -185,3 +185,53 @@ describe("one ranking whatever the declared order", () => {
     }
   });
 });
+
+describe("a subscription and its account's budget", () => {
+  it("serves the subscription first when the account's per-token target has spent past its daily limit", async () => {
+    // One account, two models: one signed up as a subscription, one billed per token ($100 per 1M tokens); soft
+    // policy, so the metered answer is served and booked past the limit.
+    const PRICED = { input: 100, output: 100, cacheRead: 0, cacheWrite: 0 };
+    harness = await createSdkHarness({
+      targets: [
+        {
+          provider: "mock-acct",
+          models: [
+            { id: "model-s", cost: PRICED },
+            { id: "model-p", cost: PRICED },
+          ],
+        },
+        { provider: "mock-paid", models: [{ id: "model-p", cost: PRICED }] },
+      ],
+      routes: {
+        routes: {
+          metered: { targets: [{ provider: "mock-acct", modelId: "model-p", billing: "per-token" }] },
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-acct", modelId: "model-s", billing: "subscription" },
+              { provider: "mock-paid", modelId: "model-p", billing: "per-token" },
+            ],
+          },
+        },
+        budgets: { policy: "soft", providers: { "mock-acct": { daily: 0.0001 } } },
+      },
+    });
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    harness
+      .faux("mock-acct")
+      .setResponses([fauxAssistantMessage("metered answer"), fauxAssistantMessage("from the plan")]);
+    await harness.setModel("auto-router", "metered");
+    await harness.prompt("hello");
+    assert.match(await harness.command("/auto-router budget"), /mock-acct +today +\$0\.0[^\n]*BLOCKED +1\b/);
+    // The subscription is not over budget: ready in the listing, first choice, no budget note.
+    assert.match(await harness.command("/auto-router show main"), /mock-acct\/model-s[^\n]*ready/);
+    await harness.setModel("auto-router", "main");
+    await harness.prompt("hello again");
+    const last = harness.lastAssistant();
+    assert.equal(`${last.provider}/${last.model}`, "mock-acct/model-s");
+    assert.equal(harness.faux("mock-paid").state.callCount, 0);
+    const explain = await harness.command("/auto-router explain");
+    assert.match(explain, /Served by: mock-acct\/model-s \(first choice/);
+    assert.doesNotMatch(explain, /budget/);
+  });
+});
