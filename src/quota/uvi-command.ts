@@ -57,7 +57,7 @@ function show(service: QuotaService, now: number): string {
       ? table(["provider", "window", "used", "elapsed", "UVI", "level", "resets", "source", "models", ""], rows)
       : answered.length
         ? `no open quota window: ${answered.map((source) => source.id).join(", ")} answered with no open window (none in the plan, not started yet, or already reset), and no rate-limit headers give one`
-        : "no quota windows known yet (usage APIs not fetched, no rate-limit headers seen)",
+        : `no quota windows known yet (${sources.some((source) => service.sources().reading(source.id)) ? "no usable usage-API answer (see sources)" : "usage APIs not fetched"}, no rate-limit headers seen)`,
   );
   if (sources.length) {
     lines.push("sources:");

@@ -55,29 +55,31 @@ describe("quota pacing and health through the pi CLI", () => {
     openai = await startOpenAIEmulator({ name: "B" });
     quota = await startQuotaEmulator();
     stateDir = freshDir("auto-router-quota-state");
-    dir = makeAgentDir({
-      providers: {
-        anthropic: {
-          baseUrl: anthropic.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-test-override-key",
-          models: [{ id: "claude-emulated" }],
-        },
-        "mock-b": {
-          baseUrl: openai.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key",
-          models: [{ id: "model-b" }],
-        },
+    dir = makeAgentDir(agentOptions());
+  });
+  /** The emulated anthropic subscription and mock-b on route main. */
+  const agentOptions = (): Parameters<typeof makeAgentDir>[0] => ({
+    providers: {
+      anthropic: {
+        baseUrl: anthropic.url,
+        api: "anthropic-messages",
+        apiKey: "sk-ant-test-override-key",
+        models: [{ id: "claude-emulated" }],
       },
+      "mock-b": {
+        baseUrl: openai.url,
+        api: "openai-completions",
+        apiKey: "sk-mock-b-key",
+        models: [{ id: "model-b" }],
+      },
+    },
+    routes: {
       routes: {
-        routes: {
-          main: routeInOrder("anthropic/claude-emulated", "mock-b/model-b"),
-        },
+        main: routeInOrder("anthropic/claude-emulated", "mock-b/model-b"),
       },
-      // A Claude subscription (/login): its usage API takes the login's token.
-      oauth: { anthropic: OAUTH_TOKEN },
-    });
+    },
+    // A Claude subscription (/login): its usage API takes the login's token.
+    oauth: { anthropic: OAUTH_TOKEN },
   });
   after(async () => {
     await Promise.all([anthropic.close(), openai.close(), quota.close()]);
@@ -217,6 +219,25 @@ describe("quota pacing and health through the pi CLI", () => {
       assert.doesNotMatch(shown, /usage APIs not fetched/, what);
       assert.match(shown, /anthropic-usage \(anthropic\): ok, no open window, fetched \d+s ago in \d+ ms/, what);
       assert.match(shown, /quota source: anthropic-usage ok, no open window, fetched \d+s ago/, what);
+    }
+  });
+
+  it("does not say the usage API was not fetched when its answer was unusable", async () => {
+    const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
+    const fresh = makeAgentDir(agentOptions());
+    try {
+      quota.reply(USAGE_PATH, { body: { five_hour: { utilization: "85", resets_at: null } } });
+      const run = await runPi({ agentDir: fresh.agentDir, args: ["-p", "/auto-router uvi refresh"], env });
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /anthropic-usage \(anthropic\): stale \(unusable usage API answer/);
+      assert.match(
+        shown,
+        /no quota windows known yet \(no usable usage-API answer \(see sources\), no rate-limit headers seen\)/,
+      );
+      assert.doesNotMatch(shown, /usage APIs not fetched/);
+    } finally {
+      fresh.cleanup();
     }
   });
 
