@@ -88,10 +88,13 @@ function keptPunctuation(match: string, value: string, place: unknown[]): string
   return after.length < value.length ? after : "";
 }
 
-/** Whether a match ends the text or comes before a space, a quote or an angle bracket: where a URL ends in prose. */
+/**
+ * Whether a match ends the text or comes before a space, a quote or an angle bracket: where a URL ends in prose. Or
+ * before a closing bracket, which only a value that cannot hold one (a bare Bearer token's, `token: ...`'s) ends at.
+ */
 function endsUrl(match: string, place: unknown[]): boolean {
   const end = (place.at(-1) as string)[(place.at(-2) as number) + match.length];
-  return end === undefined || /[\s"'<>]/.test(end);
+  return end === undefined || /[\s"'<>)\]]/.test(end);
 }
 
 /**
@@ -149,10 +152,12 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
         ? match
         : `${prefix}${scheme ?? ""}${REDACTED}${keptPunctuation(match, place[0] as string, place.slice(1))}`,
   },
-  // Bare "Bearer <token>" anywhere (keep the word Bearer so the log still says what kind of credential it was).
+  // Bare "Bearer <token>" anywhere (keep the word Bearer so the log still says what kind of credential it was; the
+  // closing punctuation of a sentence after it stays).
   {
     pattern: /\b(Bearer\s+)([A-Za-z0-9._~+/=-]+)/g,
-    replace: (match, prefix, token) => (isBearerToken(token) ? `${prefix}${REDACTED}` : match),
+    replace: (match, prefix, token, ...place) =>
+      isBearerToken(token) ? `${prefix}${REDACTED}${keptPunctuation(match, token, place)}` : match,
   },
   // A URL's password: redis://user:secret@host -> redis://user:[REDACTED]@host (the user name stays: it names an ACL
   // user or account, and says which credential it was).
@@ -187,13 +192,15 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     pattern: /(\bencrypted content\s+)(\S+)(?=\s+could not be (?:verified|decrypted))/gi,
     replace: (_match, prefix) => `${prefix}${REDACTED}`,
   },
-  // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material.
+  // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material
+  // (the closing punctuation of a sentence after it stays).
   {
     pattern: new RegExp(
       `(?<![A-Za-z0-9_])((?:${CONTEXT_WORDS})s?"?\\s*(?:[:=]|\\bis\\b)\\s*["']?)([A-Za-z0-9._~+/=-]{20,})`,
       "gi",
     ),
-    replace: (match, prefix, value) => (isOpaqueToken(value) ? `${prefix}${REDACTED}` : match),
+    replace: (match, prefix, value, ...place) =>
+      isOpaqueToken(value) ? `${prefix}${REDACTED}${keptPunctuation(match, value, place)}` : match,
   },
 ];
 

@@ -91,3 +91,22 @@ describe("redactText: punctuation after a header's or a field's secret in free t
     assert.equal(redactText("password: ...)"), `password: ${REDACTED}`);
   });
 });
+
+describe("redactText: punctuation after a bare Bearer token or an opaque value after `key`/`token`", () => {
+  // An opaque value (the `key`/`token` form redacts only those), built at run time.
+  const OPAQUE = ["Zq8", "Lm4Rt7Wp2Xv9Kd3N", "b6Hj"].join("");
+
+  it("keeps what closes the sentence or bracket after the value, not punctuation inside it", () => {
+    for (const [text, expected] of [
+      [`"token: ${OPAQUE}."`, `"token: ${REDACTED}."`],
+      [`the key is ${OPAQUE}. Retry later`, `the key is ${REDACTED}. Retry later`],
+      [`(token=${OPAQUE}.)`, `(token=${REDACTED}.)`],
+      [`sent Bearer ${OPAQUE}.`, `sent Bearer ${REDACTED}.`],
+      [`(with Bearer ${SECRET}.) then`, `(with Bearer ${REDACTED}.) then`],
+    ])
+      assert.equal(redactText(text), expected);
+    // Punctuation inside the value is replaced with it: only the closing run at its end stays.
+    assert.equal(redactText(`token: ${OPAQUE}.x next`), `token: ${REDACTED} next`);
+    assert.equal(redactText(`Bearer ${SECRET}.tail`), `Bearer ${REDACTED}`);
+  });
+});
