@@ -22,6 +22,7 @@ import { advertisedPrefixes, servingPath } from "../gateway/endpoint-prefixes.ts
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import {
   accountOf,
+  CANDIDATE_NOTE,
   targetKey,
   type Decision,
   type ModelFacts,
@@ -132,13 +133,10 @@ function heldByState(request: JoinedRequest): Set<string> {
   return held;
 }
 
-/**
- * How the router words a candidate's quota pace and a soft budget's fallback in the logged candidates (assess-targets.ts,
- * soft-fallback.ts): the reason or warning, then the detail.
- */
-const QUOTA_STRESSED = "quota stressed: ";
-const QUOTA_SURPLUS = "quota surplus: ";
-const BUDGET_FALLBACK = "fallback: budget blocked: ";
+/** How the router begins a candidate's quota pace and a soft budget's fallback in the logged candidates. */
+const QUOTA_STRESSED = CANDIDATE_NOTE.quotaStressed;
+const QUOTA_SURPLUS = CANDIDATE_NOTE.quotaSurplus;
+const BUDGET_FALLBACK = `${CANDIDATE_NOTE.fallback}${CANDIDATE_NOTE.budgetBlocked}`;
 
 /** The detail of the first text that starts with `prefix`. */
 const detailOf = (texts: string[], prefix: string): string | undefined =>

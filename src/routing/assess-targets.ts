@@ -11,7 +11,15 @@ import type { TargetView } from "./rule-effects.ts";
 import { applyRules } from "./rule-order.ts";
 import { skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
-import { accountOf, billingOf, quotaOfModel, routeTargetKey, targetKey, type Candidate } from "./types.ts";
+import {
+  accountOf,
+  billingOf,
+  CANDIDATE_NOTE,
+  quotaOfModel,
+  routeTargetKey,
+  targetKey,
+  type Candidate,
+} from "./types.ts";
 
 const TOKENS_PER_MILLION = 1_000_000;
 
@@ -214,12 +222,12 @@ export function assessTargets(
     // rate limit costs nothing, and moving it ahead would spend money a subscription could have saved.
     if (quota?.level === "surplus" && billing === "subscription") {
       candidate.bucket = "promoted";
-      candidate.reasons.push(`quota surplus: ${quota.detail}`);
+      candidate.reasons.push(`${CANDIDATE_NOTE.quotaSurplus}${quota.detail}`);
     }
     if (quota?.level === "stressed") {
       candidate.bucket = "demoted";
-      candidate.reasons.push(`quota stressed: ${quota.detail}`);
-      candidate.warnings.push(`quota stressed: ${quota.detail}`);
+      candidate.reasons.push(`${CANDIDATE_NOTE.quotaStressed}${quota.detail}`);
+      candidate.warnings.push(`${CANDIDATE_NOTE.quotaStressed}${quota.detail}`);
     }
     const askedOutput = context.features.requestedMaxTokens;
     if (askedOutput !== undefined && facts.maxTokens !== undefined && facts.maxTokens < askedOutput) {
@@ -273,7 +281,7 @@ export function assessTargets(
     }
     const budget = candidate.billing === "subscription" ? undefined : snapshot.providers[auth]?.budget;
     if (budget?.level === "blocked") {
-      pending.skip = skippedTarget(target, key, label, "budget", `budget blocked: ${budget.detail}`);
+      pending.skip = skippedTarget(target, key, label, "budget", `${CANDIDATE_NOTE.budgetBlocked}${budget.detail}`);
       soft.push(pending);
       continue;
     }

@@ -2,7 +2,7 @@
 // bookkeeping for targets it does not rank normally.
 import type { TargetConfig } from "../config/schema.ts";
 import type { RankEntry } from "./rank.ts";
-import type { Candidate, Decision, SkippedTarget, SkipReason } from "./types.ts";
+import { CANDIDATE_NOTE, type Candidate, type Decision, type SkippedTarget, type SkipReason } from "./types.ts";
 
 /** A target that passed the hard checks: ranked if eligible, held back with `skip` for a soft reason. */
 export interface Pending {
@@ -88,7 +88,7 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
     ? `every target was excluded by soft reasons (${reasons.join(" and ")}); budget policy ${policy}: routing on ${usable.length} of them in declared order`
     : `every target was left out by policy rules (${rules}), and rules never leave a route without a target: routing on ${usable.length} of them in declared order`;
   for (const item of usable) {
-    if (item.skip) item.candidate.warnings.push(`fallback: ${item.skip.detail}`);
+    if (item.skip) item.candidate.warnings.push(`${CANDIDATE_NOTE.fallback}${item.skip.detail}`);
     item.candidate.reasons.push("fallback after soft exclusion");
   }
   return usable.sort((a, b) => a.candidate.declaredIndex - b.candidate.declaredIndex);

@@ -278,6 +278,17 @@ export function quotaOfModel(
   return paced?.quotaByModel?.get(modelId) ?? paced?.quota;
 }
 
+/**
+ * How a candidate's notes begin where something other than the config moved it (a quota's pace, a soft budget's
+ * fallback): written by assess-targets.ts and soft-fallback.ts, read back from the event log by routing-replay.
+ */
+export const CANDIDATE_NOTE = {
+  quotaStressed: "quota stressed: ",
+  quotaSurplus: "quota surplus: ",
+  budgetBlocked: "budget blocked: ",
+  fallback: "fallback: ",
+} as const;
+
 /** How a target bills: as configured, else a subscription when pi signs in with OAuth for it. */
 export const billingOf = (target: { billing?: Billing }, facts: { usesOAuth?: boolean } | undefined): Billing =>
   target.billing ?? (facts?.usesOAuth ? "subscription" : "per-token");
