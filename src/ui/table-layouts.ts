@@ -12,6 +12,7 @@ export interface TableBlock {
 }
 
 interface MadeTable {
+  text: string;
   lines: string[];
   cellStarts: number[];
 }
@@ -24,9 +25,9 @@ const recent: MadeTable[] = [];
 export function noteTable(text: string, cellStarts: number[]): void {
   const lines = text.split("\n");
   if (lines.length < 2 || !cellStarts.length) return;
-  const same = recent.findIndex((made) => made.lines.join("\n") === text);
+  const same = recent.findIndex((made) => made.text === text);
   if (same >= 0) recent.splice(same, 1);
-  recent.push({ lines, cellStarts });
+  recent.push({ text, lines, cellStarts });
   if (recent.length > RECENT_TABLES) recent.shift();
 }
 
