@@ -2,10 +2,11 @@
 // a listing longer than a notification can hold (or, in the TUI, holding a table wider than the terminal) goes into a
 // widget above the editor instead (RPC sends that as a `setWidget` extension_ui_request), with a short notification
 // pointing at it. The TUI gets the widget as a component, because pi cuts a string[] widget after 10 lines, and the
-// component fits tables to the terminal. Newer pi's TUI clips what does not fit in the dock around the editor, so
-// there a long listing goes into the chat instead (`listing`, see ui/listing-entry.ts). In print and JSON modes pi owns
-// stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
-// stderr there, keeping its own stdout clean); a command that fails there makes pi exit 1, so a script sees it.
+// component fits tables to the terminal. Newer pi's TUI clips what does not fit in the dock around the editor, and
+// shows an info notification in place of the last one: there every output of several lines, long or short, goes into
+// the chat instead (`listing`, see ui/listing-entry.ts). In print and JSON modes pi owns stdout and every ctx.ui
+// method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to stderr there, keeping its
+// own stdout clean); a command that fails there makes pi exit 1, so a script sees it.
 import { redactText } from "../state/redact.ts";
 import type { ListingSink } from "../ui/listing-entry.ts";
 import { hasTableWiderThan, listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
@@ -48,7 +49,9 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }, listing?:
     const lines = text.split("\n");
     // A notification wraps a table wider than the terminal into a staircase; the listing fits it to the width.
     const long = lines.length > MAX_NOTIFY_LINES || (columns !== undefined && hasTableWiderThan(lines, columns));
-    if (long && listing) {
+    // In the chat, any output of several lines is an entry: a short report shown as a notification was gone with the
+    // next command's one-line answer, and from the session file. A one-line answer stays a notification, as pi's own.
+    if (listing && lines.length > 1) {
       listing(lines, level);
     } else if (long && ui.setWidget) {
       // RPC clients only receive string[] widgets (pi ignores a component there), and the TUI replaces those lines

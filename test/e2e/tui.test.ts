@@ -7,7 +7,7 @@
 // bounded deadline; nothing sleeps a fixed time for pi to be ready.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
@@ -16,6 +16,7 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { BUNDLED_PI_CLI, basePiArgs } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
+import { LISTING_ENTRY_TYPE } from "../../src/ui/listing-entry.ts";
 
 const HAS_TMUX = spawnSync("tmux", ["-V"]).status === 0;
 const SCREEN_COLUMNS = 120;
@@ -217,7 +218,8 @@ for (const line of PI_LINES) {
         ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
         line.node,
         line.cli,
-        ...basePiArgs(undefined),
+        // A session file: command reports shown in the chat are kept in it.
+        ...basePiArgs(undefined, join(dir.agentDir, "sessions")),
       ]
         .map(quote)
         .join(" ");
@@ -546,6 +548,35 @@ for (const line of PI_LINES) {
       const nearby = lines.slice(Math.max(0, summary - 8), editor).join("\n");
       assert.equal(nearby.match(/at tierz:/g)?.length, 1, `the warning once, not again in the summary:\n${nearby}`);
       assert.doesNotMatch(nearby, /Warning: (auto-router: )?warning:/);
+    });
+
+    it("keeps two short reports one after the other in the chat and in the session file", {
+      skip: line.listingsInChat
+        ? false
+        : "pi 0.73 cannot render an extension's chat entries: outputs are notifications",
+    }, async () => {
+      // Before: each was an info notification, shown in place of the last one and kept nowhere.
+      await submit("/auto-router circuit", /^ circuit breakers: open at/m);
+      const shown = await submit("/auto-router uvi", /^ quota pacing \(UVI = used share/m);
+      const circuit = shown.lastIndexOf(" circuit breakers: open at");
+      assert.ok(circuit >= 0 && circuit < shown.lastIndexOf(" quota pacing (UVI"), `both, in order:\n${shown}`);
+      assert.match(statusLineOf(shown) ?? "", /^⇄ chain/, "the footer stays under them");
+
+      const sessions = join(dir.agentDir, "sessions");
+      const entries = readdirSync(sessions, { recursive: true, encoding: "utf8" })
+        .filter((file) => file.endsWith(".jsonl"))
+        .flatMap((file) => readFileSync(join(sessions, file), "utf8").split("\n").filter(Boolean))
+        .map((text) => JSON.parse(text) as { customType?: string; data?: { lines?: string[] } })
+        .filter((entry) => entry.customType === LISTING_ENTRY_TYPE)
+        .map((entry) => entry.data?.lines?.[0] ?? "");
+      assert.ok(
+        entries.some((first) => first.startsWith("circuit breakers: open at")),
+        entries.join("\n"),
+      );
+      assert.ok(
+        entries.some((first) => first.startsWith("quota pacing (UVI")),
+        entries.join("\n"),
+      );
     });
 
     /** Empties the editor with backspaces (ctrl+c would too, but a second one soon after quits pi). */
