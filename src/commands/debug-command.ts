@@ -49,11 +49,14 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
     const { event } = parsed;
     if (event.type === "decision") {
       const data = event.data;
+      // Listed under the route that served it (as the scripts count it), naming the one asked for when a tier moved it.
+      const routeId = data.routeId || event.routeId || data.requestedRouteId || "?";
+      const moved = data.requestedRouteId && data.requestedRouteId !== routeId ? ` from ${data.requestedRouteId}` : "";
       byRequest.set(event.requestId!, {
-        routeId: data.requestedRouteId || event.routeId || "?",
+        routeId,
         time: event.ts,
         planned: data.plannedTarget,
-        text: `${data.intent}${data.tier ? ` @${data.tier}` : ""}${data.refusal ? `, refused: ${data.refusal}` : ""}`,
+        text: `${data.intent}${data.tier ? ` @${data.tier}${moved}` : moved}${data.refusal ? `, refused: ${data.refusal}` : ""}`,
       });
     } else if (event.type === "final") {
       const data = event.data;

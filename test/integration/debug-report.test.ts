@@ -103,4 +103,47 @@ describe("/auto-router debug", () => {
       assert.ok(!shown.includes(secret), `the UI must not show ${secret}`);
     }
   });
+
+  it("lists a request a tier moved under the route that served it, naming the route it was sent to", async () => {
+    const h = await harnesses.start(
+      {
+        targets: [
+          { provider: "mock-a", models: [{ id: "model-a" }] },
+          { provider: "mock-b", models: [{ id: "model-b", reasoning: true }] },
+        ],
+        routes: {
+          tiers: { reasoning: { route: "deep" } },
+          routes: {
+            main: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
+            deep: { targets: [{ provider: "mock-b", modelId: "model-b" }] },
+          },
+        },
+      },
+      "auto-router-debug-tier",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("plain answer")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("deep answer")]);
+    await h.prompt("@reasoning think it through");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    await h.prompt("say hi");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+
+    await h.command("/auto-router debug");
+    const report = readFileSync(join(harnesses.stateDir, "auto-router.debug-report.txt"), "utf8");
+    const decisions = report.slice(report.indexOf("## last 5 decisions per route")).split("\n");
+    const section = (route: string) => {
+      const start = decisions.indexOf(`${route}:`);
+      assert.ok(start >= 0, `a section for ${route}:\n${decisions.join("\n")}`);
+      const end = decisions.findIndex((text, index) => index > start && !text.startsWith("  "));
+      return decisions.slice(start + 1, end < 0 ? undefined : end);
+    };
+    const deep = section("deep");
+    assert.equal(deep.length, 1, deep.join("\n"));
+    assert.match(deep[0]!, /planned mock-b\/model-b \(\S+ @reasoning from main\): success by mock-b\/model-b$/);
+    const main = section("main");
+    assert.equal(main.length, 1, main.join("\n"));
+    assert.match(main[0]!, /planned mock-a\/model-a \(\S+\): success by mock-a\/model-a$/);
+  });
 });
