@@ -33,12 +33,18 @@ export const providerNameSchema = (error?: z.core.$ZodErrorMap) =>
     .min(1, { error })
     .regex(/^[^/\\]+$/, {
       error: error ?? "expected a provider name, not provider/model (preferences name providers)",
-    });
+    })
+    // Blank is no name: it matches no provider, so the preference it sits in would do nothing (or leave all out).
+    .refine((name) => name.trim() !== "", { error: error ?? "expected a provider name, got a blank string" });
 
 /** OpenRouter vocabulary: https://openrouter.ai/docs/features/provider-routing */
 export const providerPreferencesSchema = () =>
   z.strictObject({
-    order: z.array(providerNameSchema()).optional().describe("Providers to try first, in this order"),
+    order: z
+      .array(providerNameSchema())
+      .min(1, 'expected at least one provider (an empty "order" ranks none; leave it out to keep the route\'s order)')
+      .optional()
+      .describe("Providers to try first, in this order"),
     only: z
       .array(providerNameSchema())
       .min(1, 'expected at least one provider (an empty "only" leaves every target out; leave it out to allow all)')

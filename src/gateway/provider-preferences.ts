@@ -35,9 +35,7 @@ const providerNameProblem = (issue: z.core.$ZodRawIssue): string => {
   const slash = name.search(/[/\\]/);
   return `"${name}" names a model; expected a provider name, not provider/model${slash > 0 ? `; did you mean "${name.slice(0, slash)}"?` : ""}`;
 };
-const providerName = providerNameSchema(providerNameProblem).refine((name) => name.trim() !== "", {
-  error: providerNameProblem,
-});
+const providerName = providerNameSchema(providerNameProblem);
 
 /** The names of `list`; `leaveOut` says what leaving an empty one out does, where an empty one is refused. */
 const names = (list: string, leaveOut?: string) => {

@@ -409,6 +409,11 @@ describe("routes file parsing", () => {
       'routes.a.preferences.only: expected at least one provider (an empty "only" leaves every target out; leave it out to allow all)',
       'routes.a.preferences.ignore[0]: expected a provider name, not provider/model (preferences name providers), got "x/y"',
     ]);
+    // A blank name matches no provider, and an empty `order` ranks none (with allowFallbacks false it leaves all out).
+    assert.deepEqual(errors({ preferences: { order: [], ignore: [" "] }, routes: { a: { targets } } }), [
+      'preferences.order: expected at least one provider (an empty "order" ranks none; leave it out to keep the route\'s order)',
+      "preferences.ignore[0]: expected a provider name, got a blank string",
+    ]);
     const rule = (when: Record<string, unknown>) => ({ type: "exclude-provider", providers: ["x"], when });
     assert.deepEqual(
       errors({
