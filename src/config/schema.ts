@@ -29,6 +29,11 @@ export const timeoutsSchema = () =>
       .optional()
       .describe("No text/tool call within this time: abort the attempt and fail over (0 = off)"),
     stallMs: milliseconds().optional().describe("No stream event for this long: abort the attempt (0 = off)"),
+    thinkingStallMs: milliseconds()
+      .optional()
+      .describe(
+        "Inside a thinking block, no stream event for this long: abort the attempt (default 600000; applies when longer than stallMs)",
+      ),
     requestMs: milliseconds().optional().describe("Passed to the target SDK as its HTTP timeout (0 = SDK default)"),
   });
 export type Timeouts = z.infer<ReturnType<typeof timeoutsSchema>>;

@@ -80,7 +80,11 @@ export async function attemptTarget(
   onCommit: () => void,
 ): Promise<AttemptOutcome> {
   const { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out } = attempt;
-  const watched = { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs };
+  const watched = {
+    firstTokenMs: isLast ? undefined : timeouts.firstTokenMs,
+    stallMs: timeouts.stallMs,
+    thinkingStallMs: timeouts.thinkingStallMs,
+  };
   const userSignal = options?.signal;
   // A signal of the router's own only when a timeout can abort the attempt; otherwise the caller's signal (if any)
   // reaches the target as it is. Creating a controller and its signal costs more than the rest of an attempt's setup.

@@ -1,5 +1,6 @@
 // The two deadlines of one attempt: the first token (dropped at the commit point, or once thinking begins) and the
-// stall between events.
+// stall between events, longer inside a thinking block: pi-ai passes no keep-alive pings on, so thinking whose text
+// does not come (a redacted block, reasoning whose summary comes only at its end) is silent until it ends.
 // One timer per attempt: deadlines only ever move later (events push the stall deadline, the commit drops the
 // first-token one), so a timer that fires early just re-arms; no timer churn on every stream event.
 
@@ -7,6 +8,14 @@ export interface AttemptTimeouts {
   /** 0/undefined = off. Not applied to the last candidate. */
   firstTokenMs?: number;
   stallMs?: number;
+  /** The stall deadline inside a thinking block, when longer than stallMs. */
+  thinkingStallMs?: number;
+}
+
+/** The stall deadline that applies: inside a thinking block the longer of the two (stallMs 0 = off stays off). */
+export function stallLimitMs(timeouts: AttemptTimeouts, inThinking: boolean): number | undefined {
+  const { stallMs, thinkingStallMs } = timeouts;
+  return stallMs && inThinking && thinkingStallMs && thinkingStallMs > stallMs ? thinkingStallMs : stallMs;
 }
 
 export type TimeoutReason = "first-token" | "stall";
@@ -17,6 +26,8 @@ export class AttemptWatchdog {
   private committed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
+  /** Inside a thinking block (see stallLimitMs). */
+  inThinking = false;
   /** Which deadline passed, once one has. */
   tripped: TimeoutReason | undefined;
 
@@ -61,7 +72,7 @@ export class AttemptWatchdog {
 
   /** The earlier of the two deadlines; infinite when neither applies. Called on every event, so it allocates nothing. */
   private nextDeadline(): number {
-    const { stallMs } = this.timeouts;
+    const stallMs = stallLimitMs(this.timeouts, this.inThinking);
     return Math.min(this.firstTokenDeadline(), stallMs ? this.lastEventAt + stallMs : Number.POSITIVE_INFINITY);
   }
 

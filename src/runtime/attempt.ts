@@ -131,7 +131,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     latencyMs: latency(),
   });
 
-  const timeoutFailure = (): Failure => timeoutOf(input.label, watchdog.tripped ?? "stall", timeouts);
+  const timeoutFailure = (): Failure =>
+    timeoutOf(input.label, watchdog.tripped ?? "stall", timeouts, watchdog.inThinking);
 
   watchdog.arm();
   const iterator = input.stream[Symbol.asyncIterator]();
@@ -141,6 +142,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
       if (next.done) break;
       const event = next.value;
       watchdog.touch();
+      // Inside a thinking block the stall deadline is the longer one (see attempt-watchdog.ts); the one that passed
+      // stays as it was for the failure's text (the abort's error event follows).
+      if (!watchdog.tripped && event.type !== "thinking_delta") watchdog.inThinking = event.type === "thinking_start";
       if ("partial" in event && event.partial) lastPartial = event.partial;
       if (committed) {
         if (event.type === "error" && watchdog.tripped === "stall") {

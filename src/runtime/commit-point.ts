@@ -1,6 +1,6 @@
 // What every kind of attempt (a pi-ai stream in attempt.ts, the gateway's passthrough) decides alike: when thinking
 // counts as output, and the failures the router detects itself, with their texts.
-import type { AttemptTimeouts, TimeoutReason } from "./attempt-watchdog.ts";
+import { type AttemptTimeouts, stallLimitMs, type TimeoutReason } from "./attempt-watchdog.ts";
 import { makeFailure, type Failure } from "./classify-failure.ts";
 
 /** Thinking this long (characters) counts as real output: the user is watching it, so it is never replayed. */
@@ -31,10 +31,19 @@ export class ThinkingProgress {
   }
 }
 
-export function timeoutFailure(label: string, reason: TimeoutReason, timeouts: AttemptTimeouts): Failure {
-  return reason === "first-token"
-    ? makeFailure("timeout", `${label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`)
-    : makeFailure("timeout", `${label}: no data for ${timeouts.stallMs} ms (stream stalled)`);
+export function timeoutFailure(
+  label: string,
+  reason: TimeoutReason,
+  timeouts: AttemptTimeouts,
+  inThinking = false,
+): Failure {
+  if (reason === "first-token")
+    return makeFailure("timeout", `${label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`);
+  const thinking = inThinking && stallLimitMs(timeouts, true) !== timeouts.stallMs;
+  return makeFailure(
+    "timeout",
+    `${label}: no data for ${stallLimitMs(timeouts, inThinking)} ms${thinking ? " while thinking" : ""} (stream stalled)`,
+  );
 }
 
 /** The text of a committed answer that a timeout cut off. */

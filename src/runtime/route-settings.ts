@@ -8,6 +8,8 @@ import { DEFAULT_HOLDOFF_MS, type RevertSettings } from "./revert-policy.ts";
  * can legitimately take ~30 s. */
 export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
 export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+/** Inside a thinking block: pi-ai passes the target's keep-alive pings on to nobody (see attempt-watchdog.ts). */
+export const DEFAULT_THINKING_STALL_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_ATTEMPTS = 6;
 
 export interface EffectiveRouteSettings {
@@ -67,6 +69,7 @@ export function targetTimeouts(
   return {
     firstTokenMs: merged.firstTokenMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
     stallMs: merged.stallMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    thinkingStallMs: merged.thinkingStallMs ?? DEFAULT_THINKING_STALL_TIMEOUT_MS,
     requestMs: merged.requestMs ?? 0,
   };
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { assistantMessages, type PiRun, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
+import type { AnthropicReply } from "../helpers/anthropic-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { freePort } from "../helpers/free-port.ts";
@@ -52,6 +53,8 @@ describe("pi CLI with auto-router against emulated providers", () => {
               { provider: "mock-b", modelId: "model-b" },
             ],
           },
+          // A stall deadline shorter than a silent thinking block (pi-ai passes the target's pings on as nothing).
+          silentThinking: { ...routeInOrder("mock-c/model-c", "mock-b/model-b"), timeouts: { stallMs: 300 } },
           slowHeaders: {
             sortBy: "config",
             timeouts: { requestMs: 500 },
@@ -123,6 +126,20 @@ describe("pi CLI with auto-router against emulated providers", () => {
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/stall", "-p", "Quick"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "B was quick.");
+  });
+
+  it("waits through a thinking block silent for longer than stallMs, as its target's pings keep it alive", async () => {
+    reset();
+    anthropic.enqueue({
+      omittedThinking: { pings: 10, redacted: true },
+      chunkDelayMs: 100,
+      text: "Thought it through.",
+    } as AnthropicReply);
+    healthy.enqueue({ text: "B, after a stall." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/silentThinking", "-p", "Plan"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Thought it through.");
+    assert.equal(healthy.calls.length, 0, "no failover");
   });
 
   it("fails over when a target sends no response headers within timeouts.requestMs (the SDK's HTTP timeout)", async () => {

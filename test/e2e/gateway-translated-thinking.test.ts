@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { AnthropicReply } from "../helpers/anthropic-emulator.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -53,6 +54,9 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
           redacted: { ...CLAUDE, ...FIRST_TOKEN },
           long: CLAUDE,
           stopped: CLAUDE,
+          // A stall deadline shorter than the silent thinking; the thinking deadline as shipped, then set below it.
+          stalling: { ...CLAUDE, timeouts: { stallMs: 300 } },
+          capped: { ...CLAUDE, timeouts: { stallMs: 300, thinkingStallMs: 500 } },
         },
         failover: { cooldownWaitMs: 0, kinds: { empty_response: { cooldownMs: 0 } } },
         gateway: { passthrough: false },
@@ -105,6 +109,37 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
       return true;
     });
     assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
+  });
+
+  it("waits through thinking that is silent for longer than stallMs (up to thinkingStallMs), and names it when that passes", async () => {
+    // ~1 s without an event from pi-ai inside the block: before, `stallMs` cut the answer off there.
+    const silent = (text: string) =>
+      ({ omittedThinking: { pings: 10, redacted: true }, chunkDelayMs: 100, text }) as AnthropicReply;
+    c.enqueue(silent("Thought it through."));
+    const stream = fx.anthropic.messages.stream({ ...THINKING_BODY, model: "stalling" });
+    const message = await stream.finalMessage();
+    const { response } = await stream.withResponse();
+    assert.equal(textOf(message.content), "Thought it through.");
+    assert.deepEqual(attemptsOf(response), [["an-c/claude-c", undefined, 200]]);
+    assert.equal(d.calls.length, 0);
+
+    // A thinking deadline shorter than the silence: the attempt stalls (before its thinking committed, at 1.5 s) and
+    // the next target answers; the log names the deadline that passed.
+    c.enqueue(silent("never"));
+    d.enqueue({ text: "D answered." });
+    const capped = await fx.anthropic.messages.create({ ...THINKING_BODY, model: "capped" }).withResponse();
+    assert.equal(textOf(capped.data.content), "D answered.");
+    assert.deepEqual(
+      attemptsOf(capped.response).map(([target, kind]: [string, string]) => [target, kind]),
+      [
+        ["an-c/claude-c", "timeout"],
+        ["an-d/claude-d", undefined],
+      ],
+    );
+    const timedOut = () =>
+      readLoggedEvents(fx.agentDir).filter((event) => event.type === "result" && event.data.failureKind === "timeout");
+    await until(() => timedOut().length > 0, "the timed-out attempt in the event log");
+    assert.match(timedOut()[0].data.message, /an-c\/claude-c: no data for 500 ms while thinking \(stream stalled\)/);
   });
 
   it("serves an answer its output limit stopped inside thinking as the target's answer, and still fails over from an empty one", async () => {

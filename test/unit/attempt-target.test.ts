@@ -42,7 +42,7 @@ async function optionsSeenByTarget(
     options,
     routeId: "auto",
     patch: undefined,
-    timeouts: { ...timeouts, requestMs: 0 },
+    timeouts: { thinkingStallMs: 0, ...timeouts, requestMs: 0 },
     isLast,
     out: createAssistantMessageEventStream(),
   };
@@ -118,7 +118,7 @@ describe("attemptTarget", () => {
         options: { signal: live.signal },
         routeId: "auto",
         patch: undefined,
-        timeouts: { firstTokenMs: 1000, stallMs: 1000, requestMs: 0 },
+        timeouts: { firstTokenMs: 1000, stallMs: 1000, thinkingStallMs: 0, requestMs: 0 },
         isLast: false,
         out: createAssistantMessageEventStream(),
       },
