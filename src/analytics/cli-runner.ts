@@ -103,10 +103,10 @@ const COMMON_OPTIONS: OptionSpecs = {
 };
 
 const COMMON_USAGE = [
-  "  --file <path>     event log file or directory (repeatable). A file is read with its rotated siblings",
-  "                    (x.N.jsonl ... x.1.jsonl, oldest first). Default: where the router writes it,",
-  "                    $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else $PI_CODING_AGENT_DIR/extensions,",
-  "                    else ~/.pi/agent/extensions",
+  "  --file <path>     event log file or directory (repeatable; a path given as an argument is one too). A file is",
+  "                    read with its rotated siblings (x.N.jsonl ... x.1.jsonl, oldest first). Default: where the",
+  "                    router writes it, $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else",
+  "                    $PI_CODING_AGENT_DIR/extensions, else ~/.pi/agent/extensions",
   "  --route <route>   only requests of this route (requested or served). A route id or an alias of the",
   "                    routes file (either may follow auto-router/), resolved to its route (the log records route ids)",
   "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w. A date",
@@ -321,7 +321,7 @@ export function optionValueProblem(
 
 export function helpText(command: CliCommand): string {
   return [
-    `Usage: node scripts/${command.name}.mjs [options]`,
+    `Usage: node scripts/${command.name}.mjs [options] [<event log file or directory> ...]`,
     "",
     command.summary,
     "",
@@ -433,6 +433,9 @@ function withOptionMeant(error: NodeJS.ErrnoException, argv: string[], options: 
     .map((arg) => arg.slice(2).split("=")[0]!)
     .find((name) => !(name in options));
   const near = typed === undefined ? undefined : closestKey(typed, Object.keys(options));
+  // `--log-dir`, `--dir`, `--events`...: a way of naming the log the scripts do not have.
+  if (near === undefined && typed !== undefined && /log|dir|path|event/i.test(typed))
+    return `Unknown option '--${typed}'; name the event log with --file <path> (a file or directory), or give its path as an argument`;
   if (near === undefined) return error.message;
   // parseArgs goes on to suggest `--` for a value that starts with "-": a mistyped option is the likelier slip.
   return `Unknown option '--${typed}'; did you mean --${near}?`;
@@ -449,7 +452,8 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
         args: argv,
         options: { ...COMMON_OPTIONS, ...command.options },
         strict: true,
-        allowPositionals: false,
+        // A path given as an argument is a --file: `routing-stats auto-router.events.jsonl` reads that log.
+        allowPositionals: true,
         tokens: true,
       });
     } catch (error) {
@@ -468,7 +472,8 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const problem = command.validate?.(values);
     if (problem) throw new CliError(problem);
     const named = new Set<string>();
-    const files = resolveLogFiles(values.file as string[] | undefined, io, named);
+    const given = [...((values.file as string[] | undefined) ?? []), ...parsed.positionals];
+    const files = resolveLogFiles(given.length > 0 ? given : undefined, io, named);
     const readStats = emptyReadStats();
     const joinStats = emptyJoinStats();
     const joined = joinRequests(

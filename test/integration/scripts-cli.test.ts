@@ -127,6 +127,23 @@ describe("routing scripts from the command line", () => {
     );
   });
 
+  it("reads a log given as an argument as --file reads it, and points a --log-dir at --file", async () => {
+    const config = replayConfig();
+    for (const script of SCRIPTS) {
+      const common = script === "routing-replay" ? ["--json", "--config", config] : ["--json"];
+      const positional = json(await runScript(script, [...common, join(fixtures, "ours.jsonl")]));
+      const flagged = json(await runScript(script, [...common, "--file", join(fixtures, "ours.jsonl")]));
+      assert.deepEqual(positional.log.files, [join(fixtures, "ours.jsonl")], script);
+      assert.deepEqual(positional, flagged, script);
+    }
+    const run = await runScript("routing-stats", ["--log-dir", fixtures]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^routing-stats: Unknown option '--log-dir'; name the event log with --file <path> \(a file or directory\), or give its path as an argument\n/,
+    );
+  });
+
   it("routing-quality-stats --json joins the fixture's ratings", async () => {
     const output = json(await runScript("routing-quality-stats", ["--json", "--file", join(fixtures, "ours.jsonl")]));
     assert.deepEqual([output.stats.ratings, output.stats.good, output.stats.bad, output.stats.unjoined], [5, 3, 2, 1]);
