@@ -33,6 +33,14 @@ export const gatewaySchema = () =>
       .positive()
       .optional()
       .describe("An idle connection is closed after this time (default 120000)"),
+    keepAliveMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        "A streamed answer silent this long (a target thinking without streaming its text) gets a keep-alive: Anthropic's ping event, an SSE comment for OpenAI (default 15000; 0 = off)",
+      ),
     passthrough: z
       .boolean()
       .optional()

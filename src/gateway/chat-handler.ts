@@ -43,6 +43,8 @@ export interface GatewayCore {
   reasoningIssuers: ReasoningIssuers;
   /** Send a request unchanged to targets of its own API (routes file `gateway.passthrough`, default on). */
   passthrough(): boolean;
+  /** How long a streamed answer may be silent before the client gets a keep-alive (0 = never). */
+  keepAliveMs(): number;
   /** Writes one of the gateway's stderr lines (the access and error lines). */
   log(line: string): void;
 }
@@ -58,6 +60,8 @@ export interface ChatProtocol<Request> {
   streaming(request: Request): boolean;
   toContext(request: Request, now: number): ClientContext;
   encoder(request: Request, model: string, now: number): { encode(event: AnswerEvent): string };
+  /** What a silent stream sends its client now and then, which the client's parser passes over. */
+  keepAlive: string;
   /** `refused`: the target refused (refusal.ts): the body says so in the protocol's own terms. */
   body(message: AssistantMessage, model: string, now: number, request: Request, refused: boolean): unknown;
   /**
@@ -282,10 +286,30 @@ export async function serveChat<Request>(
     const scrub = new TextScrub();
     const deltas = new DeltaScrub();
     const separators = new SummarySeparators();
-    const send = (event: AnswerEvent) => void reply.raw.write(scrub.take(encoder.encode(event)));
+    let sent = true;
+    const send = (event: AnswerEvent) => {
+      sent = true;
+      reply.raw.write(scrub.take(encoder.encode(event)));
+    };
+    // pi-ai passes a target's pings on to nobody: an answer whose thinking does not stream its text is silent until
+    // the block ends (the runtime waits for it: timeouts.thinkingStallMs), which the client, a proxy between, or this
+    // server's own idle timeout would take for a dead connection. The passthrough forwards the target's own pings.
+    const keepAliveMs = core.keepAliveMs();
+    const keepAlive =
+      keepAliveMs > 0
+        ? setInterval(() => {
+            if (!sent && !reply.raw.writableEnded) reply.raw.write(scrub.take(spec.keepAlive));
+            sent = false;
+          }, keepAliveMs)
+        : undefined;
+    keepAlive?.unref();
+    reply.raw.once("close", () => clearInterval(keepAlive));
     return {
       write: (event: AnswerEvent) => separators.pass(event, (passed) => deltas.pass(passed, send)),
-      end: () => void reply.raw.end(scrub.end()),
+      end: () => {
+        clearInterval(keepAlive);
+        reply.raw.end(scrub.end());
+      },
     };
   };
   try {

@@ -21,6 +21,11 @@ import { ResponsesSseEncoder } from "./responses-stream.ts";
 import { issuedReasoning, replayedReasoning } from "./responses-reasoning.ts";
 import { ignoredToolsHeader } from "./hosted-tools.ts";
 
+/** The keep-alive api.anthropic.com itself sends while a model thinks; the SDKs pass over it. */
+const ANTHROPIC_PING = 'event: ping\ndata: {"type": "ping"}\n\n';
+/** A comment line, which every SSE parser skips (OpenAI sends no keep-alive of its own). */
+const SSE_COMMENT = ": keep-alive\n\n";
+
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   protocol: "anthropic",
   parse: (body, headers) => parseAnthropicRequest(body, anthropicRequestSchema, interleavedThinking(headers)),
@@ -30,6 +35,7 @@ export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   toContext: anthropicToContext,
   settings: anthropicSettings,
   encoder: (_request, model) => new AnthropicStreamEncoder(model),
+  keepAlive: ANTHROPIC_PING,
   body: (message, model, _now, _request, refused) => anthropicMessage(message, model, undefined, refused),
   passthrough: ANTHROPIC_PASSTHROUGH,
   // An Anthropic target sent the client's own body runs its server tools; a translation leaves them out.
@@ -46,6 +52,7 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   toContext: openAIToContext,
   settings: chatSettings,
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
+  keepAlive: SSE_COMMENT,
   body: (message, model, now, _request, refused) => openAICompletion(message, model, now, refused),
   passthrough: OPENAI_CHAT_PASSTHROUGH,
   // A Chat target sent the client's own body gets its custom tools; a translation leaves them out.
@@ -62,6 +69,7 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   toContext: responsesToContext,
   settings: responsesSettings,
   encoder: (request, model, now) => new ResponsesSseEncoder(model, now, asksSummary(request.reasoning), request),
+  keepAlive: SSE_COMMENT,
   body: (message, model, now, request, refused) =>
     responsesBody(message, model, now, asksSummary(request.reasoning), refused, request),
   passthrough: RESPONSES_PASSTHROUGH,

@@ -37,6 +37,8 @@ import { presentedTokens, tokenMatcher } from "./token.ts";
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** A silent streamed answer gets a keep-alive this often (chat-handler.ts openStream). */
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** How often Node looks for clients past their headers timeout. */
@@ -205,6 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     inFlight: new InFlightRequests(),
     reasoningIssuers: new ReasoningIssuers(),
     passthrough: () => settings().passthrough !== false,
+    keepAliveMs: () => settings().keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     log,
   };
   const bodyLimitBytes = settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
