@@ -216,6 +216,7 @@ export async function serveChat<Request>(
           clientModel: name,
           reply,
           headers: routingHeaders,
+          keepAlive: { text: spec.keepAlive, everyMs: core.keepAliveMs() },
           now: core.now,
           ...(carrier && openRouter ? { targetFields: carrier.sentAsIs } : {}),
           onIssuedReasoning: (issued, target) => core.reasoningIssuers.issued(issued, target.provider),

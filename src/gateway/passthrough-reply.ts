@@ -13,18 +13,34 @@ export class PassthroughReply {
   private source: IncomingMessage | undefined;
   private flushQueued = false;
   private readonly scrub = new TextScrub();
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  /** Something went out since the keep-alive timer last looked. */
+  private sent = true;
 
   constructor(
     private readonly reply: FastifyReply,
     private readonly streaming: boolean,
     /** The routing headers at the moment the status is sent. */
     private readonly headers: () => Record<string, string>,
+    /** Written (between whole blocks) when the stream has been silent this long; see chat-handler.ts openStream. */
+    private readonly keepAlive?: { text: string; everyMs: number },
   ) {}
 
   /** The commit point: a stream's status and headers go out now. */
   open(): void {
-    if (this.streaming) this.head(200, "text/event-stream; charset=utf-8");
+    if (!this.streaming) return;
+    this.head(200, "text/event-stream; charset=utf-8");
+    const keepAlive = this.keepAlive;
+    if (!keepAlive || keepAlive.everyMs <= 0) return;
+    this.keepAliveTimer = setInterval(() => {
+      if (!this.sent) this.write(keepAlive.text, undefined);
+      this.sent = false;
+    }, keepAlive.everyMs);
+    this.keepAliveTimer.unref();
+    this.reply.raw.once("close", this.stopKeepAlive);
   }
+
+  private readonly stopKeepAlive = () => clearInterval(this.keepAliveTimer);
 
   /**
    * Forwards blocks of a stream; pauses the upstream while the client's socket is full. What is written in one turn
@@ -42,6 +58,7 @@ export class PassthroughReply {
   }
 
   complete(body: () => string): void {
+    this.stopKeepAlive();
     this.flush();
     if (!this.streaming) this.head(200, "application/json");
     this.reply.raw.end(this.streaming ? this.scrub.end() : this.scrub.take(body()) + this.scrub.end());
@@ -58,6 +75,7 @@ export class PassthroughReply {
     this.buffered = "";
     const raw = this.reply.raw;
     if (text === "" || raw.destroyed || raw.writableEnded) return;
+    this.sent = true;
     const source = this.source;
     if (!raw.write(text) && source && !this.draining) {
       this.draining = true;
@@ -71,6 +89,7 @@ export class PassthroughReply {
 
   /** `block`: the error block a stream ends with (the target's own, redacted, or the router's). */
   cutOff(block: string): void {
+    this.stopKeepAlive();
     this.write(block, undefined);
     this.flush();
     this.reply.raw.end(this.scrub.end());

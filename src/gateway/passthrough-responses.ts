@@ -104,7 +104,9 @@ class ResponsesScanner extends ScannerBase {
     }
     if (event === "response.output_item.added") {
       const type = (safeJson(data)?.item as Loose | undefined)?.type;
-      return type === "function_call" || type === "custom_tool_call" ? this.commit(text) : { text };
+      if (type === "function_call" || type === "custom_tool_call") return this.commit(text);
+      // The model has begun to reason: its summary (if any) may come only after a long silence.
+      return type === "reasoning" ? { text, thinkingBegun: true } : { text };
     }
     if (event === "response.reasoning_summary_text.delta" || event === "response.reasoning_text.delta") {
       const delta = safeJson(data)?.delta;

@@ -14,6 +14,7 @@ import {
   cutOffText,
   emptyResponseFailure,
   endedWithoutResultText,
+  THINKING_COMMIT_MS,
   ThinkingProgress,
   timeoutFailure as timeoutOf,
 } from "../runtime/commit-point.ts";
@@ -47,6 +48,8 @@ export interface PassthroughInput {
   reply: FastifyReply;
   /** The response headers at the commit point (route, attempts, served-by). */
   headers(): Record<string, string>;
+  /** What a stream silent for `everyMs` sends its client (an OpenAI target sends no keep-alive of its own). */
+  keepAlive?: { text: string; everyMs: number };
   now(): number;
   /** Top-level fields one target is sent besides its model (an OpenRouter target's `provider` block). */
   targetFields?(target: Model<Api>): Record<string, unknown>;
@@ -128,7 +131,7 @@ function runPassthrough(
   const { target, auth, candidate, timeouts, signal } = attempt;
   const { dialect, reply, now } = input;
   const streaming = input.body.stream === true;
-  const client = new PassthroughReply(reply, streaming, input.headers);
+  const client = new PassthroughReply(reply, streaming, input.headers, input.keepAlive);
   const startedAt = now();
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
@@ -168,9 +171,11 @@ function runPassthrough(
     const watchdog = new AttemptWatchdog(timeouts, now, (reason: TimeoutReason) =>
       request?.destroy(new Error(`auto-router ${reason} timeout`)),
     );
+    let thinkingTimer: ReturnType<typeof setTimeout> | undefined;
     const cleanup = () => {
       watchdog.stop();
       clearTimeout(requestTimer);
+      clearTimeout(thinkingTimer);
       signal?.removeEventListener("abort", onAbort);
     };
     const finish = (outcome: AttemptOutcome) => {
@@ -209,7 +214,7 @@ function runPassthrough(
     const timeoutFailure = (): Failure =>
       noAnswerIn !== undefined
         ? makeFailure("timeout", `${candidate.key}: no response within ${noAnswerIn} ms (request timeout)`)
-        : timeoutOf(candidate.key, watchdog.tripped ?? "stall", timeouts);
+        : timeoutOf(candidate.key, watchdog.tripped ?? "stall", timeouts, watchdog.inThinking);
     const write = (text: string) => client.write(text, response);
     const forward = () => {
       committed = true;
@@ -249,6 +254,19 @@ function runPassthrough(
       });
     };
 
+    const thinkingBegins = () => {
+      watchdog.commit();
+      watchdog.inThinking = true;
+      thinkingTimer = setTimeout(() => {
+        if (settled || committed || held || watchdog.tripped) return;
+        commit();
+        if (committed) {
+          write(pending.join(""));
+          pending.length = 0;
+        }
+      }, THINKING_COMMIT_MS);
+    };
+
     const pending: string[] = [];
     const onBlock = (block: string): void => {
       const step = scanner.block(block);
@@ -265,11 +283,13 @@ function runPassthrough(
       if (!committed && !held) {
         if (step.thinkingChars || step.thinkingBegun) {
           thinking.add(step.thinkingChars ?? 0, now());
-          // Thinking is output, silent or not: the first-token wait is over (only the stall deadline remains), and
-          // sustained thinking (by its characters or its time) decides the commit point.
-          if (!thinkingBegun) watchdog.commit();
+          // Thinking is output, silent or not: the first-token wait is over (only the stall deadline remains, the
+          // longer one while the model thinks), and sustained thinking (by its characters or its time) decides the
+          // commit point, also when no event comes meanwhile (an OpenAI model reasoning sends none).
+          if (!thinkingBegun) thinkingBegins();
           thinkingBegun = true;
         }
+        if (step.substantive) watchdog.inThinking = false;
         // An answer its output limit stopped while the model thought is the target's answer all the same: another
         // target asked for as much would be stopped alike.
         const stoppedThinking = step.end === "done" && thinkingBegun && scanner.stopReason === "length";

@@ -99,3 +99,56 @@ for (const keepAliveMs of [100, 0]) {
     }
   });
 }
+
+// The passthrough: an OpenAI Responses target reasoning sends nothing between its reasoning item and its summary. The
+// item ends the first-token wait (400 ms here) as pi-ai's thinking_start does, the stall deadline is thinkingStallMs,
+// the answer commits 1.5 s into the silence and the client's stream then gets SSE comments until the summary comes.
+describe("gateway passthrough: an OpenAI Responses target reasoning silently", () => {
+  let fx: GatewayFixture<"R" | "S">;
+  let r: Emulator, s: Emulator;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { R: "responses", S: "responses" },
+      providers: {
+        "op-r": { emulator: "R", apiKey: "sk-op-r-key-00000007", models: ["gpt-r"] },
+        "op-s": { emulator: "S", apiKey: "sk-op-s-key-00000008", models: ["gpt-s"] },
+      },
+      routes: {
+        routes: {
+          reasoner: { ...routeInOrder("op-r/gpt-r", "op-s/gpt-s"), timeouts: { firstTokenMs: 400, stallMs: 300 } },
+        },
+        gateway: { idleTimeoutMs: IDLE_TIMEOUT_MS, keepAliveMs: 100 },
+      },
+    });
+    ({ R: r, S: s } = fx.emulators);
+  });
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
+
+  it("waits for its summary and answer, the client's stream kept alive, and fails over to no one", async () => {
+    r.enqueue({
+      reasoningItem: { id: "rs_silent" },
+      thinking: "Weighed the options.",
+      pauseBeforeContentMs: 2_500,
+      text: "Reasoned answer.",
+    });
+    s.enqueue({ text: "S answered." });
+    const stream = await fx.openai.responses.create({
+      model: "reasoner",
+      stream: true,
+      reasoning: { effort: "high", summary: "auto" },
+      input: "Think hard",
+    });
+    let text = "";
+    let completed = false;
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") text += event.delta;
+      completed ||= event.type === "response.completed";
+    }
+    assert.ok(completed, "the stream ended with response.completed");
+    assert.equal(text, "Reasoned answer.");
+    assert.equal(s.calls.length, 0, "not failed over");
+    assert.equal(r.calls.length, 1);
+  });
+});

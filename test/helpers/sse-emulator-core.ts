@@ -24,6 +24,8 @@ export interface EmulatorReply {
   reasoningItem?: { id: string; encryptedContent?: string };
   toolCall?: { id?: string; name: string; arguments: Record<string, unknown> };
   chunkDelayMs?: number;
+  /** Silence before the first content chunk, after the frames that open the answer (a model reasoning unseen). */
+  pauseBeforeContentMs?: number;
   /** After this many content chunks every remaining frame goes out in one write: a chunk of many blocks. */
   burstAfterChunks?: number;
   stallAfterChunks?: number;
@@ -195,6 +197,8 @@ async function writeStream(
       continue;
     }
     if (!first && reply.chunkDelayMs) await waitUnlessClosed(response, reply.chunkDelayMs);
+    if (frame.content && contentSent === 0 && reply.pauseBeforeContentMs)
+      await waitUnlessClosed(response, reply.pauseBeforeContentMs);
     if (isClosed(response)) return;
     response.write(frame.text);
     first = false;
