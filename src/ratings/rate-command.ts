@@ -5,15 +5,28 @@ import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { formatDuration } from "../commands/format.ts";
 
 const RATINGS = ["good", "bad"] as const;
+/** Other words a person rates with (`up`, `+1`, a thumb): each stands for good or bad. */
+const RATING_WORDS: Readonly<Record<string, "good" | "bad">> = {
+  good: "good",
+  bad: "bad",
+  up: "good",
+  down: "bad",
+  "+": "good",
+  "-": "bad",
+  "+1": "good",
+  "-1": "bad",
+  "👍": "good",
+  "👎": "bad",
+};
 const TAGS_FLAG = "--tags";
 const USAGE = "rate <good|bad> [reason] [--tags a,b]";
 
 /** `["bad", "too", "slow", "--tags", "latency,tools"]` -> rating, reason "too slow", tags. A string is an error. */
 export function parseRateArguments(args: string[]): RatingInput | string {
   const word = args[0];
-  const rating = word?.toLowerCase();
-  if (rating !== "good" && rating !== "bad")
-    return `${word === undefined ? "" : `"${word}" is not a rating: expected good or bad\n`}usage: /auto-router ${USAGE}`;
+  const rating = word === undefined ? undefined : RATING_WORDS[word.toLowerCase()];
+  if (rating === undefined)
+    return `${word === undefined ? "" : `"${word}" is not a rating: expected good or bad (or up/down, +1/-1)\n`}usage: /auto-router ${USAGE}`;
   const reason: string[] = [];
   const tags: string[] = [];
   for (let index = 1; index < args.length; index++) {

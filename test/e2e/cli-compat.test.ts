@@ -192,7 +192,9 @@ describe("the router through the pi CLI (version-independent)", () => {
     });
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.ok(
-      run.stderr.includes('"meh" is not a rating: expected good or bad\nusage: /auto-router rate <good|bad> [reason]'),
+      run.stderr.includes(
+        '"meh" is not a rating: expected good or bad (or up/down, +1/-1)\nusage: /auto-router rate <good|bad> [reason]',
+      ),
       run.stderr,
     );
   });

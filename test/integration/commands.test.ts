@@ -245,7 +245,8 @@ describe("/auto-router subcommands through pi", () => {
       await run("/auto-router explain"),
       /- demote-recent-bad \(global\): matched no eligible target \(mock-a\/model-a: no ratings in the last 30 day\(s\); mock-b\/model-b: no ratings in the last 30 day\(s\)\)\n/,
     );
-    assert.match(await run("/auto-router rate bad"), /mock-a\/model-a: 2 bad, 0 good of the last 2 rating\(s\)/);
+    // `down` is `bad` (as `up`, `+1` and a thumb up are `good`).
+    assert.match(await run("/auto-router rate down"), /mock-a\/model-a: 2 bad, 0 good of the last 2 rating\(s\)/);
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-b", "a bad rating given now demotes mock-a");
     const explain = await run("/auto-router explain");

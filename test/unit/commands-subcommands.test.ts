@@ -350,9 +350,12 @@ describe("rate", () => {
     });
     assert.deepEqual(splitArguments("explain don't 'open"), ["explain", "don't", "open"]);
     assert.deepEqual(parseRateArguments(["GOOD"]), { rating: "good" });
+    for (const word of ["up", "Up", "+", "+1", "👍"]) assert.deepEqual(parseRateArguments([word]), { rating: "good" });
+    for (const word of ["down", "-", "-1", "👎"])
+      assert.deepEqual(parseRateArguments([word, "slow"]), { rating: "bad", reason: "slow" });
     assert.equal(
       parseRateArguments(["meh", "so-so"]),
-      '"meh" is not a rating: expected good or bad\nusage: /auto-router rate <good|bad> [reason] [--tags a,b]',
+      '"meh" is not a rating: expected good or bad (or up/down, +1/-1)\nusage: /auto-router rate <good|bad> [reason] [--tags a,b]',
     );
     assert.match(parseRateArguments([]) as string, /^usage: \/auto-router rate <good\|bad>/);
     assert.match(parseRateArguments(["bad", "--tags"]) as string, /--tags needs a value/);
