@@ -19,14 +19,14 @@ const missing = !existsSync(CODEX);
 describe("Codex CLI through the gateway's Responses endpoint", {
   skip: missing && !inCi ? `Codex is not installed in ${CODEX} (.ci/run installs it)` : false,
 }, () => {
-  let fx: GatewayFixture<"A" | "B">;
-  let first: Emulator, second: Emulator;
+  let fx: GatewayFixture<"A" | "B" | "R">;
+  let first: Emulator, second: Emulator, responses: Emulator;
   let home: string;
 
   before(async () => {
     assert.ok(!missing, `CI must run this test: ${CODEX} is missing`);
     fx = await startGatewayFixture({
-      emulators: { A: "openai", B: "openai" },
+      emulators: { A: "openai", B: "openai", R: "responses" },
       providers: {
         "mock-a": {
           emulator: "A",
@@ -38,15 +38,22 @@ describe("Codex CLI through the gateway's Responses endpoint", {
           apiKey: "sk-mock-b-key-000000000002",
           models: [{ id: "model-b", maxTokens: 128_000 }],
         },
+        "mock-r": {
+          emulator: "R",
+          apiKey: "sk-mock-r-key-000000000003",
+          models: [{ id: "model-r", maxTokens: 128_000 }],
+        },
       },
       routes: {
         routes: {
           // No wait for a resting target: the last test wants the every-target-resting answer at once.
           codex: { ...routeInOrder("mock-a/model-a", "mock-b/model-b"), failover: { cooldownWaitMs: 0 } },
+          // A Responses target: Codex's requests are passed through as they are.
+          responses: routeInOrder("mock-r/model-r"),
         },
       },
     });
-    ({ A: first, B: second } = fx.emulators);
+    ({ A: first, B: second, R: responses } = fx.emulators);
     home = freshDir("pi-auto-router-codex-home");
     mkdirSync(join(home, ".codex"));
     writeFileSync(
@@ -113,6 +120,38 @@ describe("Codex CLI through the gateway's Responses endpoint", {
     const sent = [...first.calls.slice(before[0]!), ...second.calls.slice(before[1]!)];
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.body.reasoning_effort, undefined);
+  });
+
+  it("runs the command of an exec_command call a Responses target makes, and sends its output back through the gateway", async () => {
+    // Codex's own tool: the target asks it to run a command, Codex runs it and sends the output as the next turn.
+    responses.enqueue({ toolCall: { name: "exec_command", arguments: { cmd: "echo codex-ran-this" } } });
+    responses.enqueue({ text: "The command printed codex-ran-this." });
+    const run = await runClientCli(
+      CODEX,
+      [
+        "exec",
+        "--skip-git-repo-check",
+        "--dangerously-bypass-approvals-and-sandbox",
+        "-m",
+        "auto-router/responses",
+        "Run echo",
+      ],
+      {
+        cwd: home,
+        timeoutMs: CODEX_TIMEOUT_MS,
+        env: { HOME: home, CODEX_HOME: join(home, ".codex"), AUTO_ROUTER_GATEWAY_TOKEN: fx.gateway.token },
+      },
+    );
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /The command printed codex-ran-this\./);
+    assert.equal(responses.calls.length, 2, run.output);
+    const [asked, answered] = responses.calls;
+    assert.equal(asked!.headers.authorization, "Bearer sk-mock-r-key-000000000003");
+    assert.equal(answered!.body.model, "model-r");
+    const output = answered!.body.input.find((item: { type?: string }) => item.type === "function_call_output");
+    assert.ok(output, JSON.stringify(answered!.body.input));
+    assert.match(JSON.stringify(output.output), /codex-ran-this/);
+    assert.match(fx.gateway.stderr(), /POST \/v1\/responses route=responses 200 served-by=mock-r\/model-r/);
   });
 
   it("shows the gateway's reason when every target rests: a 503 for Codex, which hides a 429's message", async () => {
