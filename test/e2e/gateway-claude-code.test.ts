@@ -3,7 +3,7 @@
 // whose tool-result turn stays on the target that served its first turn. Skipped on a developer machine without that
 // folder; under CI a missing CLI fails the test.
 import assert from "node:assert/strict";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
@@ -23,18 +23,18 @@ const missing = !existsSync(CLAUDE);
 describe("Claude Code through the gateway", {
   skip: missing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false,
 }, () => {
-  let fx: GatewayFixture<"A" | "B">;
-  let first: Emulator, second: Emulator;
+  let fx: GatewayFixture<"A" | "B" | "C">;
+  let first: Emulator, second: Emulator, chat: Emulator;
   let home: string;
 
   before(async () => {
     assert.ok(!missing, `CI must run this test: ${CLAUDE} is missing`);
     fx = await startGatewayFixture({
-      emulators: { A: "anthropic", B: "anthropic" },
+      emulators: { A: "anthropic", B: "anthropic", C: "openai" },
       providers: PROVIDERS,
       routes: routes(),
     });
-    ({ A: first, B: second } = fx.emulators);
+    ({ A: first, B: second, C: chat } = fx.emulators);
     home = freshDir("pi-auto-router-claude-home");
   });
   after(async () => {
@@ -119,6 +119,36 @@ describe("Claude Code through the gateway", {
     } finally {
       await turnsGateway.stop();
       turnsDir.cleanup();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it("runs a tool an OpenAI Chat target calls for `claude -p` and sends its result back, translated both ways", async () => {
+    const work = freshDir("pi-auto-router-claude-chat-work");
+    try {
+      const notes = join(work, "notes.txt");
+      writeFileSync(notes, "chat-target-read-this\n");
+      // Read is read-only: `claude -p` runs it without asking, then sends the file's text back.
+      chat.enqueue({ toolCall: { id: "call_read_1", name: "Read", arguments: { file_path: notes } } });
+      chat.enqueue({ text: "The notes say chat-target-read-this." });
+      const run = await claude(
+        ["-p", "--model", "chat", "What do my notes say?"],
+        fx.gateway.url,
+        fx.gateway.token,
+        fx.agentDir,
+        work,
+      );
+      assert.equal(run.code, 0, run.output);
+      assert.match(run.output, /The notes say chat-target-read-this\./);
+      assert.equal(chat.calls.length, 2, run.output);
+      // Claude Code's tools reached the Chat target as functions; its tool_result came back as a tool message.
+      assert.ok(chat.calls[0]!.body.tools.some((tool: any) => tool.function?.name === "Read"));
+      const toolMessage = chat.calls[1]!.body.messages.find((message: any) => message.role === "tool");
+      assert.equal(toolMessage?.tool_call_id, "call_read_1", JSON.stringify(chat.calls[1]!.body.messages));
+      assert.match(JSON.stringify(toolMessage.content), /chat-target-read-this/);
+      assert.equal(chat.calls[1]!.headers.authorization, "Bearer sk-mock-c-key-0000000001");
+      assert.match(fx.gateway.stderr(), /POST \/v1\/messages route=chat 200 served-by=mock-c\/model-c/);
+    } finally {
       rmSync(work, { recursive: true, force: true });
     }
   });
@@ -212,6 +242,8 @@ describe("Claude Code through the gateway", {
 const PROVIDERS = {
   "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a-key-000001", models: [{ id: "model-a", maxTokens: 128_000 }] },
   "mock-b": { emulator: "B", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", maxTokens: 128_000 }] },
+  // An OpenAI Chat Completions target: Claude Code's requests are translated for it.
+  "mock-c": { emulator: "C", apiKey: "sk-mock-c-key-0000000001", models: [{ id: "model-c", maxTokens: 128_000 }] },
 } as const;
 
 /** Claude Code's default model on a route of the two emulators (with the given failover settings). */
@@ -219,6 +251,7 @@ function routes(failover?: Record<string, unknown>) {
   return {
     routes: {
       main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
+      chat: routeInOrder("mock-c/model-c"),
     },
     gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
     ...(failover ? { failover } : {}),
