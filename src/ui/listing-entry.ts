@@ -56,9 +56,7 @@ export function listingEntries(pi: EntryHost): ListingSink | undefined {
     const tables =
       data.tables === undefined ? findTables(data.lines) : (tablesOf(data.tables, data.lines.length) ?? []);
     const style = data.level === "warning" ? (piece: string) => theme.fg("warning", piece) : undefined;
-    const listing = listingComponent(data.lines, style, tables);
-    // A blank line above, as pi puts one above each message and notice: two reports in a row read as two.
-    return { render: (width: number) => ["", ...listing.render(width)], invalidate: listing.invalidate };
+    return listingComponent(data.lines, style, tables);
   });
   return (lines, level) =>
     pi.appendEntry(LISTING_ENTRY_TYPE, { lines, level, tables: findTables(lines) } satisfies ListingEntryData);

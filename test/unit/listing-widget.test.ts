@@ -70,8 +70,7 @@ it("registers a renderer for listing entries where pi has entry renderers, and a
     render(width: number): string[];
   };
   const rendered = component.render(80);
-  assert.equal(rendered[0], "", "a blank line above it, as above pi's messages and notices");
-  assert.equal(rendered.length, 31, "every line: the chat scrolls, nothing is clipped");
+  assert.equal(rendered.length, 30, "every line: the chat scrolls, nothing is clipped");
   assert.equal(rendered.at(-1), " <warning>line 30");
   assert.equal(renderers.get(LISTING_ENTRY_TYPE)!({ data: { other: 1 } }, {}, theme), undefined, "not a listing");
 });
@@ -91,7 +90,6 @@ it("fits a resumed entry's tables by where they were found when it was made", ()
       }
     ).render(30);
   assert.deepEqual(render({ lines, tables: [{ start: 0, end: 2, cellStarts: [9] }] }), [
-    "",
     " name",
     " resumed",
     " (not shown: note; a wider",
