@@ -106,7 +106,7 @@ class ResponsesScanner extends ScannerBase {
       const type = (safeJson(data)?.item as Loose | undefined)?.type;
       if (type === "function_call" || type === "custom_tool_call") return this.commit(text);
       // The model has begun to reason: its summary (if any) may come only after a long silence.
-      return type === "reasoning" ? { text, thinkingBegun: true } : { text };
+      return type === "reasoning" ? { text, thinkingBegun: true, silentThinking: true } : { text };
     }
     if (event === "response.reasoning_summary_text.delta" || event === "response.reasoning_text.delta") {
       const delta = safeJson(data)?.delta;

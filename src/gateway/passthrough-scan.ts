@@ -25,9 +25,14 @@ export interface ScanStep {
   thinkingChars?: number;
   /**
    * Thinking has begun before any of its text: an Anthropic thinking block's start, whose text may never come
-   * (`thinking.display: "omitted"`, a `redacted_thinking` block).
+   * (`thinking.display: "omitted"`, a `redacted_thinking` block), or an OpenAI Responses reasoning item's.
    */
   thinkingBegun?: boolean;
+  /**
+   * ...and the target sends nothing while it thinks (an OpenAI reasoning item; Anthropic sends pings): the stall
+   * deadline is then timeouts.thinkingStallMs until the answer's text or a tool call begins.
+   */
+  silentThinking?: boolean;
   end?: "done" | "error";
   /** The error's own text (its JSON), for the failure classifier. */
   errorText?: string;

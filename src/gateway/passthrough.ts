@@ -256,7 +256,6 @@ function runPassthrough(
 
     const thinkingBegins = () => {
       watchdog.commit();
-      watchdog.inThinking = true;
       thinkingTimer = setTimeout(() => {
         if (settled || committed || held || watchdog.tripped) return;
         commit();
@@ -284,12 +283,13 @@ function runPassthrough(
         if (step.thinkingChars || step.thinkingBegun) {
           thinking.add(step.thinkingChars ?? 0, now());
           // Thinking is output, silent or not: the first-token wait is over (only the stall deadline remains, the
-          // longer one while the model thinks), and sustained thinking (by its characters or its time) decides the
-          // commit point, also when no event comes meanwhile (an OpenAI model reasoning sends none).
+          // longer one while a model that sends nothing meanwhile thinks), and sustained thinking (by its characters
+          // or its time) decides the commit point, also when no event comes meanwhile.
           if (!thinkingBegun) thinkingBegins();
           thinkingBegun = true;
         }
-        if (step.substantive) watchdog.inThinking = false;
+        if (step.silentThinking) watchdog.inThinking = true;
+        else if (step.substantive) watchdog.inThinking = false;
         // An answer its output limit stopped while the model thought is the target's answer all the same: another
         // target asked for as much would be stopped alike.
         const stoppedThinking = step.end === "done" && thinkingBegun && scanner.stopReason === "length";
