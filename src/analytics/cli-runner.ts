@@ -103,7 +103,7 @@ const COMMON_OPTIONS: OptionSpecs = {
 };
 
 const COMMON_USAGE = [
-  "  --file <path>     event log file or directory (repeatable; a path given as an argument is one too). A file is",
+  "  --file <path>     event log file or directory (repeatable). A path given as an argument is one too. A file is",
   "                    read with its rotated siblings (x.N.jsonl ... x.1.jsonl, oldest first). Default: where the",
   "                    router writes it, $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else",
   "                    $PI_CODING_AGENT_DIR/extensions, else ~/.pi/agent/extensions",

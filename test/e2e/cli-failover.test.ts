@@ -54,7 +54,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
             ],
           },
           // A stall deadline shorter than a silent thinking block (pi-ai passes the target's pings on as nothing).
-          silentThinking: { ...routeInOrder("mock-c/model-c", "mock-b/model-b"), timeouts: { stallMs: 300 } },
+          silentThinking: { ...routeInOrder("mock-c/model-c", "mock-b/model-b"), timeouts: { stallMs: 600 } },
           slowHeaders: {
             sortBy: "config",
             timeouts: { requestMs: 500 },
@@ -131,7 +131,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
   it("waits through a thinking block silent for longer than stallMs, as its target's pings keep it alive", async () => {
     reset();
     anthropic.enqueue({
-      omittedThinking: { pings: 10, redacted: true },
+      omittedThinking: { pings: 15, redacted: true },
       chunkDelayMs: 100,
       text: "Thought it through.",
     } as AnthropicReply);

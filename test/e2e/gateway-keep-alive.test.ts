@@ -101,7 +101,7 @@ for (const keepAliveMs of [100, 0]) {
 }
 
 // The passthrough: an OpenAI Responses target reasoning sends nothing between its reasoning item and its summary. The
-// item ends the first-token wait (400 ms here) as pi-ai's thinking_start does, the stall deadline is thinkingStallMs,
+// item ends the first-token wait (1 s here) as pi-ai's thinking_start does, the stall deadline is thinkingStallMs,
 // the answer commits 1.5 s into the silence and the client's stream then gets SSE comments until the summary comes.
 describe("gateway passthrough: an OpenAI Responses target reasoning silently", () => {
   let fx: GatewayFixture<"R" | "S">;
@@ -116,7 +116,7 @@ describe("gateway passthrough: an OpenAI Responses target reasoning silently", (
       },
       routes: {
         routes: {
-          reasoner: { ...routeInOrder("op-r/gpt-r", "op-s/gpt-s"), timeouts: { firstTokenMs: 400, stallMs: 300 } },
+          reasoner: { ...routeInOrder("op-r/gpt-r", "op-s/gpt-s"), timeouts: { firstTokenMs: 1000, stallMs: 600 } },
         },
         gateway: { idleTimeoutMs: IDLE_TIMEOUT_MS, keepAliveMs: 100 },
       },

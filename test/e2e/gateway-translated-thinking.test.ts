@@ -55,14 +55,20 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
           long: CLAUDE,
           stopped: CLAUDE,
           // A stall deadline shorter than the silent thinking; the thinking deadline as shipped, then set below it.
-          stalling: { ...CLAUDE, timeouts: { stallMs: 300 } },
-          capped: { ...CLAUDE, timeouts: { stallMs: 300, thinkingStallMs: 500 } },
+          stalling: { ...CLAUDE, timeouts: { stallMs: 600 } },
+          capped: { ...CLAUDE, timeouts: { stallMs: 600, thinkingStallMs: 900 } },
         },
+        // The tests fail the first target on purpose (a commit-point failure, a stall): its breaker stays closed.
+        breaker: { enabled: false },
         failover: { cooldownWaitMs: 0, kinds: { empty_response: { cooldownMs: 0 } } },
         gateway: { passthrough: false },
       },
     });
     ({ C: c, D: d } = fx.emulators);
+    // The first request of a fresh gateway loads pi-ai's Anthropic SDK inside its attempt: under load that alone can
+    // take longer than the first test's 400 ms first-token timeout.
+    c.enqueue({ text: "warm" });
+    await fx.anthropic.messages.create({ model: "long", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
   });
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
@@ -112,9 +118,9 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
   });
 
   it("waits through thinking that is silent for longer than stallMs (up to thinkingStallMs), and names it when that passes", async () => {
-    // ~1 s without an event from pi-ai inside the block: before, `stallMs` cut the answer off there.
+    // ~1.5 s without an event from pi-ai inside the block: before, `stallMs` cut the answer off there.
     const silent = (text: string) =>
-      ({ omittedThinking: { pings: 10, redacted: true }, chunkDelayMs: 100, text }) as AnthropicReply;
+      ({ omittedThinking: { pings: 15, redacted: true }, chunkDelayMs: 100, text }) as AnthropicReply;
     c.enqueue(silent("Thought it through."));
     const stream = fx.anthropic.messages.stream({ ...THINKING_BODY, model: "stalling" });
     const message = await stream.finalMessage();
@@ -137,9 +143,11 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
       ],
     );
     const timedOut = () =>
-      readLoggedEvents(fx.agentDir).filter((event) => event.type === "result" && event.data.failureKind === "timeout");
+      readLoggedEvents(fx.agentDir).filter(
+        (event) => event.type === "result" && event.routeId === "capped" && event.data.failureKind === "timeout",
+      );
     await until(() => timedOut().length > 0, "the timed-out attempt in the event log");
-    assert.match(timedOut()[0].data.message, /an-c\/claude-c: no data for 500 ms while thinking \(stream stalled\)/);
+    assert.match(timedOut()[0].data.message, /an-c\/claude-c: no data for 900 ms while thinking \(stream stalled\)/);
   });
 
   it("serves an answer its output limit stopped inside thinking as the target's answer, and still fails over from an empty one", async () => {
