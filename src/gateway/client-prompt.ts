@@ -87,17 +87,37 @@ export function takeShortcuts(
     context.messages[promptIndex!] = { ...message, content: parsed.text };
     return parsed.shortcuts;
   }
-  const first = message.content.findIndex((block) => block.type === "text");
+  // The text the person typed: Claude Code puts its `<system-reminder>` blocks before it in the same message.
+  const first = message.content.findIndex((block) => block.type === "text" && !isReminder(block.text));
   const block = message.content[first];
   if (block?.type !== "text") return undefined;
-  const parsed = parseShortcuts(block.text);
+  const reminders = leadingReminders(block.text);
+  const parsed = parseShortcuts(block.text.slice(reminders.length));
   checkMistake(parsed.mistake, warn);
   if (parsed.shortcuts.tokens.length === 0) return undefined;
   const content = [...message.content];
   // A block the shortcuts emptied is left out, not sent as empty text: the prompt is the image (or text) beside it.
-  if (parsed.text.trim() === "") content.splice(first, 1);
-  else content[first] = { ...block, text: parsed.text };
-  if (!content.some((part) => part.type === "image" || part.text.trim() !== "")) throw shortcutsOnly(parsed);
+  if (parsed.text.trim() === "" && reminders === "") content.splice(first, 1);
+  else content[first] = { ...block, text: reminders + parsed.text };
+  const typed = (part: (typeof content)[number]) =>
+    part.type === "image" || part.text.slice(leadingReminders(part.text).length).trim() !== "";
+  if (!content.some(typed)) throw shortcutsOnly(parsed);
   context.messages[promptIndex!] = { ...message, content };
   return parsed.shortcuts;
+}
+
+/** `<system-reminder>...</system-reminder>` blocks (and the blank space around them) at the start of a text. */
+const LEADING_REMINDERS = /^(?:\s*<system-reminder>[\s\S]*?<\/system-reminder>)+\s*/;
+
+/** The reminders a client put at the start of a text, which the person did not type (Claude Code's). */
+function leadingReminders(text: string): string {
+  return text.startsWith("<system-reminder>") || /^\s+<system-reminder>/.test(text)
+    ? (LEADING_REMINDERS.exec(text)?.[0] ?? "")
+    : "";
+}
+
+/** A text block that is nothing but such reminders. */
+function isReminder(text: string): boolean {
+  const reminders = leadingReminders(text);
+  return reminders !== "" && reminders.length === text.length;
 }

@@ -153,6 +153,19 @@ describe("Claude Code through the gateway", {
     }
   });
 
+  it("takes a shortcut typed in `claude -p` after Claude Code's system-reminder blocks, and strips it", async () => {
+    chat.enqueue({ text: "Fast hello." });
+    const run = await claude(["-p", "@fast Say hi"], fx.gateway.url, fx.gateway.token, fx.agentDir);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Fast hello\./);
+    assert.equal(chat.calls.length, 1, "the tier's route served");
+    const prompt = JSON.stringify(chat.calls[0]!.body.messages.filter((message: any) => message.role === "user"));
+    assert.match(prompt, /Say hi/);
+    assert.doesNotMatch(prompt, /@fast/, "the shortcut is not sent to the model");
+    assert.match(prompt, /system-reminder/, "Claude Code's reminders still are");
+    assert.match(fx.gateway.stderr(), /POST \/v1\/messages route=chat 200 served-by=mock-c\/model-c/);
+  });
+
   it("stops at once on a spent hard budget (402 billing_error, not retried) and shows the budget message", async () => {
     first.reset();
     second.reset();
@@ -254,6 +267,8 @@ function routes(failover?: Record<string, unknown>) {
       chat: routeInOrder("mock-c/model-c"),
     },
     gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
+    // `@fast` typed in Claude Code moves its request to the Chat target's route.
+    tiers: { fast: { route: "chat" } },
     ...(failover ? { failover } : {}),
   };
 }

@@ -125,4 +125,36 @@ describe("the client's prompt", () => {
     ]);
     assert.equal(takeShortcuts(reminderShortcut.context, reminderShortcut.promptIndex), undefined);
   });
+
+  it("reads shortcuts after Claude Code's <system-reminder> blocks, in a block of their own or at the text's start", () => {
+    const REMINDER = "<system-reminder>\nAs you answer, use the context below.\n</system-reminder>";
+    const own = anthropic([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: REMINDER },
+          { type: "text", text: "@reasoning fix the failing test" },
+        ],
+      },
+    ]);
+    assert.deepEqual(takeShortcuts(own.context, own.promptIndex)?.tiers, ["reasoning"]);
+    assert.deepEqual(own.context.messages[0]!.content, [
+      { type: "text", text: REMINDER },
+      { type: "text", text: "fix the failing test" },
+    ]);
+    const joined = anthropic([{ role: "user", content: [{ type: "text", text: `${REMINDER}\n\n@fast say hi` }] }]);
+    assert.deepEqual(takeShortcuts(joined.context, joined.promptIndex)?.tiers, ["fast"]);
+    assert.deepEqual(joined.context.messages[0]!.content, [{ type: "text", text: `${REMINDER}\n\nsay hi` }]);
+    // A prompt of reminders and shortcuts only is refused as a shortcut-only prompt is: the reminder is not a prompt.
+    const only = anthropic([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: REMINDER },
+          { type: "text", text: "@fast" },
+        ],
+      },
+    ]);
+    assert.throws(() => takeShortcuts(only.context, only.promptIndex), /is only shortcuts/);
+  });
 });
