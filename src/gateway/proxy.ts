@@ -51,13 +51,17 @@ const OWN_ENDPOINTS = [
  * `http://host:port` given to an OpenAI client, `http://host:port/v1` to an Anthropic one), or a letter or two off
  * one: said after the 404, which would otherwise point at `endpointPrefixes` only.
  */
-function ownEndpointMeant(method: string, path: string): string {
+export function ownEndpointMeant(method: string, path: string): string {
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   const own = OWN_ENDPOINTS.filter((endpoint) => endpoint.startsWith(`${method.toUpperCase()} `));
   const served = (candidate: string) => own.find((endpoint) => endpoint === `${method.toUpperCase()} ${candidate}`);
   const withV1 = served(`/v1${trimmed}`);
+  // The Anthropic SDKs add /v1 themselves: a `/messages` comes from a client that appends it to a base URL of its own.
+  const who = withV1?.includes("/v1/messages")
+    ? "a client that appends /messages to it; the Anthropic SDKs and ANTHROPIC_BASE_URL take http://<host>:<port>"
+    : "the OpenAI clients";
   if (withV1)
-    return `. The gateway serves ${withV1} itself: the client's base URL probably lacks /v1 (http://<host>:<port>/v1 for the OpenAI clients)`;
+    return `. The gateway serves ${withV1} itself: the client's base URL probably lacks /v1 (http://<host>:<port>/v1 for ${who})`;
   const withoutV1 = trimmed.startsWith("/v1/v1/") ? served(trimmed.slice(3)) : undefined;
   if (withoutV1)
     return `. The gateway serves ${withoutV1} itself: the client's base URL probably ends in /v1 already (http://<host>:<port> for the Anthropic clients and ANTHROPIC_BASE_URL)`;

@@ -5,6 +5,7 @@ import type { RouterConfig } from "../../src/config/schema.ts";
 import { advertisedPrefixes, advertises } from "../../src/gateway/endpoint-prefixes.ts";
 import { noModelTarget } from "../../src/gateway/proxy-target.ts";
 import { upstreamUrl } from "../../src/gateway/proxy-forward.ts";
+import { ownEndpointMeant } from "../../src/gateway/proxy.ts";
 
 const config = {
   providers: {
@@ -66,5 +67,21 @@ describe("proxied paths", () => {
     assert.equal(upstreamUrl("http://h:1/v1/", "/v1/embeddings", "?a=1"), "http://h:1/v1/embeddings?a=1");
     assert.equal(upstreamUrl("http://h:1", "/v1/embeddings", ""), "http://h:1/v1/embeddings");
     assert.equal(upstreamUrl("http://h:1/v1", "/api/chat", ""), "http://h:1/api/chat");
+  });
+});
+
+describe("the hint after a 404 for one of the gateway's own endpoints with a /v1 too few", () => {
+  it("names the OpenAI clients for a Chat path and a client appending /messages for a Messages path", () => {
+    assert.match(
+      ownEndpointMeant("POST", "/chat/completions"),
+      /lacks \/v1 \(http:\/\/<host>:<port>\/v1 for the OpenAI clients\)$/,
+    );
+    const messages = ownEndpointMeant("POST", "/messages");
+    assert.match(messages, /serves POST \/v1\/messages itself: the client's base URL probably lacks \/v1/);
+    assert.match(
+      messages,
+      /for a client that appends \/messages to it; the Anthropic SDKs and ANTHROPIC_BASE_URL take/,
+    );
+    assert.doesNotMatch(messages, /OpenAI/);
   });
 });
