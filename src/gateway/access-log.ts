@@ -16,7 +16,7 @@ export function loggedPath(request: FastifyRequest): string {
   return redactText(path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path);
 }
 
-/** The `error` line of a request answered 404 or 5xx: why, redacted. */
+/** The `error` line of a request the gateway refused (any 4xx but 401) or failed (5xx): why, redacted. */
 export function errorLine(request: FastifyRequest, why: string): string {
   return `error ${request.method} ${loggedPath(request)}: ${redactText(why)}`;
 }

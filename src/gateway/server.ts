@@ -268,8 +268,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.setErrorHandler(async (error, request, reply) => {
     const answer = asClientReads(errorReply(error, bodyLimitBytes), request.headers);
-    // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
-    if (answer.status >= 500 || answer.status === 404) log(errorLine(request, answer.message));
+    // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models); so
+    // is every other refusal but a wrong token's (its reason is always the same): a client such as Claude Code shows
+    // its own words for a 400 (a prompt longer than every target's window), not the gateway's.
+    if (answer.status >= 400 && answer.status !== 401) log(errorLine(request, answer.message));
     if (reply.sent || reply.raw.headersSent) return;
     // A refused upload is read to its end first, so that the client (still sending it) gets the 413; once it has
     // been, the connection can serve the client's next request (fastify marks it to close on any body error).

@@ -680,6 +680,20 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         return true;
       });
     assert.equal(first.calls.length, 0);
+    // The operator reads why on the gateway's stderr (a client may show its own words for a 400).
+    await until(
+      () =>
+        (
+          fx.gateway
+            .stderr()
+            .match(/^error POST \/v1\/messages: auto-router: the prompt is too long for every target/gm) ?? []
+        ).length > 0,
+      "the 400's error line",
+    );
+    assert.match(
+      fx.gateway.stderr(),
+      /^error POST \/v1\/chat\/completions: auto-router: the prompt is too long for every target/m,
+    );
   });
 
   it("serves one real target named provider/model, and applies @shortcuts at the start of the last user message", async () => {
