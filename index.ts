@@ -83,6 +83,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     startSettings: { restart: "pi's /reload" },
   });
   const { services, runtime } = engine;
+  status.setStandingWarnings(runtime.standingWarnings);
   const host = () => ({
     piVersion: VERSION,
     nodeVersion: process.versions.node,

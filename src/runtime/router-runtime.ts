@@ -197,6 +197,23 @@ export class RouterRuntime implements RequestEnvironment {
     return this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []);
   }
 
+  /**
+   * The warnings that hold whatever the request (a budget blocked, a quota stressed, a strategy that can do nothing),
+   * as they read now: the status line's before a route's first request, and beside each decision's own.
+   */
+  readonly standingWarnings = (): string[] => {
+    const at = this.now();
+    const silent = this.silentStrategies.update(
+      this.options.config(),
+      this.currentFacts(),
+      this.collaborators.quota,
+      at,
+    );
+    const silentWarning =
+      silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
+    return [...this.statusWarnings(at), ...silentWarning];
+  };
+
   /** A decision that is not a quiet re-check: the last decision, the status line, its events and shadow history. */
   private publishDecision(requestId: string, routeId: string, computed: ComputedDecision, now: number): void {
     const { decision, shadow } = computed;
@@ -206,18 +223,7 @@ export class RouterRuntime implements RequestEnvironment {
     // The plugins' warnings and the strategies that do nothing as they read when the line is built (again after a
     // command): a budget blocked before local midnight is not still blocked after it, and a provider whose answer
     // brought rate-limit headers has a quota source now.
-    this.status.onDecision?.(decision, () => {
-      const at = this.now();
-      const silent = this.silentStrategies.update(
-        this.options.config(),
-        this.currentFacts(),
-        this.collaborators.quota,
-        at,
-      );
-      const silentWarning =
-        silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
-      return [...this.statusWarnings(at), ...silentWarning];
-    });
+    this.status.onDecision?.(decision, this.standingWarnings);
     this.record(
       requestId,
       routeId,

@@ -154,6 +154,14 @@ export class StatusLine implements StatusSink {
     private readonly columns: () => number | undefined = () => undefined,
   ) {}
 
+  /** The warnings that hold whatever the request, shown before the route's first request (see standing()). */
+  private standing: () => string[] = () => [];
+
+  /** Where the line reads them: set once the runtime that has them exists (it takes this line as it is built). */
+  setStandingWarnings(read: () => string[]): void {
+    this.standing = read;
+  }
+
   /**
    * The user selected auto-router/<routeId> (in /model, with /auto-router switch, or at start): the line names it at
    * once, and what it said about another route's last request (served target, tier, intent, that decision's
@@ -210,8 +218,8 @@ export class StatusLine implements StatusSink {
    * warnings are built again, so the line does not keep a budget warning that a `budget clear` just ended.
    */
   refreshWarnings(): void {
-    if (!this.lastDecision) return;
-    this.unbuiltWarnings = this.lastDecision;
+    if (this.lastDecision) this.unbuiltWarnings = this.lastDecision;
+    // Before the route's first request too: a mode a command turned on or off (shadow), a budget it set.
     this.render();
   }
 
@@ -278,7 +286,9 @@ export class StatusLine implements StatusSink {
       this.unbuiltWarnings = undefined;
       this.view.warnings = this.decisionWarnings(unbuilt.decision, unbuilt.extra());
     }
-    return [...this.configWarnings, ...this.view.warnings];
+    // No request on this route yet: a blocked budget is said as soon as the route is selected, not after a prompt.
+    const warnings = this.lastDecision ? this.view.warnings : this.standing();
+    return [...this.configWarnings, ...warnings];
   }
 
   text(): string {

@@ -579,6 +579,15 @@ for (const line of PI_LINES) {
       );
     });
 
+    it("shows shadow mode in the status line as soon as it is turned on or off, before the route's first request", async () => {
+      // `third` has served no request in this pi process: the line had no decision to build again, and kept the mark
+      // of before the command until a prompt.
+      await submit("/auto-router switch third", /^⇄ third\s*$/m);
+      await submit("/auto-router shadow enable", /^⇄ third · 🔬 shadow\s*$/m);
+      await submit("/auto-router shadow disable", /^⇄ third\s*$/m);
+      await submit("/auto-router switch chain", /^⇄ chain\s*$/m);
+    });
+
     /** Empties the editor with backspaces (ctrl+c would too, but a second one soon after quits pi). */
     async function clearEditor(): Promise<void> {
       tmux("send-keys", "-t", SESSION, "-N", "40", "BSpace");

@@ -25,4 +25,28 @@ describe("status line marks", () => {
     line.render();
     assert.deepEqual(published, ["⇄ auto-router", "⇄ auto-router · 🔬 shadow"]);
   });
+
+  it("shows a mode a command switched and the standing warnings before the route's first request", () => {
+    const published: (string | undefined)[] = [];
+    let marks: string[] = [];
+    let standing: string[] = ["budget x 120% blocked"];
+    const line = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+      undefined,
+      () => marks,
+    );
+    line.setStandingWarnings(() => standing);
+    line.select("swe");
+    marks = ["🔬 shadow"];
+    // What a command calls after it ran (`/auto-router shadow enable`, `budget clear`): no request was made yet.
+    line.refreshWarnings();
+    standing = [];
+    line.refreshWarnings();
+    assert.deepEqual(published, [
+      "⇄ swe · ⚠ budget x 120% blocked",
+      "⇄ swe · 🔬 shadow · ⚠ budget x 120% blocked",
+      "⇄ swe · 🔬 shadow",
+    ]);
+  });
 });
