@@ -180,5 +180,14 @@ export function nameCompletions(prefix: string, deps: CommandDeps): CompletionIt
     .map(({ key, model }) => ({ value: key, label: key, description: model.name }));
   const served = new Set(servedAliases(config, deps.runtime.registry()));
   const aliases = aliasCompletions(prefix, config).filter((item) => served.has(item.value));
-  return [...routes, ...aliases, ...models];
+  return exactFirst([...routes, ...aliases, ...models], prefix);
+}
+
+/**
+ * The name typed in full first, the rest in their order: pi's editor takes the first completion on Enter, so an
+ * alias `o` typed whole must not become the route `other` listed before it.
+ */
+export function exactFirst(items: CompletionItem[], prefix: string): CompletionItem[] {
+  const exact = items.findIndex((item) => item.value === prefix);
+  return exact <= 0 ? items : [items[exact]!, ...items.slice(0, exact), ...items.slice(exact + 1)];
 }

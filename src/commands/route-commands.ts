@@ -8,13 +8,16 @@ import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
-import { resolveRouteName } from "./name-resolution.ts";
+import { exactFirst, resolveRouteName } from "./name-resolution.ts";
 import { holdProbeText } from "./revert-hold-text.ts";
 
 export function routeCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
-  return Object.entries(deps.config().routes)
-    .filter(([id]) => id.startsWith(prefix))
-    .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description }));
+  return exactFirst(
+    Object.entries(deps.config().routes)
+      .filter(([id]) => id.startsWith(prefix))
+      .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description })),
+    prefix,
+  );
 }
 
 /** What list says of a target its quota keeps out of routing now (as route() skips it); undefined when it may serve. */

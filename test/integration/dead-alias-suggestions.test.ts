@@ -44,3 +44,23 @@ describe("a mistyped name after /auto-router switch", () => {
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
   });
 });
+
+describe("completing a name typed in full after /auto-router switch", () => {
+  it("offers it first, so Enter keeps the alias `o` rather than the route `other` declared before it", async () => {
+    const h = await harnesses.start({
+      targets: TARGETS,
+      routes: {
+        routes: {
+          other: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
+          main: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
+        },
+        aliases: { o: "main" },
+      },
+    });
+    await h.setModel("auto-router", "main");
+    const command = h.session.extensionRunner.getCommand("auto-router");
+    const completions = ((await command.getArgumentCompletions("switch o")) ?? []).map((item: any) => item.value);
+    // pi's catalogue models starting with "o" (openai/...) follow.
+    assert.deepEqual(completions.slice(0, 2), ["switch o ", "switch other "]);
+  });
+});

@@ -20,7 +20,7 @@ import {
   splitArguments,
   withHelp,
 } from "../../src/commands/dispatch.ts";
-import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/commands/name-resolution.ts";
+import { exactFirst, nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/commands/name-resolution.ts";
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
 import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
 import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
@@ -209,6 +209,13 @@ describe("name resolution for switch and resolve", () => {
       "a typed prefix reaches models without credentials too",
     );
     assert.deepEqual(values(nameCompletions("auto", deps)), []);
+  });
+
+  it("offers the name typed in full first, so Enter keeps an alias `o` rather than the route `other` listed before it", () => {
+    const item = (value: string) => ({ value, label: value, description: "" });
+    assert.deepEqual(values(exactFirst([item("other"), item("one"), item("o")], "o")), ["o", "other", "one"]);
+    assert.deepEqual(values(exactFirst([item("other"), item("one")], "o")), ["other", "one"]);
+    assert.deepEqual(values(nameCompletions("main", fakeDeps())), ["main"]);
   });
 
   it("caps model completions for a large catalogue", () => {
