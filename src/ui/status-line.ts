@@ -51,11 +51,16 @@ export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): str
   const fits = (parts: string[]) => parts.join(" · ").length <= maxChars;
   let parts = [...head, ...(activity ? [activity] : [])];
   if (view.warnings.length) {
-    // The warnings get the room the activity leaves them; when not one fits there, the activity goes, and when not
-    // one fits even then, they are counted, beside the activity again if it fits.
+    // The warnings get the room the activity leaves them; when they do not all fit there but would without it, the
+    // activity goes (a warning is never folded to keep it); when not one fits beside it, the activity goes too, and
+    // when not one fits even then, they are counted, beside the activity again if it fits.
     const roomBeside = (kept: string[]) => maxChars - [...kept, ""].join(" · ").length;
     let warnings = warningsText(view.warnings, roomBeside(parts));
-    if (!warnings) {
+    const every = warningsText(view.warnings, Number.POSITIVE_INFINITY)!;
+    if (every.length > roomBeside(parts) && every.length <= roomBeside(head)) {
+      warnings = every;
+      parts = head;
+    } else if (!warnings) {
       warnings = warningsText(view.warnings, roomBeside(head));
       if (warnings) parts = head;
     }

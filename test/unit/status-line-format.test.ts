@@ -170,4 +170,19 @@ describe("status line", () => {
         assert.ok(!/⚠ budget/.test(text) || text.includes("⚠ budget mock-a 141% blocked"), text);
       }
   });
+
+  it("drops who served rather than fold a warning that fits without it", () => {
+    const line = formatStatus({
+      routeId: "chain",
+      marks: ["🔬 shadow"],
+      warnings: ["budget emu-a 173% blocked", "budget fallback"],
+      servedKey: "emu-b/model-b",
+    });
+    assert.equal(line, "⇄ chain · 🔬 shadow · ⚠ budget emu-a 173% blocked, budget fallback");
+    // Both fit beside it: kept.
+    assert.equal(
+      formatStatus({ routeId: "chain", warnings: ["config invalid"], servedKey: "emu-b/model-b" }),
+      "⇄ chain · ⚠ config invalid · → emu-b/model-b",
+    );
+  });
 });
