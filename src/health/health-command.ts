@@ -71,10 +71,15 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
         : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatDuration(Math.max(0, target.breakerUntil - now))}` : ""}`,
       target.probeOff ? "off (probe: false)" : describeProbe(target.probe),
     ]);
+    // After a probe its result is what was asked for: it comes right after the target, so a narrow terminal, which
+    // leaves out the right-most columns first, still shows it.
+    const probed = report.targets.some((target) => target.probe !== undefined);
+    const order = probed ? [0, 5, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5];
+    const header = ["  target", "model", "credentials", "cooldown", "breaker", "probe"];
     lines.push(
       table(
-        ["  target", "model", "credentials", "cooldown", "breaker", "probe"],
-        rows.map(([first, ...rest]) => [`  ${first}`, ...rest]),
+        order.map((column) => header[column]!),
+        rows.map((row) => order.map((column) => (column === 0 ? `  ${row[0]}` : row[column]!))),
       ),
     );
   }

@@ -119,8 +119,8 @@ describe("quota pacing and health through the pi CLI", () => {
       const health = await command(rpc, "/auto-router health --probe", /credentials/);
       assert.match(health, /anthropic: healthy; credentials oauth/);
       assert.match(health, /quota source: anthropic-usage reachable, \d+ ms, 1 window/);
-      assert.match(health, /anthropic\/claude-emulated\s+yes\s+oauth\s+-\s+closed\s+ok 200 \d+ ms/);
-      assert.match(health, /mock-b\/model-b\s+yes\s+api-key\s+-\s+closed\s+ok 200 \d+ ms/);
+      assert.match(health, /anthropic\/claude-emulated\s+ok 200 \d+ ms\s+yes\s+oauth\s+-\s+closed/);
+      assert.match(health, /mock-b\/model-b\s+ok 200 \d+ ms\s+yes\s+api-key\s+-\s+closed/);
       assert.doesNotMatch(health, /sk-ant-test-override-key|quota-health-login/);
     } finally {
       const { code } = await rpc.close();
