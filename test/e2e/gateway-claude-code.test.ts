@@ -124,6 +124,7 @@ describe("Claude Code through the gateway", {
   });
 
   it("runs a tool an OpenAI Chat target calls for `claude -p` and sends its result back, translated both ways", async () => {
+    chat.reset();
     const work = freshDir("pi-auto-router-claude-chat-work");
     try {
       const notes = join(work, "notes.txt");
@@ -154,6 +155,7 @@ describe("Claude Code through the gateway", {
   });
 
   it("takes a shortcut typed in `claude -p` after Claude Code's system-reminder blocks, and strips it", async () => {
+    chat.reset();
     chat.enqueue({ text: "Fast hello." });
     const run = await claude(["-p", "@fast Say hi"], fx.gateway.url, fx.gateway.token, fx.agentDir);
     assert.equal(run.code, 0, run.output);
