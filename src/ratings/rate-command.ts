@@ -6,25 +6,26 @@ import { formatDuration } from "../commands/format.ts";
 
 const RATINGS = ["good", "bad"] as const;
 /** Other words a person rates with (`up`, `+1`, a thumb): each stands for good or bad. */
-const RATING_WORDS: Readonly<Record<string, "good" | "bad">> = {
-  good: "good",
-  bad: "bad",
-  up: "good",
-  down: "bad",
-  "+": "good",
-  "-": "bad",
-  "+1": "good",
-  "-1": "bad",
-  "👍": "good",
-  "👎": "bad",
-};
+const RATING_WORDS: ReadonlyMap<string, "good" | "bad"> = new Map([
+  ["good", "good"],
+  ["bad", "bad"],
+  ["up", "good"],
+  ["down", "bad"],
+  ["+", "good"],
+  ["-", "bad"],
+  ["+1", "good"],
+  ["-1", "bad"],
+  ["👍", "good"],
+  ["👎", "bad"],
+]);
 const TAGS_FLAG = "--tags";
 const USAGE = "rate <good|bad> [reason] [--tags a,b]";
 
 /** `["bad", "too", "slow", "--tags", "latency,tools"]` -> rating, reason "too slow", tags. A string is an error. */
 export function parseRateArguments(args: string[]): RatingInput | string {
   const word = args[0];
-  const rating = word === undefined ? undefined : RATING_WORDS[word.toLowerCase()];
+  // A Map: a plain object would take `constructor` or `toString` for a rating.
+  const rating = word === undefined ? undefined : RATING_WORDS.get(word.toLowerCase());
   if (rating === undefined)
     return `${word === undefined ? "" : `"${word}" is not a rating: expected good or bad (or up/down, +1/-1)\n`}usage: /auto-router ${USAGE}`;
   const reason: string[] = [];

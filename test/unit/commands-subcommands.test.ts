@@ -358,6 +358,8 @@ describe("rate", () => {
     assert.deepEqual(splitArguments("explain don't 'open"), ["explain", "don't", "open"]);
     assert.deepEqual(parseRateArguments(["GOOD"]), { rating: "good" });
     for (const word of ["up", "Up", "+", "+1", "👍"]) assert.deepEqual(parseRateArguments([word]), { rating: "good" });
+    for (const word of ["constructor", "toString"])
+      assert.match(parseRateArguments([word]) as string, /is not a rating/);
     for (const word of ["down", "-", "-1", "👎"])
       assert.deepEqual(parseRateArguments([word, "slow"]), { rating: "bad", reason: "slow" });
     assert.equal(
