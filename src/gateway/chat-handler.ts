@@ -30,6 +30,7 @@ import { type AnswerEvent, isRefusal, refusedBy } from "./refusal.ts";
 import { observingIssuedReasoning, type ReasoningIssuers } from "./reasoning-issuers.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
 import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
+import { StreamKeepAlive } from "./stream-keep-alive.ts";
 import { SummarySeparators } from "./summary-separators.ts";
 import { settingsCarrier } from "./target-settings.ts";
 
@@ -287,28 +288,19 @@ export async function serveChat<Request>(
     const scrub = new TextScrub();
     const deltas = new DeltaScrub();
     const separators = new SummarySeparators();
-    let sent = true;
+    // pi-ai passes a target's pings on to nobody: an answer whose thinking does not stream its text is silent until
+    // the block ends (the runtime waits for it: timeouts.thinkingStallMs).
+    const keepAlive = new StreamKeepAlive(reply.raw, core.keepAliveMs(), () =>
+      reply.raw.write(scrub.take(spec.keepAlive)),
+    );
     const send = (event: AnswerEvent) => {
-      sent = true;
+      keepAlive.wrote();
       reply.raw.write(scrub.take(encoder.encode(event)));
     };
-    // pi-ai passes a target's pings on to nobody: an answer whose thinking does not stream its text is silent until
-    // the block ends (the runtime waits for it: timeouts.thinkingStallMs), which the client, a proxy between, or this
-    // server's own idle timeout would take for a dead connection. The passthrough forwards the target's own pings.
-    const keepAliveMs = core.keepAliveMs();
-    const keepAlive =
-      keepAliveMs > 0
-        ? setInterval(() => {
-            if (!sent && !reply.raw.writableEnded) reply.raw.write(scrub.take(spec.keepAlive));
-            sent = false;
-          }, keepAliveMs)
-        : undefined;
-    keepAlive?.unref();
-    reply.raw.once("close", () => clearInterval(keepAlive));
     return {
       write: (event: AnswerEvent) => separators.pass(event, (passed) => deltas.pass(passed, send)),
       end: () => {
-        clearInterval(keepAlive);
+        keepAlive.stop();
         reply.raw.end(scrub.end());
       },
     };

@@ -111,9 +111,7 @@ const LEADING_REMINDERS = /^(?:\s*<system-reminder>[\s\S]*?<\/system-reminder>)+
 
 /** The reminders a client put at the start of a text, which the person did not type (Claude Code's). */
 function leadingReminders(text: string): string {
-  return text.startsWith("<system-reminder>") || /^\s+<system-reminder>/.test(text)
-    ? (LEADING_REMINDERS.exec(text)?.[0] ?? "")
-    : "";
+  return LEADING_REMINDERS.exec(text)?.[0] ?? "";
 }
 
 /** A text block that is nothing but such reminders. */

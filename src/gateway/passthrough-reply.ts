@@ -5,6 +5,7 @@
 import type { FastifyReply } from "fastify";
 import type { IncomingMessage } from "node:http";
 import { TextScrub } from "./secret-scrub.ts";
+import { StreamKeepAlive } from "./stream-keep-alive.ts";
 
 export class PassthroughReply {
   private draining = false;
@@ -13,9 +14,7 @@ export class PassthroughReply {
   private source: IncomingMessage | undefined;
   private flushQueued = false;
   private readonly scrub = new TextScrub();
-  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
-  /** Something went out since the keep-alive timer last looked. */
-  private sent = true;
+  private keepAliveTimer: StreamKeepAlive | undefined;
 
   constructor(
     private readonly reply: FastifyReply,
@@ -31,16 +30,17 @@ export class PassthroughReply {
     if (!this.streaming) return;
     this.head(200, "text/event-stream; charset=utf-8");
     const keepAlive = this.keepAlive;
-    if (!keepAlive || keepAlive.everyMs <= 0) return;
-    this.keepAliveTimer = setInterval(() => {
-      if (!this.sent) this.write(keepAlive.text, undefined);
-      this.sent = false;
-    }, keepAlive.everyMs);
-    this.keepAliveTimer.unref();
-    this.reply.raw.once("close", this.stopKeepAlive);
+    if (!keepAlive) return;
+    // Written between whole blocks (what is buffered goes first), not counted as the stream's own output.
+    this.keepAliveTimer = new StreamKeepAlive(this.reply.raw, keepAlive.everyMs, () => {
+      this.write(keepAlive.text, undefined);
+      this.flush();
+    });
   }
 
-  private readonly stopKeepAlive = () => clearInterval(this.keepAliveTimer);
+  private stopKeepAlive(): void {
+    this.keepAliveTimer?.stop();
+  }
 
   /**
    * Forwards blocks of a stream; pauses the upstream while the client's socket is full. What is written in one turn
@@ -75,7 +75,7 @@ export class PassthroughReply {
     this.buffered = "";
     const raw = this.reply.raw;
     if (text === "" || raw.destroyed || raw.writableEnded) return;
-    this.sent = true;
+    this.keepAliveTimer?.wrote();
     const source = this.source;
     if (!raw.write(text) && source && !this.draining) {
       this.draining = true;
