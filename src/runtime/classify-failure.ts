@@ -274,7 +274,9 @@ function kindFromEvidence(evidence: Evidence): FailureKind {
   if (status === 408) return "timeout";
   if (status === 529) return "overloaded";
   const typed = kindFromErrorTypes(evidence);
-  if (typed) return typed;
+  // A 429 is the provider asking to slow down: a generic server type in its body ("server_error", seen behind
+  // proxies that wrap every upstream error in one type) does not make it the target's fault.
+  if (typed && !(status === 429 && (typed === "server" || typed === "overloaded"))) return typed;
   if (status !== undefined && status >= 400 && status <= 599) return kindFromStatus(status, text);
   return kindFromKeywords(text);
 }

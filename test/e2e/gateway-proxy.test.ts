@@ -110,10 +110,9 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("proxies embeddings to the second provider after the first answers 429, with its own key and model id", async () => {
-    first.replies.push({
-      status: 429,
-      body: { error: { message: "Rate limit reached for requests", type: "rate_limit_error" } },
-    });
+    // The body's generic `server_error` type (as proxies wrap every upstream error) does not make a 429 a server
+    // fault: it is a rate limit, and cools the target down as one (the next test).
+    first.replies.push({ status: 429, body: { error: { message: "Slow down", type: "server_error" } } });
     const { data, response } = await fx.openai.embeddings
       .create({ model: "auto-router/embed", input: "hello" })
       .withResponse();

@@ -111,6 +111,18 @@ const ROWS: Row[] = [
     status: 429,
   },
   {
+    source: "A proxy's 429 wrapping the upstream's refusal in a generic server type",
+    input: error('429 {"error":{"message":"upstream: Too Many Requests","type":"server_error","code":null}}'),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "A 429 with a generic api_error type and quota words",
+    input: error('429 {"type":"error","error":{"type":"api_error","message":"You exceeded your current quota"}}'),
+    kind: "quota_exhausted",
+    status: 429,
+  },
+  {
     source: "OpenAI 503 overloaded through pi-ai 0.73.1 (the message alone)",
     input: error("503 The engine is currently overloaded, please try again later"),
     kind: "overloaded",
