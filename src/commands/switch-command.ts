@@ -1,4 +1,6 @@
 // /auto-router switch <route|alias|provider/model>: selects the model pi uses, as /model would.
+import type { RouterConfig } from "../config/schema.ts";
+import type { RegistryLike } from "../runtime/start-target.ts";
 import type { Subcommand } from "./command-types.ts";
 import {
   describeResolved,
@@ -11,6 +13,22 @@ import {
 } from "./name-resolution.ts";
 import { nearTarget } from "./near-target.ts";
 
+/**
+ * The picker's lines, each to the name it switches to: route ids bare; an alias with what it points at, and one
+ * naming a model says it leaves the router (picking it bare looked like picking a route).
+ */
+function pickerChoices(config: RouterConfig, registry: RegistryLike | undefined): Map<string, string> {
+  const choices = new Map(Object.keys(config.routes).map((id) => [id, id]));
+  for (const alias of servedAliases(config, registry)) {
+    if (config.routes[alias]) continue;
+    const resolved = resolveName(alias, config, usableModel(registry));
+    if (!resolved) continue;
+    const outside = resolved.kind === "model" ? " (one model, not routed)" : "";
+    choices.set(`${alias} → ${describeResolved(resolved)}${outside}`, alias);
+  }
+  return choices;
+}
+
 export const switchCommand: Subcommand = {
   name: "switch",
   usage: "switch <route|alias|provider/model>",
@@ -21,12 +39,10 @@ export const switchCommand: Subcommand = {
     const config = deps.config();
     let name: string | undefined = args[0];
     if (!name && output.select) {
-      const choices = [
-        ...Object.keys(config.routes),
-        ...servedAliases(config, deps.runtime.registry()).filter((alias) => !config.routes[alias]),
-      ];
-      name = await output.select("Switch to which route?", choices);
-      if (!name) return output.info("switch cancelled");
+      const choices = pickerChoices(config, deps.runtime.registry());
+      const picked = await output.select("Switch to which route?", [...choices.keys()]);
+      if (!picked) return output.info("switch cancelled");
+      name = choices.get(picked) ?? picked;
     }
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));

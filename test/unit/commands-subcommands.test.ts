@@ -151,17 +151,22 @@ interface Recorded {
   level: string;
   text: string;
 }
-function recordingOutput(choice?: string): CommandOutput & { lines: Recorded[]; text(): string; titles: string[] } {
+function recordingOutput(
+  choice?: string,
+): CommandOutput & { lines: Recorded[]; text(): string; titles: string[]; choices: string[][] } {
   const lines: Recorded[] = [];
   const titles: string[] = [];
+  const choices: string[][] = [];
   return {
     lines,
     titles,
+    choices,
     info: (text) => void lines.push({ level: "info", text }),
     warn: (text) => void lines.push({ level: "warning", text }),
     error: (text) => void lines.push({ level: "error", text }),
-    select: async (title) => {
+    select: async (title, options) => {
       titles.push(title);
+      choices.push(options);
       return choice;
     },
     text: () => lines.map((line) => line.text).join("\n"),
@@ -241,6 +246,14 @@ describe("switch", () => {
     await switchCommand.run([], fakeDeps({ switched }), picked);
     assert.deepEqual(picked.titles, ["Switch to which route?"]);
     assert.deepEqual(switched, ["auto-router/deep"]);
+    // Aliases say what they point at; one naming a model says it leaves the router. Picking one switches to it.
+    assert.deepEqual(picked.choices, [
+      ["main", "deep", "quick → auto-router/main", "bee → mock-b/model-b (one model, not routed)"],
+    ]);
+    const alias = recordingOutput("bee → mock-b/model-b (one model, not routed)");
+    await switchCommand.run([], fakeDeps({ switched }), alias);
+    assert.deepEqual(switched, ["auto-router/deep", "mock-b/model-b"]);
+    assert.equal(alias.text(), "switched to mock-b/model-b (alias bee)");
     const refused = recordingOutput();
     await switchCommand.run(["bee"], fakeDeps({ switchResult: false }), refused);
     assert.deepEqual(refused.lines, [
