@@ -70,6 +70,7 @@ export const explainCommand: Subcommand = {
       // Times as "for 5 s" and a cooldown in plain words: the provider's raw error is in the attempt's result event.
       const lines = formatDecision(withRefusedCandidates(round.decision, refused), {
         now: deps.now(),
+        decidedAt: round.at,
         skippedDetail: skippedDetailText,
       });
       // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say

@@ -4,22 +4,33 @@ import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import type { Candidate, Decision, SkippedTarget } from "./types.ts";
 
 export interface FormatOptions {
-  /** Epoch ms used to show "in 42 s" for cooldowns; omitted = absolute ISO times. */
+  /** Epoch ms used to show "for 42s" for cooldowns; omitted = absolute ISO times. */
   now?: number;
+  /** When the decision was made (with `now`): a cooldown is given as it stood then, and what is left of it now. */
+  decidedAt?: number;
   /** Also list rules that did not match (default true). */
   showUnmatchedRules?: boolean;
   /** Why a target was skipped, in words (default: its detail as recorded, a cooldown's provider message included). */
   skippedDetail?: (skipped: SkippedTarget) => string;
 }
 
-function formatUntil(until: number | undefined, now: number | undefined): string {
+// In the words `uvi`, `list` and `status` use for a time left (`13s`, `12m`, `50h00m`), rounded up to the second;
+// undefined for a rest that is over.
+function timeLeft(until: number, at: number): string | undefined {
+  const seconds = Math.max(0, Math.ceil((until - at) / 1000));
+  return seconds === 0 ? undefined : formatDuration(seconds * 1000);
+}
+
+function formatUntil(until: number | undefined, options: FormatOptions): string {
+  const { now, decidedAt } = options;
   if (until === undefined) return "";
   if (now === undefined) return ` until ${new Date(until).toISOString()}`;
-  const seconds = Math.max(0, Math.ceil((until - now) / 1000));
-  // Explain reads a past decision: a rest that has ended meanwhile says so, not "for 0 s".
-  if (seconds === 0) return " (ended since)";
-  // In the words `uvi`, `list` and `status` use for a time left (`13s`, `12m`, `50h00m`), rounded up to the second.
-  return ` for ${formatDuration(seconds * 1000)}`;
+  const left = timeLeft(until, now);
+  if (decidedAt === undefined) return left ? ` for ${left}` : " (ended since)";
+  // Explain reads a past decision: the rest as it stood when the target was skipped, then what is left of it.
+  const then = timeLeft(until, decidedAt);
+  if (!then || then === left) return left ? ` for ${left}` : " (ended since)";
+  return ` for ${then} then, ${left ? `${left} left now` : "ended since"}`;
 }
 
 /** A target's label with its provider/model, or just provider/model when it has no label of its own. */
@@ -45,7 +56,7 @@ function formatCandidate(candidate: Candidate, position: number): string {
 }
 
 const formatSkipped = (skipped: SkippedTarget, options: FormatOptions): string =>
-  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, options.now)} - ${options.skippedDetail?.(skipped) ?? skipped.detail}${skipped.requiredBy ? ` (asked for by ${skipped.requiredBy})` : ""}`;
+  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, options)} - ${options.skippedDetail?.(skipped) ?? skipped.detail}${skipped.requiredBy ? ` (asked for by ${skipped.requiredBy})` : ""}`;
 
 export function formatDecision(decision: Decision, options: FormatOptions = {}): string[] {
   const { trace } = decision;

@@ -121,11 +121,17 @@ describe("waiting for the earliest quota reset", () => {
     );
     // The decision made after the wait: a still resting (in plain words, no provider text or raw time), b served.
     assert.match(after, /Skipped:\n {2}- mock-a\/model-a: cooldown for 5s - resting \(quota used up\)\n/);
-    // Once that rest has ended, the same decision says so (not "cooldown for 0 s").
-    h.advanceClock(6_000);
+    // Later, the same decision gives the rest as it stood then and what is left of it now (not as of now alone).
+    h.advanceClock(2_000);
     assert.match(
       await h.command("/auto-router explain"),
-      /Skipped:\n {2}- mock-a\/model-a: cooldown \(ended since\) - resting \(quota used up\)\n/,
+      /Skipped:\n {2}- mock-a\/model-a: cooldown for 5s then, 3s left now - resting \(quota used up\)\n/,
+    );
+    // Once that rest has ended, it says so (not "cooldown for 0 s").
+    h.advanceClock(4_000);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /Skipped:\n {2}- mock-a\/model-a: cooldown for 5s then, ended since - resting \(quota used up\)\n/,
     );
     assert.doesNotMatch(explain, /\d{4}-\d\d-\d\dT\d\d:/, "no raw ISO time");
     assert.doesNotMatch(explain, /You exceeded your current quota/, "no provider text");

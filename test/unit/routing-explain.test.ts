@@ -82,6 +82,15 @@ describe("formatDecision", () => {
     assert.match(formatDecision({ ...decision, skipped: minutes }, { now: NOW }).join("\n"), /cooldown for 12m - /);
   });
 
+  it("gives a skipped target's cooldown as it stood at the decision, and what is left of it now", () => {
+    const decision = decide();
+    const later = (seconds: number) =>
+      formatDecision(decision, { now: NOW + seconds * 1000, decidedAt: NOW }).join("\n");
+    assert.match(later(0), /Model A \[a\/1\]: cooldown for 42s - rate_limit/);
+    assert.match(later(30), /Model A \[a\/1\]: cooldown for 42s then, 12s left now - rate_limit/);
+    assert.match(later(60), /Model A \[a\/1\]: cooldown for 42s then, ended since - rate_limit/);
+  });
+
   it("shows a route switch and the shortcuts used", () => {
     const snapshotDecision = decide();
     assert.equal(snapshotDecision.routeId, "swe");
