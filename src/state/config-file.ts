@@ -237,8 +237,14 @@ export function describeLoad(loaded: LoadedConfig): string[] {
         ? `auto-router: ${loaded.file} was removed; keeping the routes it had (${routeCount(loaded)}) until it is back`
         : `auto-router: ${loaded.file} was removed; using the built-in routes until it is back`,
     ];
-  const lines = loaded.issues.map((issue) => formatIssue(loaded.file, issue));
-  if (loaded.issues.some((i) => i.severity === "error")) {
+  // Errors first: the lines go out as one error notification, which pi labels by its first line ("Error: warning:
+  // ..." when a warning came first in the file).
+  const issues = [
+    ...loaded.issues.filter((issue) => issue.severity === "error"),
+    ...loaded.issues.filter((issue) => issue.severity !== "error"),
+  ];
+  const lines = issues.map((issue) => formatIssue(loaded.file, issue));
+  if (issues.some((i) => i.severity === "error")) {
     const doing =
       loaded.origin === "last-good" && loaded.copy
         ? `starting on the last good copy (${loaded.copy})`

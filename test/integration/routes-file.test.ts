@@ -118,6 +118,12 @@ describe("the routes file through pi", () => {
       ),
       said,
     );
+    // pi labels the notification by its level and reads its first line as the headline: the error leads, not the
+    // warning above it in the file ("Error: warning: ..." before).
+    const invalid = h.ui!.notifications.filter((n) => n.message.includes("Mars/Olympus")).at(-1);
+    assert.equal(invalid?.level, "error");
+    assert.match(invalid!.message.split("\n")[0]!, /:3:26 at budgets\.timeZone: unknown time zone "Mars\/Olympus"/);
+    assert.match(invalid!.message, /\n.*:2:25 at failover\.kinds\.ratelimit: unknown key/);
 
     said = await reload([
       `{"routes": {"main": {"targets": [${target("mock-a")}],`,
