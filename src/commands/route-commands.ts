@@ -76,8 +76,8 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
       String(index + 1),
       target.label ?? model?.name ?? key,
       key,
-      auth,
       availability,
+      auth,
       latency ? `${Math.round(latency.ttftMs)} ms${latency.samples === 0 ? " (earlier router)" : ""}` : "-",
       fact?.pricing ? `${formatPrice(fact.pricing.input)}/${formatPrice(fact.pricing.output)}` : "-",
     ];
@@ -89,7 +89,9 @@ export function describeRoute(routeId: string, deps: CommandDeps): string {
   const header = `auto-router/${routeId}${route.name ? ` — ${route.name}` : ""}${route.sortBy ? ` (sortBy ${route.sortBy})` : ""}`;
   return [
     header,
-    table(["#", "target", "provider/model", "auth", "availability", "ttft", "$/1M in/out"], targetRows(routeId, deps)),
+    // Availability before auth: a narrow terminal keeps the left-most columns, and availability says "no credentials"
+    // itself when there are none.
+    table(["#", "target", "provider/model", "availability", "auth", "ttft", "$/1M in/out"], targetRows(routeId, deps)),
   ].join("\n");
 }
 

@@ -551,7 +551,7 @@ describe("/auto-router subcommands through pi", () => {
     const lines = widgets.get(WIDGET_KEY)!;
     assert.ok(lines.length > 12, String(lines.length));
     assert.ok(
-      lines.some((line) => /^2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/.test(line)),
+      lines.some((line) => /^2\s+model-b\s+mock-b\/model-b\s+ready\s+API key/.test(line)),
       lines.join("\n"),
     );
     await run("/auto-router clear");
