@@ -42,7 +42,12 @@ function tierText(view: StatusView): string | undefined {
 export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): string {
   const route = view.routeId ?? "auto-router";
   const serving = view.servingRouteId && view.servingRouteId !== route ? ` -> ${view.servingRouteId}` : "";
-  const head = [`⇄ ${route}${serving}`, ...(view.marks ?? [])];
+  const marks = view.marks ?? [];
+  // A route id too long to leave room for the marks and a warning count is shortened itself (a narrow terminal, a
+  // long id): the marks say how routing behaves now, and a warning must never go unmentioned.
+  const after = [...marks, ...(view.warnings.length ? [`⚠ ${view.warnings.length}`] : [])];
+  const routeRoom = maxChars - after.reduce((room, part) => room + part.length + 3, 0);
+  const head = [shortenEnd(`⇄ ${route}${serving}`, routeRoom), ...marks];
   const activity =
     view.phase ??
     (view.servedKey
@@ -87,6 +92,14 @@ export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): str
   const cut = text.slice(0, maxChars - 1);
   const space = text[maxChars - 1] === " " ? cut.length : cut.lastIndexOf(" ");
   return `${(space > 0 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/**
+ * `text` cut to `room` characters with `…` when longer; as it is when the room is too small to keep a recognisable
+ * part of it (the line's own end is then cut as before).
+ */
+function shortenEnd(text: string, room: number): string {
+  return text.length <= room || room < 12 ? text : `${text.slice(0, room - 1)}…`;
 }
 
 /** `text` cut to `room` characters at its last space or after its last `/`, with `…`; "" when no boundary fits. */

@@ -41,6 +41,14 @@ describe("status line", () => {
     );
   });
 
+  it("shortens a route id too long for a narrow footer, keeping its marks and a count of its warnings", () => {
+    const view = { routeId: "a-long-route-name-for-work", marks: ["🔬 shadow"], warnings: ["budget alpha blocked"] };
+    assert.equal(formatStatus(view, 38), "⇄ a-long-route-name… · 🔬 shadow · ⚠ 1");
+    assert.equal(formatStatus({ ...view, warnings: [] }, 40), "⇄ a-long-route-name-for-work · 🔬 shadow");
+    // Room enough: nothing shortened.
+    assert.equal(formatStatus(view, 78), "⇄ a-long-route-name-for-work · 🔬 shadow · ⚠ budget alpha blocked");
+  });
+
   it("shows the warnings that fit whole and counts the rest, never cutting one mid-word", () => {
     const text = formatStatus({
       routeId: "main",
