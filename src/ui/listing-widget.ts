@@ -42,6 +42,9 @@ function textColumns(text: string): number {
   return columns;
 }
 
+/** Where a word too wide for a whole line may break: after these (a path's `/`, JSON's `,` and `:`). */
+const BREAK_AFTER = /(?<=[/,:;&?=])/;
+
 /** A continuation line keeps at least this share of the width for text; a deeper hanging indent is not used. */
 const MIN_CONTINUATION_SHARE = 1 / 3;
 const MIN_CONTINUATION_COLUMNS = 10;
@@ -50,7 +53,8 @@ const MIN_CONTINUATION_COLUMNS = 10;
  * Splits one line into pieces of at most `width` columns, breaking at spaces. Continuation pieces start under the
  * table cell the break fell in (a cell starts after a gap of two or more spaces, as in `help` and `search`), so a
  * wrapped description or routes column stays in its column; in a line's first cell, or when that would leave too
- * little room, they are indented `indent` spaces more than the line. Only a word wider than a whole piece is cut.
+ * little room, they are indented `indent` spaces more than the line. Only a word wider than a whole piece is cut, after
+ * a `/`, `,` or `:` where it has one.
  */
 export function wrapLine(line: string, width: number, indent = 2): string[] {
   const limit = Math.max(1, width);
@@ -94,16 +98,19 @@ export function wrapLine(line: string, width: number, indent = 2): string[] {
     if (token[0] === " ") {
       space = token;
     } else {
-      if (hasWord && used + space.length + columns > limit) breakLine();
-      current += space;
-      used += space.length;
-      space = "";
-      for (const character of token) {
-        const characterColumns = columnsOf(character.codePointAt(0)!);
-        if (hasWord && used + characterColumns > limit) breakLine();
-        current += character;
-        used += characterColumns;
-        hasWord = true;
+      // A word wider than a whole piece (a path, a line of JSON) breaks after a `/`, `,` or `:` where it can.
+      for (const part of columns > limit ? token.split(BREAK_AFTER) : [token]) {
+        if (hasWord && used + space.length + textColumns(part) > limit) breakLine();
+        current += space;
+        used += space.length;
+        space = "";
+        for (const character of part) {
+          const characterColumns = columnsOf(character.codePointAt(0)!);
+          if (hasWord && used + characterColumns > limit) breakLine();
+          current += character;
+          used += characterColumns;
+          hasWord = true;
+        }
       }
     }
     originalColumn += columns;

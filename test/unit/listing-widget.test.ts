@@ -31,6 +31,23 @@ it("wraps at spaces: a wrapped help description continues under itself, never sp
   ]);
 });
 
+it("cuts a word wider than the terminal after a path's `/` or JSON's `,` and `:`, not inside a name", () => {
+  const path = "  state directory: /home/someone/.pi/agent/auto-router/state-files/auto-router.cooldowns.json";
+  assert.deepEqual(wrapLine(path, 40), [
+    "  state directory: /home/someone/.pi/",
+    "    agent/auto-router/state-files/",
+    "    auto-router.cooldowns.json",
+  ]);
+  const json = '  {"routes":{"main":{"targets":[{"provider":"mock-a","modelId":"model-a"}]}}}';
+  const pieces = wrapLine(json, 36);
+  assert.deepEqual(pieces, [
+    '  {"routes":{"main":{"targets":',
+    '    [{"provider":"mock-a","modelId":',
+    '    "model-a"}]}}}',
+  ]);
+  assert.equal(pieces.map((piece) => piece.trim()).join(""), json.trim(), "nothing lost");
+});
+
 it("moves a table's last cell whole to the next line, indented, when the row is wider than the terminal", () => {
   const row = `  mock-b/model-b${" ".repeat(17)}Model B${" ".repeat(12)}yes${" ".repeat(10)}128k    1.00/2.00    chain,other`;
   const pieces = wrapLine(row, 90);
