@@ -185,6 +185,8 @@ for (const line of PI_LINES) {
           tierz: {},
           // `@reasoning` on chain moves the request to the route `other`.
           tiers: { reasoning: { route: "other" } },
+          // An alias naming one model: the switch picker says it leaves the router.
+          aliases: { solo: "mock-b/model-b" },
           routes: {
             chain: {
               name: "Chain",
@@ -300,9 +302,9 @@ for (const line of PI_LINES) {
     });
 
     it("prints /auto-router list in the TUI with the cooldown of the target that failed", async () => {
-      const listed = await submit("/auto-router list", /mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/);
+      const listed = await submit("/auto-router list", /mock-a\/model-a\s+cooldown \d+s \(rate_limit\)\s+API key/);
       assert.match(listed, /auto-router\/chain — Chain \(sortBy config\)/);
-      assert.match(listed, /2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/);
+      assert.match(listed, /2\s+model-b\s+mock-b\/model-b\s+ready\s+API key/);
       await waitForScreen(/auto-router\/last-route/);
       assert.doesNotMatch(screen(), /widget truncated/);
     });
@@ -312,13 +314,17 @@ for (const line of PI_LINES) {
       // A row of the chain route's table, as its first cells start.
       const row = /^ [12] {2}model-[ab] +mock-[ab]\/model-[ab] /;
       // The note under a table names what it left out (it may wrap at this width).
-      const note = /^ \(not shown: (availability, )?(ttft, )?\$\/1M in\/out; a wider/;
+      const note = /^ \(not shown: (auth, )?(ttft, )?\$\/1M in\/out; a wider/;
       try {
         tmux("resize-window", "-t", SESSION, "-x", String(NARROW), "-y", String(TALL_SCREEN_ROWS));
         await submit("/auto-router list", /auto-router\/last-route/);
         const narrow = (await waitForScreen(/^ \(not shown: /m)).split("\n");
         const rows = narrow.map((text, index) => ({ text, index })).filter(({ text }) => row.test(text));
         assert.ok(rows.length >= 2, `the chain route's rows:\n${narrow.join("\n")}`);
+        assert.ok(
+          rows.some(({ text }) => /^ 2 {2}model-b +mock-b\/model-b +ready$/.test(text.trimEnd())),
+          narrow.join("\n"),
+        );
         for (const { text, index } of rows) {
           assert.ok(text.trimEnd().length <= NARROW, text);
           // One line: the next line is the table's next row or its note, never a wrapped part of this row.
@@ -329,10 +335,16 @@ for (const line of PI_LINES) {
           narrow.some((text) => note.test(text)),
           narrow.join("\n"),
         );
+        // The chain route's table (a cooldown is its widest availability) leaves out auth, not availability, which
+        // says "no credentials" itself.
+        assert.ok(
+          narrow.some((text) => /^ \(not shown: auth, ttft, \$\/1M in\/out; a wider/.test(text)),
+          narrow.join("\n"),
+        );
 
         // pi renders the listing again at the new width: every column is back (the price last), no note.
         tmux("resize-window", "-t", SESSION, "-x", String(WIDE_SCREEN_COLUMNS));
-        const wide = await waitForScreen(/^ 2 {2}model-b +mock-b\/model-b +API key +ready +\S.* \d[\d.]*\/\d[\d.]*$/m);
+        const wide = await waitForScreen(/^ 2 {2}model-b +mock-b\/model-b +ready +API key +\S.* \d[\d.]*\/\d[\d.]*$/m);
         assert.doesNotMatch(wide, /^ \(not shown: /m);
       } finally {
         tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(SCREEN_ROWS));
@@ -511,6 +523,14 @@ for (const line of PI_LINES) {
       assert.equal(statusLineOf(switched)?.trimEnd(), "⇄ other");
       const picked = await selectInModelPicker("chain");
       assert.equal(statusLineOf(await waitForScreen(/^⇄ chain\s*$/m))?.trimEnd(), "⇄ chain", picked);
+    });
+
+    it("lists routes and aliases in the /auto-router switch picker, an alias with the model it leaves the router for", async () => {
+      const picker = await submit("/auto-router switch", /^.*solo → mock-b\/model-b \(one model, not routed\)/m);
+      assert.match(picker, /Switch to which route\?/);
+      assert.match(picker, /^\W*chain\s*$/m);
+      press("Escape");
+      await waitForScreen(/switch cancelled/);
     });
 
     it("shows the route a tier moved the request to: `⇄ chain -> other` after @reasoning", async () => {
