@@ -142,7 +142,7 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
       ],
       [
         "/auto-router list",
-        /1\s+model-a\s+mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)\s+-\s+1\.00\/2\.00/,
+        /1\s+model-a\s+mock-a\/model-a\s+cooldown \d+s \(rate_limit\)\s+API key\s+-\s+1\.00\/2\.00/,
       ],
       ["/auto-router show solo", /^auto-router\/solo — Solo\n#\s+target/],
       ["/auto-router search model-b", /mock-b\/model-b\s+model-b\s+yes\s+.*chain,solo/],

@@ -61,7 +61,10 @@ describe("npm run demo", () => {
       assert.equal(pasted.status, 0, pasted.stderr);
       // The demo's own route and providers: the pasted command ran pi with this extension on the demo's agent dir.
       assert.match(pasted.stdout + pasted.stderr, /auto-router\/demo-swe/);
-      assert.match(pasted.stdout + pasted.stderr, /demo-deepseek\/deepseek-v4-pro\s+API key/);
+      assert.match(
+        pasted.stdout + pasted.stderr,
+        /demo-deepseek\/deepseek-v4-pro\s+(ready|cooldown \S+ \(\w+\))\s+API key/,
+      );
     } finally {
       if (agentDir) rmSync(agentDir, { recursive: true, force: true });
     }

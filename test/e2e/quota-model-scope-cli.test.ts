@@ -110,8 +110,8 @@ describe("model-scoped quota windows through the pi CLI", () => {
     assert.match(shown, /Served by: anthropic\/claude-sonnet-4-5/);
 
     // list: the Opus target is out of quota, the Sonnet one ready.
-    assert.match(shown, new RegExp(`${OPUS}\\s+OAuth\\s+quota critical`));
-    assert.match(shown, new RegExp(`${SONNET}\\s+OAuth\\s+ready`));
+    assert.match(shown, new RegExp(`${OPUS}\\s+quota critical\\s+OAuth`));
+    assert.match(shown, new RegExp(`${SONNET}\\s+ready\\s+OAuth`));
 
     // status (the status line's warnings, all of them): the Opus models are critical, not the provider.
     // The Opus window is used up: said so, rather than its pace.

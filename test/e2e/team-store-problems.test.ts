@@ -208,7 +208,7 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       /^mock-a: BLOCKED, spend unknown: the team store is down .*state\.onStoreDown: block\)$/m,
       shown,
     );
-    assert.match(shown, /^\d+\s+\S+\s+mock-a\/model-a\s+API key\s+spend unknown \(team store down\)/m, shown);
+    assert.match(shown, /^\d+\s+\S+\s+mock-a\/model-a\s+spend unknown \(team store down\)\s+API key/m, shown);
     assert.doesNotMatch(shown, /over budget/);
   });
 

@@ -76,8 +76,8 @@ describe("/auto-router debug", () => {
     assert.match(report, /auto-router\.routes\.json: loaded/);
     assert.match(report, /^ {2}auto-router\.events\.jsonl: \d+ bytes, append-only log$/m);
     assert.match(report, /^ {2}auto-router\.cooldowns\.json: \d+ bytes, ok$/m);
-    assert.match(report, /mock-a\/model-a\s+API key\s+cooldown/);
-    assert.match(report, /nowhere\/missing-model\s+-\s+missing model/);
+    assert.match(report, /mock-a\/model-a\s+cooldown \S+ \(\w+\)\s+API key/);
+    assert.match(report, /nowhere\/missing-model\s+missing model\s+-/);
     assert.match(report, /cooldown main mock-a\/model-a: rate_limit/);
     const decisions = report.slice(report.indexOf("## last 5 decisions per route"));
     assert.match(decisions, /^main:$/m);
