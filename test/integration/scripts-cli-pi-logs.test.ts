@@ -9,7 +9,7 @@ import { formatUsd } from "../../src/analytics/text-format.ts";
 import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
 import { replayConfig, runRoutingScript as runScript, scriptJson as json } from "../helpers/routing-script.ts";
-import { harnessPerTest } from "../helpers/sdk-harness.ts";
+import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const SCRIPTS = ["routing-stats", "routing-quality-stats", "routing-session-stats", "routing-replay"] as const;
@@ -38,6 +38,21 @@ async function logOfOneAnswer(name: string): Promise<string> {
   await h.prompt("one");
   await harnesses.stop(); // flushes the event log
   return harnesses.stateDir;
+}
+
+/** Two prompts on `main`: mock-a serves the first, fails the second with a 503, mock-b serves it; the flushed log. */
+async function servedThenFailedOver(h: SdkHarness): Promise<string> {
+  await h.setModel("auto-router", "main");
+  const { fauxAssistantMessage } = h.fauxHelpers;
+  h.faux("mock-a").setResponses([
+    fauxAssistantMessage("served by a"),
+    fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 service unavailable" }),
+  ]);
+  h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
+  await h.prompt("one");
+  await h.prompt("two");
+  await harnesses.stop(); // flushes the event log
+  return join(harnesses.stateDir, "auto-router.events.jsonl");
 }
 
 describe("routing scripts over logs real pi writes", () => {
@@ -233,17 +248,7 @@ describe("routing scripts over logs real pi writes", () => {
       },
       "auto-router-cli-newer-step",
     );
-    await h.setModel("auto-router", "main");
-    const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([
-      fauxAssistantMessage("served by a"),
-      fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 service unavailable" }),
-    ]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
-    await h.prompt("one");
-    await h.prompt("two");
-    await harnesses.stop(); // flushes the event log
-    const log = join(harnesses.stateDir, "auto-router.events.jsonl");
+    const log = await servedThenFailedOver(h);
     const written = readFileSync(log, "utf8");
     const finals = written.split("\n").filter((line) => line.includes('"type":"final"'));
     assert.equal(finals.length, 2);
@@ -384,17 +389,7 @@ describe("routing scripts over logs real pi writes", () => {
       },
       "auto-router-cli-overlap",
     );
-    await h.setModel("auto-router", "main");
-    const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([
-      fauxAssistantMessage("served by a"),
-      fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 service unavailable" }),
-    ]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
-    await h.prompt("one");
-    await h.prompt("two");
-    await harnesses.stop(); // flushes the event log
-    const log = join(harnesses.stateDir, "auto-router.events.jsonl");
+    const log = await servedThenFailedOver(h);
     const backup = join(freshDir("auto-router-cli-overlap-backup"), "backup.jsonl");
     copyFileSync(log, backup);
     const once = json(await runScript("routing-stats", ["--json", "--file", log]));
