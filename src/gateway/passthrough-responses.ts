@@ -96,7 +96,12 @@ class ResponsesScanner extends ScannerBase {
     if (event === "error") return { text, end: "error", errorText: data };
     if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, data);
     if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
-    if (this.committed) return { text };
+    // After the commit point (made 1.5 s into a reasoning item), an item that is no reasoning begins the answer: the
+    // longer deadline of silent thinking is over (output items are read after the commit point; deltas are not).
+    if (this.committed)
+      return event === "response.output_item.added" && this.open !== undefined && this.open.item.type !== "reasoning"
+        ? { text, substantive: true }
+        : { text };
     // A refusal (a `refusal` content part's deltas) is the target's answer as much as output text is.
     if (event === "response.output_text.delta" || event === "response.refusal.delta") {
       const delta = safeJson(data)?.delta;

@@ -30,7 +30,8 @@ export interface ScanStep {
   thinkingBegun?: boolean;
   /**
    * ...and the target sends nothing while it thinks (an OpenAI reasoning item; Anthropic sends pings): the stall
-   * deadline is then timeouts.thinkingStallMs until the answer's text or a tool call begins.
+   * deadline is then timeouts.thinkingStallMs until the answer's text or a tool call begins (a substantive step, also
+   * after the commit point).
    */
   silentThinking?: boolean;
   end?: "done" | "error";

@@ -279,6 +279,7 @@ function runPassthrough(
         return cutOff(committedErrorText(text, candidate.key));
       }
       if (step.text) pending.push(step.text);
+      if (committed && step.substantive) watchdog.inThinking = false;
       if (!committed && !held) {
         if (step.thinkingChars || step.thinkingBegun) {
           thinking.add(step.thinkingChars ?? 0, now());

@@ -116,7 +116,10 @@ describe("gateway passthrough: an OpenAI Responses target reasoning silently", (
       },
       routes: {
         routes: {
-          reasoner: { ...routeInOrder("op-r/gpt-r", "op-s/gpt-s"), timeouts: { firstTokenMs: 1000, stallMs: 600 } },
+          reasoner: {
+            ...routeInOrder("op-r/gpt-r", "op-s/gpt-s"),
+            timeouts: { firstTokenMs: 1000, stallMs: 600, thinkingStallMs: 4000 },
+          },
         },
         gateway: { idleTimeoutMs: IDLE_TIMEOUT_MS, keepAliveMs: 100 },
       },
@@ -150,5 +153,32 @@ describe("gateway passthrough: an OpenAI Responses target reasoning silently", (
     assert.equal(text, "Reasoned answer.");
     assert.equal(s.calls.length, 0, "not failed over");
     assert.equal(r.calls.length, 1);
+  });
+
+  it("ends the thinking deadline once the answer begins after the commit point: a stall in its text fails after stallMs", async () => {
+    // Committed 1.5 s into the silent reasoning; the answer's text then starts and stops after its first chunk.
+    r.enqueue({
+      reasoningItem: { id: "rs_then_stall" },
+      thinking: "Weighed.",
+      pauseBeforeContentMs: 2_000,
+      text: ["Reasoned ", "answer."],
+      stallAfterChunks: 2,
+    });
+    const stream = await fx.openai.responses.create({
+      model: "reasoner",
+      stream: true,
+      reasoning: { effort: "high", summary: "auto" },
+      input: "Think, then answer",
+    });
+    let text = "";
+    let failed: any;
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.failed") failed = event.response;
+    }
+    assert.equal(text, "Reasoned ");
+    // stallMs (600), not thinkingStallMs (4000) as while the model reasoned unseen.
+    assert.match(failed?.error?.message ?? "", /no data for 600 ms \(stream stalled\)/, JSON.stringify(failed));
+    assert.equal(s.calls.length, 0, "committed: not failed over");
   });
 });
