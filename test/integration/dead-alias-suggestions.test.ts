@@ -36,7 +36,12 @@ describe("a mistyped name after /auto-router switch", () => {
     assert.match(await h.command("/auto-router switch minee"), /; did you mean "mine"\?/);
     // Nor offered: the picker of a bare `switch` and Tab completion leave the dead aliases out.
     assert.equal(await h.command("/auto-router switch"), "switch cancelled");
-    assert.deepEqual(h.ui!.selections.at(-1)?.options, ["main", "quick", "mine"]);
+    // Each alias says what it points at; one naming a model, that it is not routed.
+    assert.deepEqual(h.ui!.selections.at(-1)?.options, [
+      "main",
+      "quick → auto-router/main",
+      "mine → mock-a/model-a (one model, not routed)",
+    ]);
     const command = h.session.extensionRunner.getCommand("auto-router");
     const completions = ((await command.getArgumentCompletions("switch ")) ?? []).map((item: any) => item.value);
     assert.ok(completions.includes("switch quick ") && completions.includes("switch mine "), completions.join(", "));
