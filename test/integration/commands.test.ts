@@ -506,8 +506,11 @@ describe("/auto-router subcommands through pi", () => {
     h.faux("mock-a").setResponses([
       fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
     ]);
+    // B answers again (with nothing queued it failed too, and the request waited for a target to come back).
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B again")]);
     await run("/auto-router reset cooldowns");
     await h.prompt("trip it again");
+    assert.equal(h.lastAssistant().content[0]?.text, "B again");
     assert.equal(
       await run("/auto-router circuit reset mock-a/modl-a"),
       "'mock-a/modl-a' is not a target of any route; did you mean 'mock-a/model-a'? (see /auto-router circuit)",

@@ -92,7 +92,11 @@ describe("routing through real pi", () => {
   });
 
   it("says an @only= request tried only the targets it allows, and names the ones it left out, when they all failed", async () => {
-    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    // No wait for the resting target to come back (failover.cooldownWaitMs, 30 s by default): it failed either way.
+    const h = await start(
+      { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },
+      { failover: { cooldownWaitMs: 0 } },
+    );
     const { fauxAssistantMessage } = h.fauxHelpers;
     const broken = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded" });
     h.faux("mock-a").setResponses([broken, broken, broken, broken]);
