@@ -1,7 +1,7 @@
 // /auto-router circuit: every breaker's state, its recent failure ratio, when it will probe, and what opened it.
 import type { Subcommand } from "../commands/command-types.ts";
 import type { RouterConfig } from "../config/schema.ts";
-import { closestId } from "../config/unknown-targets.ts";
+import { closestId } from "../config/spelling.ts";
 import { routeTargetKey, targetKey } from "../routing/types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";

@@ -35,7 +35,9 @@ export const providerNameSchema = (error?: z.core.$ZodErrorMap) =>
       error: error ?? "expected a provider name, not provider/model (preferences name providers)",
     })
     // Blank is no name: it matches no provider, so the preference it sits in would do nothing (or leave all out).
-    .refine((name) => name.trim() !== "", { error: error ?? "expected a provider name, got a blank string" });
+    .refine((name) => name.trim() !== "", { error: error ?? "expected a provider name, got a blank string" })
+    // `" alpha"` means alpha: kept as sent it matches no provider, and an `ignore` of it would leave alpha serving.
+    .trim();
 
 /** OpenRouter vocabulary: https://openrouter.ai/docs/features/provider-routing */
 export const providerPreferencesSchema = () =>

@@ -3,7 +3,8 @@
 // have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
 import { accountOf, type ModelFacts } from "../routing/types.ts";
 import type { RouterConfig } from "./schema.ts";
-import { closestId, didYouMean } from "./unknown-targets.ts";
+import { closestId } from "./spelling.ts";
+import { didYouMean } from "./unknown-targets.ts";
 
 export interface SilentStrategy {
   /** Stable per cause, e.g. "budget-unused:deepseek": the key for saying it once. */

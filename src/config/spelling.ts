@@ -21,13 +21,25 @@ function editDistance(a: string, b: string): number {
  * The candidate closest to `word` in spelling (case ignored), if at most `allowed` edits away. Candidates whose length
  * alone puts them further away are not compared, so long lists (every model id pi knows) stay cheap.
  */
-export function closestWord(word: string, candidates: Iterable<string>, allowed: number): string | undefined {
+export function closestWord(
+  word: string,
+  candidates: Iterable<string>,
+  allowed: number,
+  /** None when two candidates are equally close: where a guess would refuse a request, a typo points at one word. */
+  unique = false,
+): string | undefined {
   const wanted = word.toLowerCase();
-  let best: { word: string; distance: number } | undefined;
+  let best: { word: string; distance: number; tied: boolean } | undefined;
   for (const candidate of candidates) {
     if (Math.abs(candidate.length - word.length) > allowed) continue;
     const distance = editDistance(wanted, candidate.toLowerCase());
-    if (distance <= allowed && (!best || distance < best.distance)) best = { word: candidate, distance };
+    if (distance > allowed) continue;
+    if (!best || distance < best.distance) best = { word: candidate, distance, tied: false };
+    else if (distance === best.distance && candidate.toLowerCase() !== best.word.toLowerCase()) best.tied = true;
   }
-  return best?.word;
+  return unique && best?.tied ? undefined : best?.word;
 }
+
+/** The known id (provider, model, route) nearest to `word` (case-insensitive), if near enough to be a plausible typo. */
+export const closestId = (word: string, candidates: Iterable<string>, unique = false): string | undefined =>
+  closestWord(word, candidates, Math.max(2, Math.floor(word.length / 3)), unique);

@@ -2,7 +2,7 @@
 // id otherwise only shows up as a target that is silently never used. Pure: the known ids are an argument.
 import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
 import { formatIssue } from "./issues.ts";
-import { closestWord } from "./spelling.ts";
+import { closestId } from "./spelling.ts";
 import type { RouterConfig } from "./schema.ts";
 
 /** provider id -> its model ids, as pi knows them (catalogue, models.json, other extensions). */
@@ -15,10 +15,6 @@ export interface UnknownTarget {
   path: string;
   message: string;
 }
-
-/** The known id nearest to `word` (case-insensitive), if it is near enough to be a plausible typo. */
-export const closestId = (word: string, candidates: Iterable<string>): string | undefined =>
-  closestWord(word, candidates, Math.max(2, Math.floor(word.length / 3)));
 
 /** `; did you mean 'alpha'?` after a message about an unknown id, or nothing when no known id is near. */
 export const didYouMean = (id: string | undefined) => (id ? `; did you mean '${id}'?` : "");

@@ -1,9 +1,11 @@
 // A provider name in a request's own preferences (`@only=`/`@ignore=`, the gateway's X-Provider or a body's
 // `provider`) that no route has, but that is a letter or two from a provider of the route, is a typo. Served anyway,
 // the request would go to the very provider it meant to leave out (`ignore`), or lose one it asked for (`only`,
-// `order`), without a word: it is refused instead, naming the provider meant. A name far from every provider of the
+// `order`), without a word: it is refused instead, naming the provider meant. "Near" is as for the routes file's
+// provider ids (two edits, more for long names), and nearer to one provider than to any other (`mock-zz` is as near
+// to mock-a as to mock-b: no typo of either). A name far from every provider of the
 // route (a generic client's `ignore: ["deepinfra"]`) or one another route has is no typo and changes nothing.
-import { closestKey } from "../config/key-suggestions.ts";
+import { closestId } from "../config/spelling.ts";
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 
 type Target = { provider: string; authProvider?: string };
@@ -35,7 +37,7 @@ export function misspelledProviderNames(
         Object.values(routes).flatMap((route) => providerNames(route.targets).map((known) => known.toLowerCase())),
       );
       if (known.has(name.toLowerCase())) continue;
-      const meant = closestKey(name, ofRoute);
+      const meant = closestId(name, ofRoute, true);
       if (meant) hints.push(`"${name}" (${list}) is no provider ${scope}; did you mean "${meant}"?`);
     }
   }

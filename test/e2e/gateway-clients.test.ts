@@ -478,6 +478,34 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     assert.equal(first.calls.length + second.calls.length, sentBefore, "nothing was sent");
+    // Two edits off is a typo too (as for the routes file's provider ids).
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "chat", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ ignore: ["moc-aa"] }) } },
+      ),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(error.message, /"moc-aa" \(ignore\) is no provider of route chat; did you mean "mock-a"\?/);
+        return true;
+      },
+    );
+    assert.equal(first.calls.length + second.calls.length, sentBefore, "nothing was sent");
+    // Spaces around a name are not part of it: `ignore` of " mock-a " leaves mock-a out, in the header and the body.
+    second.enqueue({ text: "B, not the ignored A." });
+    const spaced = await fx.openai.chat.completions.create(
+      { model: "chat", messages: [{ role: "user", content: "hi" }] },
+      { headers: { "X-Provider": JSON.stringify({ ignore: ["  mock-a "] }) } },
+    );
+    assert.equal(spaced.choices[0]!.message.content, "B, not the ignored A.");
+    second.enqueue({ text: "B again." });
+    const spacedBody = await fx.openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "hi" }],
+      provider: { ignore: ["mock-a\t"] },
+    } as any);
+    assert.equal(spacedBody.choices[0]!.message.content, "B again.");
+    assert.equal(first.calls.length, 0, "mock-a was never asked");
     // OpenRouter keys the router has no counterpart for, and keys far from any it knows, are ignored.
     second.enqueue({ text: "Still only B." });
     const body = { provider: { only: ["mock-b"], data_collection: "deny", some_future_option: true } };

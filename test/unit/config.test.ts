@@ -414,6 +414,13 @@ describe("routes file parsing", () => {
       'preferences.order: expected at least one provider (an empty "order" ranks none; leave it out to keep the route\'s order)',
       "preferences.ignore[0]: expected a provider name, got a blank string",
     ]);
+    // Spaces around a name are not part of it (kept, " x" would match no provider and an ignore of it do nothing).
+    const spaced = parse({
+      preferences: { ignore: [" x "] },
+      routes: { a: { targets, preferences: { only: ["z\t"] } } },
+    });
+    assert.deepEqual(spaced.config?.preferences?.ignore, ["x"]);
+    assert.deepEqual(spaced.config?.routes.a?.preferences?.only, ["z"]);
     const rule = (when: Record<string, unknown>) => ({ type: "exclude-provider", providers: ["x"], when });
     assert.deepEqual(
       errors({

@@ -22,10 +22,24 @@ describe("provider names misspelled in a request's preferences", () => {
     ]);
   });
 
+  it("names one two edits from a provider of the route, as the routes file's provider ids are matched", () => {
+    assert.deepEqual(misspelledProviderNames({ ignore: ["alfa"] }, "main", targets, routes), [
+      '"alfa" (ignore) is no provider of route main; did you mean "alpha"?',
+    ]);
+    assert.deepEqual(misspelledProviderNames({ only: ["btaa"] }, "main", targets, routes), [
+      '"btaa" (only) is no provider of route main; did you mean "beta"?',
+    ]);
+  });
+
   it("leaves alone names of the route in any case, names another route has, and names far from all", () => {
     assert.deepEqual(misspelledProviderNames({ ignore: ["ALPHA", "gamma"] }, "main", targets, routes), []);
     assert.deepEqual(misspelledProviderNames({ ignore: ["alpho"] }, "main", targets, routes), []);
     assert.deepEqual(misspelledProviderNames({ ignore: ["deepinfra"] }, "main", targets, routes), []);
+    // As near to beta as to gamma: a guess, not a typo of one of them.
+    assert.deepEqual(
+      misspelledProviderNames({ ignore: ["gema"] }, "main", [{ provider: "beta" }, { provider: "gamma" }], routes),
+      [],
+    );
     assert.deepEqual(misspelledProviderNames(undefined, "main", targets, routes), []);
     assert.deepEqual(misspelledProviderNames({ sort: "price" }, "main", targets, routes), []);
   });

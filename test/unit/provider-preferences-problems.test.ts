@@ -31,6 +31,17 @@ describe("provider preferences the router cannot apply as written", () => {
     );
   });
 
+  it("takes a name with spaces around it as the name, so an ignore of it leaves that provider out", () => {
+    const { preferences } = parseProviderPreferences(
+      { ignore: ["  alpha"], only: ["beta\t", " gamma "], order: ["\nbeta"] },
+      "body.provider",
+    );
+    assert.deepEqual(preferences.ignore, ["alpha"]);
+    assert.deepEqual(preferences.only, ["beta", "gamma"]);
+    assert.deepEqual(preferences.order, ["beta"]);
+    assert.match(refused({ ignore: ["  "] }), /^body\.provider\.ignore\[0\]: expected a provider name/);
+  });
+
   it("refuses an empty only or order, and takes an empty ignore", () => {
     assert.equal(
       refused({ only: [] }),

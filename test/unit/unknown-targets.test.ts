@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { RouterConfig } from "../../src/config/schema.ts";
-import { closestId, findUnknownTargets } from "../../src/config/unknown-targets.ts";
+import { closestId } from "../../src/config/spelling.ts";
+import { findUnknownTargets } from "../../src/config/unknown-targets.ts";
 
 const known = new Map([
   ["alpha", ["model-one", "model-two"]],
