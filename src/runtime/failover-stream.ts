@@ -427,6 +427,12 @@ async function serveRequest(
         );
         return failWith(overBudgetText(named(), overBudget, others), "refused");
       }
+      // The team store stopped answering between the decision and the reservation: the re-check knows the spend is
+      // unknown now, and the request is told so in the words one decided while the store was down gets.
+      if (refreshed.refusalKind === "spend-unknown" && refreshed.refusal && !cooling) {
+        refusal = "spend-unknown";
+        return failWith(refreshed.refusal, "refused");
+      }
       // Every target left out for these reasons (none refused at its reservation: that one was not left out), apart
       // from those that could never serve anything here (disabled, no credentials, a model pi lacks): the built-in
       // routes hold many of those, and they must not turn "no target accepts images" into "none is available now".

@@ -535,12 +535,14 @@ describe("team mode: several pi machines share one Redis", () => {
       // A stuck server (or a partition): the TCP connection stays open and no answer ever comes. The decision still
       // sees the connection up; the reservation's round trip is what finds it gone.
       redis.pause();
+      const messages: string[] = [];
       const spendUnknown = (error: any) => {
+        messages.push(error.message);
         assert.equal(error.status, 503, error.message);
         assert.equal(error.headers.get("x-should-retry"), "true");
         assert.match(
           error.message,
-          /team store is down \(see \/auto-router state or GET \/health\/providers\), so the team's spend is unknown/,
+          /no target of route main can be checked against its hard budget now: mock-a \(the team store is down \(see \/auto-router state or GET \/health\/providers\), so the team's spend is unknown .*Retry once the team store answers again/,
         );
         assert.doesNotMatch(error.message, /over budget|exceeds/);
         assert.equal(error.message.split("mock-a").length, 2, `the target is named once: ${error.message}`);
@@ -554,6 +556,9 @@ describe("team mode: several pi machines share one Redis", () => {
       await assert.rejects(ask(), spendUnknown);
       assert.equal((await backend()).roundTrips, down.roundTrips);
       assert.equal(primary.calls.length, 1, "nothing reached the target while the spend was unknown");
+      // The request that found the store gone at its reservation is told what the next one, refused at once, is told.
+      assert.equal(messages.length, 2);
+      assert.equal(messages[0], messages[1]);
       redis.resume();
       await eventually(async () => (await backend()).connection === "connected", "the gateway reconnects");
       assert.match((await ask()).choices[0]!.message.content ?? "", /./);
