@@ -43,6 +43,12 @@ export class SilentServerError extends Error {
  * broken pipe that says more, which it does not replace).
  */
 export const UNWRITABLE = /^Stream isn't writeable/;
+/**
+ * ioredis' words for a command it gave up on because the connection closed before the answer came (its ready check's
+ * too: "Ready check failed: Reached the max retries per request limit ...").
+ */
+export const DROPPED_COMMAND = /Reached the max retries per request limit|^Connection is closed/;
+export const DROPPED_COMMAND_TEXT = "the connection closed before Redis answered a command";
 /** Certificate errors that the CA which signed the server's certificate, given to Node, resolves. */
 const UNTRUSTED_CERTIFICATE = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -97,6 +103,7 @@ export function explainConnectionError(
       how: "does not answer",
       reason: `${message}: no TLS handshake within ${CONNECT_TIMEOUT_MS / 1000} s; if this Redis does not take TLS, use redis:// in ${REDIS_URL_SOURCE}`,
     };
+  if (DROPPED_COMMAND.test(message)) return { reason: DROPPED_COMMAND_TEXT };
   const unwritable = UNWRITABLE.test(message);
   if ((context.handshaking && (code === "ECONNRESET" || code === "EPIPE")) || unwritable) {
     const reason = unwritable ? "the server closed the connection before it answered" : message;

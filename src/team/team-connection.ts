@@ -12,6 +12,8 @@ import {
   CONNECT_TIMEOUT_MS,
   COMMAND_TIMEOUT_MS,
   DB_OUT_OF_RANGE,
+  DROPPED_COMMAND,
+  DROPPED_COMMAND_TEXT,
   NOT_REDIS,
   REDIS_URL_SOURCE,
   NO_PERMISSION,
@@ -117,8 +119,11 @@ export class TeamConnection {
   private rollbackSaid = false;
   /** Stops the notice that Redis asks for no password although the URL gives one (said once per process). */
   private stopPasswordNotice: (() => void) | undefined;
-  /** The reason the last "down" warning gave, so a later refusal with another reason is warned about once. */
-  private warnedReason: string | undefined;
+  /**
+   * What the last "down" warning said the team store does, so a later refusal of another kind is warned about once (a
+   * proxy whose Redis is gone resets some reconnects and breaks the pipe of others: one kind, said once).
+   */
+  private warnedHow: string | undefined;
 
   /**
    * `views`: where the epoch the machine's views were last synced with is kept, so a process that starts after Redis
@@ -416,7 +421,9 @@ export class TeamConnection {
         `the server at ${this.settings.displayUrl} is not a Redis server (it answered with ${JSON.stringify(notRedis[1])}, not the Redis protocol): check the host and port in ${REDIS_URL_SOURCE}`,
       );
     let problem: ConnectionProblem | undefined;
-    if (error && UNWRITABLE.test(error.message) && this.lastError !== undefined) error = undefined;
+    // ioredis' words for what the close it follows explained already (its reason stays).
+    const dropped = error && (UNWRITABLE.test(error.message) || DROPPED_COMMAND.test(error.message));
+    if (dropped && this.lastError !== undefined) error = undefined;
     if (error) {
       problem = explainConnectionError(error, {
         tls: /^rediss:/i.test(this.settings.url),
@@ -428,7 +435,7 @@ export class TeamConnection {
     if (this.state === "down") {
       // A reconnect that Redis refuses for a reason of its own (a password changed on the server, then the
       // connection dropped): the warning given when it was lost said only that; this one says what to fix, once.
-      if (problem?.how && problem.reason !== this.warnedReason) this.warnDown(problem.how);
+      if (problem?.how && problem.how !== this.warnedHow) this.warnDown(problem.how);
       return;
     }
     const wasConnected = this.state === "connected";
@@ -440,7 +447,7 @@ export class TeamConnection {
   }
 
   private warnDown(how: string): void {
-    this.warnedReason = this.lastError;
+    this.warnedHow = how;
     this.warn(
       `auto-router: team store ${this.settings.displayUrl} ${how}${this.lastError ? ` (${this.lastError})` : ""}; ` +
         "routing continues on the local view, writes are kept and replayed on reconnect",
@@ -496,7 +503,10 @@ export class TeamConnection {
       if (warning) this.warn(warning);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.lastError = OUT_OF_MEMORY.test(message) ? OUT_OF_MEMORY_TEXT : message;
+      // The connection dropped under the sync: ioredis' words for the commands it gave up on say less than the reason
+      // the connection gave (kept), and are not the user's terms.
+      if (DROPPED_COMMAND.test(message) || UNWRITABLE.test(message)) this.lastError ??= DROPPED_COMMAND_TEXT;
+      else this.lastError = OUT_OF_MEMORY.test(message) ? OUT_OF_MEMORY_TEXT : message;
       // A sync that failed while the connection stays up (the team store lost its data again mid-way, say) is tried
       // again; a lost connection syncs on its reconnect.
       if (this.state === "connecting" && this.writable && !this.closed)
