@@ -438,7 +438,8 @@ export class TeamConnection {
       if (problem?.how && problem.how !== this.warnedHow) this.warnDown(problem.how);
       return;
     }
-    const wasConnected = this.state === "connected";
+    // A connection that answered (it got as far as the sync) was lost, not unreachable.
+    const wasConnected = this.state === "connected" || this.generation > 0;
     this.state = "down";
     this.resolveFirstSync();
     this.warnDown(

@@ -4,7 +4,7 @@
 // normal operation).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
@@ -541,6 +541,40 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     } finally {
       assert.equal(await gateway.stop(), 0, gateway.stderr());
       await new Promise<void>((resolve) => dropping.close(() => resolve()));
+    }
+  });
+
+  it("says a connection that answered and closed under the first sync was lost, not that Redis is unreachable", async () => {
+    // A proxy to the live Redis that closes the connection as the team's epoch is written: the handshake passed.
+    const prefix = "par:dropsync:";
+    let dropped = 0;
+    const proxy = createServer((socket) => {
+      const upstream = connect(team.redis.port, "127.0.0.1");
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+      socket.on("data", (chunk) => {
+        if (!chunk.includes(`${prefix}epoch`)) return upstream.write(chunk);
+        dropped++;
+        socket.destroy();
+        upstream.destroy();
+      });
+      upstream.on("data", (chunk) => socket.write(chunk));
+      upstream.on("close", () => socket.destroy());
+      socket.on("close", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const url = `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}/0`;
+    const gateway = await startGatewayProcess({
+      agentDir: team.machine("ds1", prefix).agentDir,
+      env: { AUTO_ROUTER_REDIS_URL: url },
+    });
+    try {
+      await eventually(() => dropped >= 2, "the sync was sent and dropped again after the reconnect");
+      assert.match(gateway.stderr(), new RegExp(`team store ${url.replaceAll(".", "\\.")} lost;`));
+      assert.doesNotMatch(gateway.stderr(), /unreachable/);
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
     }
   });
 
