@@ -3,6 +3,7 @@
 // `pi --list-models`, gets them on stderr as the process exits instead of losing them.
 import type { NoticeLevel } from "../runtime/services.ts";
 import { registerExitFlush } from "../state/exit-flush.ts";
+import { redactText } from "../state/redact.ts";
 
 export interface WarningContext {
   hasUI: boolean;
@@ -43,7 +44,9 @@ export class WarningSink {
     });
   }
 
-  warn(text: string, level: NoticeLevel = "warning"): void {
+  warn(raw: string, level: NoticeLevel = "warning"): void {
+    // A key pasted where a name belongs (a provider id in the routes file) is quoted back by the warning about it.
+    const text = redactText(raw);
     const context = this.context;
     if (!context) return void this.pending.push({ text, level });
     try {
@@ -67,7 +70,7 @@ export class WarningSink {
 
   /** A warning for a run without a session only; dropped when a session starts. */
   warnIfNoSession(text: string): void {
-    if (!this.context) this.provisional.push(text);
+    if (!this.context) this.provisional.push(redactText(text));
   }
 
   /** The latest context; the first one receives what waited for a session. */

@@ -207,7 +207,11 @@ describe("a routes file that is broken when pi starts", () => {
 
   it("names what a misspelt key was probably meant to be, or the keys known at that place; a limit that cannot block", async () => {
     const dir = agentDir({
-      routes: { mine: { sortby: "cost", targets: [{ provider: "mock-a", modelId: "model-a", labl: "A" }] } },
+      routes: {
+        mine: { sortby: "cost", targets: [{ provider: "mock-a", modelId: "model-a", labl: "A" }] },
+        // A key pasted where the provider id belongs: the warning about it must not print it.
+        pasted: { targets: [{ provider: "sk-ant-api03-PastedKey0123456789abcdefghij", modelId: "m" }] },
+      },
       budgets: { polcy: "hard", providers: { "mock-a": { daily: 50, monthly: 30 } } },
       providers: { "mock-aa": { endpointPrefixes: ["/v1/embeddings"] } },
       theme: "dark",
@@ -244,6 +248,13 @@ describe("a routes file that is broken when pi starts", () => {
         `warning: ${file}:\\d+:\\d+ at defaultRoute: has no effect: pi starts on the model its settings\\.json names; to start on a route, set "defaultProvider": "auto-router" and "defaultModel": "mine" there`,
       ),
     );
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `warning: ${file}:\\d+:\\d+ at routes\\.pasted\\.targets\\[0\\]: provider '\\[REDACTED\\]' is not known to pi`,
+      ),
+    );
+    assert.doesNotMatch(run.stdout + run.stderr, /PastedKey0123/);
     // Only warnings: the route is served.
     assert.match(run.stdout + run.stderr, /auto-router\s+mine/);
   });
