@@ -17,6 +17,7 @@ import { GATEWAY_START_SETTINGS, type Gateway, startGateway } from "./server.ts"
 import { guardConsole } from "./console-guard.ts";
 import { batchedLines } from "./stderr-lines.ts";
 import { resolveToken } from "./token.ts";
+import { expandTilde } from "../tilde-path.ts";
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -93,10 +94,6 @@ export function parseServeArguments(args: string[]): ServeArguments {
 }
 
 const isHelp = (arg: string) => arg === "--help" || arg === "-h";
-
-/** pi's expandTildePath: `~` alone and `~/...` are the home dir; `~user` is left as it is. */
-const expandTilde = (path: string) =>
-  path === "~" ? homedir() : path.startsWith("~/") ? homedir() + path.slice(1) : path;
 
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

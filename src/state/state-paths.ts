@@ -6,9 +6,10 @@ import { join } from "node:path";
 export const EVENT_LOG_NAME = "auto-router.events.jsonl";
 export const ROUTES_FILE_NAME = "auto-router.routes.json";
 
-/** AUTO_ROUTER_CONFIG > <agentDir>/extensions/auto-router.routes.json */
+/** AUTO_ROUTER_CONFIG ("~/" expanded) > <agentDir>/extensions/auto-router.routes.json */
 export function routesFilePath(processEnv: Record<string, string | undefined>, agentDir: string): string {
-  return processEnv.AUTO_ROUTER_CONFIG || join(agentDir, "extensions", ROUTES_FILE_NAME);
+  const fromEnvironment = processEnv.AUTO_ROUTER_CONFIG;
+  return fromEnvironment ? expandHome(fromEnvironment, processEnv) : join(agentDir, "extensions", ROUTES_FILE_NAME);
 }
 
 /** State file names are code constants such as "usage" or "breaker"; anything else would escape the directory. */
@@ -22,14 +23,17 @@ function expandHome(path: string, processEnv: Record<string, string | undefined>
   return path;
 }
 
-/** Precedence: AUTO_ROUTER_LOG_DIR, then the config's logDir ("~/" expanded), then <agentDir>/extensions. */
+/**
+ * Precedence: AUTO_ROUTER_LOG_DIR, then the config's logDir, then <agentDir>/extensions. "~/" is the home dir in both
+ * (a quoted value, a systemd Environment= line or a Docker env file leaves it to us; the earlier router expanded it).
+ */
 export function resolveStateDir(input: {
   processEnv: Record<string, string | undefined>;
   configLogDir?: string;
   agentDir: string;
 }): string {
   const fromEnvironment = input.processEnv.AUTO_ROUTER_LOG_DIR?.trim();
-  if (fromEnvironment) return fromEnvironment;
+  if (fromEnvironment) return expandHome(fromEnvironment, input.processEnv);
   const fromConfig = input.configLogDir?.trim();
   if (fromConfig) return expandHome(fromConfig, input.processEnv);
   return join(input.agentDir, "extensions");

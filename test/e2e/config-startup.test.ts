@@ -382,6 +382,26 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /at route: unknown key \(ignored\); did you mean "routes"\?/);
   });
 
+  it("takes ~/ in AUTO_ROUTER_LOG_DIR and AUTO_ROUTER_CONFIG as the home dir, as the earlier router did", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    const home = join(dir, "home");
+    mkdirSync(home);
+    writeFileSync(
+      join(home, "team-routes.json"),
+      JSON.stringify({ routes: { fromhome: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } }),
+    );
+    emulator.enqueue({ text: "From the home routes." });
+    const run = await runPi({
+      agentDir: dir,
+      env: { HOME: home, AUTO_ROUTER_LOG_DIR: "~/old-router", AUTO_ROUTER_CONFIG: "~/team-routes.json" },
+      args: ["--model", "auto-router/fromhome", "-p", "Hi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "From the home routes.");
+    assert.ok(existsSync(join(home, "old-router", "auto-router.events.jsonl")), "the event log is in ~/old-router");
+    assert.ok(!existsSync(join(dir, "~")), "no directory named ~ in the working directory");
+  });
+
   it("says a state directory that is a file is not a directory, naming where it was set", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const file = join(dir, "afile");

@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { directoryProblem } from "../../src/state/state-file.ts";
-import { EVENT_LOG_NAME, resolveStateDir, stateDirSource, stateFile } from "../../src/state/state-paths.ts";
+import {
+  EVENT_LOG_NAME,
+  resolveStateDir,
+  routesFilePath,
+  stateDirSource,
+  stateFile,
+} from "../../src/state/state-paths.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const AGENT_DIR = join("/home", "someone", ".pi", "agent");
@@ -25,6 +31,13 @@ describe("resolveStateDir", () => {
       agentDir: AGENT_DIR,
     });
     assert.equal(dir, join("/home/someone", "router-logs"));
+  });
+
+  it("expands a leading ~/ in AUTO_ROUTER_LOG_DIR and AUTO_ROUTER_CONFIG from HOME, as the earlier router did", () => {
+    const processEnv = { HOME: "/home/someone", AUTO_ROUTER_LOG_DIR: "~/old-router", AUTO_ROUTER_CONFIG: "~/r.json" };
+    assert.equal(resolveStateDir({ processEnv, agentDir: AGENT_DIR }), join("/home/someone", "old-router"));
+    assert.equal(routesFilePath(processEnv, AGENT_DIR), join("/home/someone", "r.json"));
+    assert.equal(routesFilePath({ AUTO_ROUTER_CONFIG: "/etc/r.json" }, AGENT_DIR), "/etc/r.json");
   });
 
   it("keeps an absolute config logDir as written", () => {
