@@ -60,6 +60,21 @@ function describeZodIssue(issue: z.core.$ZodIssue): IssueText[] {
 function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
   const routeIds = new Set(Object.keys(config.routes));
   if (routeIds.size === 0) issues.push({ severity: "error", path: "routes", message: "expected at least one route" });
+  const routeIdOf = (name: string) =>
+    name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
+  for (const [id, route] of Object.entries(config.routes)) {
+    const seen = new Map<string, number>();
+    route.targets.forEach((target, index) => {
+      const key = `${target.provider}/${target.modelId}`;
+      const first = seen.get(key);
+      if (first === undefined) return void seen.set(key, index);
+      issues.push({
+        severity: "warning",
+        path: `routes.${id}.targets[${index}]`,
+        message: `"${key}" is also targets[${first}]: a route's targets are told apart by provider/model, so the two share one cooldown, breaker and place in explain, and a request tries them once; remove one`,
+      });
+    });
+  }
   // Accepted (example files and other tools write it) but read by nothing: where pi starts is pi's own setting.
   if (config.defaultRoute !== undefined) {
     const route = routeIds.has(config.defaultRoute) ? config.defaultRoute : "<route>";
@@ -79,6 +94,13 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     }
   }
   for (const [alias, value] of Object.entries(config.aliases ?? {})) {
+    // Names are looked up as aliases first: the route of the same id is then reachable only as auto-router/<id>.
+    if (routeIds.has(alias) && !aliasCandidates(value).every((target) => routeIdOf(target) === alias))
+      issues.push({
+        severity: "warning",
+        path: `aliases.${alias}`,
+        message: `"${alias}" is also a route id: the name "${alias}" (in /auto-router switch, show and resolve, and as a gateway model) means this alias, so route ${alias} is reachable only as ${ROUTER_PROVIDER}/${alias}; rename the alias`,
+      });
     aliasCandidates(value).forEach((target, index) => {
       const path = Array.isArray(value) ? `aliases.${alias}[${index}]` : `aliases.${alias}`;
       // provider/model names are checked against what pi knows (unknown-targets.ts), which this pure parse cannot.
@@ -100,8 +122,6 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       });
     });
   }
-  const routeIdOf = (name: string) =>
-    name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
   for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {
     // The mapping is looked up first: a name that is also a route or an alias no longer reaches it.
     const hidden = namesRoute(name, config)

@@ -208,7 +208,13 @@ describe("a routes file that is broken when pi starts", () => {
   it("names what a misspelt key was probably meant to be, or the keys known at that place; a limit that cannot block", async () => {
     const dir = agentDir({
       routes: {
-        mine: { sortby: "cost", targets: [{ provider: "mock-a", modelId: "model-a", labl: "A" }] },
+        mine: {
+          sortby: "cost",
+          targets: [
+            { provider: "mock-a", modelId: "model-a", labl: "A" },
+            { provider: "mock-a", modelId: "model-a" },
+          ],
+        },
         // A key pasted where the provider id belongs: the warning about it must not print it.
         pasted: { targets: [{ provider: "sk-ant-api03-PastedKey0123456789abcdefghij", modelId: "m" }] },
       },
@@ -216,6 +222,7 @@ describe("a routes file that is broken when pi starts", () => {
       providers: { "mock-aa": { endpointPrefixes: ["/v1/embeddings"] } },
       theme: "dark",
       defaultRoute: "mine",
+      aliases: { pasted: "mine" },
     });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
     assert.equal(run.code, 0, run.stderr);
@@ -255,6 +262,19 @@ describe("a routes file that is broken when pi starts", () => {
       ),
     );
     assert.doesNotMatch(run.stdout + run.stderr, /PastedKey0123/);
+    // The same target twice in a route, and an alias that takes a route's name.
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `warning: ${file}:\\d+:\\d+ at routes\\.mine\\.targets\\[1\\]: "mock-a/model-a" is also targets\\[0\\]: .*; remove one`,
+      ),
+    );
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `warning: ${file}:\\d+:\\d+ at aliases\\.pasted: "pasted" is also a route id: .* route pasted is reachable only as auto-router/pasted; rename the alias`,
+      ),
+    );
     // Only warnings: the route is served.
     assert.match(run.stdout + run.stderr, /auto-router\s+mine/);
   });

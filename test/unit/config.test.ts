@@ -414,6 +414,18 @@ describe("routes file parsing", () => {
       'preferences.order: expected at least one provider (an empty "order" ranks none; leave it out to keep the route\'s order)',
       "preferences.ignore[0]: expected a provider name, got a blank string",
     ]);
+    // The same provider/model twice in a route; an alias that takes a route's name (one naming that route is fine).
+    const twice = { provider: "x", modelId: "m" };
+    assert.deepEqual(
+      parse({
+        routes: { a: { targets: [twice, { provider: "y", modelId: "m" }, twice] }, b: { targets } },
+        aliases: { b: "a", a: "auto-router/a" },
+      }).issues.map((issue) => `${issue.path}: ${issue.message}`),
+      [
+        'routes.a.targets[2]: "x/m" is also targets[0]: a route\'s targets are told apart by provider/model, so the two share one cooldown, breaker and place in explain, and a request tries them once; remove one',
+        'aliases.b: "b" is also a route id: the name "b" (in /auto-router switch, show and resolve, and as a gateway model) means this alias, so route b is reachable only as auto-router/b; rename the alias',
+      ],
+    );
     // Spaces around a name are not part of it (kept, " x" would match no provider and an ignore of it do nothing).
     const spaced = parse({
       preferences: { ignore: [" x "] },
