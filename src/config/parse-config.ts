@@ -233,8 +233,19 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     });
   };
   checkRules(config.policyRules, "policyRules", true);
-  for (const [id, route] of Object.entries(config.routes))
+  for (const [id, route] of Object.entries(config.routes)) {
     checkRules(route.policyRules, `routes.${id}.policyRules`, false);
+    // The declared order stands on such a route (rank.ts): a preference among its providers changes nothing.
+    if (route.sortBy !== "config") continue;
+    (route.policyRules ?? []).forEach((rule, index) => {
+      if (rule.type === "prefer-provider")
+        issues.push({
+          severity: "warning",
+          path: `routes.${id}.policyRules[${index}]`,
+          message: `a prefer-provider rule does nothing on a route with sortBy "config", whose declared order stands: list the provider's targets first, or drop sortBy "config"`,
+        });
+    });
+  }
 }
 
 export const parseConfigValue = (raw: unknown): ParsedConfig => parseMigrated(raw).parsed;

@@ -6,8 +6,15 @@ import type { ActiveRules, RouteState } from "./route-state.ts";
 import { describeNoEffect, describeRuleEffect } from "./rule-effects.ts";
 import type { RuleTrace, SkippedTarget } from "./types.ts";
 
-/** The active route's rules: request-level ones evaluated now, target-dependent ones kept for each target. */
-export function collectActiveRules(state: RouteState): ActiveRules {
+/** What a prefer-provider rule does on a route whose declared order stands (sortBy config: rank.ts). */
+const KEEPS_DECLARED_ORDER =
+  'none: the route keeps its declared order (sortBy "config"), which preferences do not change';
+
+/**
+ * The active route's rules: request-level ones evaluated now, target-dependent ones kept for each target.
+ * `declaredOrder`: the route ranks in its declared order, so prefer-provider rules are traced but not applied.
+ */
+export function collectActiveRules(state: RouteState, declaredOrder = false): ActiveRules {
   const {
     request,
     decision: { routeId },
@@ -27,6 +34,18 @@ export function collectActiveRules(state: RouteState): ActiveRules {
           matched: false,
           why: "force-tier rules apply on the selected route only",
         });
+      continue;
+    }
+    if (declaredOrder && rule.type === "prefer-provider") {
+      const result = conditionUsesTarget(rule.when) ? undefined : evaluateCondition(rule.when, state.context);
+      const line: RuleTrace = {
+        rule: scoped.name,
+        scope: scoped.scope,
+        matched: result?.matched ?? false,
+        why: result?.why ?? "evaluated per target",
+      };
+      if (result?.matched !== false) line.effect = KEEPS_DECLARED_ORDER;
+      rules.push(line);
       continue;
     }
     if (conditionUsesTarget(rule.when) && rule.type !== "force-constraint") {

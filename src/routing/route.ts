@@ -46,7 +46,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     state.decision.refusalKind = "no-match";
     return state.decision;
   }
-  const rules = collectActiveRules(state);
+  const rules = collectActiveRules(state, active.sortBy === "config");
   const ranking = rankingSettings(state, active);
   const targets = request.serves ? active.targets.filter(request.serves) : active.targets;
   const { eligible, soft } = assessTargets(state, targets, rules, ranking);

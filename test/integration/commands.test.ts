@@ -217,6 +217,20 @@ describe("/auto-router subcommands through pi", () => {
     assert.doesNotMatch(explain, /demoted by demote-bad/);
   });
 
+  it("says in explain that a prefer-provider rule does nothing on a sortBy config route, and serves in declared order", async () => {
+    const preferB = { policyRules: [{ id: "pref-b", type: "prefer-provider", providers: ["mock-b"] }] };
+    const { h, run } = await start({ routes: routes({}, { sortBy: "config", ...preferB }) });
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("A answers")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const explain = await run("/auto-router explain");
+    assert.match(
+      explain,
+      /\+ pref-b \(route\): no condition => none: the route keeps its declared order \(sortBy "config"\), which preferences do not change\n/,
+    );
+    assert.doesNotMatch(explain, /preferred by pref-b/);
+  });
+
   it("counts only the ratings of the last ratingMaxAgeDays days when a rule says so", async () => {
     const recentOnly = {
       policyRules: [

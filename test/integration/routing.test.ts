@@ -551,8 +551,8 @@ describe("routing through real pi", () => {
   });
 
   it("explains a matched rule that changed no target as having no effect, and says why", async () => {
+    // Ranked (not sortBy "config", where a prefer-provider rule never has an effect): no-b leaves mock-a to serve.
     const h = await start({
-      sortBy: "config",
       targets: ["mock-a/model-a", "mock-b/model-b"].map(target),
       policyRules: [
         { id: "no-c", type: "exclude-provider", providers: ["mock-c"] },

@@ -426,6 +426,15 @@ describe("routes file parsing", () => {
         'aliases.b: "b" is also a route id: the name "b" (in /auto-router switch, show and resolve, and as a gateway model) means this alias, so route b is reachable only as auto-router/b; rename the alias',
       ],
     );
+    // A prefer-provider rule on a route whose declared order stands does nothing.
+    assert.deepEqual(
+      parse({
+        routes: { a: { sortBy: "config", targets, policyRules: [{ type: "prefer-provider", providers: ["x"] }] } },
+      }).issues.map((issue) => `${issue.path}: ${issue.message}`),
+      [
+        'routes.a.policyRules[0]: a prefer-provider rule does nothing on a route with sortBy "config", whose declared order stands: list the provider\'s targets first, or drop sortBy "config"',
+      ],
+    );
     // Spaces around a name are not part of it (kept, " x" would match no provider and an ignore of it do nothing).
     const spaced = parse({
       preferences: { ignore: [" x "] },

@@ -689,6 +689,27 @@ describe("route: rules and preferences", () => {
     assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, NOW)), ["c/1", "b/1", "a/1"]);
   });
 
+  it("applies no prefer-provider rule on a sortBy config route, and says so in the rule's trace line", () => {
+    const state = snapshot({
+      r: {
+        sortBy: "config",
+        targets: targets("a/1", "b/1"),
+        policyRules: [
+          { id: "pref-b", type: "prefer-provider", providers: ["b"] },
+          { id: "pref-b-bad", type: "prefer-provider", providers: ["b"], when: { badRatingShareAbove: 0.3 } },
+        ],
+      },
+    });
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), ["a/1", "b/1"]);
+    assert.ok(
+      !decision.candidates.some((candidate) => candidate.reasons.some((reason) => reason.startsWith("preferred"))),
+    );
+    const effect = 'none: the route keeps its declared order (sortBy "config"), which preferences do not change';
+    assert.equal(decision.trace.rules.find((line) => line.rule === "pref-b")?.effect, effect);
+    assert.equal(decision.trace.rules.find((line) => line.rule === "pref-b-bad")?.effect, effect);
+  });
+
   it("lets @only= override the route's preferences and skips the others with provider-preference", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1"), preferences: { only: ["a"] } } });
     const decision = route(
