@@ -166,23 +166,26 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
         message: `"${account}" is the account "${first}" of another target in another case: budgets count both as one account, "${first}" (spell it the same in every target)`,
       });
     });
-  // A rule's id names it in explain, /auto-router rules and the event log: two rules that apply to one route under
-  // the same id cannot be told apart there. A route's rules share the route with the global ones.
-  const globalIds = new Map<string, string>();
+  // A rule's id (else its name) names it in explain, /auto-router rules and the event log: two rules that apply to one
+  // route under the same one cannot be told apart there. A route's rules share the route with the global ones.
+  const globalIds = new Map<string, { path: string; field: "id" | "name" }>();
   const checkRules = (rules: RouterConfig["policyRules"], path: string, global: boolean) => {
     const priorities = new Map<number, string>();
     const ids = global ? globalIds : new Map(globalIds);
     (rules ?? []).forEach((rule, index) => {
       const rulePath = `${path}[${index}]`;
-      if (rule.id !== undefined) {
-        const other = ids.get(rule.id);
+      // What names the rule there: its id, else its name (the earlier format's rules have names only).
+      const named = rule.id ? "id" : rule.name ? "name" : undefined;
+      const shown = named && rule[named];
+      if (named && shown) {
+        const other = ids.get(shown);
         if (other)
           issues.push({
             severity: "warning",
-            path: `${rulePath}.id`,
-            message: `"${rule.id}" is also the id of ${other}; explain, /auto-router rules and the event log cannot tell the two apart`,
+            path: `${rulePath}.${named}`,
+            message: `"${shown}" is also the ${other.field} of ${other.path}; explain, /auto-router rules and the event log cannot tell the two apart`,
           });
-        else ids.set(rule.id, rulePath);
+        else ids.set(shown, { path: rulePath, field: named });
       }
       const field: keyof typeof rule | undefined = RULE_NEEDS[rule.type as keyof typeof RULE_NEEDS];
       const value = field ? rule[field] : undefined;
@@ -279,11 +282,17 @@ function checkMigrated(migrated: unknown, migration: ConfigIssue[], issues: Conf
     const unknownKeys = result.error.issues.filter((i) => i.code === "unrecognized_keys");
     for (const issue of unknownKeys) {
       const known = keysAt(schema, issue.path);
+      // A rule (it has `when`) also takes the earlier format's `condition`; either mistyped leaves the rule with no
+      // condition at all, which the warning says.
+      const rule = known.includes("when");
       for (const key of (issue as { keys: string[] }).keys) {
+        const text = unknownKeyText(key, rule ? [...known, "condition"] : known);
+        const condition = rule && closestKey(key, ["when", "condition"]) !== undefined;
+        const always = text.endsWith("?") ? " Without its condition" : "; without its condition";
         issues.push({
           severity: "warning",
           path: formatPath([...issue.path, key]),
-          message: unknownKeyText(key, known),
+          message: condition ? `${text}${always} the rule applies to every request` : text,
         });
       }
       deleteAt(migrated, issue.path, (issue as { keys: string[] }).keys);

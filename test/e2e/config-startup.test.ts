@@ -223,6 +223,11 @@ describe("a routes file that is broken when pi starts", () => {
       theme: "dark",
       defaultRoute: "mine",
       aliases: { pasted: "mine" },
+      // The earlier format's rules are named; one's condition is mistyped.
+      policyRules: [
+        { name: "g", type: "exclude-provider", providers: ["mock-a"], conditon: { intent: "code" } },
+        { name: "g", type: "prefer-provider", providers: ["mock-a"] },
+      ],
     });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
     assert.equal(run.code, 0, run.stderr);
@@ -262,6 +267,16 @@ describe("a routes file that is broken when pi starts", () => {
       ),
     );
     assert.doesNotMatch(run.stdout + run.stderr, /PastedKey0123/);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `warning: ${file}:\\d+:\\d+ at policyRules\\[0\\]\\.conditon: unknown key \\(ignored\\); did you mean "condition"\\? Without its condition the rule applies to every request`,
+      ),
+    );
+    assert.match(
+      run.stderr,
+      new RegExp(`warning: ${file}:\\d+:\\d+ at policyRules\\[1\\]\\.name: "g" is also the name of policyRules\\[0\\]`),
+    );
     // The same target twice in a route, and an alias that takes a route's name.
     assert.match(
       run.stderr,

@@ -798,6 +798,30 @@ describe("routes file parsing", () => {
         ["routes.b.policyRules[1].id", '"d" is also the id of routes.b.policyRules[0]'],
       ],
     );
+    // The earlier format's rules have a name and no id: the name is what names them.
+    const named = (name: string) => ({ name, type: "exclude-provider", providers: ["q"] });
+    assert.deepEqual(
+      parse({
+        routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
+        policyRules: [named("g"), named("g")],
+      }).issues.map((issue) => [issue.path, issue.message.replace(/;.*/, "")]),
+      [["policyRules[1].name", '"g" is also the name of policyRules[0]']],
+    );
+  });
+
+  it("names the condition a rule's mistyped key was meant to be, and says the rule then applies always", () => {
+    const targets = [{ provider: "x", modelId: "y" }];
+    const rule = (key: string) => ({ type: "exclude-provider", providers: ["q"], [key]: { intent: "code" } });
+    for (const [key, meant] of [
+      ["conditon", "condition"],
+      ["whem", "when"],
+    ])
+      assert.deepEqual(
+        parse({ routes: { a: { targets, policyRules: [rule(key!)] } } }).issues.map((i) => `${i.path}: ${i.message}`),
+        [
+          `routes.a.policyRules[0].${key}: unknown key (ignored); did you mean "${meant}"? Without its condition the rule applies to every request`,
+        ],
+      );
   });
 
   it("rejects a time zone that does not exist, in a rule's time window and in budgets, with the closest real one", () => {
