@@ -436,6 +436,9 @@ function withOptionMeant(error: NodeJS.ErrnoException, argv: string[], options: 
   // `--log-dir`, `--dir`, `--events`...: a way of naming the log the scripts do not have.
   if (near === undefined && typed !== undefined && /log|dir|path|event/i.test(typed))
     return `Unknown option '--${typed}'; name the event log with --file <path> (a file or directory), or give its path as an argument`;
+  // parseArgs' own text quotes its example unevenly (`as in '-- "--bogus"`): said here in full.
+  if (near === undefined && typed !== undefined)
+    return `Unknown option '--${typed}'; a file name that starts with "-" goes after "--" (-- --${typed})`;
   if (near === undefined) return error.message;
   // parseArgs goes on to suggest `--` for a value that starts with "-": a mistyped option is the likelier slip.
   return `Unknown option '--${typed}'; did you mean --${near}?`;

@@ -464,7 +464,10 @@ describe("routing scripts from the command line", () => {
   it("exits 1 with a clear message on an unknown flag", async () => {
     const run = await runScript("routing-stats", ["--bogus"]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /routing-stats: Unknown option '--bogus'/);
+    assert.match(
+      run.stderr,
+      /routing-stats: Unknown option '--bogus'; a file name that starts with "-" goes after "--" \(-- --bogus\)\n/,
+    );
     assert.doesNotMatch(run.stderr, /did you mean/);
     assert.equal(run.stdout, "");
     // A mistyped option is named with the one meant, a script's own (--config) as the common ones (--json).
