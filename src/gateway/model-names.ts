@@ -5,6 +5,8 @@
 import { describeAlias } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
+import { noModelRouteId } from "../routing/rest-key.ts";
+import { targetKey } from "../routing/types.ts";
 import { ROUTER_PROVIDER, servedName } from "../commands/name-resolution.ts";
 import { nearTarget } from "../commands/near-target.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -212,16 +214,24 @@ export function noModelText(config: RouterConfig, registry?: RegistryLike): stri
 }
 
 /**
- * One-target routes for `provider/model` requests, added to the config the runtime routes with. Their id contains a
- * `/`, which a configured route id cannot, so they never shadow one.
+ * One-target routes for `provider/model` requests, and the routes of proxied requests without a model (over the
+ * targets advertising the path: rest-key.ts), added to the config the runtime routes with. Their id contains a `/`,
+ * which a configured route id cannot, so they never shadow one.
  */
 export class DirectRoutes {
-  private readonly keys = new Map<string, { provider: string; modelId: string }>();
+  private readonly keys = new Map<string, Array<{ provider: string; modelId: string }>>();
   private cache: { base: RouterConfig; size: number; derived: RouterConfig } | undefined;
 
   add(provider: string, modelId: string): string {
     const routeId = `${provider}/${modelId}`;
-    this.keys.set(routeId, { provider, modelId });
+    this.keys.set(routeId, [{ provider, modelId }]);
+    return routeId;
+  }
+
+  /** The route of a proxied request without a model over these targets, tried in this order. */
+  addNoModel(targets: Array<{ provider: string; modelId: string }>): string {
+    const routeId = noModelRouteId(targets.map((target) => targetKey(target.provider, target.modelId)));
+    this.keys.set(routeId, targets);
     return routeId;
   }
 
@@ -229,7 +239,7 @@ export class DirectRoutes {
     if (this.keys.size === 0) return base;
     if (this.cache?.base === base && this.cache.size === this.keys.size) return this.cache.derived;
     const routes = { ...base.routes };
-    for (const [routeId, target] of this.keys) routes[routeId] ??= { sortBy: "config", targets: [target] };
+    for (const [routeId, targets] of this.keys) routes[routeId] ??= { sortBy: "config", targets };
     const derived = { ...base, routes };
     this.cache = { base, size: this.keys.size, derived };
     return derived;

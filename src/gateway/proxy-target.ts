@@ -1,8 +1,9 @@
-// Where a proxied request without a model goes: among the targets of the providers advertising its path (each
-// provider's models as the routes name them, in the routes file's order), the first one the request's provider
-// preferences (X-Provider, body `provider`, the config's own) allow: the preferences' `order` first, then their
-// `sort` (`price`: the cheapest model first, by its input plus output price in pi's registry), and `max_price`
-// checked against each model's output price, as for a routed request.
+// Where a proxied request without a model goes: the targets of the providers advertising its path (each provider's
+// models as the routes name them, in the routes file's order) that the request's provider preferences (X-Provider,
+// body `provider`, the config's own) allow, in the order they are tried: the preferences' `order` first, then their
+// `sort` (`price`: the cheapest model first, by its input plus output price in pi's registry), with `max_price`
+// checked against each model's output price, as for a routed request. The engine then fails over among them as on a
+// route, skipping a resting one (rest-key.ts: its rests are those of the routes naming it).
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { misspelledProviderNames } from "../routing/misspelled-providers.ts";
@@ -33,16 +34,17 @@ function advertisingTargets(config: RouterConfig, path: string): PathTarget[] {
 }
 
 /**
- * The target of a request without a model; undefined when no provider advertises the path, a 400 naming the path
- * and the preferences when none of those that do passes them (or when a provider they name is a typo of one).
+ * The targets of a request without a model, in the order to try them; undefined when no provider advertises the path,
+ * a 400 naming the path and the preferences when none of those that do passes them (or when a provider they name is a
+ * typo of one).
  */
-export function noModelTarget(
+export function noModelTargets(
   config: RouterConfig,
   method: string,
   path: string,
   asked: ProviderPreferences,
   prices: ModelPrices = () => undefined,
-): { provider: string; modelId: string } | undefined {
+): Array<{ provider: string; modelId: string }> | undefined {
   const targets = advertisingTargets(config, path);
   if (targets.length === 0) return undefined;
   const misspelled = misspelledProviderNames(asked, "", targets, config.routes, `advertising ${method} ${path}`);
@@ -66,6 +68,7 @@ export function noModelTarget(
   const byPrice = preferences.sort === "price";
   const ordered = [...targets].sort((a, b) => rank(a) - rank(b) || (byPrice ? priceOf(a) - priceOf(b) : 0));
   const refused = new Set<string>();
+  const allowed: Array<{ provider: string; modelId: string }> = [];
   for (const target of ordered) {
     const pricing = prices(target.provider, target.modelId);
     const rejection = checkPreferences(preferences, ...names(target), {
@@ -73,11 +76,15 @@ export function noModelTarget(
       hasCredentials: true,
       pricing,
     });
-    if (!rejection) return { provider: target.provider, modelId: target.modelId };
+    if (!rejection) {
+      allowed.push({ provider: target.provider, modelId: target.modelId });
+      continue;
+    }
     // A price belongs to the model; the other preferences name the provider.
     const who = rejection.reason === "price" ? `${target.provider}/${target.modelId}` : target.provider;
     refused.add(`${who}: ${rejection.detail}`);
   }
+  if (allowed.length > 0) return allowed;
   throw new GatewayError(
     400,
     "invalid_request",

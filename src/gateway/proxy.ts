@@ -18,7 +18,7 @@ import { requestShortcuts } from "./provider-preferences.ts";
 import { settingsCarrier } from "./target-settings.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
-import { noModelTarget } from "./proxy-target.ts";
+import { noModelTargets } from "./proxy-target.ts";
 import { proxiedBody } from "./proxy-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
@@ -113,15 +113,15 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     }
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   } else {
-    const target = noModelTarget(
+    const targets = noModelTargets(
       config,
       request.method,
       path,
       shortcuts.preferences,
       (provider, modelId) => runtime.registry()?.find(provider, modelId)?.cost,
     );
-    if (!target) throw notServed(config, request.method, path);
-    routeId = core.directRoutes.add(target.provider, target.modelId);
+    if (!targets) throw notServed(config, request.method, path);
+    routeId = core.directRoutes.addNoModel(targets);
   }
   const prefixes = advertisedPrefixes(runtime.config());
   const routeTargets = runtime.config().routes[routeId]?.targets ?? [];
@@ -132,8 +132,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
   // Held bodies (JSON, text, bytes) can be resent to another target; a stream is sent once.
   const replayable = !(rawBody instanceof Readable);
-  // A request without a model shows no route of its own: its one-target route is the provider's model, which the
-  // served-by header names already.
+  // A request without a model shows no route of its own: its route is the targets advertising the path, and the
+  // served-by header names the one that served.
   const shownRoute = name === undefined ? "(no-model)" : routeId;
   const watch = new RequestWatch(core, reply, shownRoute, () => passthrough.committedStatus);
   const passthrough = proxyPassthrough({

@@ -5,21 +5,14 @@ import type { TargetConfig } from "../config/schema.ts";
 import { checkConstraint, meetsConstraint } from "./constraints.ts";
 import { checkPreferences, providerIndex } from "./preferences.ts";
 import { keepsDeclaredOrder, type RankEntry } from "./rank.ts";
+import { restKey } from "./rest-key.ts";
 import { checkReserve } from "./reserve.ts";
 import type { ActiveRules, Ranking, RouteState } from "./route-state.ts";
 import type { TargetView } from "./rule-effects.ts";
 import { applyRules } from "./rule-order.ts";
 import { skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
-import {
-  accountOf,
-  billingOf,
-  CANDIDATE_NOTE,
-  quotaOfModel,
-  routeTargetKey,
-  targetKey,
-  type Candidate,
-} from "./types.ts";
+import { accountOf, billingOf, CANDIDATE_NOTE, quotaOfModel, targetKey, type Candidate } from "./types.ts";
 
 const TOKENS_PER_MILLION = 1_000_000;
 
@@ -132,7 +125,7 @@ export function assessTargets(
     // A key built afresh on every lookup has to be hashed every time; the remembered one is hashed once.
     if (anyCooldown && names.routeId !== routeId) {
       names.routeId = routeId;
-      names.routeKey = routeTargetKey(routeId, key);
+      names.routeKey = restKey(snapshot.config.routes, routeId, key);
     }
     const cooldown = anyCooldown ? snapshot.cooldowns[names.routeKey!] : undefined;
     if (cooldown && cooldown.until > now) {

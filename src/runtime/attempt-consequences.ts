@@ -12,11 +12,18 @@ import type { RouterConfig } from "../config/schema.ts";
 import { unitPricesOf } from "../usage-units.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
 import type { Candidate } from "../routing/types.ts";
-import { routeTargetKey } from "../routing/types.ts";
+import { restKey } from "../routing/rest-key.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, type Failure } from "./classify-failure.ts";
-import type { AttemptContext, AttemptHooks, RequestBooks, RequestClock, RequestReport } from "./request-environment.ts";
+import type {
+  AttemptContext,
+  AttemptHooks,
+  RequestBooks,
+  RequestClock,
+  RequestReport,
+  RequestRouting,
+} from "./request-environment.ts";
 import { pinAfterAnswer, type UpstreamPins } from "./upstream-pin.ts";
 import { resultEventData } from "./decision-events.ts";
 import type { LastDecisions } from "./last-decisions.ts";
@@ -141,10 +148,14 @@ export function breakPin(
   });
 }
 
-/** The target rests for the failure's cooldown (on this route); rejected credentials also get one warning. */
+/**
+ * The target rests for the failure's cooldown (on this route, or where a request without a model keeps it: rest-key.ts);
+ * rejected credentials also get one warning.
+ */
 export function restTarget(
   env: {
     books: Pick<RequestBooks, "cooldowns">;
+    routing: Pick<RequestRouting, "config">;
     clock: Pick<RequestClock, "now">;
     report: Pick<RequestReport, "warn">;
   },
@@ -155,7 +166,7 @@ export function restTarget(
   if (failure.cooldownMs && failure.cooldownMs > 0) {
     const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
     env.books.cooldowns.set(
-      routeTargetKey(routeId, candidate.key),
+      restKey(env.routing.config().routes, routeId, candidate.key),
       {
         until: env.clock.now() + failure.cooldownMs,
         kind: failure.kind,

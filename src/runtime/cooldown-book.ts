@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { RouterConfig } from "../config/schema.ts";
 import type { StateStore } from "../state/json-store.ts";
-import { type CooldownEntry, routeTargetKey } from "../routing/types.ts";
+import type { CooldownEntry } from "../routing/types.ts";
 import { DEFAULT_FAILURE_POLICY } from "./failure-kinds.ts";
 import { MAXIMUM_RETRY_HINT_MS } from "./retry-hint.ts";
 
@@ -69,12 +69,14 @@ export class CooldownBook {
     return out;
   }
 
-  /** When the first of a route's resting targets comes back; undefined when none rests. */
-  soonestBack(routeId: string, now: number): number | undefined {
-    const prefix = routeTargetKey(routeId, "");
+  /** When the first of a route's resting targets comes back (`keys`: their cooldown keys); undefined when none rests. */
+  soonestBack(keys: readonly string[], now: number): number | undefined {
+    const active = this.active(now);
     let soonest: number | undefined;
-    for (const [key, entry] of Object.entries(this.active(now)))
-      if (key.startsWith(prefix) && (soonest === undefined || entry.until < soonest)) soonest = entry.until;
+    for (const key of keys) {
+      const entry = active[key];
+      if (entry && (soonest === undefined || entry.until < soonest)) soonest = entry.until;
+    }
     return soonest;
   }
 

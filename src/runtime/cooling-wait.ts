@@ -1,6 +1,7 @@
 // A request whose every target rests waits for the first one back when it is back within failover.cooldownWaitMs:
 // the wait is shown on the status line second by second, logged as a `wait` event and noted for explain.
-import { routeTargetKey, type SkippedTarget } from "../routing/types.ts";
+import { restKey } from "../routing/rest-key.ts";
+import type { SkippedTarget } from "../routing/types.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, type RequestState } from "./request-state.ts";
 import { COUNTDOWN_TICK_MS, cooldownWaitOf, waitNoteText } from "./wait-for-reset.ts";
@@ -22,7 +23,7 @@ export async function waitForCoolingTarget(
   // Logged and noted like a wait for a reset (a provider's named reset this close takes this path, not that one).
   const waitingFor = cooldownWaitOf(
     cooling,
-    env.books.cooldowns.active(env.clock.now())[routeTargetKey(routeId, cooling.key)],
+    env.books.cooldowns.active(env.clock.now())[restKey(env.routing.config().routes, routeId, cooling.key)],
   );
   env.report.record(state.requestId, state.routeId, "wait", {
     reason: waitingFor.reason,

@@ -37,7 +37,8 @@ import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import { overBudgetText } from "../routing/soft-fallback.ts";
-import { type Decision, type RefusalKind, routeTargetKey, type SkipReason } from "../routing/types.ts";
+import { restKey } from "../routing/rest-key.ts";
+import { type Decision, type RefusalKind, type SkipReason, targetKey } from "../routing/types.ts";
 import { unitPricesOf, unitsCostUsd, usageUnits } from "../usage-units.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
@@ -163,7 +164,11 @@ async function serveRequest(
     (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText);
   /** Every target failed: the error, and when a target of the route is back (a client's hint for its retry). */
   const failedEveryTarget = () => {
-    coolingUntil = env.books.cooldowns.soonestBack(usedRoute, env.clock.now());
+    const routes = env.routing.config().routes;
+    const restKeys = (routes[usedRoute]?.targets ?? []).map((target) =>
+      restKey(routes, usedRoute, targetKey(target.provider, target.modelId)),
+    );
+    coolingUntil = env.books.cooldowns.soonestBack(restKeys, env.clock.now());
     // Every target tried refused (a route that fails over on content_policy): the request ends in the last one's refusal.
     const refusedBy = state.failures.every((failure) => failure.refusal) ? state.failures.at(-1)?.key : undefined;
     const now = env.clock.now();
@@ -378,6 +383,7 @@ async function serveRequest(
         settings.waitForResetMs !== undefined && !waitedForReset
           ? earliestQuotaReset({
               routeId: refreshed.routeId,
+              routes: env.routing.config().routes,
               candidates: refreshed.candidates.length,
               skipped: refreshed.skipped,
               cooldowns: env.books.cooldowns.active(env.clock.now()),
@@ -458,8 +464,10 @@ async function serveRequest(
       }
       const restsForGood = () => {
         const rests = env.books.cooldowns.active(env.clock.now());
+        const routes = env.routing.config().routes;
         return refreshed.skipped.every(
-          (s) => s.reason !== "cooldown" || LASTING_REST_KINDS.has(rests[routeTargetKey(usedRoute, s.key)]?.kind ?? ""),
+          (s) =>
+            s.reason !== "cooldown" || LASTING_REST_KINDS.has(rests[restKey(routes, usedRoute, s.key)]?.kind ?? ""),
         );
       };
       if (skippedFor(LASTING) || (skippedFor(RESTING) && restsForGood())) refusal = "unservable";

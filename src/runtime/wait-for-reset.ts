@@ -4,7 +4,8 @@
 import type { WaitEventData } from "../events/event-types.ts";
 import { cooldownKindOf } from "../routing/assess-targets.ts";
 import type { CooldownEntry, SkippedTarget } from "../routing/types.ts";
-import { routeTargetKey } from "../routing/types.ts";
+import { restKey } from "../routing/rest-key.ts";
+import type { RouteConfig } from "../config/schema.ts";
 
 /** Skip reasons that say "this target could serve, just not now": each must be a quota cooldown for a reset wait. */
 const AVAILABILITY_REASONS: ReadonlySet<SkippedTarget["reason"]> = new Set([
@@ -32,6 +33,8 @@ export interface ResetWait {
  */
 export function earliestQuotaReset(input: {
   routeId: string;
+  /** The routes the runtime routes with, for where a target's rests are kept (rest-key.ts). */
+  routes?: Record<string, RouteConfig>;
   candidates: number;
   skipped: SkippedTarget[];
   cooldowns: Record<string, CooldownEntry>;
@@ -56,11 +59,11 @@ export function earliestQuotaReset(input: {
  */
 function quotaBackAt(
   skipped: SkippedTarget,
-  input: { routeId: string; cooldowns: Record<string, CooldownEntry> },
+  input: { routeId: string; routes?: Record<string, RouteConfig>; cooldowns: Record<string, CooldownEntry> },
 ): number | undefined {
   if (skipped.reason === "quota") return skipped.until;
   const cooldown =
-    skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
+    skipped.reason === "cooldown" ? input.cooldowns[restKey(input.routes, input.routeId, skipped.key)] : undefined;
   return cooldown?.kind === "quota_exhausted" && cooldown.resetKnown ? cooldown.until : undefined;
 }
 

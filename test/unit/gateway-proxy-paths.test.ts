@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { advertisedPrefixes, advertises } from "../../src/gateway/endpoint-prefixes.ts";
-import { noModelTarget } from "../../src/gateway/proxy-target.ts";
+import { noModelTargets } from "../../src/gateway/proxy-target.ts";
 import { upstreamUrl } from "../../src/gateway/proxy-forward.ts";
 import { ownEndpointMeant } from "../../src/gateway/proxy.ts";
 
@@ -52,10 +52,13 @@ describe("proxied paths", () => {
     assert.equal(advertises(["/"], "/anything/at/all"), true);
   });
 
-  it("sends a request without a model to the first route target of the first provider advertising the path", () => {
-    const target = (cfg: RouterConfig, path: string) => noModelTarget(cfg, "POST", path, {});
-    assert.deepEqual(target(config, "/v1/embeddings"), { provider: "embed-a", modelId: "e-small" });
-    assert.deepEqual(target(config, "/v1/rerank"), { provider: "anything", modelId: "any-1" });
+  it("sends a request without a model to the route targets of the providers advertising the path, in their order", () => {
+    const target = (cfg: RouterConfig, path: string) => noModelTargets(cfg, "POST", path, {});
+    assert.deepEqual(target(config, "/v1/embeddings"), [
+      { provider: "embed-a", modelId: "e-small" },
+      { provider: "anything", modelId: "any-1" },
+    ]);
+    assert.deepEqual(target(config, "/v1/rerank"), [{ provider: "anything", modelId: "any-1" }]);
     const noCatchAll = {
       ...config,
       providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] } },
