@@ -12,11 +12,11 @@ import { streamRoute } from "../runtime/failover-stream.ts";
 import { header, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { errorLine } from "./access-log.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
-import { endToError, GatewayError, shutdownError } from "./errors.ts";
+import { categoryOf, endToError, GatewayError, shutdownError } from "./errors.ts";
 import { resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { settingsCarrier } from "./target-settings.ts";
-import { proxyPassthrough } from "./proxy-forward.ts";
+import { type FailedAnswer, proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { noModelTargets } from "./proxy-target.ts";
 import { proxiedBody } from "./proxy-body.ts";
@@ -70,6 +70,30 @@ export function ownEndpointMeant(method: string, path: string): string {
     own.map((endpoint) => endpoint.slice(endpoint.indexOf(" ") + 1)),
   );
   return near ? `. Did you mean ${method.toUpperCase()} ${near}, the gateway's own endpoint?` : "";
+}
+
+/**
+ * The one attempt of a streamed body failed with an answer of the target's: its status and `retry-after` kept, the
+ * message the runtime's (naming the targets not tried and why) followed by the target's own words, redacted.
+ */
+function notResentError(
+  last: FailedAnswer,
+  text: string | undefined,
+  routingHeaders: Record<string, string>,
+  redact: (text: string) => string,
+): GatewayError {
+  const words = redact((last.failure.providerMessage ?? last.failure.message).trim());
+  const retryAfter = last.headers["retry-after"];
+  return new GatewayError(
+    last.status,
+    categoryOf(last.status),
+    `${text ?? `auto-router: ${last.target} failed`}. ${last.target} answered ${last.status}: ${words}`,
+    {
+      ...routingHeaders,
+      ...(typeof retryAfter === "string" ? { "retry-after": retryAfter } : {}),
+      "x-should-retry": last.failure.retryable ? "true" : "false",
+    },
+  );
 }
 
 export async function serveProxy(core: GatewayCore, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -185,6 +209,10 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     if (watch.shutDown) throw shutdownError(watch.routingHeaders());
     if (watch.signal.aborted) return void reply.hijack();
     const last = passthrough.lastFailedAnswer;
+    // A streamed body went to its one target only: its answer is no "every target failed", so the error says which
+    // targets the body could not be resent to (the runtime's text), with the target's own answer after it.
+    if (last && watch.end?.notResent?.length)
+      throw notResentError(last, message.errorMessage, watch.routingHeaders(), (text) => runtime.redact(text));
     if (last) {
       logAnswer(last.status, `every target failed; passed back: ${last.target}'s ${last.failure.message}`);
       // The last upstream answer, passed through as it was (never masked), when no target could do better: its

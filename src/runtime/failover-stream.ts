@@ -123,6 +123,8 @@ async function serveRequest(
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
   let refusal: RefusalKind | undefined;
+  /** The targets a body sent once (request.sentOnce) could not be resent to after its one attempt failed. */
+  let notResent: string[] | undefined;
   const settings = routeSettings(env.routing.config(), model.id);
   const maxAttempts = Math.min(settings.maxAttempts, request.maxAttempts ?? Number.POSITIVE_INFINITY);
   const state: RequestState = {
@@ -181,15 +183,18 @@ async function serveRequest(
           `${skippedReasonText(skip)}${skip.until !== undefined && skip.until > now ? `, back at ${formatClock(skip.until, now)}` : ""}`,
       );
     // A body sent once: the targets it could not be resent to are named, not counted as failed.
-    const notResent = request.sentOnce
+    notResent = request.sentOnce
       ? (lastDecision?.candidates ?? []).map((candidate) => candidate.key).filter((key) => !failedKeys.has(key))
       : [];
-    if (request.sentOnce && notResent.length > 0)
+    if (request.sentOnce && notResent.length > 0) {
+      // The event log's final line says it too: its failure kinds alone read as every target failed.
+      addNote(env.report, state, `not tried: ${notResent.join(", ")} (${request.sentOnce.why})`);
       return failWith(
         sentOnceFailedText(state.failures, notResent, request.sentOnce, settings.agentRetry, request.overHttp),
         "failed",
         refusedBy,
       );
+    }
     const allFailed = allFailedText(named(), state.failures, settings.agentRetry, request.overHttp, {
       notTried,
       waited,
@@ -253,7 +258,15 @@ async function serveRequest(
     recordFinal(outcome, served, costUsd, refusedBy);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     env.report.finished?.(state.requestId, state.routeId, outcome);
-    observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
+    observer?.onEnd?.({
+      outcome,
+      servedKey: served,
+      failures: state.failures,
+      surfaced,
+      coolingUntil,
+      refusal,
+      ...(notResent?.length ? { notResent } : {}),
+    });
     out.end(message);
   };
   /** `agentRetry`: the text is one pi is meant to retry; any other keeps pi's retry check from matching what it quotes. */

@@ -22,6 +22,8 @@ export interface RequestEnd {
    * by its hard budget right before its attempt ("over-budget").
    */
   refusal?: RefusalKind;
+  /** The targets a body sent once (RouteRequest.sentOnce) was not resent to after its one attempt failed. */
+  notResent?: string[];
 }
 
 /** Per-request hooks; the runtime's own bookkeeping runs regardless. */

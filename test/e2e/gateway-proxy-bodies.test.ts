@@ -10,7 +10,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import OpenAI, { toFile } from "openai";
 import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
-import { until } from "../helpers/event-log.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 
@@ -38,6 +38,13 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
           apiKey: "sk-pb-key-0000000002",
           models: [{ id: "emb-b", cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }],
         },
+        // pa's server under another provider, advertising uploads: its queued answers (a 503) come from pa.
+        busy: {
+          baseUrl: pa.url,
+          api: "openai-completions",
+          apiKey: "sk-busy-key-0000000004",
+          models: [{ id: "up-busy" }],
+        },
         // Nothing listens on port 9 of the loopback: every attempt is a network error.
         dead: {
           baseUrl: "http://127.0.0.1:9/v1",
@@ -62,12 +69,20 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
               { provider: "pb", modelId: "emb-b" },
             ],
           },
+          "busy-uploads": {
+            sortBy: "config",
+            targets: [
+              { provider: "busy", modelId: "up-busy" },
+              { provider: "pb", modelId: "emb-b" },
+            ],
+          },
         },
         failover: { kinds: { network: { cooldownMs: 120_000 } } },
         providers: {
           pa: { endpointPrefixes: ["/v1/embeddings"] },
           pb: { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
           dead: { endpointPrefixes: ["/v1/files"] },
+          busy: { endpointPrefixes: ["/v1/files"] },
         },
       },
     });
@@ -206,6 +221,40 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
       },
     );
     assert.equal(pb.calls.length, 0);
+  });
+
+  it("says an upload its one target answered 503 could not be resent, instead of every target failed", async () => {
+    pa.replies.push({ status: 503, body: { error: { message: "The server is overloaded", type: "server_error" } } });
+    await assert.rejects(
+      fx.openai.files.create(
+        { file: await toFile(Buffer.from("line\n".repeat(100)), "batch.jsonl"), purpose: "batch" },
+        { headers: { "X-Model": "busy-uploads" } },
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 503, String(error));
+        assert.match(
+          error.message,
+          /auto-router: busy\/up-busy failed \(.*\) and the upload could not be resent to pb\/emb-b \(a streamed body is sent once\).*The server is overloaded/,
+        );
+        assert.doesNotMatch(error.message, /every target/);
+        return true;
+      },
+    );
+    assert.equal(pa.calls.length, 1);
+    assert.equal(pb.calls.length, 0, "pb was never sent the upload");
+    await until(
+      () => /could not be resent to pb\/emb-b/.test(fx.gateway.stderr()),
+      "an error line naming the target the upload was not resent to",
+    );
+    assert.doesNotMatch(fx.gateway.stderr(), /every target failed; passed back: busy/);
+    const finalOf = () =>
+      readLoggedEvents(fx.agentDir)
+        .filter((event) => event.type === "final" && event.routeId === "busy-uploads")
+        .at(-1);
+    await until(() => finalOf() !== undefined, "the upload's final event");
+    const final = finalOf();
+    assert.deepEqual(final?.data.failureKinds, ["overloaded"]);
+    assert.ok(final?.data.notes?.includes("not tried: pb/emb-b (a streamed body is sent once)"), final?.data.notes);
   });
 
   it("answers headers over Node's size limit with 431 in the gateway's error shape, and logs it", async () => {
