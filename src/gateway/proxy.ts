@@ -145,7 +145,10 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
       (provider, modelId) => runtime.registry()?.find(provider, modelId)?.cost,
     );
     if (!targets) throw notServed(config, request.method, path);
-    routeId = core.directRoutes.addNoModel(targets);
+    // A POST asks for work any provider of the path can do (an embedding, a rerank, an upload): it fails over among
+    // them. Any other method names a resource one provider holds (`GET /v1/files/<id>`): another's answer would be its
+    // 404, so it goes to the first alone, resting where the routed requests rest it.
+    routeId = core.directRoutes.addNoModel(request.method === "POST" ? targets : targets.slice(0, 1));
   }
   const prefixes = advertisedPrefixes(runtime.config());
   const routeTargets = runtime.config().routes[routeId]?.targets ?? [];

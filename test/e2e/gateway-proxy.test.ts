@@ -703,11 +703,12 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     );
     assert.equal(result.data.outcome, "failed-after-commit");
     // Not failed over (the client had the first bytes), but the target rests as for a network failure before the
-    // commit point: the client's retry is not sent into the same broken download, but to the other provider
-    // advertising the path. (Last in this file for that.)
+    // commit point: the client's retry is not sent into the same broken download, nor to the other provider
+    // advertising the path (a GET names a file the first one holds). (Last in this file for that.)
     const reached = second.calls.length;
-    const retried = await fx.openai.files.retrieve("file-abc").withResponse();
-    assert.equal(retried.response.headers.get("x-auto-router-served-by"), "embed-c/uploader");
-    assert.equal(second.calls.length, reached, "the retry never reached the resting target");
+    const toUploader = third.calls.length;
+    await assert.rejects(fx.openai.files.retrieve("file-abc"), /embed-b\/embed-large: resting \(unreachable\)/);
+    assert.equal(second.calls.length, reached, "the retry never reached the target");
+    assert.equal(third.calls.length, toUploader, "nor the other provider");
   });
 });
