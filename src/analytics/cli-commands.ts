@@ -1,23 +1,23 @@
 // The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
-import { chmodSync, closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
-import { withoutByteOrderMark } from "../state/json-text.ts";
+import { routesFilePath } from "../state/state-paths.ts";
 import { readModelsFileFacts } from "../state/models-file.ts";
-import { isLegacyType } from "../events/legacy-events.ts";
-import { isEventType } from "../events/read-events.ts";
 import {
   agentDirectory,
   CliError,
   type CliCommand,
+  defaultLogDirectory,
   describeFileError,
   fileIdentity,
   type FlagValues,
 } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
+import { routerFileAt } from "./report-path.ts";
 import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
 import { replayDecisions, type ModelLookup } from "./replay.ts";
 import { formatReplayReport } from "./replay-format.ts";
@@ -59,50 +59,6 @@ function sameFile(path: string, files: readonly string[]): string | undefined {
   return target === undefined ? undefined : files.find((file) => identity(file) === target);
 }
 
-/** The names the router gives its event log: the live `auto-router.events.jsonl` and the rotated `.N.jsonl` ones. */
-const EVENT_LOG_FILE_NAME = /^auto-router\.events(?:\.\d+)?\.jsonl$/;
-/** How much of a file is looked at for its first line: a log's line is about 1-2 KB. */
-const FIRST_LINE_BYTES = 64 * 1024;
-
-/**
- * Why `path` is no place for a report, whether this run reads it or not: it bears an event log's name (a rotated
- * file no longer read, another directory's log), or it is a regular file whose first line is an event of ours (a log
- * under another name, a merged copy). Undefined when it may be written (absent, a report, a FIFO or a device).
- */
-export function eventLogAt(path: string): string | undefined {
-  if (EVENT_LOG_FILE_NAME.test(basename(path))) return "its name is an event log's (auto-router.events*.jsonl)";
-  let descriptor: number | undefined;
-  try {
-    if (!statSync(path).isFile()) return undefined; // reading a FIFO would wait for a writer
-    descriptor = openSync(path, "r");
-    const buffer = Buffer.alloc(FIRST_LINE_BYTES);
-    const text = buffer.subarray(0, readSync(descriptor, buffer, 0, FIRST_LINE_BYTES, 0)).toString("utf8");
-    return isEventLine(withoutByteOrderMark(text).split("\n", 1)[0]!) ? "it holds event log lines" : undefined;
-  } catch {
-    return undefined; // not there (yet), or unreadable: the write says so
-  } finally {
-    if (descriptor !== undefined) closeSync(descriptor);
-  }
-}
-
-/**
- * A line of an event log, ours (a type we know, or a newer version's envelope: `v` and `data`, with its `ts`) or the
- * earlier format's (`routing.<type>` with its `timestamp`).
- */
-function isEventLine(line: string): boolean {
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    return false;
-  }
-  if (typeof record !== "object" || record === null || Array.isArray(record)) return false;
-  const { type, ts, timestamp, v, data } = record as Record<string, unknown>;
-  if (typeof type !== "string") return false;
-  if (isLegacyType(type)) return typeof timestamp === "string";
-  return typeof ts === "string" && (isEventType(type) || (typeof v === "number" && typeof data === "object"));
-}
-
 export const routingStatsCommand: CliCommand = {
   name: "routing-stats",
   summary: "Requests, success rate, failover rate; by route, by served provider; planned -> served pairs.",
@@ -138,7 +94,8 @@ export const sessionStatsCommand: CliCommand = {
     "  --limit <n>       days, error rows and drift rows shown (default 14)",
     '  --daily-top <n>   models named per day, the rest summed as "other" (default 5)',
     "  -v, --verbose     add latency and cost buckets per model",
-    "  --html <file>     also write one self-contained HTML report with charts",
+    "  --html <file>     also write one self-contained HTML report with charts; an earlier report there is",
+    "                    replaced, but never an event log, a file of the router's or a file that is no HTML page",
   ],
   options: {
     limit: { type: "string" },
@@ -157,10 +114,23 @@ export const sessionStatsCommand: CliCommand = {
       throw new CliError(
         `--html ${values.html}: that is the event log ${overwritten}, which this report reads and would replace; name another file for the report`,
       );
-    const logThere = typeof values.html === "string" ? eventLogAt(values.html) : undefined;
-    if (logThere)
+    const agentDir = agentDirectory(io.processEnv, io.home);
+    // Nor over any other file of the router's (its state, its routes file) or one that is no earlier report.
+    const ownedThere =
+      typeof values.html === "string"
+        ? routerFileAt(values.html, {
+            stateDirectories: [
+              defaultLogDirectory(io.processEnv, io.home),
+              join(agentDir, "extensions"),
+              // A directory holding a log under the router's name is a state directory too (a copy, another machine's).
+              ...files.filter((file) => basename(file).startsWith("auto-router.")).map((file) => dirname(file)),
+            ],
+            routesFile: routesFilePath(io.processEnv, agentDir),
+          })
+        : undefined;
+    if (ownedThere)
       throw new CliError(
-        `--html ${values.html}: ${logThere}, and the report would replace it; name another file for the report`,
+        `--html ${values.html}: ${ownedThere}, and the report would replace it; name another file for the report`,
       );
     const stats = await computeSessionStats(items, {
       route: routeFilter,

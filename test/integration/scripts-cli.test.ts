@@ -743,6 +743,56 @@ describe("routing scripts from the command line", () => {
     assert.match(readFileSync(report, "utf8"), /^<!doctype html>\n<html/);
   });
 
+  it("refuses --html naming the router's state files, its routes file or a file that is no HTML page, and leaves them as they were", async () => {
+    const agentDir = freshDir("auto-router-cli-html-owned-agent");
+    const extensions = join(agentDir, "extensions");
+    mkdirSync(extensions);
+    const stateDir = freshDir("auto-router-cli-html-owned-state");
+    const logs = freshDir("auto-router-cli-html-owned-logs");
+    copyFileSync(join(fixtures, "auto-router.events.jsonl"), join(logs, "auto-router.events.jsonl"));
+    const routesFile = join(freshDir("auto-router-cli-html-owned-config"), "my-routes.json");
+    const files: Record<string, string> = {
+      [join(stateDir, "auto-router.stats.json")]: '{"version":2,"daily":{},"monthly":{},"limits":{}}\n',
+      [join(stateDir, "auto-router.usage.json")]: '{"version":1}\n',
+      [join(extensions, "auto-router.stats.json")]: '{"version":2,"daily":{},"monthly":{},"limits":{}}\n',
+      [join(logs, "auto-router.latency.json")]: "{}\n",
+      [routesFile]: '{ "routes": {} }\n',
+      [join(logs, "notes.txt")]: "my notes\n",
+    };
+    for (const [file, text] of Object.entries(files)) writeFileSync(file, text);
+    const env = { PI_CODING_AGENT_DIR: agentDir, AUTO_ROUTER_LOG_DIR: stateDir, AUTO_ROUTER_CONFIG: routesFile };
+    const stateWhy = (directory: string) =>
+      `it is the router's own file (auto-router.* in its state directory ${directory})`;
+    for (const [target, why] of [
+      [join(stateDir, "auto-router.stats.json"), stateWhy(stateDir)],
+      [join(stateDir, "auto-router.usage.json"), stateWhy(stateDir)],
+      [join(stateDir, "auto-router.budget-limits.json"), stateWhy(stateDir)], // not there (yet): still the router's
+      [join(extensions, "auto-router.stats.json"), stateWhy(extensions)], // the earlier router's, in pi's extensions dir
+      [join(logs, "auto-router.latency.json"), stateWhy(logs)], // beside the log read
+      [routesFile, "it is the routes file the router reads"],
+      [join(logs, "notes.txt"), "it exists and is not an earlier report (an HTML page)"],
+    ] as const) {
+      const before = existsSync(target) ? readFileSync(target, "utf8") : undefined;
+      const run = await runScript("routing-session-stats", ["--file", logs, "--html", target], env);
+      assert.equal(run.code, 1, run.stdout);
+      assert.equal(
+        run.stderr,
+        `routing-session-stats: --html ${target}: ${why}, and the report would replace it; name another file for the report\nRun with --help for usage.\n`,
+      );
+      assert.equal(existsSync(target) ? readFileSync(target, "utf8") : undefined, before, target);
+    }
+    // A report of the script's own is replaced, an empty file is filled, and a name of the router's elsewhere is free.
+    const report = join(logs, "report.html");
+    const empty = join(logs, "empty.html");
+    writeFileSync(empty, "");
+    const elsewhere = join(freshDir("auto-router-cli-html-owned-free"), "auto-router.report.html");
+    for (const target of [report, report, empty, elsewhere]) {
+      const written = await runScript("routing-session-stats", ["--file", logs, "--html", target], env);
+      assert.equal(written.code, 0, written.stderr);
+      assert.match(readFileSync(target, "utf8"), /^<!doctype html>\n<html/);
+    }
+  });
+
   it("refuses a one-value flag given twice and an empty value, instead of silently taking the last or none", async () => {
     const file = join(fixtures, "ours.jsonl");
     const config = replayConfig();

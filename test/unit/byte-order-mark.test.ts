@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { eventLogAt } from "../../src/analytics/cli-commands.ts";
+import { routerFileAt } from "../../src/analytics/report-path.ts";
 import { parseConfigText } from "../../src/config/parse-config.ts";
 import { parseEventLine } from "../../src/events/read-events.ts";
 import { JsonTextError, parseJsonText } from "../../src/state/json-text.ts";
@@ -71,6 +71,6 @@ describe("a byte order mark at the start of a file", () => {
       file,
       `${BOM}{"v":1,"type":"quota","ts":"2026-05-01T08:00:00.000Z","routeId":null,"data":{"provider":"anthropic"}}\n`,
     );
-    assert.equal(eventLogAt(file), "it holds event log lines");
+    assert.equal(routerFileAt(file), "it holds event log lines");
   });
 });
