@@ -150,10 +150,14 @@ function readLimit(provider: string, value: unknown, dropped: string[]): LegacyL
     problems.push(
       `${place}: unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((key) => JSON.stringify(key)).join(", ")}; expected ${LIMIT_FIELDS}`,
     );
-  const kept = Object.entries(limit).map(([field, usd]) => `${field} ${usd}`);
+  // Only a limit above 0 is imported: one of 0 or less was no limit to the earlier router, and the import says so on
+  // its own line (legacyNoLimits), so it is not called imported here.
+  const kept = Object.entries(limit)
+    .filter(([, usd]) => usd > 0)
+    .map(([field, usd]) => `${field} ${usd}`);
   const rest = kept.length > 0 ? `; its ${kept.join(" and ")} ${kept.length > 1 ? "are" : "is"} imported` : "";
   dropped.push(...problems.map((problem) => `${problem}${rest}`));
-  return kept.length > 0 ? limit : undefined;
+  return Object.keys(limit).length > 0 ? limit : undefined;
 }
 
 function readLimits(raw: unknown, dropped: string[]): LegacyImport["limits"] {

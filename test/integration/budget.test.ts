@@ -414,6 +414,33 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("says once that a stats.json limit of -1 beside an unknown field is not imported, and names the field", async () => {
+    const logDirectory = freshDir("auto-router-legacy-stats");
+    const file = join(logDirectory, "auto-router.stats.json");
+    writeFileSync(file, JSON.stringify({ version: 2, limits: { "mock-a": { monthlyUsd: -1, weeklyUsd: 9 } } }));
+    try {
+      const { output, notices } = await budgetShowIn(logDirectory);
+      assert.ok(
+        notices.includes(
+          `auto-router: imported ${file} without an entry it could not read (the file is kept unchanged and imported once: it is not counted here):\n` +
+            '  limits.mock-a: unknown field "weeklyUsd"; expected {dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd)',
+        ),
+        notices,
+      );
+      assert.ok(
+        notices.includes(
+          `auto-router: ${file}: limits.mock-a.monthlyUsd (-1) not imported as a limit: the earlier router read a limit of 0 or less as no limit`,
+        ),
+        notices,
+      );
+      assert.doesNotMatch(notices, /-1 is imported/, notices);
+      assert.equal(notices.match(/monthlyUsd.{0,4}-1/g)?.length, 1, notices);
+      assert.match(output, /no budget set/, "neither -1 nor the unknown field became a limit");
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the readable period of a stats.json limit whose other period cannot be read, and says which", async () => {
     const logDirectory = freshDir("auto-router-legacy-stats");
     const file = join(logDirectory, "auto-router.stats.json");

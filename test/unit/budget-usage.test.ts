@@ -503,6 +503,18 @@ describe("legacy stats migration", () => {
     ]);
   });
 
+  it("does not call a limit of 0 or less imported beside a field it cannot read: legacyNoLimits says it is not", () => {
+    const { legacy, dropped } = readLegacyEntries({
+      version: 2,
+      limits: { google: { monthlyUsd: -1, weeklyUsd: 9 }, openai: { dailyUsd: 0, monthlyUsd: 5, weekly: 1 } },
+    });
+    assert.deepEqual(dropped, [
+      'limits.google: unknown field "weeklyUsd"; expected {dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd)',
+      'limits.openai: unknown field "weekly"; expected {dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd); its monthlyUsd 5 is imported',
+    ]);
+    assert.deepEqual(legacyNoLimits(legacy), ["limits.google.monthlyUsd (-1)", "limits.openai.dailyUsd (0)"]);
+  });
+
   it("reads a number written as text as that number, as the usage ledger does", () => {
     const { legacy, dropped } = readLegacyEntries({
       version: 2,
