@@ -5,6 +5,7 @@
 // An unset side counts at its default: `stressed: 3` alone contradicts the default critical 2.
 import { DEFAULT_BREAKER_SETTINGS } from "../breaker/breaker.ts";
 import { DEFAULT_UVI_THRESHOLDS } from "../routing/uvi.ts";
+import { emptyTimeWindowIssue, type SourcePathOf } from "./empty-time-window.ts";
 import type { ConfigIssue } from "./issues.ts";
 import type { ProviderPreferences, RuleCondition } from "./routing-schema.ts";
 import type { RouterConfig } from "./schema.ts";
@@ -62,7 +63,9 @@ function eachCondition(
  * error); `minRatings`, `ratingMaxAgeDays` and `ratingHalfLifeDays` only qualify a `badRatingShareAbove` beside them,
  * and alone do nothing (a warning).
  */
-function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string): void {
+function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string, sourcePath: SourcePathOf): void {
+  const emptyWindow = emptyTimeWindowIssue(when.timeWindow, `${path}.timeWindow`, sourcePath);
+  if (emptyWindow) issues.push(emptyWindow);
   if (when.minTokens !== undefined && when.maxTokens !== undefined && when.minTokens > when.maxTokens)
     issues.push({
       severity: "error",
@@ -93,18 +96,25 @@ function checkRoutingBlock(
   issues: ConfigIssue[],
   path: string,
   block: { preferences?: ProviderPreferences; policyRules?: Array<{ when?: RuleCondition }> },
+  sourcePath: SourcePathOf,
 ): void {
   onlyAndIgnored(issues, `${path ? `${path}.` : ""}preferences`, block.preferences);
   block.policyRules?.forEach((rule, index) =>
     eachCondition(rule.when, `${path ? `${path}.` : ""}policyRules[${index}].when`, (condition, where) =>
-      checkCondition(issues, condition, where),
+      checkCondition(issues, condition, where, sourcePath),
     ),
   );
 }
 
-export function checkContradictions(config: RouterConfig, issues: ConfigIssue[]): void {
-  checkRoutingBlock(issues, "", config);
-  for (const [id, route] of Object.entries(config.routes ?? {})) checkRoutingBlock(issues, `routes.${id}`, route);
+/** `sourcePath`: where a path of the migrated config is in the file, so a migrated shape is named in its own words. */
+export function checkContradictions(
+  config: RouterConfig,
+  issues: ConfigIssue[],
+  sourcePath: SourcePathOf = (path) => path,
+): void {
+  checkRoutingBlock(issues, "", config, sourcePath);
+  for (const [id, route] of Object.entries(config.routes ?? {}))
+    checkRoutingBlock(issues, `routes.${id}`, route, sourcePath);
   const thresholds = config.uvi?.thresholds ?? {};
   const uvi = (name: "surplus" | "stressed" | "critical") => ({
     name,

@@ -63,7 +63,16 @@ function migrateCondition(
     delete when[old];
     issues.push({ severity: "warning", path: `${path}.${old}`, message: `renamed to ${current}` });
   }
-  if (("afterTime" in when || "beforeTime" in when) && !("timeWindow" in when)) {
+  if (!("beforeTime" in when) && clockTime(when.afterTime ?? null) === "00:00" && !("timeWindow" in when)) {
+    // From midnight to the end of the day: the earlier router applied the rule at any time, so there is no window (one
+    // from 00:00 to 00:00 is of no length, and matches no time).
+    issues.push({
+      severity: "warning",
+      path: `${path}.afterTime`,
+      message:
+        "afterTime 00:00 alone is the whole day, as the earlier router read it: no time window (the rule applies at any time)",
+    });
+  } else if (("afterTime" in when || "beforeTime" in when) && !("timeWindow" in when)) {
     // Either bound alone: from it to midnight, or from midnight to it (a window may wrap past midnight).
     when.timeWindow = { after: clockTime(when.afterTime ?? "00:00"), before: clockTime(when.beforeTime ?? "00:00") };
     moves.set(`${whenPath}.timeWindow`, path);

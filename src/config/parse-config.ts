@@ -261,7 +261,7 @@ function parseMigrated(raw: unknown): { parsed: ParsedConfig; sourcePath: (path:
   const migrated = migrateConfig(raw, migration, moves);
   // The migration's warnings name the file's paths already; every later issue is about the migrated config.
   const checked: ConfigIssue[] = [];
-  const parsed = checkMigrated(migrated, migration, checked);
+  const parsed = checkMigrated(migrated, migration, checked, sourcePath);
   const issues = [
     ...migration,
     ...checked.map((issue) => ({
@@ -273,7 +273,12 @@ function parseMigrated(raw: unknown): { parsed: ParsedConfig; sourcePath: (path:
   return { parsed: { ...parsed, issues }, sourcePath };
 }
 
-function checkMigrated(migrated: unknown, migration: ConfigIssue[], issues: ConfigIssue[]): ParsedConfig {
+function checkMigrated(
+  migrated: unknown,
+  migration: ConfigIssue[],
+  issues: ConfigIssue[],
+  sourcePath: (path: string) => string,
+): ParsedConfig {
   if (migration.some((i) => i.severity === "error")) return { issues };
   const schema = routerConfigSchema();
   // reportInput: a message can say what was written ("got \"interactiv\"; did you mean ...").
@@ -306,7 +311,7 @@ function checkMigrated(migrated: unknown, migration: ConfigIssue[], issues: Conf
     return { issues };
   }
   checkReferences(result.data, issues);
-  checkContradictions(result.data, issues);
+  checkContradictions(result.data, issues, sourcePath);
   if (issues.some((i) => i.severity === "error")) return { issues };
   return { config: result.data, issues };
 }

@@ -59,14 +59,16 @@ const usesTarget = new WeakMap<RuleCondition, boolean>();
 
 /**
  * `after` is inclusive, `before` exclusive. When `before` is earlier than `after` the window wraps past midnight:
- * 22:00-06:00 matches 23:30 and 05:59 but not 06:00. Equal times mean the whole day.
+ * 22:00-06:00 matches 23:30 and 05:59 but not 06:00. Equal times are a window of no length, which matches no time:
+ * from `after` inclusive to the same time exclusive, as the earlier router read its afterTime/beforeTime (the config
+ * warns about it at load).
  */
 export function inTimeWindow(minutes: number, window: TimeWindow): boolean {
   let bounds = windowBounds.get(window);
   if (!bounds)
     windowBounds.set(window, (bounds = { after: parseClockTime(window.after), before: parseClockTime(window.before) }));
   const { after, before } = bounds;
-  if (after === before) return true;
+  if (after === before) return false;
   return after < before ? minutes >= after && minutes < before : minutes >= after || minutes < before;
 }
 
@@ -154,7 +156,11 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     if (condition.timeWindow) {
       const { after, before } = condition.timeWindow;
       if (!inTimeWindow(clock.minutes, condition.timeWindow))
-        return failed(`${formatMinutes(clock.minutes)}${where} outside ${after}-${before}`);
+        return failed(
+          after === before
+            ? `${after}-${before} is a window of no length`
+            : `${formatMinutes(clock.minutes)}${where} outside ${after}-${before}`,
+        );
       reasons = append(reasons, `${formatMinutes(clock.minutes)}${where} in ${after}-${before}`);
     }
     if (condition.daysOfWeek) {

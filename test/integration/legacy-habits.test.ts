@@ -1,7 +1,9 @@
 // What the earlier pi-auto-router's README documented and its users still type, through real pi (SDK in-process,
 // faux targets): `test-resolve`, AUTO_ROUTER_SHADOW=1, and the status line's shadow / UVI-hard marks.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
@@ -22,6 +24,8 @@ const ROUTES = {
 };
 
 const harnesses = harnessPerTest();
+/** `text` as a literal in a RegExp. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 async function start(env: Record<string, string> = {}): Promise<SdkHarness> {
   const harness = await harnesses.start({ targets: TARGETS, routes: ROUTES, env }, "auto-router-habits");
@@ -95,6 +99,82 @@ describe("habits from the earlier pi-auto-router", () => {
     assert.doesNotMatch(status, /aliases\.premium/);
     assert.doesNotMatch(status, /INVALID|config invalid/);
     assert.match(await h.command("/auto-router switch pair"), /^switched to mock-b\/model-b \(alias pair\)/);
+  });
+
+  it("never applies an earlier rule whose afterTime equals its beforeTime, as the earlier router, and warns at load", async () => {
+    const rule = (condition: Record<string, string>) => ({
+      name: "no-a",
+      priority: 10,
+      type: "exclude-provider",
+      provider: "mock-a",
+      condition,
+    });
+    const h = await harnesses.start(
+      {
+        targets: TARGETS,
+        routes: {
+          routes: {
+            main: {
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+            second: {
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+              policyRules: [rule({ beforeTime: "0:00" })],
+            },
+            current: {
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+              policyRules: [
+                {
+                  id: "no-a-now",
+                  type: "exclude-provider",
+                  providers: ["mock-a"],
+                  when: { timeWindow: { after: "13:30", before: "13:30" } },
+                },
+              ],
+            },
+          },
+          policyRules: [{ ...rule({ afterTime: "00:00", beforeTime: "00:00" }), routes: ["main"] }],
+        },
+      },
+      "auto-router-habits",
+    );
+    const file = join(h.agentDir, "extensions", ROUTES_FILE_NAME);
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    for (const route of ["main", "second", "current"]) {
+      await h.setModel("auto-router", route);
+      h.faux("mock-a").setResponses([fauxAssistantMessage(`A on ${route}, as the earlier router served it`)]);
+      await h.prompt("hello");
+      assert.equal(h.lastAssistant().provider, "mock-a", `${route}: the rule of no length never applies`);
+    }
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+    const notices = h.ui!.textSince(0);
+    const never = "a window of no length, so this rule never applies";
+    const earlier = "the earlier router never applied it either (give the window a length, or remove the rule)";
+    for (const [path, text] of [
+      ["policyRules[0].condition", `afterTime equals beforeTime (00:00): ${never}; ${earlier}`],
+      [
+        "routes.second.policyRules[0].condition",
+        `beforeTime 00:00 alone: from midnight to midnight, ${never}; ${earlier}`,
+      ],
+      [
+        "routes.current.policyRules[0].when.timeWindow",
+        `after equals before (13:30): ${never} (give the window a length; for a rule that applies all day, remove the timeWindow)`,
+      ],
+    ] as const)
+      assert.match(notices, new RegExp(`${literal(file)}:\\d+:\\d+ at ${literal(path)}: ${literal(text)}`), notices);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /00:00-00:00 is a window of no length|13:30-13:30 is a window of no length/,
+    );
   });
 
   it("turns shadow mode on with AUTO_ROUTER_SHADOW=1, marks it in the status line and keeps it on", async () => {

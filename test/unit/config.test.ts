@@ -599,6 +599,64 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("migrates the earlier router's time bounds as it read them: a window of no length never matches, 00:00 alone is all day", () => {
+    const rule = (condition: Record<string, string>) =>
+      parse({
+        routes: { mine: { targets: ["x/y"] } },
+        policyRules: [{ name: "r", type: "exclude-provider", provider: "x", condition }],
+      });
+    const warnings = (result: ReturnType<typeof parse>) =>
+      result.issues.filter((issue) => issue.severity === "warning").map((issue) => [issue.path, issue.message]);
+    const noLength =
+      "a window of no length, so this rule never applies; the earlier router never applied it either (give the window a length, or remove the rule)";
+    const equal = rule({ afterTime: "07:00", beforeTime: "7:00" });
+    assert.deepEqual(equal.config!.policyRules![0]!.when, { timeWindow: { after: "07:00", before: "07:00" } });
+    assert.deepEqual(warnings(equal).at(-1), [
+      "policyRules[0].condition",
+      `afterTime equals beforeTime (07:00): ${noLength}`,
+    ]);
+    const midnight = rule({ beforeTime: "00:00" });
+    assert.deepEqual(midnight.config!.policyRules![0]!.when, { timeWindow: { after: "00:00", before: "00:00" } });
+    assert.deepEqual(warnings(midnight).at(-1), [
+      "policyRules[0].condition",
+      `beforeTime 00:00 alone: from midnight to midnight, ${noLength}`,
+    ]);
+    const allDay = rule({ afterTime: "0:00" });
+    assert.deepEqual(allDay.config!.policyRules![0]!.when, {});
+    assert.deepEqual(warnings(allDay).at(-1), [
+      "policyRules[0].condition.afterTime",
+      "afterTime 00:00 alone is the whole day, as the earlier router read it: no time window (the rule applies at any time)",
+    ]);
+    // Today's format: warned the same way, in its own words, wherever the window is in the condition.
+    const current = parse({
+      routes: { mine: { targets: [{ provider: "x", modelId: "y" }] } },
+      policyRules: [
+        {
+          id: "r",
+          type: "exclude-provider",
+          providers: ["x"],
+          when: { timeWindow: { after: "22:00", before: "22:00" } },
+        },
+        {
+          id: "s",
+          type: "exclude-provider",
+          providers: ["x"],
+          when: { not: { timeWindow: { after: "01:00", before: "01:00" } } },
+        },
+      ],
+    });
+    assert.deepEqual(warnings(current), [
+      [
+        "policyRules[0].when.timeWindow",
+        "after equals before (22:00): a window of no length, so this rule never applies (give the window a length; for a rule that applies all day, remove the timeWindow)",
+      ],
+      [
+        "policyRules[1].when.not.timeWindow",
+        "after equals before (01:00): a window of no length, which matches no time (give the window a length; for a rule that applies all day, remove the timeWindow)",
+      ],
+    ]);
+  });
+
   it("names a problem in a migrated rule at the path and the line:column the user wrote, quoting the value", () => {
     const errors = (text: string) =>
       parseConfigText(text)

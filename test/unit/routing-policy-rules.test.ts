@@ -43,6 +43,16 @@ describe("time windows", () => {
     assert.equal(inTimeWindow(minutes("17:00"), window), false);
   });
 
+  it("matches no time in a window whose after equals its before: from a time inclusive to the same time exclusive", () => {
+    for (const bound of ["00:00", "09:00"]) {
+      const window = { after: bound, before: bound };
+      for (const time of ["00:00", "08:59", "09:00", "12:00", "23:59"])
+        assert.equal(inTimeWindow(minutes(time), window), false, `${time} in ${bound}-${bound}`);
+    }
+    const result = evaluateCondition({ timeWindow: { after: "09:00", before: "09:00" } }, context());
+    assert.deepEqual([result.matched, result.why], [false, "09:00-09:00 is a window of no length"]);
+  });
+
   it("reads the clock in the window's own IANA time zone", () => {
     // 21:30 UTC is 06:30 in Tokyo: inside 06:00-07:00 there, outside it in UTC.
     const now = utc("21:30");
