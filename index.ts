@@ -214,7 +214,9 @@ export default function autoRouter(pi: ExtensionAPI): void {
     if (!restored && !chosen && startsOnDefault(branch) && !isActive(ctx)) {
       const settings = SettingsManager.create(ctx.cwd, agentDir);
       const defaults = { provider: settings.getDefaultProvider(), model: settings.getDefaultModel() };
-      const gone = defaultRouteGoneNotice(defaults, PROVIDER_ID, taken, routes);
+      const builtIn =
+        services.config.state.origin === "defaults" ? { routesFile: services.config.state.file } : undefined;
+      const gone = defaultRouteGoneNotice(defaults, PROVIDER_ID, taken, routes, builtIn);
       if (gone) show(ctx, gone, "warning");
     }
   });

@@ -21,21 +21,34 @@ export function resumedRouteGoneNotice(
   );
 }
 
-/** settings.json's defaultProvider/defaultModel name a route that is gone: pi started on another model. */
+/**
+ * settings.json's defaultProvider/defaultModel name a route that is gone: pi started on another model. `builtIn`
+ * names the routes file when there is none, so the built-in routes are the routes there are (an earlier router's
+ * route id there, `subscription-premium`, is in no routes file either).
+ */
 export function defaultRouteGoneNotice(
   defaults: { provider?: string; model?: string },
   routerProvider: string,
   taken: ModelRef | undefined,
   routes: Record<string, unknown>,
+  builtIn?: { routesFile: string },
 ): string | undefined {
   if (defaults.provider !== routerProvider || defaults.model === undefined) return undefined;
   if (Object.hasOwn(routes, defaults.model)) return undefined;
   const now = taken ? `pi started on ${taken.provider}/${taken.id} instead` : "pi started without a model";
-  return (
-    `auto-router: pi's default model in settings.json (defaultProvider "${routerProvider}", defaultModel ` +
-    `"${defaults.model}") names a route that is not in the routes file; ${now}. Pick a route with /model` +
-    `${routesList(routes)}`
-  );
+  const setting = `pi's default model in settings.json (defaultProvider "${routerProvider}", defaultModel "${defaults.model}")`;
+  // `auto-router/<route>`, as /model lists it: pi reads defaultModel as the id alone, so it finds no such model.
+  const prefix = `${routerProvider}/`;
+  const bare = defaults.model.startsWith(prefix) ? defaults.model.slice(prefix.length) : undefined;
+  if (bare !== undefined && Object.hasOwn(routes, bare))
+    return (
+      `auto-router: ${setting} names route ${bare} with its provider in front, which pi does not read as that ` +
+      `route; ${now}. Write "defaultModel": "${bare}", or pick the route with /model`
+    );
+  const where = builtIn
+    ? `is not one of the built-in routes (there is no routes file, ${builtIn.routesFile})`
+    : "is not in the routes file";
+  return `auto-router: ${setting} names a route that ${where}; ${now}. Pick a route with /model${routesList(routes)}`;
 }
 
 /** A session with no message yet: pi starts a new one on its default model (it records that model right away). */

@@ -176,6 +176,45 @@ describe("pi start on a route the routes file no longer has", () => {
       await own.stop();
     }
   });
+
+  it("without a routes file, says the default names no built-in route, and how to write one written as auto-router/<route>", async () => {
+    const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const started = "; pi started on mock-[ab]/model-[ab] instead. ";
+    // No routes file: the built-in routes serve. An earlier router's route id, and a route written as /model lists it.
+    for (const [model, said] of [
+      [
+        "subscription-premium",
+        (agentDir: string) =>
+          literal(
+            `names a route that is not one of the built-in routes (there is no routes file, ${join(agentDir, "extensions", ROUTES_FILE_NAME)})`,
+          ) +
+          started +
+          literal("Pick a route with /model (routes: subscription-reasoning, subscription-swe, "),
+      ],
+      [
+        "auto-router/subscription-swe",
+        () =>
+          literal("names route subscription-swe with its provider in front, which pi does not read as that route") +
+          started +
+          literal('Write "defaultModel": "subscription-swe", or pick the route with /model'),
+      ],
+    ] as const) {
+      const own = await startEmulatedAgent({
+        emulators: { A: "openai", B: "openai" },
+        providers,
+        settings: { defaultProvider: "auto-router", defaultModel: model },
+      });
+      try {
+        const run = await runPi({ agentDir: own.agentDir, args: ["-p", "hi"] });
+        assert.equal(run.code, 0, run.stderr);
+        const setting = literal(`settings.json (defaultProvider "auto-router", defaultModel "${model}") `);
+        assert.match(run.stderr, new RegExp(setting + said(own.agentDir)));
+        assert.doesNotMatch(run.stderr, /not in the routes file/);
+      } finally {
+        await own.stop();
+      }
+    }
+  });
 });
 
 describe("a new session started while a routed answer streams", () => {

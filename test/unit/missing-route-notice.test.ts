@@ -30,6 +30,34 @@ describe("missing route notices", () => {
     assert.equal(defaultRouteGoneNotice({}, "auto-router", taken, routes), undefined);
   });
 
+  it("says a default naming no built-in route is not one of them when there is no routes file", () => {
+    assert.equal(
+      defaultRouteGoneNotice({ provider: "auto-router", model: "subscription-premium" }, "auto-router", taken, routes, {
+        routesFile: "/agent/extensions/auto-router.routes.json",
+      }),
+      'auto-router: pi\'s default model in settings.json (defaultProvider "auto-router", defaultModel "subscription-premium") names a route that is not one of the built-in routes (there is no routes file, /agent/extensions/auto-router.routes.json); pi started on mock-a/model-a instead. Pick a route with /model (routes: duo, solo)',
+    );
+  });
+
+  it("names the route to write for a default written as auto-router/<route>, which pi does not read as the route", () => {
+    for (const builtIn of [undefined, { routesFile: "/agent/extensions/auto-router.routes.json" }])
+      assert.equal(
+        defaultRouteGoneNotice(
+          { provider: "auto-router", model: "auto-router/duo" },
+          "auto-router",
+          taken,
+          routes,
+          builtIn,
+        ),
+        'auto-router: pi\'s default model in settings.json (defaultProvider "auto-router", defaultModel "auto-router/duo") names route duo with its provider in front, which pi does not read as that route; pi started on mock-a/model-a instead. Write "defaultModel": "duo", or pick the route with /model',
+      );
+    assert.match(
+      defaultRouteGoneNotice({ provider: "auto-router", model: "auto-router/trio" }, "auto-router", taken, routes) ??
+        "",
+      /defaultModel "auto-router\/trio"\) names a route that is not in the routes file;/,
+    );
+  });
+
   it("takes a session with no message yet as one pi started on its default model", () => {
     assert.equal(startsOnDefault([{ type: "model_change" }, { type: "thinking_level_change" }]), true);
     assert.equal(startsOnDefault([{ type: "model_change" }, { type: "message" }]), false);
