@@ -13,11 +13,10 @@ import {
   type CliCommand,
   defaultLogDirectory,
   describeFileError,
-  fileIdentity,
   type FlagValues,
 } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
-import { routerFileAt } from "./report-path.ts";
+import { routerFileAt, sameLocation } from "./report-path.ts";
 import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
 import { replayDecisions, type ModelLookup } from "./replay.ts";
 import { formatReplayReport } from "./replay-format.ts";
@@ -45,19 +44,6 @@ const checkIntegers =
       return (error as Error).message;
     }
   };
-
-/** The one of `files` that `path` names (the same file whatever the spelling: fileIdentity), if any. */
-function sameFile(path: string, files: readonly string[]): string | undefined {
-  const identity = (file: string) => {
-    try {
-      return fileIdentity(statSync(file));
-    } catch {
-      return undefined; // not there (yet)
-    }
-  };
-  const target = identity(path);
-  return target === undefined ? undefined : files.find((file) => identity(file) === target);
-}
 
 export const routingStatsCommand: CliCommand = {
   name: "routing-stats",
@@ -109,7 +95,8 @@ export const sessionStatsCommand: CliCommand = {
   skipTypes: ["candidates"],
   async run({ items, files, route: routeFilter, values, io }) {
     // Checked before anything is read: the report written over a log it reads would destroy that log.
-    const overwritten = typeof values.html === "string" ? sameFile(values.html, files) : undefined;
+    const target = values.html;
+    const overwritten = typeof target === "string" ? files.find((file) => sameLocation(target, file)) : undefined;
     if (overwritten)
       throw new CliError(
         `--html ${values.html}: that is the event log ${overwritten}, which this report reads and would replace; name another file for the report`,

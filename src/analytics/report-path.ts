@@ -40,7 +40,7 @@ function realLocation(path: string): string {
 }
 
 /** The same file, whatever the spelling or links: by identity when both are there, else by resolved location. */
-function sameLocation(path: string, other: string): boolean {
+export function sameLocation(path: string, other: string): boolean {
   try {
     return fileIdentity(statSync(path)) === fileIdentity(statSync(other));
   } catch {
