@@ -207,15 +207,15 @@ export default function autoRouter(pi: ExtensionAPI): void {
     const routeModel = restored && !chosen && ctx.modelRegistry.find(PROVIDER_ID, restored.route);
     const taken = ctx.model;
     const routes = services.config.current.routes;
+    const builtIn =
+      services.config.state.origin === "defaults" ? { routesFile: services.config.state.file } : undefined;
     if (restored && !chosen && taken && !routeModel)
-      show(ctx, resumedRouteGoneNotice(restored.route, PROVIDER_ID, taken, routes), "warning");
+      show(ctx, resumedRouteGoneNotice(restored.route, PROVIDER_ID, taken, routes, builtIn), "warning");
     if (restored && routeModel && taken && (await pi.setModel(routeModel)))
       show(ctx, restoredRouteNotice(restored, PROVIDER_ID, taken), "info");
     if (!restored && !chosen && startsOnDefault(branch) && !isActive(ctx)) {
       const settings = SettingsManager.create(ctx.cwd, agentDir);
       const defaults = { provider: settings.getDefaultProvider(), model: settings.getDefaultModel() };
-      const builtIn =
-        services.config.state.origin === "defaults" ? { routesFile: services.config.state.file } : undefined;
       const gone = defaultRouteGoneNotice(defaults, PROVIDER_ID, taken, routes, builtIn);
       if (gone) show(ctx, gone, "warning");
     }

@@ -7,15 +7,25 @@ const routesList = (routes: Record<string, unknown>): string => {
   return known.length ? ` (routes: ${known.join(", ")})` : "";
 };
 
-/** `pi --continue` on a session whose route is gone: pi stays on the raw model it resumed it on. */
+/** Where the routes are: the routes file, or the built-in routes when there is none (`builtIn` names the file). */
+const notAmong = (builtIn: { routesFile: string } | undefined, was: string): string =>
+  builtIn
+    ? `is not one of the built-in routes (there is no routes file, ${builtIn.routesFile})`
+    : `is ${was} in the routes file`;
+
+/**
+ * `pi --continue` on a session whose route is gone: pi stays on the raw model it resumed it on. `builtIn` as for
+ * defaultRouteGoneNotice: without a routes file the route is no built-in one (it was never "in the routes file").
+ */
 export function resumedRouteGoneNotice(
   route: string,
   routerProvider: string,
   taken: ModelRef,
   routes: Record<string, unknown>,
+  builtIn?: { routesFile: string },
 ): string {
   return (
-    `auto-router: this session's route ${routerProvider}/${route} is no longer in the routes file; it continues on ` +
+    `auto-router: this session's route ${routerProvider}/${route} ${notAmong(builtIn, "no longer")}; it continues on ` +
     `${taken.provider}/${taken.id} alone, with no failover, until you pick a route with /model or /auto-router ` +
     `switch${routesList(routes)}`
   );
@@ -45,10 +55,7 @@ export function defaultRouteGoneNotice(
       `auto-router: ${setting} names route ${bare} with its provider in front, which pi does not read as that ` +
       `route; ${now}. Write "defaultModel": "${bare}", or pick the route with /model`
     );
-  const where = builtIn
-    ? `is not one of the built-in routes (there is no routes file, ${builtIn.routesFile})`
-    : "is not in the routes file";
-  return `auto-router: ${setting} names a route that ${where}; ${now}. Pick a route with /model${routesList(routes)}`;
+  return `auto-router: ${setting} names a route that ${notAmong(builtIn, "not")}; ${now}. Pick a route with /model${routesList(routes)}`;
 }
 
 /** A session with no message yet: pi starts a new one on its default model (it records that model right away). */

@@ -152,6 +152,22 @@ describe("pi start on a route the routes file no longer has", () => {
         second.stderr,
         /this session's route auto-router\/pair is no longer in the routes file; it continues on mock-a\/model-a alone, with no failover, .*\(routes: duo\)/,
       );
+      // The routes file removed: the built-in routes serve, and the route was never one of them.
+      rmSync(routesFile);
+      own.emulators.A.enqueue({ text: "A again." });
+      const third = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--continue", "-p", "third"],
+      });
+      assert.equal(third.code, 0, third.stderr);
+      assert.equal(third.stdout.trim(), "A again.");
+      assert.ok(
+        third.stderr.includes(
+          `this session's route auto-router/pair is not one of the built-in routes (there is no routes file, ${routesFile}); it continues on mock-a/model-a alone, with no failover,`,
+        ),
+        third.stderr,
+      );
     } finally {
       await own.stop();
       rmSync(ownSessions, { recursive: true, force: true });

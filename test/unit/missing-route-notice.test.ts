@@ -11,6 +11,12 @@ describe("missing route notices", () => {
       resumedRouteGoneNotice("pair", "auto-router", taken, routes),
       "auto-router: this session's route auto-router/pair is no longer in the routes file; it continues on mock-a/model-a alone, with no failover, until you pick a route with /model or /auto-router switch (routes: duo, solo)",
     );
+    assert.equal(
+      resumedRouteGoneNotice("pair", "auto-router", taken, routes, {
+        routesFile: "/agent/extensions/auto-router.routes.json",
+      }),
+      "auto-router: this session's route auto-router/pair is not one of the built-in routes (there is no routes file, /agent/extensions/auto-router.routes.json); it continues on mock-a/model-a alone, with no failover, until you pick a route with /model or /auto-router switch (routes: duo, solo)",
+    );
   });
 
   it("warns about a saved default naming a gone route only", () => {
