@@ -2,7 +2,7 @@
 // everything they do lives in src/.
 import { join } from "node:path";
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { getAgentDir, SettingsManager, VERSION } from "@mariozechner/pi-coding-agent";
+import { getAgentDir, VERSION } from "@mariozechner/pi-coding-agent";
 import { getApiProvider } from "@mariozechner/pi-ai";
 import { RUNS_FROM_BUNDLE } from "./src/build-info.ts";
 import { debugCommand } from "./src/commands/debug-command.ts";
@@ -14,7 +14,6 @@ import { parseShortcuts, shortcutMistakeNotice, shortcutOnlyNotice } from "./src
 import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
 import { claimApiName } from "./src/runtime/api-name.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
-import { modelChosenOnCommandLine, restoredRouteNotice, routeToRestore } from "./src/runtime/resumed-route.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-targets.ts";
 import { catalogueModels, registryLoadError, registryModels } from "./src/runtime/model-catalogue.ts";
@@ -22,8 +21,8 @@ import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
 import { listingEntries } from "./src/ui/listing-entry.ts";
-import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from "./src/ui/missing-route-notice.ts";
 import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
+import { settleStartRoute } from "./src/ui/start-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { type EndedMessage, isPrintMode, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
 import { contextUi } from "./src/ui/context-ui.ts";
@@ -196,29 +195,17 @@ export default function autoRouter(pi: ExtensionAPI): void {
     checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     engine.start();
     if (isActive(ctx)) status.select(ctx.model!.id);
-    // pi resumes on the last answer's target when it has it with credentials, else on its default model.
-    const restorable = (provider: string, id: string) => {
-      const model = ctx.modelRegistry.find(provider, id);
-      return model !== undefined && ctx.modelRegistry.hasConfiguredAuth(model);
-    };
-    const branch = ctx.sessionManager?.getBranch?.() ?? [];
-    const restored = routeToRestore(branch, ctx.model, PROVIDER_ID, restorable);
-    const chosen = modelChosenOnCommandLine(process.argv);
-    const routeModel = restored && !chosen && ctx.modelRegistry.find(PROVIDER_ID, restored.route);
-    const taken = ctx.model;
-    const routes = services.config.current.routes;
     const builtIn =
       services.config.state.origin === "defaults" ? { routesFile: services.config.state.file } : undefined;
-    if (restored && !chosen && taken && !routeModel)
-      show(ctx, resumedRouteGoneNotice(restored.route, PROVIDER_ID, taken, routes, builtIn), "warning");
-    if (restored && routeModel && taken && (await pi.setModel(routeModel)))
-      show(ctx, restoredRouteNotice(restored, PROVIDER_ID, taken), "info");
-    if (!restored && !chosen && startsOnDefault(branch) && !isActive(ctx)) {
-      const settings = SettingsManager.create(ctx.cwd, agentDir);
-      const defaults = { provider: settings.getDefaultProvider(), model: settings.getDefaultModel() };
-      const gone = defaultRouteGoneNotice(defaults, PROVIDER_ID, taken, routes, builtIn);
-      if (gone) show(ctx, gone, "warning");
-    }
+    await settleStartRoute({
+      ctx,
+      setModel: (model) => pi.setModel(model),
+      routerProvider: PROVIDER_ID,
+      agentDir,
+      routes: services.config.current.routes,
+      builtIn,
+      show: (text, level) => show(ctx, text, level),
+    });
   });
   pi.on("turn_start", (_event, ctx) => {
     bind(ctx);

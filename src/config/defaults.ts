@@ -115,4 +115,14 @@ export function defaultConfig(knows: KnowsModel = firstChoices): RouterConfig {
   };
 }
 
+/**
+ * The earlier pi-auto-router's built-in routes that have another id here, and the built-in route in each one's place
+ * (its `subscription-fast` has the same id here). A saved default or a resumed session naming one of them goes on
+ * that route when there is no routes file (with one, the file's routes are the user's own).
+ */
+export const EARLIER_BUILT_IN_ROUTES: Readonly<Record<string, string>> = {
+  "subscription-premium": "subscription-reasoning",
+  "subscription-coding": "subscription-swe",
+};
+
 export const DEFAULT_COOLDOWN_WAIT_MS = 30_000;

@@ -205,7 +205,11 @@ describe("pi start on a route the routes file no longer has", () => {
             `names a route that is not one of the built-in routes (there is no routes file, ${join(agentDir, "extensions", ROUTES_FILE_NAME)})`,
           ) +
           started +
-          literal("Pick a route with /model (routes: subscription-reasoning, subscription-swe, "),
+          literal("Pick a route with /model (routes: subscription-reasoning, subscription-swe, ") +
+          ".*" +
+          literal(
+            "). subscription-premium, a built-in route of the earlier pi-auto-router, is auto-router/subscription-reasoning here, but pi has credentials for none of its targets",
+          ),
       ],
       [
         "auto-router/subscription-swe",
@@ -229,6 +233,70 @@ describe("pi start on a route the routes file no longer has", () => {
       } finally {
         await own.stop();
       }
+    }
+  });
+});
+
+describe("the earlier pi-auto-router's built-in route ids, without a routes file", () => {
+  // deepseek/deepseek-v4-pro is a target of the built-in subscription-reasoning route; here it answers on emulator A.
+  const providers = { deepseek: { emulator: "A" as const, apiKey: "sk-deepseek-mock", models: ["deepseek-v4-pro"] } };
+
+  it("a saved default or a resumed session naming subscription-premium goes on subscription-reasoning", async () => {
+    const own = await startEmulatedAgent({
+      emulators: { A: "openai" },
+      providers,
+      settings: { defaultProvider: "auto-router", defaultModel: "subscription-premium" },
+    });
+    const ownSessions = freshDir("auto-router-sessions");
+    try {
+      own.emulators.A.enqueue({ text: "Reasoned." });
+      const first = await runPi({ agentDir: own.agentDir, sessionDir: ownSessions, args: ["-p", "first"] });
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.stdout.trim(), "Reasoned.");
+      assert.ok(
+        first.stderr.includes(
+          `auto-router: pi's default model in settings.json (defaultModel "subscription-premium") is a built-in route of the earlier pi-auto-router; pi runs auto-router/subscription-reasoning in its place, now saved as the default model`,
+        ),
+        first.stderr,
+      );
+      const settings = JSON.parse(readFileSync(join(own.agentDir, "settings.json"), "utf8"));
+      assert.equal(settings.defaultModel, "subscription-reasoning");
+      assert.deepEqual(
+        own.emulators.A.calls.map((call) => call.body.model),
+        ["deepseek-v4-pro"],
+      );
+
+      // A session the earlier router left on its route: the routes file it had (its subscription-premium) is gone.
+      const routesFile = join(own.agentDir, "extensions", ROUTES_FILE_NAME);
+      writeFileSync(
+        routesFile,
+        JSON.stringify({ routes: { "subscription-premium": routeInOrder("deepseek/deepseek-v4-pro") } }),
+      );
+      own.emulators.A.enqueue({ text: "On the earlier route." });
+      const earlier = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--model", "auto-router/subscription-premium", "-p", "second"],
+      });
+      assert.equal(earlier.code, 0, earlier.stderr);
+      rmSync(routesFile);
+      own.emulators.A.enqueue({ text: "Continued." });
+      const resumed = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--continue", "-p", "third"],
+      });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(resumed.stdout.trim(), "Continued.");
+      assert.ok(
+        resumed.stderr.includes(
+          "auto-router: this session's route auto-router/subscription-premium is a built-in route of the earlier pi-auto-router; the session continues on auto-router/subscription-reasoning in its place (pi had resumed it on deepseek/deepseek-v4-pro)",
+        ),
+        resumed.stderr,
+      );
+    } finally {
+      await own.stop();
+      rmSync(ownSessions, { recursive: true, force: true });
     }
   });
 });
