@@ -89,7 +89,8 @@ export async function settleStartRoute(input: StartRouteInput): Promise<void> {
   if (place?.model && (await input.setModel(place.model))) {
     show(
       `auto-router: pi's default model in settings.json (defaultModel "${defaults.model}") is ${EARLIER}; pi runs ` +
-        `${routerProvider}/${place.counterpart} in its place, now saved as the default model`,
+        `${routerProvider}/${place.counterpart} in its place (to start on it without this note: "defaultModel": ` +
+        `"${place.counterpart}" in settings.json)`,
       "info",
     );
     return;
