@@ -9,6 +9,7 @@ import type { CommandDeps, CompletionItem } from "./command-types.ts";
 
 import { aliasCandidates, describeAlias, ROUTER_PROVIDER } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
+import { earlierBuiltIn } from "../config/defaults.ts";
 
 export { describeAlias, ROUTER_PROVIDER };
 /** pi's catalogue has hundreds of models; a completion list longer than this is noise. */
@@ -99,6 +100,17 @@ export function servedAliases(config: RouterConfig, registry: RegistryLike | und
 const routeIdOf = (name: string) =>
   name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
 
+/** The earlier pi-auto-router's built-in names (`premium`, `subscription-coding`): the route in their place here. */
+function earlierNameText(name: string, config: RouterConfig): string | undefined {
+  const earlier = earlierBuiltIn(routeIdOf(name));
+  if (!earlier || !Object.hasOwn(config.routes, earlier.inPlace)) return undefined;
+  const what =
+    earlier.route === routeIdOf(name)
+      ? "is a built-in route of the earlier pi-auto-router"
+      : `named the earlier pi-auto-router's built-in route ${earlier.route}`;
+  return `"${name}" ${what}; "${earlier.inPlace}" is the route in its place here`;
+}
+
 export function unresolvedText(name: string, config: RouterConfig, registry: RegistryLike | undefined): string {
   const routes = Object.keys(config.routes);
   const aliased = config.aliases?.[name];
@@ -111,6 +123,8 @@ export function unresolvedText(name: string, config: RouterConfig, registry: Reg
   // user looking for an alias of their own finds it and why it cannot be used.
   const served = servedAliases(config, registry);
   const dead = Object.keys(config.aliases ?? {}).filter((alias) => !served.includes(alias));
+  const earlier = earlierNameText(name, config);
+  if (earlier) return `${earlier} (routes: ${routes.join(", ")})`;
   const near = closestKey(routeIdOf(name), [...routes, ...served]);
   return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${served.join(", ") || "none"}${dead.length ? `; aliases pointing at nothing: ${dead.join(", ")}` : ""})`;
 }
@@ -139,6 +153,8 @@ export function resolveRouteName(
         : `"${name}" names a model, not a route ${known}`,
     };
   if (config.aliases?.[name] !== undefined) return { error: unresolvedText(name, config, registry) };
+  const earlier = earlierNameText(name, config);
+  if (earlier) return { error: `${earlier} ${known}` };
   const near = closestKey(routeIdOf(name), [...routes, ...routeAliases]);
   return { error: `"${name}" is not a route${near ? `; did you mean "${near}"?` : ""} ${known}` };
 }

@@ -124,5 +124,18 @@ export const EARLIER_BUILT_IN_ROUTES: Readonly<Record<string, string>> = {
   "subscription-premium": "subscription-reasoning",
   "subscription-coding": "subscription-swe",
 };
+/** Its built-in aliases of those routes (`/auto-router switch premium`). */
+const EARLIER_BUILT_IN_ALIASES: Readonly<Record<string, string>> = {
+  premium: "subscription-premium",
+  coding: "subscription-coding",
+};
+
+/** The earlier router's built-in route id an id or alias of it names, and the built-in route in its place. */
+export function earlierBuiltIn(name: string): { route: string; inPlace: string } | undefined {
+  const route = Object.hasOwn(EARLIER_BUILT_IN_ALIASES, name) ? EARLIER_BUILT_IN_ALIASES[name]! : name;
+  return Object.hasOwn(EARLIER_BUILT_IN_ROUTES, route)
+    ? { route, inPlace: EARLIER_BUILT_IN_ROUTES[route]! }
+    : undefined;
+}
 
 export const DEFAULT_COOLDOWN_WAIT_MS = 30_000;

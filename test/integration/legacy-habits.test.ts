@@ -177,6 +177,31 @@ describe("habits from the earlier pi-auto-router", () => {
     );
   });
 
+  it("names the route in place of the earlier built-in routes and their aliases in switch and show", async () => {
+    // No routes file: the built-in routes, where the earlier router's subscription-premium is subscription-reasoning.
+    const h = await harnesses.start({ targets: TARGETS }, "auto-router-habits");
+    const routes = "(routes: subscription-reasoning, subscription-swe, subscription-long-context, ";
+    for (const [typed, said] of [
+      [
+        "premium",
+        '"premium" named the earlier pi-auto-router\'s built-in route subscription-premium; "subscription-reasoning" is the route in its place here ',
+      ],
+      [
+        "auto-router/subscription-coding",
+        '"auto-router/subscription-coding" is a built-in route of the earlier pi-auto-router; "subscription-swe" is the route in its place here ',
+      ],
+    ]) {
+      assert.match(await h.command(`/auto-router switch ${typed}`), new RegExp(`^${literal(said + routes)}`));
+      assert.match(await h.command(`/auto-router show ${typed}`), new RegExp(literal(said)));
+    }
+    // With a routes file of one's own, the names are the file's: no route in place to name.
+    const own = await start();
+    assert.match(
+      await own.command("/auto-router switch premium"),
+      /^"premium" is neither a route, an alias nor provider\/model/,
+    );
+  });
+
   it("turns shadow mode on with AUTO_ROUTER_SHADOW=1, marks it in the status line and keeps it on", async () => {
     const h = await start({ AUTO_ROUTER_SHADOW: "1" });
     assert.match(status(h), /^⇄ \S+ · 🔬 shadow/, "marked as soon as the route is selected, before any request");
