@@ -18,7 +18,7 @@ import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import { redactRedisUrl } from "../team/team-settings.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
-import { configIssueLines, describeRoute } from "./route-commands.ts";
+import { configIssueLines, describeRoute, unfinishedAnswerText } from "./route-commands.ts";
 
 export const DEBUG_REPORT_FILE = "auto-router.debug-report.txt";
 export const DECISIONS_PER_ROUTE = 5;
@@ -43,9 +43,17 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
   );
   const byRequest = new Map<string, DecisionLine & { time: string; planned?: string }>();
   const finished = new Map<string, string>();
+  // Each request's last result per target: the served target's tells an answer cut off or stopped after it started.
+  const results = new Map<string, Map<string, { outcome: string; failureKind?: string }>>();
   for (const line of lines) {
     const parsed = parseEventLine(line, legacy);
     if (!("event" in parsed) || !parsed.event.requestId) continue;
+    for (const carried of parsed.events ?? [parsed.event]) {
+      if (carried.type !== "result" || !carried.requestId) continue;
+      const byTarget = results.get(carried.requestId) ?? new Map();
+      byTarget.set(carried.data.target, { outcome: carried.data.outcome, failureKind: carried.data.failureKind });
+      results.set(carried.requestId, byTarget);
+    }
     const { event } = parsed;
     if (event.type === "decision") {
       const data = event.data;
@@ -60,9 +68,18 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
       });
     } else if (event.type === "final") {
       const data = event.data;
+      // A served target whose answer broke off or was stopped did not fail the request by itself: said as status says it.
+      const served = data.servedTarget ? results.get(event.requestId!)?.get(data.servedTarget) : undefined;
+      const unfinished =
+        served && (served.outcome === "failed-after-commit" || served.outcome === "aborted") && data.servedTarget
+          ? unfinishedAnswerText(served.outcome, data.servedTarget, served.failureKind)
+          : undefined;
+      const ended = data.refusedBy
+        ? `${data.outcome} by ${data.refusedBy} (the target refused to answer)`
+        : (unfinished ?? `${data.outcome}${data.servedTarget ? ` by ${data.servedTarget}` : ""}`);
       finished.set(
         event.requestId!,
-        `${data.outcome}${data.refusedBy ? ` by ${data.refusedBy} (the target refused to answer)` : data.servedTarget ? ` by ${data.servedTarget}` : ""}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
+        `${ended}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
       );
     }
   }

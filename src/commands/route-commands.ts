@@ -249,9 +249,15 @@ export function unfinishedAttempt(last: LastDecision): AttemptRecord | undefined
  */
 export function servedText(last: LastDecision): string | undefined {
   const unfinished = unfinishedAttempt(last);
-  if (unfinished?.outcome === "aborted")
-    return `aborted: the answer from ${unfinished.key} was stopped after it started`;
-  if (unfinished)
-    return `cut off: the answer from ${unfinished.key} broke off after it started (${unfinished.failureKind ?? "error"})`;
+  if (unfinished) return unfinishedAnswerText(unfinished.outcome, unfinished.key, unfinished.failureKind);
   return last.servedKey ? `served by ${last.servedKey}` : undefined;
+}
+
+/**
+ * How an answer that ended after it started is named (explain's first line, status, debug's decisions): `aborted` when
+ * it was stopped (Esc), else `cut off` with the failure that broke it.
+ */
+export function unfinishedAnswerText(outcome: string, target: string, failureKind: string | undefined): string {
+  if (outcome === "aborted") return `aborted: the answer from ${target} was stopped after it started`;
+  return `cut off: the answer from ${target} broke off after it started (${failureKind ?? "error"})`;
 }
