@@ -42,11 +42,15 @@ export function parseRateArguments(args: string[]): RatingInput | string {
       reason.push(word);
       continue;
     }
-    for (const tag of value
+    // `--tags a, b` (a space after the comma): the list goes on in the next word, it does not end in the reason.
+    while (value.endsWith(",") && index + 1 < args.length && !args[index + 1]!.startsWith(TAGS_FLAG))
+      value += args[++index]!;
+    const listed = value
       .split(",")
       .map((text) => text.trim())
-      .filter(Boolean))
-      if (!tags.includes(tag)) tags.push(tag);
+      .filter(Boolean);
+    if (listed.length === 0) return `${TAGS_FLAG} needs a value, e.g. ${TAGS_FLAG} wrong,slow`;
+    for (const tag of listed) if (!tags.includes(tag)) tags.push(tag);
   }
   const input: RatingInput = { rating };
   if (reason.length) input.reason = reason.join(" ");

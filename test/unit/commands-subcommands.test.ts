@@ -383,6 +383,22 @@ describe("rate", () => {
     assert.match(parseRateArguments(["bad", "--tags"]) as string, /--tags needs a value/);
   });
 
+  it("takes `--tags a, b` (a space after the comma) as both tags, not b as the reason, and refuses an empty list", () => {
+    // Before: reason "slow answer b", tags ["a"].
+    assert.deepEqual(parseRateArguments(splitArguments("bad slow answer --tags a, b")), {
+      rating: "bad",
+      reason: "slow answer",
+      tags: ["a", "b"],
+    });
+    assert.deepEqual(parseRateArguments(splitArguments("bad --tags=a, b, c too slow")), {
+      rating: "bad",
+      reason: "too slow",
+      tags: ["a", "b", "c"],
+    });
+    for (const args of ['good --tags ""', "good --tags ,,", "good --tags="])
+      assert.match(parseRateArguments(splitArguments(args)) as string, /--tags needs a value/, args);
+  });
+
   it("completes the rating, then the --tags flag once", () => {
     assert.deepEqual(values(completeRate("")), ["good", "bad"]);
     assert.deepEqual(values(completeRate("g")), ["good"]);
