@@ -529,6 +529,11 @@ describe("/auto-router subcommands through pi", () => {
       await run("/auto-router circuit reset mock-a/modl-a"),
       "'mock-a/modl-a' is not a target of any route; did you mean 'mock-a/model-a'? (see /auto-router circuit)",
     );
+    // Before: "'mock-a' is not a target of any route", not saying a target is provider/model nor which mock-a has.
+    assert.equal(
+      await run("/auto-router circuit reset mock-a"),
+      "'mock-a' is a provider, not a target: a breaker is per provider/model (mock-a/model-a); usage: /auto-router circuit [reset [provider/model]]",
+    );
     assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/, "a mistyped reset closes nothing");
     assert.equal(await run("/auto-router circuit reset mock-a/model-a"), "breaker of mock-a/model-a closed");
     assert.equal(
