@@ -40,11 +40,8 @@ export const explainCommand: Subcommand = {
     const named = args[0] ? resolveRouteName(args[0], deps.config(), deps.runtime.registry()) : undefined;
     if (named && "error" in named) return output.error(`explain: ${named.error}`);
     const routeId = named?.routeId;
-    // A request is kept under the route it asked for; one a tier sent through this route (main -> think) is its last.
-    const last = routeId
-      ? (deps.runtime.lastDecision(routeId) ??
-        deps.runtime.allLastDecisions().find((decided) => decided.decision.routeId === routeId))
-      : deps.runtime.allLastDecisions()[0];
+    // The route's last request: asked of it, or sent through it by a tier (main -> think), whichever is newer.
+    const last = routeId ? deps.runtime.lastDecision(routeId) : deps.runtime.allLastDecisions()[0];
     if (!last) {
       // Decisions are kept in memory: a separate `pi -p "/auto-router explain"` run has none of an earlier run.
       return output.info(

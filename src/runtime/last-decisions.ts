@@ -48,9 +48,18 @@ export interface LastDecision {
 
 export class LastDecisions {
   private readonly byRoute = new Map<string, LastDecision>();
+  /** The last request a tier sent through each route (main -> think under think), kept when main asks again. */
+  private readonly byTierRoute = new Map<string, LastDecision>();
 
   get(routeId: string): LastDecision | undefined {
     return this.byRoute.get(routeId);
+  }
+
+  /** The last request a route served: one asked of it, or one a tier sent through it, whichever is newer. */
+  servedThrough(routeId: string): LastDecision | undefined {
+    const own = this.byRoute.get(routeId);
+    const moved = this.byTierRoute.get(routeId);
+    return own && moved ? (moved.at > own.at ? moved : own) : (own ?? moved);
   }
 
   /** Newest first. */
@@ -61,7 +70,7 @@ export class LastDecisions {
   decided(routeId: string, requestId: string, at: number, decision: Decision): void {
     const earlier = this.byRoute.get(routeId);
     if (earlier?.requestId !== requestId) {
-      this.byRoute.set(routeId, { requestId, at, decision, attempts: [] });
+      this.remember(routeId, { requestId, at, decision, attempts: [] });
       return;
     }
     // The same request deciding again: what was decided before, and what came of it, stays readable.
@@ -73,7 +82,13 @@ export class LastDecisions {
       firstNote: earlier.notes?.length ?? 0,
       firstRefused: earlier.refused?.length ?? 0,
     });
-    this.byRoute.set(routeId, { ...earlier, decision, rounds });
+    this.remember(routeId, { ...earlier, decision, rounds });
+  }
+
+  private remember(routeId: string, last: LastDecision): void {
+    this.byRoute.set(routeId, last);
+    const routed = last.decision.routeId;
+    if (routed && routed !== routeId) this.byTierRoute.set(routed, last);
   }
 
   note(routeId: string, requestId: string, text: string): void {

@@ -121,8 +121,9 @@ export class RouterRuntime implements RequestEnvironment {
     this.prompts.setPending(shortcuts, interactive);
   }
 
+  /** The last request the route served, asked of it or sent through it by a tier (see LastDecisions). */
   lastDecision(routeId: string): LastDecision | undefined {
-    return this.lastDecisions.get(routeId);
+    return this.lastDecisions.servedThrough(routeId);
   }
 
   allLastDecisions(): LastDecision[] {

@@ -472,6 +472,13 @@ describe("routing through real pi", () => {
     const throughTier = await h.command("/auto-router explain quick");
     assert.match(throughTier, /^Route main -> quick/m);
     assert.doesNotMatch(throughTier, /no request has been routed/);
+    // Still after main's next request of its own: before, quick's was looked for among each route's last request only.
+    h.faux("mock-a").setResponses([echoPrompt(h)]);
+    await h.prompt("hello again");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const afterMain = await h.command("/auto-router explain quick");
+    assert.match(afterMain, /^Route main -> quick/m);
+    assert.doesNotMatch(afterMain, /no request has been routed/);
   });
 
   it("keeps a provider out with an exclude-provider rule", async () => {
