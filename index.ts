@@ -25,6 +25,7 @@ import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { settleStartRoute } from "./src/ui/start-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { type EndedMessage, isPrintMode, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
+import { type AnsweredMessage, unroutedAnswerTarget } from "./src/ratings/unrouted-answer.ts";
 import { contextUi } from "./src/ui/context-ui.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 import type { Notify } from "./src/runtime/services.ts";
@@ -238,8 +239,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
       : { action: "continue" };
   });
   const overflow = new UnansweredOverflow(PROVIDER_ID);
-  pi.on("message_end", (event) => {
+  pi.on("message_end", (event, ctx) => {
     overflow.onMessageEnd(event.message as EndedMessage);
+    const unrouted = unroutedAnswerTarget(event.message as AnsweredMessage, ctx.model?.provider, PROVIDER_ID);
+    if (unrouted) for (const plugin of engine.plugins) plugin.onUnroutedAnswer?.(unrouted, Date.now());
   });
   pi.on("session_shutdown", async (_event, ctx) => {
     const unanswered = overflow.take();

@@ -88,12 +88,17 @@ export function rateCommand(service: RatingService): Subcommand {
     complete: (prefix) => completeRate(prefix),
     async run(args, deps, output) {
       const now = deps.now();
+      const unrouted = service.unroutedSince();
+      const unroutedText = unrouted
+        ? `the last answer, ${formatDuration(now - unrouted.at)} ago, came from ${unrouted.target} chosen directly (not through auto-router) and is not rated`
+        : undefined;
       if (args.length === 0) {
         const last = service.lastCompleted();
         const lines = [
           `usage: /auto-router ${USAGE}`,
+          ...(unroutedText ? [unroutedText] : []),
           last
-            ? `last answer: request ${last.requestId.slice(0, 8)} on ${last.routeId}, served by ${last.servedTarget}, ${formatDuration(now - last.at)} ago`
+            ? `last ${unrouted ? "routed " : ""}answer: request ${last.requestId.slice(0, 8)} on ${last.routeId}, served by ${last.servedTarget}, ${formatDuration(now - last.at)} ago`
             : "no answer in this session yet",
         ];
         for (const [key, stats] of Object.entries(service.stats()).sort(([a], [b]) => a.localeCompare(b)))
@@ -103,7 +108,10 @@ export function rateCommand(service: RatingService): Subcommand {
       const input = parseRateArguments(args);
       if (typeof input === "string") return output.error(input);
       const result = service.rate(input, now);
-      if (!result) return output.error("nothing to rate yet: no request of this pi session has been answered");
+      if (!result)
+        return output.error(
+          `nothing to rate yet: no request of this pi session has been answered${unrouted ? ` through auto-router (${unroutedText})` : ""}`,
+        );
       const details = [input.reason ? `"${input.reason}"` : "", input.tags ? `tags ${input.tags.join(",")}` : ""]
         .filter(Boolean)
         .join(", ");
@@ -111,6 +119,11 @@ export function rateCommand(service: RatingService): Subcommand {
         [
           `rated request ${result.rated.requestId.slice(0, 8)} on ${result.rated.routeId} ${input.rating}${details ? ` (${details})` : ""}`,
           formatTargetRatings(result.rated.servedTarget, result.stats),
+          ...(unroutedText
+            ? [
+                `note: ${unroutedText}: this rating is for the routed request before it, ${formatDuration(now - result.rated.at)} ago`,
+              ]
+            : []),
         ].join("\n"),
       );
     },

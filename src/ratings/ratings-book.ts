@@ -82,6 +82,8 @@ export interface RatingInput {
 export interface RatingService {
   /** The last request of this session a target completed; undefined before the first. */
   lastCompleted(): RatedRequest | undefined;
+  /** An answer of a model chosen directly (not routed) that came after lastCompleted(), the latest; else undefined. */
+  unroutedSince(): { target: string; at: number } | undefined;
   /** Rates the last completed request; undefined when there is none. */
   rate(input: RatingInput, now: number): { rated: RatedRequest; stats: TargetRatings } | undefined;
   stats(): Record<string, TargetRatings>;
@@ -90,8 +92,12 @@ export interface RatingService {
 export function createRatingService(
   store: StateStore<RatingsState>,
   record: PluginContext["record"],
-): RatingService & { remember(request: RatedRequest | undefined): void } {
+): RatingService & {
+  remember(request: RatedRequest | undefined): void;
+  rememberUnrouted(answer: { target: string; at: number } | undefined): void;
+} {
   let last: RatedRequest | undefined;
+  let unrouted: { target: string; at: number } | undefined;
   // Asked for on every decision: summarised again only when the stored state is a new one.
   let summarised: { state: RatingsState; stats: Record<string, TargetRatings> } | undefined;
   const stats = (): Record<string, TargetRatings> => {
@@ -101,7 +107,9 @@ export function createRatingService(
   };
   return {
     remember: (request) => void (last = request),
+    rememberUnrouted: (answer) => void (unrouted = answer),
     lastCompleted: () => last,
+    unroutedSince: () => (unrouted && (!last || unrouted.at >= last.at) ? unrouted : undefined),
     stats,
     rate(input, now) {
       if (!last) return undefined;

@@ -16,7 +16,11 @@ export const createRatingsPlugin: FeaturePluginFactory = (context: PluginContext
   return {
     name: "ratings",
     // session_start: a new pi session has no last request to rate yet (the stored ratings stay).
-    start: () => service.remember(undefined),
+    start: () => {
+      service.remember(undefined);
+      service.rememberUnrouted(undefined);
+    },
+    onUnroutedAnswer: (target, now) => service.rememberUnrouted({ target, at: now }),
     onAttemptResult(observation) {
       const { outcome } = observation;
       if (outcome.status !== "committed" || outcome.final !== "done") return;

@@ -67,6 +67,8 @@ export interface RouterPlugin {
   /** Per-target state (keyed provider/modelId) merged into every snapshot. Memory only, fast. */
   targetStatus?(now: number): Record<string, Partial<TargetStatus>>;
   onAttemptResult?(observation: AttemptObservation): void;
+  /** pi showed an answer of a model chosen directly (provider/model), not through auto-router. */
+  onUnroutedAnswer?(target: string, now: number): void;
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
   /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */

@@ -356,6 +356,32 @@ describe("/auto-router subcommands through pi", () => {
     assert.notEqual(feedback[0].requestId, firstDecision.requestId, "a feedback event has its own request id");
   });
 
+  it("says a later answer of a model chosen directly is not the one rated, and which routed request is", async () => {
+    const { h, run } = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answers")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers directly")]);
+    await h.prompt("routed");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    await h.setModel("mock-b", "model-b");
+    await h.prompt("direct");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    // Before: "last answer: request ... served by mock-a/model-a" and a bare "rated request ...", as if the direct answer
+    // from mock-b had been the one rated.
+    const shown = await run("/auto-router rate");
+    assert.match(
+      shown,
+      /the last answer, \S+ ago, came from mock-b\/model-b chosen directly \(not through auto-router\)/,
+    );
+    assert.match(shown, /^last routed answer: request \w{8} on main, served by mock-a\/model-a/m);
+    const rated = await run("/auto-router rate bad");
+    assert.match(rated, /^rated request \w{8} on main bad$/m);
+    assert.match(
+      rated,
+      /^note: the last answer, \S+ ago, came from mock-b\/model-b chosen directly \(not through auto-router\) and is not rated: this rating is for the routed request before it/m,
+    );
+  });
+
   it("explains a failover: every attempt with its outcome, kind, status and time, and which target served and why", async () => {
     const { h, run } = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
