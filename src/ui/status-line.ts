@@ -6,6 +6,10 @@ import { waitSeconds } from "../runtime/wait-for-reset.ts";
 
 export const STATUS_KEY = "auto-router";
 export const STATUS_MAX_CHARS = 78;
+/** How the last request ended when no answer came: an outcome, shown whole or not at all (`no…` says nothing). */
+const NO_TARGET_SERVED = "no target served";
+const ABORTED = "aborted";
+const ENDED_PHASES: ReadonlySet<string> = new Set([NO_TARGET_SERVED, ABORTED]);
 
 export interface StatusView {
   /** The route selected in pi (auto-router/<route>). */
@@ -71,10 +75,10 @@ export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): str
     }
     parts = [...head, warnings ?? warningCount(view.warnings.length, roomBeside(head)), ...parts.slice(head.length)];
   }
-  // A served target that does not fit whole goes whole; what is happening now (`waiting 20s for x/y`) is shortened at
-  // a word or a path's `/` instead, as it is what the user waits on.
+  // A served target (or how the request ended) that does not fit whole goes whole; what is happening now (`waiting 20s
+  // for x/y`) is shortened at a word or a path's `/` instead, as it is what the user waits on.
   if (activity && parts.at(-1) === activity && !fits(parts)) parts.pop();
-  if (view.phase && parts.at(-1) !== view.phase) {
+  if (view.phase && !ENDED_PHASES.has(view.phase) && parts.at(-1) !== view.phase) {
     const shortened = shortenAtBoundary(view.phase, maxChars - [...parts, ""].join(" · ").length);
     if (shortened) parts.push(shortened);
   }
@@ -288,7 +292,7 @@ export class StatusLine implements StatusSink {
     // A failed request with a served target started answering and broke off after the commit point: it names that
     // target ("→ x cut off"), as explain does, rather than saying no target served.
     const cutOff = outcome === "failed" && servedKey !== undefined;
-    view.phase = outcome === "success" || cutOff ? undefined : outcome === "aborted" ? "aborted" : "no target served";
+    view.phase = outcome === "success" || cutOff ? undefined : outcome === "aborted" ? ABORTED : NO_TARGET_SERVED;
     view.servedKey = servedKey ?? view.servedKey;
     view.cutOff = cutOff || undefined;
     view.failovers = failovers;

@@ -129,6 +129,17 @@ describe("status line", () => {
     );
   });
 
+  it("drops how a request ended whole rather than shortening it to `no…` beside long warnings", () => {
+    const view = {
+      routeId: "chain",
+      phase: "no target served",
+      warnings: ["budget mock-a 407400% blocked", "budget mock-b 23400% blocked"],
+    };
+    // Before: "⇄ chain · ⚠ budget mock-a 407400% blocked, budget mock-b 23400% blocked · no…" in an 80-column terminal.
+    assert.equal(formatStatus(view), "⇄ chain · ⚠ budget mock-a 407400% blocked, budget mock-b 23400% blocked");
+    assert.equal(formatStatus(view, 100), `${formatStatus(view)} · no target served`);
+  });
+
   it("leaves the served target its room beside the warnings, and drops it before folding them (40 and 60 columns)", () => {
     const view = {
       routeId: "chain",
