@@ -12,6 +12,7 @@ import {
   usableModel,
 } from "./name-resolution.ts";
 import { nearTarget } from "./near-target.ts";
+import { configNotice } from "./route-commands.ts";
 
 /**
  * The picker's lines, each to the name it switches to: route ids bare; an alias with what it points at, and one
@@ -60,6 +61,13 @@ export const switchCommand: Subcommand = {
         `cannot switch to ${target}${via}: pi does not know that model${near ? `; did you mean "${near}"?` : ""}`,
       );
     }
+    // A routes file that is invalid with no good copy to run on: the route is selected, but its requests fail until the
+    // file is fixed, which the switch must say (as list and show do) rather than read as a working route.
+    const notice = resolved.kind === "route" ? configNotice(deps) : undefined;
+    if (notice?.declared)
+      return output.warn(
+        `switched to ${target}${via}, but its requests fail until the routes file is fixed: ${notice.text}`,
+      );
     output.info(`switched to ${target}${via}`);
   },
 };

@@ -96,4 +96,18 @@ describe("a mistyped provider/model after /auto-router switch and resolve", () =
     );
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
   });
+
+  it("says a route switched to fails every request while the routes file is invalid with no good copy", async () => {
+    const invalid = {
+      routes: { main: { targets: [target("mock-a/model-a")], policyRules: [{ id: "x", type: "nope" }] } },
+    };
+    const h = await harnesses.start({ targets: TARGETS, routes: invalid });
+    // Before: a bare "switched to auto-router/main", as if the route would answer.
+    assert.match(
+      await h.command("/auto-router switch main"),
+      /^switched to auto-router\/main, but its requests fail until the routes file is fixed: \S+auto-router\.routes\.json:\d+:\d+ at routes\.main\.policyRules\[0\]\.type: .*INVALID, no good copy yet/,
+    );
+    assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
+    assert.equal(await h.command("/auto-router switch mock-b/model-b"), "switched to mock-b/model-b");
+  });
 });

@@ -135,7 +135,10 @@ function fakeDeps(
   };
   return {
     runtime: runtime as unknown as CommandDeps["runtime"],
-    services: {} as CommandDeps["services"],
+    // A routes file loaded as written (switch says when it is invalid with no good copy).
+    services: {
+      config: { state: { origin: "file", issues: [], file: "/fake/auto-router.routes.json" } },
+    } as unknown as CommandDeps["services"],
     config: () => CONFIG,
     reload: () => [],
     unknownTargets: () => [],
