@@ -226,8 +226,10 @@ export const statusCommand: Subcommand = {
     for (const last of decisions) {
       // A route the routes file no longer has (renamed or removed since) is said to be gone, not listed as current.
       const gone = routes[last.decision.requestedRouteId] === undefined ? " (route no longer in the routes file)" : "";
+      // A request a tier sent to another route names it, as explain (`Route main -> think`) and the status line do.
+      const moved = last.decision.routeId !== last.decision.requestedRouteId ? ` -> ${last.decision.routeId}` : "";
       lines.push(
-        `last ${last.decision.requestedRouteId}${gone}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
+        `last ${last.decision.requestedRouteId}${gone}${moved}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
       );
     }
     output.info(lines.join("\n"));

@@ -469,6 +469,8 @@ describe("routing through real pi", () => {
       /- no-b \(route\): not applied: tier fast switched from route main to quick, whose rules apply/,
     );
     // Explained under the tier's route too: the request that route served, not "nothing routed through quick".
+    // Before: "last main: served by mock-b/model-b", not saying the request went to quick.
+    assert.match(await h.command("/auto-router status"), /^last main -> quick: served by mock-b\/model-b, \d+s ago$/m);
     const throughTier = await h.command("/auto-router explain quick");
     assert.match(throughTier, /^Route main -> quick/m);
     assert.doesNotMatch(throughTier, /no request has been routed/);
