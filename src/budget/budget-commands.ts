@@ -145,6 +145,15 @@ function parsePeriod(text: string | undefined): BudgetPeriod | undefined | "inva
   return (BUDGET_PERIODS as readonly string[]).includes(text) ? (text as BudgetPeriod) : "invalid";
 }
 
+/** The period a mistyped one probably meant (`Monthly`, `month`), as `reset` suggests a scope: `; did you mean ...?`. */
+function periodMeant(word: string): string {
+  const lower = word.toLowerCase();
+  const near =
+    closestKey(word, BUDGET_PERIODS) ??
+    (lower.length >= 3 ? BUDGET_PERIODS.find((period) => period.startsWith(lower)) : undefined);
+  return near ? `; did you mean "${near}"?` : "";
+}
+
 export const pick = (values: readonly string[], prefix: string): CompletionItem[] =>
   values.filter((value) => value.startsWith(prefix)).map((value) => ({ value, label: value }));
 
@@ -219,7 +228,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
             // Spend is counted in USD (pi's prices): a currency after the amount is not one a budget can be in.
             /^[A-Za-z]{3}$/.test(rest[1]!) && !currencyProblem(rest[1]!)
               ? `budget set: a budget is in USD, the currency pi's prices count spend in: write ${rest[0]} without "${rest[1]}" (a balance floor takes other currencies: /auto-router balance floor)\nusage: ${BUDGET_USAGE}`
-              : `budget set: "${rest[1]}" is not a period: expected daily or monthly\nusage: ${BUDGET_USAGE}`,
+              : `budget set: "${rest[1]}" is not a period: expected daily or monthly${periodMeant(rest[1]!)}\nusage: ${BUDGET_USAGE}`,
           );
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();
@@ -241,7 +250,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       const period = parsePeriod(rest[0]);
       if (period === "invalid")
         return output.error(
-          `budget clear: "${rest[0]}" is not a period: expected daily or monthly (or none for both)\nusage: ${BUDGET_USAGE}`,
+          `budget clear: "${rest[0]}" is not a period: expected daily or monthly (or none for both)${periodMeant(rest[0]!)}\nusage: ${BUDGET_USAGE}`,
         );
       const commandSet = service.limits.read().providers;
       const cleared = (period ? [period] : BUDGET_PERIODS).filter((name) =>

@@ -153,6 +153,15 @@ describe("budgets through pi", () => {
     assert.match(await command(h, "/auto-router budget set mock-a 3 day"), /"day" is not a period/);
     assert.match(await command(h, "/auto-router budget set mock-a 5 monthly extra"), /budget set: unexpected "extra"/);
     assert.match(await command(h, "/auto-router budget clear mock-a yearly"), /"yearly" is not a period/);
+    // The period meant, as `reset` names the scope meant (before: only "expected daily or monthly").
+    assert.match(
+      await command(h, "/auto-router budget set mock-a 5 Monthly"),
+      /^budget set: "Monthly" is not a period: expected daily or monthly; did you mean "monthly"\?$/m,
+    );
+    assert.match(
+      await command(h, "/auto-router budget clear mock-a month"),
+      /^budget clear: "month" is not a period: expected daily or monthly \(or none for both\); did you mean "monthly"\?$/m,
+    );
     h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("answer from B")]);
     await h.prompt("first");
