@@ -102,10 +102,17 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
     },
     async run(args, deps, output) {
       const unknown = args.filter((arg) => !(FLAGS as readonly string[]).includes(arg));
-      if (unknown.length)
+      const usageLine = "/auto-router health [--probe] [--json]";
+      const word = unknown[0];
+      // A word that is no flag (`extra`, `json`) is not called an unknown flag; one that is a flag without its dashes
+      // is named with them.
+      if (word !== undefined && !word.startsWith("-")) {
+        const flag = FLAGS.find((known) => known === `--${word.toLowerCase()}`);
         return output.error(
-          unknownWordText("health", "flag", unknown[0]!, FLAGS, "/auto-router health [--probe] [--json]"),
+          `health: unexpected "${word}"${flag ? `; did you mean "${flag}"?` : ""}\nusage: ${usageLine}`,
         );
+      }
+      if (word !== undefined) return output.error(unknownWordText("health", "flag", word, FLAGS, usageLine));
       const registry = deps.runtime.registry();
       const config = deps.config();
       const now = deps.now();
