@@ -211,9 +211,22 @@ export function describeWindow(window: WindowAssessment): string {
   return `${window.name} window ${formatQuotaPercent(window.usedFraction)} used${models} at ${formatQuotaPercent(window.elapsedFraction)} elapsed${pace}`;
 }
 
-/** Worse = a higher level (critical > stressed > ok > surplus), then a higher UVI. */
-export const worse = (a: { level: QuotaLevel; uvi: number }, b: { level: QuotaLevel; uvi: number }): boolean =>
-  LEVEL_RANK[a.level] > LEVEL_RANK[b.level] || (LEVEL_RANK[a.level] === LEVEL_RANK[b.level] && a.uvi > b.uvi);
+type Ranked = { level: QuotaLevel; uvi: number; until?: number; calmUntil?: number };
+
+/** How long a window keeps its level if no more of it is used: a critical one's `until`, a stressed one's `calmUntil`. */
+const levelHeldUntil = (window: Ranked): number =>
+  (window.level === "critical" ? window.until : window.level === "stressed" ? window.calmUntil : undefined) ?? 0;
+
+/**
+ * Worse = a higher level (critical > stressed > ok > surplus), then, of one level, the window that holds it longer (a
+ * weekly window used up before a 5 h one that eases in minutes, whatever their UVIs: the one that keeps the target out
+ * is the one its reason must name), then a higher UVI.
+ */
+export const worse = (a: Ranked, b: Ranked): boolean => {
+  if (LEVEL_RANK[a.level] !== LEVEL_RANK[b.level]) return LEVEL_RANK[a.level] > LEVEL_RANK[b.level];
+  const held = levelHeldUntil(a) - levelHeldUntil(b);
+  return held !== 0 ? held > 0 : a.uvi > b.uvi;
+};
 
 /** A set of windows judged together: the worst one decides. */
 export function assessWindows(assessed: WindowAssessment[]): ProviderAssessment {

@@ -85,6 +85,29 @@ describe("UVI per provider", () => {
     assert.equal(assessment.worst.name, "7d");
     assert.match(assessment.detail, /7d window 66% used at 30% elapsed, UVI 2\.20/);
   });
+  it("names the window that keeps the target out longest, not the one of the higher UVI", () => {
+    // The weekly window is used up for a day; the 5 h one is paced faster (UVI 2.37) but eases within the hour.
+    const week: QuotaWindow = { name: "7d", usedFraction: 1, windowMs: 7 * 24 * HOUR_MS, resetsAt: NOW + 24 * HOUR_MS };
+    for (const windows of [
+      [window(0.95, 0.4, "5h"), week],
+      [week, window(0.95, 0.4, "5h")],
+    ]) {
+      const assessment = assessQuota(windows, NOW)!.shared!;
+      assert.equal(assessment.worst.name, "7d");
+      assert.match(assessment.detail, /^7d window 100% used at 85% elapsed: used up until its reset$/);
+      const status = quotaStatus([assessment]);
+      assert.equal(status.until, NOW + 24 * HOUR_MS);
+      assert.equal(status.detail, assessment.detail);
+    }
+    // Of two stressed windows, the one stressed longer (hard mode's exclusion) decides.
+    const slow: QuotaWindow = {
+      name: "7d",
+      usedFraction: 0.9,
+      windowMs: 7 * 24 * HOUR_MS,
+      resetsAt: NOW + 3 * 24 * HOUR_MS,
+    };
+    assert.equal(assessQuota([window(0.56, 0.3, "5h"), slow], NOW)!.shared!.worst.name, "7d");
+  });
   it("is surplus only when every window is", () => {
     assert.equal(assessQuota([window(0.2, 0.8, "5h"), window(0.3, 0.5, "7d")], NOW)!.shared!.level, "ok");
     assert.equal(assessQuota([window(0.2, 0.8, "5h"), window(0.3, 0.9, "7d")], NOW)!.shared!.level, "surplus");
