@@ -64,14 +64,43 @@ function periodCell(limit: EffectiveLimit | undefined, off: ReturnType<typeof sw
   return `off (set${off.config ? `, config ${formatMoney(off.config.amount, off.config.currency)}` : ""})`;
 }
 
+/**
+ * Providers whose limits are all switched off by command and that spent nothing this month: no view has them (they
+ * have neither a limit nor spend), yet the table says what the command overrides (`off (set, config $5.00)`).
+ */
+function switchedOffOnly(service: BudgetService, config: RouterConfig, shown: readonly string[]): string[] {
+  const stored = service.limits.read();
+  const accounts = billedAccounts(config);
+  const names = new Map<string, string>();
+  for (const [name, limits] of Object.entries(stored.providers))
+    for (const period of BUDGET_PERIODS)
+      if (
+        limits[period] === null &&
+        !shown.some((provider) => sameProvider(provider, name)) &&
+        switchedOff(config.budgets, stored, name, period)
+      )
+        names.set(name.toLowerCase(), providerNameIn(accounts, name));
+  return [...names.values()].sort();
+}
+
 function showBudget(service: BudgetService, now: number, config: RouterConfig): string {
   const keys = service.keys(now);
   const views = service.views(now);
   const header = `budgets: today ${keys.day}, month ${keys.month} (${service.timeZone()}); policy ${service.policy()}`;
-  if (views.length === 0)
+  const offOnly = switchedOffOnly(
+    service,
+    config,
+    views.map((view) => view.provider),
+  );
+  if (views.length === 0 && offOnly.length === 0)
     return `${header}\nno spend recorded and no budget set. Set one: /auto-router budget set <provider> <usd> [monthly]`;
-  const rows = views.flatMap((view) => {
-    const off = (period: BudgetPeriod) => switchedOff(config.budgets, service.limits.read(), view.provider, period);
+  const off = (provider: string, period: BudgetPeriod) =>
+    switchedOff(config.budgets, service.limits.read(), provider, period);
+  const offRows = offOnly.flatMap((provider) => [
+    [provider, "today", formatUsd(0, "spend"), periodCell(undefined, off(provider, "daily")), "-", "0"],
+    ["", "month", formatUsd(0, "spend"), periodCell(undefined, off(provider, "monthly")), "-", "0"],
+  ]);
+  const viewRows = views.flatMap((view) => {
     const daily = view.audit.periods.find((period) => period.period === "daily");
     const monthly = view.audit.periods.find((period) => period.period === "monthly");
     return [
@@ -79,7 +108,7 @@ function showBudget(service: BudgetService, now: number, config: RouterConfig): 
         view.provider,
         "today",
         formatUsd(view.spend.day.costUsd, "spend"),
-        periodCell(view.limits.daily, off("daily")),
+        periodCell(view.limits.daily, off(view.provider, "daily")),
         shareCell(daily, view.refused?.shortfall.period === "daily"),
         requestsCell(view.spend.day),
       ],
@@ -87,7 +116,7 @@ function showBudget(service: BudgetService, now: number, config: RouterConfig): 
         "",
         "month",
         formatUsd(view.spend.month.costUsd, "spend"),
-        periodCell(view.limits.monthly, off("monthly")),
+        periodCell(view.limits.monthly, off(view.provider, "monthly")),
         shareCell(monthly, view.refused?.shortfall.period === "monthly"),
         requestsCell(view.spend.month),
       ],
@@ -104,7 +133,7 @@ function showBudget(service: BudgetService, now: number, config: RouterConfig): 
   );
   return [
     header,
-    table(["provider", "period", "spent", "limit", "used", "requests"], rows),
+    table(["provider", "period", "spent", "limit", "used", "requests"], [...viewRows, ...offRows]),
     ...refusals,
     ...notes,
     ...inFlightNotes(service.usage.read().reservations, now),

@@ -113,6 +113,15 @@ describe("budgets through pi", () => {
     assert.match(output, /mock-a +today +\$0\.00 +\$0\.0001 \(config\) +0% +2 \(2 estimated\)\n/);
   });
 
+  it("lists a config limit switched off by command before its provider spends anything", async () => {
+    const h = await start({ providers: { "mock-a": { daily: 5 } } });
+    assert.match(await command(h, "/auto-router budget set mock-a off"), /switched off \(also overrides the config\)/);
+    await command(h, "/auto-router budget set mock-b off monthly");
+    const output = await command(h, "/auto-router budget");
+    assert.doesNotMatch(output, /no budget set/, output);
+    assert.match(output, /^mock-a\s+today\s+\$0\.00\s+off \(set, config \$5\.00\)\s+-\s+0$/m, output);
+    assert.match(output, /^mock-b\s+today\s+\$0\.00\s+-\s+-\s+0\n\s+month\s+\$0\.00\s+off \(set\)\s+-\s+0$/m, output);
+  });
   it("skips a provider over its daily budget set by command and serves the next target", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
