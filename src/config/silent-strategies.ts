@@ -159,6 +159,15 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       path: `budgets.providers.${provider}`,
     });
   }
+  for (const provider of Object.keys(config.quota?.reserve ?? {}).sort()) {
+    if (billed.has(lower(provider))) continue;
+    findings.push({
+      code: `reserve-unused:${provider}`,
+      short: `unused reserve ${provider}`,
+      message: `quota.reserve.${provider} is set, but no target bills to ${provider}: the reserve never applies${didYouMean(closestId(provider, providerNames))}`,
+      path: `quota.reserve.${provider}`,
+    });
+  }
   return findings;
 }
 

@@ -6,7 +6,7 @@ import { checkConstraint, meetsConstraint } from "./constraints.ts";
 import { checkPreferences, providerIndex } from "./preferences.ts";
 import { keepsDeclaredOrder, type RankEntry } from "./rank.ts";
 import { restKey } from "./rest-key.ts";
-import { checkReserve } from "./reserve.ts";
+import { checkReserve, reserveOf } from "./reserve.ts";
 import type { ActiveRules, Ranking, RouteState } from "./route-state.ts";
 import type { TargetView } from "./rule-effects.ts";
 import { applyRules } from "./rule-order.ts";
@@ -180,7 +180,7 @@ export function assessTargets(
       continue;
     }
     const reserve = reserves
-      ? checkReserve(reserves[auth], quota, state.trace.tier, state.request.interactive)
+      ? checkReserve(reserveOf(reserves, auth), quota, state.trace.tier, state.request.interactive)
       : undefined;
     if (reserve?.kind === "excluded") {
       skipTarget(decision, target, key, label, "quota", reserve.detail);

@@ -8,6 +8,21 @@ import type { Tier } from "../config/routing-schema.ts";
 import type { QuotaStatus } from "./types.ts";
 import { formatQuotaPercent } from "./uvi.ts";
 
+/**
+ * The reserve of an account: written as the target bills to it, else in any case (`Anthropic` for `anthropic`), as
+ * budgets and provider preferences match provider names.
+ */
+export function reserveOf(
+  reserves: Readonly<Record<string, QuotaReserveConfig>>,
+  account: string,
+): QuotaReserveConfig | undefined {
+  const own = reserves[account];
+  if (own) return own;
+  const lower = account.toLowerCase();
+  for (const name in reserves) if (name.toLowerCase() === lower) return reserves[name];
+  return undefined;
+}
+
 export type ReserveVerdict = { kind: "excluded"; detail: string } | { kind: "allowed"; reason: string } | undefined;
 
 /** undefined = no reserve applies (none configured, no window known, or usage still below the line). */

@@ -99,6 +99,15 @@ describe("route: quota reserves", () => {
     );
   });
 
+  it("applies a reserve written in another case than the target's provider, as budgets match provider names", () => {
+    const spelled = { ...snapshot, config: { routes, quota: { reserve: { Anthropic: RESERVE } } } };
+    const decision = route({ routeId: "r", features }, spelled, NOW);
+    assert.deepEqual(
+      decision.candidates.map((c) => c.key),
+      ["deepseek/v4"],
+    );
+  });
+
   it("keeps it for the reserved tier", () => {
     const decision = route(
       { routeId: "r", features, shortcuts: parseShortcuts("@reasoning prove it").shortcuts },

@@ -70,6 +70,24 @@ describe("findSilentStrategies", () => {
     assert.deepEqual(codes({ config: reserved }), ["quota-no-source:moonshotai"]);
   });
 
+  it("says a quota reserve for a provider no target bills to never applies, and names the one meant", () => {
+    const reserved = config({
+      ...ROUTES,
+      quota: { reserve: { anthropc: { percent: 15, for: ["reasoning"] }, DeepSeek: { percent: 10, for: ["swe"] } } },
+    });
+    const found = findSilentStrategies(input({ config: reserved })).filter((f) => f.code.startsWith("reserve-"));
+    assert.deepEqual(
+      found.map((f) => [f.code, f.message, f.path]),
+      [
+        [
+          "reserve-unused:anthropc",
+          "quota.reserve.anthropc is set, but no target bills to anthropc: the reserve never applies; did you mean 'anthropic'?",
+          "quota.reserve.anthropc",
+        ],
+      ],
+    );
+  });
+
   it("does not say hard mode can exclude nothing when a per-token provider's monthly budget window is a quota source", () => {
     // The UVI plugin lists a provider with a monthly budget among its quota sources: hard mode excludes it when stressed.
     const found = codes({
