@@ -237,7 +237,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   // pi's registry finds a model by scanning all of its models: prices are looked up once per target, registry and
   // config, not once per attempt.
   const pricesFor = lastValue((_registry: unknown, _config: RouterConfig) => new Map<string, Pricing | undefined>());
-  const pricingOf = (candidate: Candidate): Pricing | undefined => {
+  const pricingOf = (candidate: Pick<Candidate, "key" | "provider" | "modelId">): Pricing | undefined => {
     const prices = pricesFor(context.registry(), context.config());
     if (prices.has(candidate.key)) return prices.get(candidate.key);
     let pricing: Pricing | undefined;
@@ -337,6 +337,12 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     balanceSources: () => balanceSources(context.config()),
   };
 
+  /** Books an answer's spend (ending its reservation, if any); the first spend puts the ledger on this zone. */
+  const book = (spend: Parameters<typeof ledger.record>[0], now: number) => {
+    ledger.record(spend);
+    if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(ownZone(), now);
+  };
+
   const plugin: BudgetPlugin = {
     name: "budget",
     limitedProviders: () =>
@@ -407,8 +413,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const calendar = keys(observation.now);
       // A subscription's answer costs nothing more: its tokens are counted, its list price is not spend.
       if (candidate.billing === "subscription") record.costUsd = 0;
-      ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
-      if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(ownZone(), observation.now);
+      book({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) }, observation.now);
       context.record(
         "usage",
         {
@@ -428,6 +433,23 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           month: calendar.month,
         },
         { requestId: observation.requestId, routeId: observation.routeId },
+      );
+    },
+    // A health probe's answer is spend like a routed one's (no reservation: `health --probe` is asked for by hand).
+    onProbeAnswer(answer) {
+      const key = `${answer.provider}/${answer.modelId}`;
+      const record = reconcileUsage({
+        message: answer.message,
+        pricing: pricingOf({ key, provider: answer.provider, modelId: answer.modelId }),
+        unitPrices: unitPricesOf(context.config(), answer.provider),
+      });
+      if (!record) return;
+      if (answer.billing === "subscription") record.costUsd = 0;
+      const calendar = keys(answer.now);
+      const provider = accountIn(answer.account);
+      book(
+        { id: `probe:${key}:${answer.now}`, calendar, provider, modelId: answer.modelId, totals: totalsOf(record) },
+        answer.now,
       );
     },
     statusWarnings(now) {

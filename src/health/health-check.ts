@@ -6,7 +6,9 @@ import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai"
 import type { RouterConfig } from "../config/schema.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
 import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/start-target.ts";
-import { accountOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
+import { accountOf, billingOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
+import type { Billing } from "../config/routing-schema.ts";
+import type { ProbeAnswer } from "../runtime/plugin.ts";
 import { openWindowCount } from "../routing/uvi.ts";
 import { redactText } from "../state/redact.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
@@ -79,6 +81,8 @@ export interface HealthInput {
   stream?: StreamFunction;
   /** Called once per provider with its targets' probe results (together they are one health check). */
   onProbes?: (provider: string, results: ProbeResult[]) => void;
+  /** Each probe's answer, for the spend it used (RouterPlugin.onProbeAnswer). */
+  onProbeAnswer?: (answer: ProbeAnswer) => void;
   timeoutMs?: number;
 }
 
@@ -97,7 +101,13 @@ const KIND_RANK: Record<CredentialKind, number> = { none: 0, "api-key": 1, oauth
 export async function probeTarget(
   registry: RegistryLike,
   model: Model<Api>,
-  options: { now: () => number; stream?: StreamFunction; timeoutMs?: number },
+  options: {
+    now: () => number;
+    stream?: StreamFunction;
+    timeoutMs?: number;
+    /** The answer, whatever it ended in: what it used is spend like a routed answer's. */
+    onAnswer?: (message: AssistantMessage) => void;
+  },
 ): Promise<ProbeResult> {
   const startedAt = options.now();
   let status: number | undefined;
@@ -137,7 +147,9 @@ export async function probeTarget(
   });
   if (typeof started === "string") return finish(undefined, started);
   try {
-    return finish(await started.result());
+    const message = await started.result();
+    options.onAnswer?.(message);
+    return finish(message);
   } catch (error) {
     return finish(undefined, error instanceof Error ? error.message : String(error));
   }
@@ -181,14 +193,19 @@ export function cachedSource(id: string, reading: SourceReading | undefined, now
 /** Providers (auth providers) used by any route, with their targets (first route order, each target once). */
 export function providerTargets(
   config: RouterConfig,
-): Map<string, Array<{ provider: string; modelId: string; probeOff?: true }>> {
-  const out = new Map<string, Array<{ provider: string; modelId: string; probeOff?: true }>>();
+): Map<string, Array<{ provider: string; modelId: string; probeOff?: true; billing?: Billing }>> {
+  const out = new Map<string, Array<{ provider: string; modelId: string; probeOff?: true; billing?: Billing }>>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
       const provider = accountOf(target);
       const list = out.get(provider) ?? [];
       const listed = list.find((item) => item.provider === target.provider && item.modelId === target.modelId);
-      if (!listed) list.push({ provider: target.provider, modelId: target.modelId });
+      if (!listed)
+        list.push({
+          provider: target.provider,
+          modelId: target.modelId,
+          ...(target.billing ? { billing: target.billing } : {}),
+        });
       // `probe: false` on any route's entry of the target: it is not probed.
       if (target.probe === false) (listed ?? list.at(-1)!).probeOff = true;
       out.set(provider, list);
@@ -226,10 +243,20 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
           if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
           if (target.probeOff) report.probeOff = true;
           else if (input.probe && model && input.registry) {
+            const billing = billingOf(target, { usesOAuth: report.credentials === "oauth" });
             report.probe = await probeTarget(input.registry, model, {
               now: input.now,
               stream: input.stream,
               timeoutMs,
+              onAnswer: (message) =>
+                input.onProbeAnswer?.({
+                  account: provider,
+                  provider: target.provider,
+                  modelId: target.modelId,
+                  billing,
+                  message,
+                  now: input.now(),
+                }),
             });
           }
           return report;

@@ -129,6 +129,10 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
         probe: args.includes("--probe"),
         stream: deps.runtime.stream,
         onProbes: (provider, results) => void book.apply(provider, providerCheckOf(results, deps.now())),
+        // A probe is a paid request: the budget counts what it used.
+        onProbeAnswer: (answer) => {
+          for (const plugin of deps.runtime.plugins) plugin.onProbeAnswer?.(answer);
+        },
       });
       output.info(
         args.includes("--json")

@@ -3,6 +3,8 @@
 // add status warnings, and own their stores. A role only one feature fills is a named collaborator
 // (RouterCollaborators) rather than a hook every plugin could implement. Their subcommands are wired by index.ts
 // (FeaturePlugin in src/commands/command-types.ts), so the runtime never depends on the command layer.
+import type { AssistantMessage } from "@mariozechner/pi-ai";
+import type { Billing } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType, ShadowComparison } from "../events/event-types.ts";
 import type { Candidate, Decision, ProviderStatus, TargetStatus } from "../routing/types.ts";
@@ -41,6 +43,20 @@ export interface TargetResponse {
   now: number;
 }
 
+/**
+ * A health probe's answer (`/auto-router health --probe`, the gateway's `?probe=1`): a real request, paid for like any
+ * other, though it belongs to no route.
+ */
+export interface ProbeAnswer {
+  /** The account its spend counts under (authProvider, else provider). */
+  readonly account: string;
+  readonly provider: string;
+  readonly modelId: string;
+  readonly billing: Billing;
+  readonly message: AssistantMessage;
+  readonly now: number;
+}
+
 /** A logged decision (never the quiet re-checks inside one request), as the runtime will route it. */
 export interface DecisionObservation {
   requestId: string;
@@ -69,6 +85,8 @@ export interface RouterPlugin {
   onAttemptResult?(observation: AttemptObservation): void;
   /** pi showed an answer of a model chosen directly (provider/model), not through auto-router. */
   onUnroutedAnswer?(target: string, now: number): void;
+  /** A health probe answered (its usage is spend too). */
+  onProbeAnswer?(answer: ProbeAnswer): void;
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
   /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */

@@ -122,6 +122,21 @@ describe("provider health through pi", () => {
     assert.doesNotMatch(probed, /UNHEALTHY/);
   });
 
+  it("counts what a probe's answer used as the spend of its provider, as a routed answer's", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("ok")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("ok")]);
+    await h.command("/auto-router health --probe");
+    const budget = await h.command("/auto-router budget");
+    for (const provider of ["mock-a", "mock-b"])
+      assert.match(
+        budget,
+        new RegExp(`^${provider}\\s+today\\s+\\$0\\.0*[1-9]\\d*\\s.*\\s1 \\(1 estimated\\)$`, "m"),
+        budget,
+      );
+  });
+
   it("leaves a target with probe: false out of --probe and says so", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
