@@ -36,6 +36,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   const targets = new Set<string>();
   const subscriptions = new Set<string>();
   const accounts = new Set<string>();
+  const perToken = new Set<string>();
   // As written, for saying which one a mistyped name was probably meant to be.
   const providerNames = new Set<string>();
   const targetNames = new Set<string>();
@@ -52,6 +53,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       if (target.enabled !== false) accounts.add(auth);
       const billing = target.billing ?? (input.models[key]?.usesOAuth ? "subscription" : "per-token");
       if (billing === "subscription" && target.enabled !== false) subscriptions.add(auth);
+      if (billing === "per-token" && target.enabled !== false) perToken.add(lower(auth));
     }
   }
 
@@ -150,8 +152,19 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   // Aliases are not here: one naming a model no route has still switches to it (`/auto-router switch`). One naming a
   // model pi does not know is found with the routes' unknown targets (unknown-targets.ts).
 
+  const subscribed = new Set([...subscriptions].map(lower));
   for (const provider of Object.keys(config.budgets?.providers ?? {}).sort()) {
-    if (billed.has(lower(provider))) continue;
+    if (billed.has(lower(provider))) {
+      // A subscription's answers cost $0 of its account's budget: a budget over subscriptions alone holds nothing back.
+      if (subscribed.has(lower(provider)) && !perToken.has(lower(provider)))
+        findings.push({
+          code: `budget-subscriptions:${provider}`,
+          short: `budget ${provider} on subscriptions`,
+          message: `budgets.providers.${provider} is set, but every target billing to ${provider} is a subscription, whose answers cost $0 of a budget: the budget never applies`,
+          path: `budgets.providers.${provider}`,
+        });
+      continue;
+    }
     findings.push({
       code: `budget-unused:${provider}`,
       short: `unused budget ${provider}`,

@@ -41,12 +41,37 @@ describe("findSilentStrategies", () => {
     assert.deepEqual(
       codes({
         config: config({
-          routes: { main: { targets: [{ provider: "anthropic", modelId: "claude" }] } },
-          budgets: { providers: { anthropic: { daily: 1 } } },
+          routes: {
+            main: {
+              targets: [
+                { provider: "anthropic", modelId: "claude" },
+                { provider: "deepseek", modelId: "v4" },
+              ],
+            },
+          },
+          budgets: { providers: { deepseek: { daily: 1 } } },
         }),
       }),
       [],
     );
+  });
+
+  it("says a budget over subscriptions alone never applies: their answers cost $0 of it", () => {
+    const budgeted = (budgets: unknown) => config({ ...ROUTES, budgets: { providers: budgets } });
+    const [finding] = findSilentStrategies(input({ config: budgeted({ MoonshotAI: { daily: 5 } }) })).filter((f) =>
+      f.code.startsWith("budget-"),
+    );
+    assert.deepEqual(
+      [finding?.code, finding?.message, finding?.path],
+      [
+        "budget-subscriptions:MoonshotAI",
+        "budgets.providers.MoonshotAI is set, but every target billing to MoonshotAI is a subscription, whose answers cost $0 of a budget: the budget never applies",
+        "budgets.providers.MoonshotAI",
+      ],
+    );
+    // anthropic/claude is a login (OAuth): a subscription too. A per-token target beside it is what a budget holds.
+    assert.ok(codes({ config: budgeted({ anthropic: { monthly: 5 } }) }).includes("budget-subscriptions:anthropic"));
+    assert.ok(!codes({ config: budgeted({ deepseek: { monthly: 5 } }) }).some((code) => code.startsWith("budget-")));
   });
 
   it("names a subscription provider quota pacing cannot read, but not a per-token one", () => {
