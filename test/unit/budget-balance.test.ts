@@ -67,6 +67,16 @@ describe("balance parsers", () => {
     });
     assert.throws(() => parseOpenRouterBalance({ error: "nope" }));
   });
+  it("says which OpenRouter field is not a number, and that a key without a limit has no balance of its own", () => {
+    assert.throws(
+      () => parseOpenRouterBalance({ data: { total_credits: "10", total_usage: 2 } }),
+      /^Error: OpenRouter balance answer: total_credits is "10", expected a number of USD$/,
+    );
+    assert.throws(
+      () => parseOpenRouterBalance({ data: { limit: null, usage: 5, limit_remaining: null } }),
+      /^Error: OpenRouter's key answer has limit_remaining null: the key has no credit limit, so no balance of its own; point balanceEndpoint at \/api\/v1\/credits/,
+    );
+  });
 });
 
 describe("balance fetch", () => {
