@@ -32,6 +32,8 @@ export interface ProviderHealthLine {
     coolingDown: boolean;
     /** `probe: false` in the routes file: the target is never probed. */
     probeOff?: boolean;
+    /** `?probe=1` sent this target nothing: its account is over a hard budget (why). */
+    probeHeldBack?: string;
     /** `error`: why a failed probe failed (redacted), as `/auto-router health --probe` shows it. */
     probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string; error?: string };
   }>;
@@ -82,6 +84,7 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
       breaker: target.breaker,
       coolingDown: target.cooldowns.some((cooldown) => cooldown.until > now),
       ...(target.probeOff ? { probeOff: true } : {}),
+      ...(target.probeHeldBack ? { probeHeldBack: target.probeHeldBack } : {}),
       ...(target.probe
         ? {
             probe: {

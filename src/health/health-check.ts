@@ -29,6 +29,8 @@ export interface TargetHealth {
   probe?: ProbeResult;
   /** `probe: false` in the routes file: never probed. */
   probeOff?: true;
+  /** Why `--probe` sent this target nothing: its account is over a hard budget (a probe is paid for too). */
+  probeHeldBack?: string;
 }
 
 export interface QuotaSourceHealth {
@@ -81,6 +83,8 @@ export interface HealthInput {
   stream?: StreamFunction;
   /** Called once per provider with its targets' probe results (together they are one health check). */
   onProbes?: (provider: string, results: ProbeResult[]) => void;
+  /** Why a per-token target of this account must not be paid for now (a hard budget blocks it), else undefined. */
+  hardBudgetBlock?: (account: string) => string | undefined;
   /** Each probe's answer, for the spend it used (RouterPlugin.onProbeAnswer). */
   onProbeAnswer?: (answer: ProbeAnswer) => void;
   timeoutMs?: number;
@@ -241,9 +245,12 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
             breaker: breaker?.state ?? "closed",
           };
           if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
+          const billing = billingOf(target, { usesOAuth: report.credentials === "oauth" });
+          // A subscription's answer costs nothing of the budget: only a per-token target is held back.
+          const heldBack = input.probe && billing === "per-token" ? input.hardBudgetBlock?.(provider) : undefined;
           if (target.probeOff) report.probeOff = true;
+          else if (heldBack) report.probeHeldBack = heldBack;
           else if (input.probe && model && input.registry) {
-            const billing = billingOf(target, { usesOAuth: report.credentials === "oauth" });
             report.probe = await probeTarget(input.registry, model, {
               now: input.now,
               stream: input.stream,

@@ -2,7 +2,7 @@
 // the usage API's reachability, the last error and the unhealthy mark; --probe sends one 1-token request per target.
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
-import type { TargetStatus } from "../routing/types.ts";
+import type { ProviderStatus, TargetStatus } from "../routing/types.ts";
 import { windowCountText } from "../routing/uvi.ts";
 import {
   checkHealth,
@@ -69,11 +69,15 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
       target.breaker === "closed"
         ? "closed"
         : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatDuration(Math.max(0, target.breakerUntil - now))}` : ""}`,
-      target.probeOff ? "off (probe: false)" : describeProbe(target.probe),
+      target.probeOff
+        ? "off (probe: false)"
+        : target.probeHeldBack
+          ? `not sent: ${target.probeHeldBack}`
+          : describeProbe(target.probe),
     ]);
     // After a probe its result is what was asked for: it comes right after the target, so a narrow terminal, which
     // leaves out the right-most columns first, still shows it.
-    const probed = report.targets.some((target) => target.probe !== undefined);
+    const probed = report.targets.some((target) => target.probe !== undefined || target.probeHeldBack !== undefined);
     const order = probed ? [0, 5, 1, 2, 3, 4] : [0, 1, 2, 3, 4, 5];
     const header = ["  target", "model", "credentials", "cooldown", "breaker", "probe"];
     lines.push(
@@ -118,6 +122,14 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
       const now = deps.now();
       const targetStatus: Record<string, Partial<TargetStatus>> = {};
       for (const plugin of deps.runtime.plugins) Object.assign(targetStatus, plugin.targetStatus?.(now) ?? {});
+      // Under a hard budget a probe is a request like any other: an account the budget blocks is not paid for.
+      const providerStatus: Record<string, ProviderStatus> = {};
+      if (config.budgets?.policy === "hard")
+        for (const plugin of deps.runtime.plugins) Object.assign(providerStatus, plugin.providerStatus?.(now) ?? {});
+      const hardBudgetBlock = (account: string) => {
+        const budget = providerStatus[account]?.budget;
+        return budget?.level === "blocked" ? `hard budget: ${budget.detail}` : undefined;
+      };
       const reports = await checkHealth({
         config,
         registry,
@@ -127,6 +139,7 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
         cooldowns: deps.runtime.cooldowns.active(now),
         records: (provider) => book.record(provider),
         probe: args.includes("--probe"),
+        hardBudgetBlock,
         stream: deps.runtime.stream,
         onProbes: (provider, results) => void book.apply(provider, providerCheckOf(results, deps.now())),
         // A probe is a paid request: the budget counts what it used.

@@ -137,6 +137,16 @@ describe("provider health through pi", () => {
       );
   });
 
+  it("sends no probe to a per-token target whose account is over its hard budget, and says why", async () => {
+    const h = await start({ budgets: { policy: "hard", providers: { "mock-a": { daily: 0 } } } });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("ok")]);
+    const probed = await h.command("/auto-router health --probe");
+    assert.equal(h.faux("mock-a").state.callCount, 0, "nothing paid past the hard budget");
+    assert.equal(h.faux("mock-b").state.callCount, 1);
+    assert.match(probed, /mock-a\/model-a\s+not sent: hard budget: daily \$0\.00 of \$0\.00 \(100%\)\s+yes/, probed);
+    assert.match(probed, /mock-a: healthy;/, probed);
+  });
+
   it("leaves a target with probe: false out of --probe and says so", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
