@@ -183,7 +183,9 @@ export function assessTargets(
       ? checkReserve(reserveOf(reserves, auth), quota, state.trace.tier, state.request.interactive)
       : undefined;
     if (reserve?.kind === "excluded") {
-      skipTarget(decision, target, key, label, "quota", reserve.detail);
+      // With the time its window resets, as a critical one: a wait for the reset, "First available" and a gateway's
+      // Retry-After read it (without one the target looked out for good, and the gateway answered 503 at once).
+      skipTarget(decision, target, key, label, "quota", reserve.detail, quota?.windowResetsAt);
       continue;
     }
 

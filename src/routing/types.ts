@@ -111,6 +111,8 @@ export interface QuotaStatus {
   detail: string;
   usedFraction?: number;
   window?: string;
+  /** When the fullest window (`window`) resets (epoch ms): a quota reserve it crossed lasts until then at least. */
+  windowResetsAt?: number;
   /** Critical: when no window is critical any more if no more is used (epoch ms), for "First available". */
   until?: number;
   /** Stressed or critical: when no window is either any more if no more is used (hard mode excludes until then). */

@@ -311,6 +311,7 @@ export function quotaStatus(assessments: readonly ProviderAssessment[]): QuotaSt
     detail: decider.detail,
     usedFraction: fullest.usedFraction,
     window: fullest.name,
+    windowResetsAt: fullest.resetsAt,
   };
   if (until !== undefined) status.until = until;
   if (calmUntil !== undefined) status.calmUntil = calmUntil;

@@ -5,6 +5,7 @@ import { formatDecision } from "../../src/routing/explain.ts";
 import { checkReserve } from "../../src/routing/reserve.ts";
 import { route } from "../../src/routing/route.ts";
 import { parseShortcuts } from "../../src/routing/shortcuts.ts";
+import { assessQuota, quotaStatus } from "../../src/routing/uvi.ts";
 import type { ModelFacts, RequestFeatures, RoutingSnapshot } from "../../src/routing/types.ts";
 
 const NOW = Date.parse("2026-03-04T12:00:00Z");
@@ -97,6 +98,19 @@ describe("route: quota reserves", () => {
       formatDecision(decision).join("\n"),
       / - anthropic\/opus: quota - reserved for reasoning: 5h window 90% used, last 15% kept/,
     );
+  });
+
+  it("skips it until its fullest window resets, so a wait for the reset and Retry-After can read when it is back", () => {
+    const windows = [
+      { name: "5h", usedFraction: 0.9, windowMs: 5 * 3_600_000, resetsAt: NOW + 600_000 },
+      { name: "7d", usedFraction: 0.5, windowMs: 7 * 24 * 3_600_000, resetsAt: NOW + 3 * 24 * 3_600_000 },
+    ];
+    const status = quotaStatus([assessQuota(windows, NOW)!.shared!]);
+    assert.equal(status.windowResetsAt, NOW + 600_000);
+    const paced = { ...snapshot, providers: { anthropic: { quota: status } } };
+    const skipped = route({ routeId: "r", features }, paced, NOW).skipped.find((s) => s.key === "anthropic/opus");
+    assert.equal(skipped?.reason, "quota");
+    assert.equal(skipped?.until, NOW + 600_000);
   });
 
   it("applies a reserve written in another case than the target's provider, as budgets match provider names", () => {
