@@ -78,7 +78,8 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
         const known = knownTargets(book, deps.config(), now);
         if (!known.has(key)) {
           // A provider's name alone (`mock-a`): a breaker is per target, so name the ones it has.
-          const ofProvider = [...known].filter((target) => target.startsWith(`${key}/`));
+          const prefix = `${key.toLowerCase()}/`;
+          const ofProvider = [...known].filter((target) => target.toLowerCase().startsWith(prefix));
           if (ofProvider.length > 0)
             return output.error(
               `'${key}' is a provider, not a target: a breaker is per provider/model (${ofProvider.join(", ")}); usage: /auto-router circuit [reset [provider/model]]`,

@@ -560,6 +560,10 @@ describe("/auto-router subcommands through pi", () => {
       await run("/auto-router circuit reset mock-a"),
       "'mock-a' is a provider, not a target: a breaker is per provider/model (mock-a/model-a); usage: /auto-router circuit [reset [provider/model]]",
     );
+    assert.match(
+      await run("/auto-router circuit reset Mock-A"),
+      /^'Mock-A' is a provider, not a target: .*\(mock-a\/model-a\)/,
+    );
     assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/, "a mistyped reset closes nothing");
     assert.equal(await run("/auto-router circuit reset mock-a/model-a"), "breaker of mock-a/model-a closed");
     assert.equal(
