@@ -4,7 +4,16 @@
 // SIGHUP, which does not end the process: not before it listens, not while it stops.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, constants, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
@@ -186,6 +195,23 @@ describe("gateway start: the token", () => {
   });
 });
 
+/** Whether process `pid` has `path` open (its /proc fd links; a process that is gone has nothing open). */
+function holdsOpen(pid: number, path: string): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
+    } catch {
+      return false; // closed while it was looked at
+    }
+  });
+}
+
 describe("gateway SIGHUP over the process's life", () => {
   it("survives a SIGHUP before it listens, then serves and stops with 0", async () => {
     const cwd = freshDir("pi-auto-router-cwd");
@@ -219,8 +245,12 @@ describe("gateway SIGHUP over the process's life", () => {
         hangups++;
       }
       writeSync(writer, '{"providers":{}}');
+      // One copy a read: two in the pipe at once are read as one file. The write end stays open until the gateway has
+      // the pipe open (it cannot reach the end of the file before), and the next copy waits until it closed it.
+      const pid = run.child.pid!;
+      while (!ended && !holdsOpen(pid, fifo)) await new Promise((resolve) => setTimeout(resolve, 5));
       closeSync(writer);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!ended && holdsOpen(pid, fifo)) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     assert.equal(hangups, 1, "the SIGHUP was sent while the gateway read models.json");
     const url = await run.listening;
