@@ -360,7 +360,20 @@ describe("/auto-router subcommands through pi", () => {
     const { h, run } = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("A answers")]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers directly")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B first"), fauxAssistantMessage("B answers directly")]);
+    // A direct answer before any routed one: no "no answer in this session yet" under the line naming that answer.
+    await h.setModel("mock-b", "model-b");
+    await h.prompt("direct first");
+    const none = await run("/auto-router rate");
+    assert.match(
+      none,
+      /came from mock-b\/model-b chosen directly \(not through auto-router\) and is not rated\nno routed answer in this session yet/,
+    );
+    assert.match(
+      await run("/auto-router rate good"),
+      /^nothing to rate yet: no request of this pi session has been answered through auto-router \(the last answer, \S+ ago, came from mock-b\/model-b/,
+    );
+    await h.setModel("auto-router", "main");
     await h.prompt("routed");
     assert.equal(h.lastAssistant().provider, "mock-a");
     await h.setModel("mock-b", "model-b");
