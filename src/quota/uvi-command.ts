@@ -17,9 +17,18 @@ const ACTIONS = ["show", "enable", "disable", "refresh"] as const;
 function show(service: QuotaService, now: number): string {
   const settings = service.settings();
   const { critical, stressed, surplus, surplusElapsed } = settings.thresholds;
+  const mode = settings.hard
+    ? "hard mode: stressed providers are excluded"
+    : "soft mode: stressed providers are demoted";
+  // Off, pacing demotes, excludes and promotes nothing (the plugin gives routing no quota status): the modes and
+  // thresholds are what it does once enabled, not what it does now.
+  const enabled = service.enabled();
+  const state = enabled
+    ? `enabled, ${mode}`
+    : `${settings.forcedOff ? `disabled by ${settings.forcedOff}` : "disabled"}, so no provider is demoted, excluded or promoted for its quota; once enabled, ${mode}`;
   const lines = [
-    `quota pacing (UVI = used share / elapsed share of a window): ${service.enabled() ? "enabled" : settings.forcedOff ? `disabled by ${settings.forcedOff}` : "disabled"}, ${settings.hard ? "hard mode: stressed providers are excluded" : "soft mode: stressed providers are demoted"}`,
-    `critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (${settings.hard ? "excluded" : "demoted"}), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
+    `quota pacing (UVI = used share / elapsed share of a window): ${state}`,
+    `${enabled ? "" : "once enabled: "}critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (${settings.hard ? "excluded" : "demoted"}), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
   ];
   const rows: string[][] = [];
   for (const [provider, quota] of Object.entries(service.assess(now)).sort(([a], [b]) => a.localeCompare(b))) {
