@@ -127,13 +127,21 @@ export default function autoRouter(pi: ExtensionAPI): void {
   const markConfig = () => {
     // The last decision's warnings read the config again (a rule naming a provider no route has, added or fixed).
     status.refreshWarnings();
+    markRoute();
+  };
+  // What stands wrong with the routes file or the selected route until it is fixed: every prompt of a route gone from
+  // the file fails, so the line says so for as long as it is selected, not only in the one notice of the change.
+  const markRoute = () => {
     const loaded = services.config.state;
+    const selected = isActive(context) ? context!.model!.id : undefined;
     status.setConfigWarning(
       loaded.issues.some((i) => i.severity === "error")
         ? "config invalid"
         : loaded.origin === "missing"
           ? "routes file removed"
-          : undefined,
+          : selected !== undefined && !Object.hasOwn(services.config.current.routes, selected)
+            ? "route not in routes file"
+            : undefined,
     );
   };
   const checkSelectedRoute = () => {
@@ -215,6 +223,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     bind(ctx);
     if (isActive(ctx)) status.select(event.model.id);
     else status.clear();
+    markRoute();
   });
   pi.on("input", async (event, ctx) => {
     if (event.source === "extension" || !isActive(ctx)) return { action: "continue" };

@@ -114,6 +114,13 @@ describe("auto-router virtual models", () => {
         ],
       ],
     );
+    // The status line keeps saying it while the gone route stays selected, and stops once another is picked.
+    const line = () => harness!.ui!.statuses.get("auto-router") ?? "";
+    assert.equal(line(), "⇄ main · ⚠ route not in routes file");
+    await harness.prompt("/auto-router status");
+    assert.match(line(), /⚠ route not in routes file/, "still there after a command");
+    await harness.setModel("auto-router", "renamed");
+    assert.doesNotMatch(line(), /route not in routes file/);
   });
 
   it("come back after pi's own /reload, which loads the extension anew (not taken for a second copy)", async () => {
