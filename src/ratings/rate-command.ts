@@ -117,7 +117,7 @@ export function rateCommand(service: RatingService): Subcommand {
         .join(", ");
       output.info(
         [
-          `rated request ${result.rated.requestId.slice(0, 8)} on ${result.rated.routeId} ${input.rating}${details ? ` (${details})` : ""}`,
+          `rated request ${result.rated.requestId.slice(0, 8)} on ${result.rated.routeId} ${input.rating}${details ? ` (${details})` : ""}${result.replaced ? `, in place of its earlier rating (${result.replaced})` : ""}`,
           formatTargetRatings(result.rated.servedTarget, result.stats),
           ...(unroutedText
             ? [

@@ -85,7 +85,8 @@ export interface RatingService {
   /** An answer of a model chosen directly (not routed) that came after lastCompleted(), the latest; else undefined. */
   unroutedSince(): { target: string; at: number } | undefined;
   /** Rates the last completed request; undefined when there is none. */
-  rate(input: RatingInput, now: number): { rated: RatedRequest; stats: TargetRatings } | undefined;
+  /** `replaced`: the rating the request had before, which this one takes the place of. */
+  rate(input: RatingInput, now: number): { rated: RatedRequest; stats: TargetRatings; replaced?: Rating } | undefined;
   stats(): Record<string, TargetRatings>;
 }
 
@@ -118,6 +119,9 @@ export function createRatingService(
       // Typed by the user: a key pasted into a reason must not reach the file (the event log redacts its copy too).
       if (input.reason) entry.reason = redactText(input.reason);
       if (input.tags?.length) entry.tags = input.tags.map(redactText);
+      const replaced = store
+        .read()
+        .targets[rated.servedTarget]?.find((existing) => existing.requestId === rated.requestId)?.rating;
       store.update((state) => addRating(state, rated.servedTarget, entry));
       const data: FeedbackEventData = {
         rating: input.rating,
@@ -128,7 +132,7 @@ export function createRatingService(
       if (input.reason) data.reason = input.reason;
       if (input.tags?.length) data.tags = input.tags;
       record("feedback", { ...data }, { requestId: randomUUID(), routeId: rated.routeId });
-      return { rated, stats: stats()[rated.servedTarget]! };
+      return { rated, stats: stats()[rated.servedTarget]!, ...(replaced ? { replaced } : {}) };
     },
   };
 }

@@ -333,6 +333,13 @@ describe("/auto-router subcommands through pi", () => {
     const rated = await run('/auto-router rate bad "made things up" --tags wrong,made-up');
     assert.match(rated, /rated request \w{8} on main bad \("made things up", tags wrong,made-up\)/);
     assert.match(rated, /mock-b\/model-b: 1 bad, 0 good of the last 1 rating\(s\) \(100% bad\)/);
+    // Rated again: the one rating of the request is replaced, and the answer says so.
+    const again = await run('/auto-router rate bad "made things up" --tags wrong,made-up');
+    assert.match(
+      again,
+      /rated request \w{8} on main bad \("made things up", tags wrong,made-up\), in place of its earlier rating \(bad\)$/m,
+    );
+    assert.match(again, /mock-b\/model-b: 1 bad, 0 good of the last 1 rating\(s\)/);
     assert.match(await run("/auto-router reset cooldowns"), /1 cooldown\(s\) cleared/, "mock-a's 503 cooldown");
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-a", "the badly rated mock-b is demoted below mock-a");
@@ -343,7 +350,8 @@ describe("/auto-router subcommands through pi", () => {
     const dir = harnesses.stateDir;
     await harnesses.stop(); // flushes the event log
     const feedback = readEvents(dir).filter((event) => event.type === "feedback");
-    assert.equal(feedback.length, 2);
+    assert.equal(feedback.length, 3, "each rating is logged, the repeated one too (the stats take the last)");
+    assert.equal(feedback[1].data.ratedRequestId, feedback[0].data.ratedRequestId);
     const firstDecision = readEvents(dir).find((event) => event.type === "decision");
     assert.deepEqual(feedback[0].data, {
       rating: "bad",
