@@ -3,6 +3,7 @@
 // have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
 import { accountOf, type ModelFacts } from "../routing/types.ts";
 import type { RouterConfig } from "./schema.ts";
+import { formatMoney } from "./floor-amount.ts";
 import { closestId } from "./spelling.ts";
 import { didYouMean } from "./unknown-targets.ts";
 
@@ -191,5 +192,5 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
 export function dailyAboveMonthly(limits: { daily?: number; monthly?: number }): string | undefined {
   const { daily, monthly } = limits;
   if (daily === undefined || monthly === undefined || daily <= monthly) return undefined;
-  return `$${daily} a day is more than the monthly limit of $${monthly}, so it never blocks anything (a typo of one of them?)`;
+  return `${formatMoney(daily)} a day is more than the monthly limit of ${formatMoney(monthly)}, so it never blocks anything (a typo of one of them?)`;
 }

@@ -248,7 +248,7 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     );
     assert.match(
       warning.message,
-      /^mock-a: \$5 a day is more than the monthly limit of \$1, so it never blocks anything/,
+      /^mock-a: \$5.00 a day is more than the monthly limit of \$1.00, so it never blocks anything/,
     );
     assert.doesNotMatch(warning.message, /\n/, "one line, no table");
     const before = rpc.lines.slice(from, rpc.lines.indexOf(warning));

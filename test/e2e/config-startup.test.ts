@@ -243,7 +243,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(
       run.stderr,
       new RegExp(
-        `warning: ${file}:\\d+:\\d+ at budgets\\.providers\\.mock-a\\.daily: \\$50 a day is more than the monthly limit of \\$30`,
+        `warning: ${file}:\\d+:\\d+ at budgets\\.providers\\.mock-a\\.daily: \\$50.00 a day is more than the monthly limit of \\$30.00`,
       ),
     );
     // Settings under a provider id pi does not know apply to nothing.

@@ -574,14 +574,14 @@ describe("budgets through pi", () => {
     assert.match(
       above,
       // Its own notification after the table (in pi's TUI, a warning: not a table headed "Warning:").
-      /^mock-a: \$2 a day is more than the monthly limit of \$1, so it never blocks anything \(a typo of one of them\?\)$/m,
+      /^mock-a: \$2.00 a day is more than the monthly limit of \$1.00, so it never blocks anything \(a typo of one of them\?\)$/m,
       above,
     );
     // The table says which config limit the command-set one overrides.
     assert.match(above, /^mock-a\s+today\s+\S+\s+\$2\.00\s.*\n\s+month\s+\S+\s+\$1\.00 \(config\)/m, above);
     const monthlyBelow = await command(h, "/auto-router budget set mock-a 0.5 monthly");
     assert.match(monthlyBelow, /^\s+month\s+\S+\s+\$0\.50 \(set, config \$1\.00\)/m, monthlyBelow);
-    assert.match(monthlyBelow, /^mock-a: \$2 a day is more than the monthly limit of \$0\.5,/m, monthlyBelow);
+    assert.match(monthlyBelow, /^mock-a: \$2.00 a day is more than the monthly limit of \$0.50,/m, monthlyBelow);
     const fits = await command(h, "/auto-router budget set mock-a 0.4");
     assert.doesNotMatch(fits, /never blocks/, fits);
   });

@@ -198,7 +198,7 @@ describe("routes file parsing", () => {
         [
           "warning",
           "budgets.providers.x.daily",
-          "$50 a day is more than the monthly limit of $30, so it never blocks anything (a typo of one of them?)",
+          "$50.00 a day is more than the monthly limit of $30.00, so it never blocks anything (a typo of one of them?)",
         ],
       ],
     );

@@ -210,7 +210,7 @@ describe("a daily limit above the monthly one", () => {
   it("is said to never block, and a daily limit at or below the monthly one, or either alone, is not", () => {
     assert.equal(
       dailyAboveMonthly({ daily: 2, monthly: 1 }),
-      "$2 a day is more than the monthly limit of $1, so it never blocks anything (a typo of one of them?)",
+      "$2.00 a day is more than the monthly limit of $1.00, so it never blocks anything (a typo of one of them?)",
     );
     for (const limits of [{ daily: 1, monthly: 1 }, { daily: 0.5, monthly: 1 }, { daily: 2 }, { monthly: 1 }])
       assert.equal(dailyAboveMonthly(limits), undefined, JSON.stringify(limits));
