@@ -51,8 +51,8 @@ function describeZodIssue(issue: z.core.$ZodIssue): IssueText[] {
     const reasons = issue.issues.map((inner) => inner.message).join("; ");
     return [{ path: [], message: `invalid key ${JSON.stringify(String(key))}: ${reasons}` }];
   }
-  // zod's other messages already say what was expected ("Invalid input: expected number, received string"), but for
-  // values outside a fixed set and unions.
+  // zod's other messages already say what was expected, but for values outside a fixed set, unions and numbers written
+  // as text.
   return describeIssue(issue);
 }
 

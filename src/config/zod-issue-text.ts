@@ -63,6 +63,16 @@ const ARTICLE_SHAPES: Record<string, string> = {
   boolean: "true or false",
 };
 
+const NUMBER_SHAPES: ReadonlySet<string> = new Set(["number", "int"]);
+
+/** `expected a number, got the text "$5": write 5, without quotes`, the number only where the text is one. */
+function numberAsText(text: string, expected: string): string {
+  const bare = text.trim().replace(/^\$\s*/, "");
+  const number = /^-?(\d+(\.\d*)?|\.\d+)$/.test(bare) ? Number(bare) : Number.NaN;
+  const write = Number.isFinite(number) ? `: write ${number}, without quotes` : "";
+  return `expected ${expected}, got the text ${shown(text)}${write}`;
+}
+
 export function describeIssue(issue: Issue): IssueText[] {
   // zod says "expected record, received undefined" for a key that is not there at all.
   if (issue.code === "invalid_type" && issue.input === undefined)
@@ -71,6 +81,15 @@ export function describeIssue(issue: Issue): IssueText[] {
     ];
   if (issue.code === "invalid_value" && "input" in issue)
     return [{ path: [], message: oneOf(issue.values, issue.input) }];
+  // A number written as text (`"daily": "5"`, `"$5"`): zod's "expected number, received string" does not say which
+  // text, nor that the same number without quotes is what it takes (a schema's own message is kept).
+  if (
+    issue.code === "invalid_type" &&
+    typeof issue.input === "string" &&
+    NUMBER_SHAPES.has(issue.expected) &&
+    issue.message.startsWith("Invalid input")
+  )
+    return [{ path: [], message: numberAsText(issue.input, ARTICLE_SHAPES[issue.expected]!) }];
   // A pattern's message ("expected HH:MM (24 h)") does not say what was written.
   if (issue.code === "invalid_format" && "input" in issue)
     return [{ path: [], message: `${issue.message}, got ${shown(issue.input)}` }];

@@ -275,6 +275,18 @@ describe("routes file parsing", () => {
     ]);
   });
 
+  it("says which text was written where a number is expected, and the number to write", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const result = parse({ routes: { a: route }, budgets: { providers: { x: { daily: "$5", monthly: "20 EUR" } } } });
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.path, issue.message]),
+      [
+        ["budgets.providers.x.daily", 'expected a number, got the text "$5": write 5, without quotes'],
+        ["budgets.providers.x.monthly", 'expected a number, got the text "20 EUR"'],
+      ],
+    );
+  });
+
   it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });
@@ -284,7 +296,13 @@ describe("routes file parsing", () => {
       ),
       [
         [["error", "providers.cohere.unitPrices.search_units", "expected a price of 0 or more: USD per unit"]],
-        [["error", "providers.cohere.unitPrices.search_units", "Invalid input: expected number, received string"]],
+        [
+          [
+            "error",
+            "providers.cohere.unitPrices.search_units",
+            'expected a number, got the text "0.002": write 0.002, without quotes',
+          ],
+        ],
       ],
     );
     assert.deepEqual(priced({ search_units: 0.002 }).config?.providers, {
