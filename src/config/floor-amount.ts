@@ -48,7 +48,13 @@ export const FLOOR_EXPECTED = 'expected an amount of 0 or more in USD (5 or $2.5
  */
 export function parseFloorAmount(text: string, orElse = ""): FloorAmount | { problem: string } {
   const match = FLOOR_TEXT.exec(text.trim());
-  if (!match) return { problem: `"${text}" is not an amount: ${FLOOR_EXPECTED}${orElse}` };
+  if (!match) {
+    // A currency written as a word one letter off a code ("5 EURO", "30 YUANS" is not): the code meant.
+    const word = /^\$?(?:\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]+)$/.exec(text.trim())?.[1];
+    const near = word ? closestWord(word.toUpperCase(), currencyCodes(), 1) : undefined;
+    if (near) return { problem: `"${text}" is not an amount: "${word}" is no currency code; did you mean "${near}"?` };
+    return { problem: `"${text}" is not an amount: ${FLOOR_EXPECTED}${orElse}` };
+  }
   const [, dollar, amount, code] = match;
   if (dollar && code && code.toUpperCase() !== USD)
     return { problem: `"${text}" is not an amount: "$" is for USD; write "${amount} ${code.toUpperCase()}"` };

@@ -30,6 +30,10 @@ describe("balance floor command words", () => {
       /"CYN" is not a currency code \(ISO 4217, such as USD or CNY\); did you mean "CNY"\?/,
     );
     assert.match((parseFloorValue(["5", "off"]) as { problem: string }).problem, /"off" is not a currency code/);
+    assert.equal(
+      (parseFloorValue(["5", "EURO"]) as { problem: string }).problem,
+      '"5 EURO" is not an amount: "EURO" is no currency code; did you mean "EUR"?',
+    );
   });
 
   it("finds the balance source a provider name means in any case, and lists every one", () => {
