@@ -1,6 +1,7 @@
 // Config blocks of quota pacing (`uvi`) and the per-target circuit breaker (`breaker`), optional parts of
 // routerConfigSchema; the plugins read them defensively with readUviConfig / readBreakerConfig.
 import { z } from "zod";
+import { endpointUrlSchema } from "./endpoint-url.ts";
 
 const milliseconds = () => z.number().int().nonnegative();
 const positiveMilliseconds = () => z.number().int().positive();
@@ -25,9 +26,9 @@ export type UviThresholdsConfig = z.infer<ReturnType<typeof uviThresholdsSchema>
 
 export const uviEndpointsSchema = () =>
   z.strictObject({
-    anthropic: z.string().optional().describe("Anthropic OAuth usage API (5 h / 7 day windows)"),
-    codex: z.string().optional().describe("ChatGPT/Codex usage API (primary/secondary windows)"),
-    gemini: z.string().optional().describe("Gemini CLI quota API (per-bucket remaining fractions)"),
+    anthropic: endpointUrlSchema().optional().describe("Anthropic OAuth usage API (5 h / 7 day windows)"),
+    codex: endpointUrlSchema().optional().describe("ChatGPT/Codex usage API (primary/secondary windows)"),
+    gemini: endpointUrlSchema().optional().describe("Gemini CLI quota API (per-bucket remaining fractions)"),
   });
 export type UviEndpointsConfig = z.infer<ReturnType<typeof uviEndpointsSchema>>;
 

@@ -6,6 +6,7 @@ import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
 import { timeZoneSchema } from "./time-zone.ts";
 import { floorAmountSchema } from "./floor-amount.ts";
+import { endpointUrlSchema } from "./endpoint-url.ts";
 import {
   quotaSchema,
   REVERT_MODES,
@@ -99,7 +100,7 @@ export const targetSchema = () =>
     billing: billingSchema()
       .optional()
       .describe("subscription or per-token (default: subscription when pi uses OAuth for it)"),
-    balanceEndpoint: z.string().optional().describe("Override of the provider's balance API URL"),
+    balanceEndpoint: endpointUrlSchema().optional().describe("Override of the provider's balance API URL"),
     enabled: z.boolean().optional(),
     probe: z
       .boolean()

@@ -275,6 +275,33 @@ describe("routes file parsing", () => {
     ]);
   });
 
+  it("takes only http(s) URLs without credentials in them for the balance and usage APIs", () => {
+    const route = (balanceEndpoint: string) => ({
+      targets: [{ provider: "openrouter", modelId: "m", balanceEndpoint }],
+    });
+    const issues = (config: unknown) => parse(config).issues.map((issue) => [issue.path, issue.message]);
+    assert.deepEqual(issues({ routes: { a: route("https://openrouter.ai/api/v1/credits") } }), []);
+    assert.deepEqual(issues({ routes: { a: route("openrouter.ai/api/v1/credits") } }), [
+      [
+        "routes.a.targets[0].balanceEndpoint",
+        'expected an http:// or https:// URL, got "openrouter.ai/api/v1/credits"',
+      ],
+    ]);
+    assert.deepEqual(
+      issues({
+        routes: { a: route("https://me:hunter2@proxy.example/credits") },
+        uvi: { endpoints: { codex: "ftp://x" } },
+      }),
+      [
+        [
+          "routes.a.targets[0].balanceEndpoint",
+          "a URL with a user name or password in it: the request carries the provider's own credentials, and the URL is shown in status and logs; remove the part before @",
+        ],
+        ["uvi.endpoints.codex", 'expected an http:// or https:// URL, got "ftp://x"'],
+      ],
+    );
+  });
+
   it("says which text was written where a number is expected, and the number to write", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const result = parse({ routes: { a: route }, budgets: { providers: { x: { daily: "$5", monthly: "20 EUR" } } } });
