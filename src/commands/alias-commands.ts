@@ -92,6 +92,8 @@ export const resolveCommand: Subcommand = {
         );
       }
     }
+    // A name pi knows no model for cannot be used: said as the unknown names are (a print-mode run exits 1).
+    if (state === "unknown model") return output.error(lines.join("\n"));
     output.info(lines.join("\n"));
   },
 };

@@ -94,6 +94,7 @@ describe("a mistyped provider/model after /auto-router switch and resolve", () =
       await h.command("/auto-router resolve mock-b/model-bb"),
       'mock-b/model-bb → mock-b/model-bb: unknown model; did you mean "mock-b/model-b"?',
     );
+    assert.equal(h.ui!.notifications.at(-1)?.level, "error", "an unknown model is an error, as an unknown name is");
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
   });
 
