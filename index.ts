@@ -21,7 +21,7 @@ import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
 import { listingEntries } from "./src/ui/listing-entry.ts";
-import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
+import { routesFileWarning, selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { settleStartRoute } from "./src/ui/start-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { type EndedMessage, isPrintMode, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
@@ -129,20 +129,9 @@ export default function autoRouter(pi: ExtensionAPI): void {
     status.refreshWarnings();
     markRoute();
   };
-  // What stands wrong with the routes file or the selected route until it is fixed: every prompt of a route gone from
-  // the file fails, so the line says so for as long as it is selected, not only in the one notice of the change.
   const markRoute = () => {
-    const loaded = services.config.state;
     const selected = isActive(context) ? context!.model!.id : undefined;
-    status.setConfigWarning(
-      loaded.issues.some((i) => i.severity === "error")
-        ? "config invalid"
-        : loaded.origin === "missing"
-          ? "routes file removed"
-          : selected !== undefined && !Object.hasOwn(services.config.current.routes, selected)
-            ? "route not in routes file"
-            : undefined,
-    );
+    status.setConfigWarning(routesFileWarning(services.config.state, selected, services.config.current.routes));
   };
   const checkSelectedRoute = () => {
     const gone = selectedRouteGoneNotice(

@@ -7,7 +7,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import type { CommandDeps, CompletionItem } from "./command-types.ts";
 
-import { aliasCandidates, describeAlias, ROUTER_PROVIDER } from "../config/alias-names.ts";
+import { aliasCandidates, describeAlias, ROUTER_PROVIDER, routeIdOf } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import { earlierBuiltIn } from "../config/defaults.ts";
 
@@ -93,13 +93,6 @@ export function servedAliases(config: RouterConfig, registry: RegistryLike | und
   return Object.keys(config.aliases ?? {}).filter((alias) => servedName(alias, config, registry) !== undefined);
 }
 
-/**
- * Why `name` resolves to nothing: an alias whose names are no route nor provider/model, or a name that is none of
- * them; with the route (or alias that points at something) it is closest to.
- */
-const routeIdOf = (name: string) =>
-  name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
-
 /** The earlier pi-auto-router's built-in names (`premium`, `subscription-coding`): the route in their place here. */
 function earlierNameText(name: string, config: RouterConfig): string | undefined {
   const earlier = earlierBuiltIn(routeIdOf(name));
@@ -111,6 +104,10 @@ function earlierNameText(name: string, config: RouterConfig): string | undefined
   return `"${name}" ${what}; "${earlier.inPlace}" is the route in its place here`;
 }
 
+/**
+ * Why `name` resolves to nothing: an alias whose names are no route nor provider/model, or a name that is none of
+ * them; with the route (or alias that points at something) it is closest to.
+ */
 export function unresolvedText(name: string, config: RouterConfig, registry: RegistryLike | undefined): string {
   const routes = Object.keys(config.routes);
   const aliased = config.aliases?.[name];

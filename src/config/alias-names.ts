@@ -10,6 +10,10 @@ export const aliasCandidates = (value: string | string[]): string[] => (Array.is
 /** An alias's names as shown: `a -> b -> c` for a list. */
 export const describeAlias = (value: string | string[]): string => aliasCandidates(value).join(" -> ");
 
+/** A route's id from a name that may be written `auto-router/<route>` (any other name as it is). */
+export const routeIdOf = (name: string): string =>
+  name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
+
 /** Whether a name is one of the config's routes, by id or as `auto-router/<route>`. */
 export const namesRoute = (name: string, config: RouterConfig): boolean =>
   config.routes[name] !== undefined ||

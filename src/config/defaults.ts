@@ -120,7 +120,7 @@ export function defaultConfig(knows: KnowsModel = firstChoices): RouterConfig {
  * (its `subscription-fast` has the same id here). A saved default or a resumed session naming one of them goes on
  * that route when there is no routes file (with one, the file's routes are the user's own).
  */
-export const EARLIER_BUILT_IN_ROUTES: Readonly<Record<string, string>> = {
+const EARLIER_BUILT_IN_ROUTES: Readonly<Record<string, string>> = {
   "subscription-premium": "subscription-reasoning",
   "subscription-coding": "subscription-swe",
 };

@@ -3,7 +3,7 @@
 // caller keeps its last good config.
 import { parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
-import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
+import { aliasCandidates, namesRoute, ROUTER_PROVIDER, routeIdOf } from "./alias-names.ts";
 import { checkContradictions } from "./contradictions.ts";
 import { closestKey, keysAt } from "./key-suggestions.ts";
 import { duplicateKeyIssues } from "./duplicate-keys.ts";
@@ -60,8 +60,6 @@ function describeZodIssue(issue: z.core.$ZodIssue): IssueText[] {
 function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
   const routeIds = new Set(Object.keys(config.routes));
   if (routeIds.size === 0) issues.push({ severity: "error", path: "routes", message: "expected at least one route" });
-  const routeIdOf = (name: string) =>
-    name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
   for (const [id, route] of Object.entries(config.routes)) {
     const seen = new Map<string, number>();
     route.targets.forEach((target, index) => {

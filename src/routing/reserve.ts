@@ -18,10 +18,16 @@ export function reserveOf(
 ): QuotaReserveConfig | undefined {
   const own = reserves[account];
   if (own) return own;
-  const lower = account.toLowerCase();
-  for (const name in reserves) if (name.toLowerCase() === lower) return reserves[name];
-  return undefined;
+  // Asked for every target of every decision: the names in lower case are made once per config's reserves.
+  let byLower = lowered.get(reserves);
+  if (!byLower) {
+    byLower = new Map(Object.entries(reserves).map(([name, reserve]) => [name.toLowerCase(), reserve]));
+    lowered.set(reserves, byLower);
+  }
+  return byLower.get(account.toLowerCase());
 }
+
+const lowered = new WeakMap<object, Map<string, QuotaReserveConfig>>();
 
 export type ReserveVerdict = { kind: "excluded"; detail: string } | { kind: "allowed"; reason: string } | undefined;
 

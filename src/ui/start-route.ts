@@ -3,7 +3,8 @@
 // session back on its route where there is one, and says what pi runs where there is none.
 import type { ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { SettingsManager } from "@mariozechner/pi-coding-agent";
-import { EARLIER_BUILT_IN_ROUTES } from "../config/defaults.ts";
+import { routeIdOf } from "../config/alias-names.ts";
+import { earlierBuiltIn } from "../config/defaults.ts";
 import type { RouteConfig } from "../config/schema.ts";
 import { modelChosenOnCommandLine, restoredRouteNotice, routeToRestore } from "../runtime/resumed-route.ts";
 import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from "./missing-route-notice.ts";
@@ -25,13 +26,10 @@ export interface StartRouteInput {
  */
 export function earlierRouteCounterpart(
   route: string,
-  routerProvider: string,
   routes: Record<string, unknown>,
   builtIn: { routesFile: string } | undefined,
 ): string | undefined {
-  if (!builtIn) return undefined;
-  const bare = route.startsWith(`${routerProvider}/`) ? route.slice(routerProvider.length + 1) : route;
-  const counterpart = Object.hasOwn(EARLIER_BUILT_IN_ROUTES, bare) ? EARLIER_BUILT_IN_ROUTES[bare] : undefined;
+  const counterpart = builtIn ? earlierBuiltIn(routeIdOf(route))?.inPlace : undefined;
   return counterpart !== undefined && Object.hasOwn(routes, counterpart) ? counterpart : undefined;
 }
 
@@ -53,7 +51,7 @@ export async function settleStartRoute(input: StartRouteInput): Promise<void> {
   // own choice answers, and the warning names the route in its place.
   const usable = (route: string) => routes[route]?.targets.some((t) => restorable(t.provider, t.modelId)) === true;
   const inPlace = (route: string) => {
-    const counterpart = earlierRouteCounterpart(route, routerProvider, routes, builtIn);
+    const counterpart = earlierRouteCounterpart(route, routes, builtIn);
     return counterpart === undefined
       ? undefined
       : { counterpart, model: usable(counterpart) ? routeModel(counterpart) : undefined };

@@ -7,23 +7,14 @@ const routes = { "subscription-reasoning": {}, "subscription-swe": {}, "subscrip
 
 describe("the earlier pi-auto-router's built-in route ids", () => {
   it("are the built-in routes in their place, written bare or with the provider in front", () => {
-    assert.equal(
-      earlierRouteCounterpart("subscription-premium", "auto-router", routes, builtIn),
-      "subscription-reasoning",
-    );
-    assert.equal(
-      earlierRouteCounterpart("auto-router/subscription-coding", "auto-router", routes, builtIn),
-      "subscription-swe",
-    );
+    assert.equal(earlierRouteCounterpart("subscription-premium", routes, builtIn), "subscription-reasoning");
+    assert.equal(earlierRouteCounterpart("auto-router/subscription-coding", routes, builtIn), "subscription-swe");
   });
 
   it("are nothing with a routes file, for another id, or when the route in place is not there", () => {
-    assert.equal(earlierRouteCounterpart("subscription-premium", "auto-router", routes, undefined), undefined);
-    assert.equal(earlierRouteCounterpart("subscription-fast", "auto-router", routes, builtIn), undefined);
-    assert.equal(earlierRouteCounterpart("toString", "auto-router", routes, builtIn), undefined);
-    assert.equal(
-      earlierRouteCounterpart("subscription-premium", "auto-router", { "subscription-swe": {} }, builtIn),
-      undefined,
-    );
+    assert.equal(earlierRouteCounterpart("subscription-premium", routes, undefined), undefined);
+    assert.equal(earlierRouteCounterpart("subscription-fast", routes, builtIn), undefined);
+    assert.equal(earlierRouteCounterpart("toString", routes, builtIn), undefined);
+    assert.equal(earlierRouteCounterpart("subscription-premium", { "subscription-swe": {} }, builtIn), undefined);
   });
 });
