@@ -368,6 +368,12 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(skipped[0].key, "mock-thinker/thinker");
     assert.equal(skipped[0].reason, "quota");
     assert.match(skipped[0].detail, /^reserved for reasoning: \w+ window 88% used, last 15% kept$/);
+    // Out until the window resets (600 s after the first answer): what waits and a gateway's Retry-After read.
+    const reported = events()
+      .filter((event) => event.type === "usage" && event.data.target === "mock-thinker/thinker")
+      .at(-1);
+    const resetIn = skipped[0].until - Date.parse(reported.ts);
+    assert.ok(resetIn > 590_000 && resetIn <= 600_000, `until ${skipped[0].until}: ${resetIn} ms after the usage`);
 
     warm.enqueue({ text: "Warm, from the reserve." });
     const third = await runPi({
