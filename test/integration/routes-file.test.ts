@@ -216,6 +216,20 @@ describe("the routes file through pi", () => {
     assert.match(said, /is invalid; keeping the last good config/);
   });
 
+  it("names a number written as text on reload, with the number to write", async () => {
+    const { file, reload } = await startReloading("fix-cfg-number-text");
+    const said = await reload([
+      '{"routes": {"main": {"targets": [{"provider": "mock-b", "modelId": "model-b"}]}},',
+      ' "budgets": {"providers": {"mock-b": {"daily": "$5"}}}}',
+    ]);
+    assert.ok(
+      said.includes(
+        `${file}:2:48 at budgets.providers.mock-b.daily: expected a number, got the text "$5": write 5, without quotes`,
+      ),
+      said,
+    );
+  });
+
   it("says which settings read at start an edit changed, and that they take effect after pi's /reload", async () => {
     const { reload } = await startReloading("fix-cfg-start-settings");
     const main = '{"routes": {"main": {"targets": [{"provider": "mock-b", "modelId": "model-b"}]}}';
