@@ -40,7 +40,9 @@ export interface JoinedRequest {
 export type JoinedItem =
   | { kind: "request"; request: JoinedRequest }
   | { kind: "feedback"; event: EventOf<"feedback"> }
-  | { kind: "quota"; event: EventOf<"quota"> };
+  | { kind: "quota"; event: EventOf<"quota"> }
+  /** A health probe's spend (`health --probe`): the budget's, no request's. */
+  | { kind: "probe"; event: EventOf<"usage"> };
 
 export interface JoinStats {
   completed: number;
@@ -129,6 +131,10 @@ export async function* joinRequests(
     }
     if (event.type === "quota") {
       yield { kind: "quota", event };
+      continue;
+    }
+    if (event.type === "usage" && event.data.probe === true) {
+      yield { kind: "probe", event };
       continue;
     }
     const requestId = event.requestId;

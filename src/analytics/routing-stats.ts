@@ -65,9 +65,15 @@ export interface RoutingStats {
   requestsFailedOver: number;
   /** Moves to the next target: a request that failed over twice counts 2 (session-stats' days' `targetSwitches`). */
   targetSwitches: number;
+  /** Every attempt's spend and every health probe's, as the budget counts it. */
   totalCostUsd: number;
   /** Attempts whose cost was estimated (the target reported no usable usage). */
   estimatedCosts: number;
+  /**
+   * The answers of `health --probe` (the gateway's `?probe=1`): spend of no request and no route, in the total and in
+   * their provider's row. Left out with `--route`.
+   */
+  probes: { count: number; costUsd: number };
   byRoute: GroupRow[];
   byServedProvider: GroupRow[];
   plannedToServed: PairRow[];
@@ -133,6 +139,7 @@ export class RoutingStatsAccumulator {
   private readonly routes = new Map<string, GroupTotals>();
   private readonly providers = new Map<string, GroupTotals>();
   private readonly pairs = new Map<string, PairRow>();
+  private readonly probes = { count: 0, costUsd: 0 };
 
   constructor(private readonly route?: string) {}
 
@@ -143,6 +150,14 @@ export class RoutingStatsAccumulator {
   }
 
   add(item: JoinedItem): void {
+    if (item.kind === "probe" && this.route === undefined) {
+      const { provider, costUsd } = item.event.data;
+      this.probes.count++;
+      this.probes.costUsd += costUsd;
+      this.total.costUsd += costUsd;
+      this.provider(provider).costUsd += costUsd;
+      return;
+    }
     if (item.kind !== "request" || !matchesRoute(item.request, this.route)) return;
     const request = item.request;
     if (!request.final) {
@@ -189,6 +204,7 @@ export class RoutingStatsAccumulator {
       targetSwitches: this.total.targetSwitches,
       totalCostUsd: this.total.costUsd,
       estimatedCosts: this.total.estimatedCosts,
+      probes: { ...this.probes },
       byRoute: [...this.routes].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
       byServedProvider: [...this.providers].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
       plannedToServed: [...this.pairs.values()].sort(
@@ -230,6 +246,15 @@ function refusalSplit(refused: number, byTarget: number): string {
   return ` (${formatCount(byTarget)} by the target, ${formatCount(refused - byTarget)} by the router)`;
 }
 
+/** " (estimated for 2 attempts; 3 health probes $0.0012)": what the cost holds besides measured requests. */
+function costNotes(stats: RoutingStats): string {
+  const notes: string[] = [];
+  if (stats.estimatedCosts) notes.push(`estimated for ${plural(stats.estimatedCosts, "attempt")}`);
+  if (stats.probes.count)
+    notes.push(`${plural(stats.probes.count, "health probe")} ${formatUsd(stats.probes.costUsd)}`);
+  return notes.length ? ` (${notes.join("; ")})` : "";
+}
+
 const pairNote = (pair: PairRow): string => (pair.changed ? "changed" : pair.notServed ? "not served" : "");
 
 export function formatRoutingStats(stats: RoutingStats, options: { limit?: number } = {}): string {
@@ -246,7 +271,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     `outcomes       ${outcomes || "-"}`,
     `success rate   ${formatPercent(stats.successRate)}${stats.outcomes.refused ? " (refused requests apart)" : ""}`,
     `failover rate  ${formatPercent(stats.failoverRate)} of requests (${plural(stats.failovers, "request")} failed over, ${plural(stats.targetSwitches, "target switch", "target switches")})`,
-    `cost           ${formatUsd(stats.totalCostUsd)}${stats.estimatedCosts ? ` (estimated for ${formatCount(stats.estimatedCosts)} attempt${stats.estimatedCosts > 1 ? "s" : ""})` : ""}`,
+    `cost           ${formatUsd(stats.totalCostUsd)}${costNotes(stats)}`,
   ].join("\n");
   const pairs = formatTable(
     ["planned", "served", "requests", "note"],

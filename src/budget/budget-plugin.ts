@@ -47,7 +47,7 @@ import {
 } from "./legacy-stats.ts";
 import { calendarZoneOperation } from "./calendar-move.ts";
 import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
-import { reconcileUsage, TOKENS_PER_MILLION, type Pricing } from "./reconcile-usage.ts";
+import { reconcileUsage, TOKENS_PER_MILLION, type Pricing, type UsageRecord } from "./reconcile-usage.ts";
 import { spendLedgerOf } from "./spend-ledger.ts";
 import {
   emptyLedger,
@@ -417,20 +417,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       context.record(
         "usage",
         {
+          ...usageEventData(record, calendar),
           attempt: observation.attempt,
           target: candidate.key,
           provider,
           outcome: outcome.status,
-          input: record.input,
-          output: record.output,
-          cacheRead: record.cacheRead,
-          cacheWrite: record.cacheWrite,
-          costUsd: record.costUsd,
-          estimated: record.estimated ?? false,
-          estimateReason: record.reason,
-          ...(record.units ? { units: record.units } : {}),
-          day: calendar.day,
-          month: calendar.month,
         },
         { requestId: observation.requestId, routeId: observation.routeId },
       );
@@ -451,6 +442,15 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         { id: `probe:${key}:${answer.now}`, calendar, provider, modelId: answer.modelId, totals: totalsOf(record) },
         answer.now,
       );
+      // Logged as a routed answer's usage is, so the reports' spend is the ledger's; it belongs to no request.
+      context.record("usage", {
+        ...usageEventData(record, calendar),
+        attempt: 1,
+        target: key,
+        provider,
+        outcome: answer.message.stopReason === "error" ? "failed" : "success",
+        probe: true,
+      });
     },
     statusWarnings(now) {
       if (nothingToAudit()) return [];
@@ -486,4 +486,20 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     },
   };
   return plugin;
+}
+
+/** The usage event's counts, cost and calendar, routed answer and probe alike. */
+function usageEventData(record: UsageRecord, calendar: { day: string; month: string }) {
+  return {
+    input: record.input,
+    output: record.output,
+    cacheRead: record.cacheRead,
+    cacheWrite: record.cacheWrite,
+    costUsd: record.costUsd,
+    estimated: record.estimated ?? false,
+    estimateReason: record.reason,
+    ...(record.units ? { units: record.units } : {}),
+    day: calendar.day,
+    month: calendar.month,
+  };
 }

@@ -206,6 +206,8 @@ export interface UsageEventData {
   /** Calendar keys in the budget's time zone. */
   day: string;
   month: string;
+  /** A health probe's answer (`health --probe`, the gateway's `?probe=1`): spend of no request, so no requestId. */
+  probe?: true;
 }
 
 /** A target's circuit breaker changed state. */

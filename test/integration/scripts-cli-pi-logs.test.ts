@@ -90,9 +90,10 @@ describe("routing scripts over logs real pi writes", () => {
     assert.match(text.stdout, /^mock-a\/model-a +server +1 +503 unavailable: \[REDACTED\] \(api_key=\[REDACTED\]/m);
   });
 
-  it("counts the spend /auto-router budget counts, a cut-off answer's estimated cost included, in every report", async () => {
+  it("counts the spend /auto-router budget counts, a cut-off answer's estimated cost and a health probe's included, in every report", async () => {
     // Real pi (SDK, priced faux target) writes the log: one answer, then one that breaks off after it started. The
-    // cut-off one reports no usage: its result says $0, the budget counts an estimate (its usage step).
+    // cut-off one reports no usage: its result says $0, the budget counts an estimate (its usage step). Then a
+    // `health --probe`, whose answer is spend of no request.
     const priced = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
     const h = await harnesses.start(
       {
@@ -106,15 +107,24 @@ describe("routing scripts over logs real pi writes", () => {
     h.faux("mock-a").setResponses([
       fauxAssistantMessage("a whole answer"),
       fauxAssistantMessage("an answer that breaks off", { stopReason: "error", errorMessage: "terminated" }),
+      fauxAssistantMessage("ok"),
     ]);
     await h.prompt("one");
     await h.prompt("two");
     assert.equal(h.lastAssistant().errorMessage, "terminated");
+    await h.command("/auto-router health --probe");
+    assert.equal(h.faux("mock-a").state.callCount, 3, "the probe was sent");
     const budget = await h.command("/auto-router budget");
     await harnesses.stop(); // flushes the event log
     const directory = harnesses.stateDir;
     const events = readEventLogFile(join(directory, "auto-router.events.jsonl"));
-    const usage = events.filter((e) => e.type === "usage");
+    const usage = events.filter((e) => e.type === "usage" && !e.data.probe);
+    const probes = events.filter((e) => e.type === "usage" && e.data.probe);
+    assert.equal(probes.length, 1, "the probe's spend is logged");
+    assert.equal(probes[0].requestId, undefined, "a probe is no request");
+    assert.equal(probes[0].data.target, "mock-a/model-a");
+    const probeUsd = probes[0].data.costUsd;
+    assert.ok(probeUsd > 0, "the probe's answer is priced");
     const cutOffResult = events.find((e) => e.type === "result" && e.data.outcome === "failed-after-commit");
     assert.ok(!cutOffResult.data.usage?.costUsd, "the cut-off answer's result reports no cost");
     // Why it broke off, as a failure before the commit point is logged (its target rests as well).
@@ -128,8 +138,13 @@ describe("routing scripts over logs real pi writes", () => {
     const estimated = usage.filter((e) => e.data.estimated).length;
     const spent = usage.reduce((sum, e) => sum + e.data.costUsd, 0);
     assert.ok(usage[1].data.costUsd > 0, "the cut-off answer's estimate is not zero");
-    assert.match(budget, new RegExp(`^mock-a +today +${formatUsd(spent, "spend").replace(/[$.]/g, "\\$&")} `, "m"));
-    assert.match(budget, new RegExp(`^ +month .* 2 \\(${estimated} estimated\\)$`, "m"), budget);
+    const ledger = spent + probeUsd;
+    assert.match(budget, new RegExp(`^mock-a +today +${formatUsd(ledger, "spend").replace(/[$.]/g, "\\$&")} `, "m"));
+    assert.match(
+      budget,
+      new RegExp(`^ +month .* 3 \\(${estimated + (probes[0].data.estimated ? 1 : 0)} estimated\\)$`, "m"),
+      budget,
+    );
 
     const sessionStats = json(await runScript("routing-session-stats", ["--json", "--file", directory]));
     const model = sessionStats.stats.models.find((row: any) => row.model === "mock-a/model-a");
@@ -144,15 +159,22 @@ describe("routing scripts over logs real pi writes", () => {
 
     const routingStats = json(await runScript("routing-stats", ["--json", "--file", directory]));
     assert.ok(
-      Math.abs(routingStats.stats.totalCostUsd - spent) < 1e-12,
-      `${routingStats.stats.totalCostUsd} != ${spent}`,
+      Math.abs(routingStats.stats.totalCostUsd - ledger) < 1e-12,
+      `${routingStats.stats.totalCostUsd} != ${ledger}`,
     );
+    assert.deepEqual(routingStats.stats.probes, { count: 1, costUsd: probeUsd });
+    const provider = routingStats.stats.byServedProvider.find((row: any) => row.key === "mock-a");
+    assert.ok(Math.abs(provider.costUsd - ledger) < 1e-12, `${provider.costUsd} != ${ledger}`);
+    assert.equal(routingStats.stats.byRoute[0].costUsd, spent, "a probe is no route's");
     assert.equal(routingStats.stats.estimatedCosts, estimated);
+    assert.equal(routingStats.stats.requests, 2, "a probe is no request");
+    const routeOnly = json(await runScript("routing-stats", ["--json", "--route", "main", "--file", directory]));
+    assert.equal(routeOnly.stats.totalCostUsd, spent);
     const routingText = await runScript("routing-stats", ["--file", directory]);
     assert.match(
       routingText.stdout,
       new RegExp(
-        `^cost +${formatUsd(spent).replace(/[$.]/g, "\\$&")} \\(estimated for ${estimated} attempts?\\)$`,
+        `^cost +${formatUsd(ledger).replace(/[$.]/g, "\\$&")} \\(estimated for ${estimated} attempts?; 1 health probe ${formatUsd(probeUsd).replace(/[$.]/g, "\\$&")}\\)$`,
         "m",
       ),
     );
