@@ -61,6 +61,9 @@ import {
 } from "./usage-ledger.ts";
 import { openTeamCalendars } from "./team-calendars.ts";
 
+/** What a health probe sends (health-check.ts: a one-line prompt, at most one output token), for its reservation. */
+const PROBE_TOKENS = { input: 16, output: 1 };
+
 /** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
 export const RESERVATION_TTL_MS = 10 * 60_000;
 
@@ -343,6 +346,9 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(ownZone(), now);
   };
 
+  /** Probes that asked for a reservation (health --probe under a hard budget): their end releases it. */
+  const reservedProbes = new Set<string>();
+
   const plugin: BudgetPlugin = {
     name: "budget",
     limitedProviders: () =>
@@ -426,22 +432,51 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         { requestId: observation.requestId, routeId: observation.routeId },
       );
     },
-    // A health probe's answer is spend like a routed one's (no reservation: `health --probe` is asked for by hand).
+    // Under a hard budget a probe is paid for like a routed attempt: it reserves what it may cost (its one-line prompt
+    // and one output token at the model's prices) and is not sent when that does not fit.
+    reserveProbe(probe) {
+      const config = context.config();
+      if ((config.budgets?.policy ?? "soft") !== "hard" || probe.billing === "subscription") return undefined;
+      const provider = accountIn(probe.account);
+      const providerLimits = limitsIn(config, limits.read())[provider];
+      if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
+      const key = `${probe.provider}/${probe.modelId}`;
+      const pricing = pricingOf({ key, provider: probe.provider, modelId: probe.modelId });
+      reservedProbes.add(probe.id);
+      const refused = (refusal: AttemptRefusal | undefined) => {
+        if (refusal) reservedProbes.delete(probe.id);
+        return refusal;
+      };
+      const answer = ledger.reserve({
+        id: probe.id,
+        provider,
+        calendar: keys(probe.now),
+        amountUsd:
+          (PROBE_TOKENS.input * (pricing?.input ?? 0) + PROBE_TOKENS.output * (pricing?.output ?? 0)) /
+          TOKENS_PER_MILLION,
+        dailyUsd: providerLimits.daily?.amount,
+        monthlyUsd: providerLimits.monthly?.amount,
+        ttlMs: RESERVATION_TTL_MS,
+        now: probe.now,
+      });
+      return answer instanceof Promise ? answer.then(refused) : refused(answer);
+    },
+    // A health probe's answer is spend like a routed one's; it ends the probe's reservation, if it made one.
     onProbeAnswer(answer) {
       const key = `${answer.provider}/${answer.modelId}`;
-      const record = reconcileUsage({
-        message: answer.message,
-        pricing: pricingOf({ key, provider: answer.provider, modelId: answer.modelId }),
-        unitPrices: unitPricesOf(context.config(), answer.provider),
-      });
-      if (!record) return;
+      const provider = accountIn(answer.account);
+      const record =
+        answer.message &&
+        reconcileUsage({
+          message: answer.message,
+          pricing: pricingOf({ key, provider: answer.provider, modelId: answer.modelId }),
+          unitPrices: unitPricesOf(context.config(), answer.provider),
+        });
+      const reserved = reservedProbes.delete(answer.id);
+      if (!record) return reserved ? ledger.release(answer.id, provider) : undefined;
       if (answer.billing === "subscription") record.costUsd = 0;
       const calendar = keys(answer.now);
-      const provider = accountIn(answer.account);
-      book(
-        { id: `probe:${key}:${answer.now}`, calendar, provider, modelId: answer.modelId, totals: totalsOf(record) },
-        answer.now,
-      );
+      book({ id: answer.id, calendar, provider, modelId: answer.modelId, totals: totalsOf(record) }, answer.now);
       // Logged as a routed answer's usage is, so the reports' spend is the ledger's; it belongs to no request.
       context.record("usage", {
         ...usageEventData(record, calendar),

@@ -8,7 +8,7 @@ import { classifyFailure } from "../runtime/classify-failure.ts";
 import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/start-target.ts";
 import { accountOf, billingOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
 import type { Billing } from "../config/routing-schema.ts";
-import type { ProbeAnswer } from "../runtime/plugin.ts";
+import type { ProbeAnswer, ProbeReservation } from "../runtime/plugin.ts";
 import { openWindowCount } from "../routing/uvi.ts";
 import { redactText } from "../state/redact.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
@@ -85,7 +85,9 @@ export interface HealthInput {
   onProbes?: (provider: string, results: ProbeResult[]) => void;
   /** Why a per-token target of this account must not be paid for now (a hard budget blocks it), else undefined. */
   hardBudgetBlock?: (account: string) => string | undefined;
-  /** Each probe's answer, for the spend it used (RouterPlugin.onProbeAnswer). */
+  /** Reserves a probe's cost under a hard budget (RouterPlugin.reserveProbe): why it is held back, else undefined. */
+  reserveProbe?: (probe: ProbeReservation) => Promise<string | undefined>;
+  /** Each probe's end, with its answer when one came, for the spend it used (RouterPlugin.onProbeAnswer). */
   onProbeAnswer?: (answer: ProbeAnswer) => void;
   timeoutMs?: number;
 }
@@ -248,23 +250,30 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
           const billing = billingOf(target, { usesOAuth: report.credentials === "oauth" });
           // A subscription's answer costs nothing of the budget: only a per-token target is held back.
           const heldBack = input.probe && billing === "per-token" ? input.hardBudgetBlock?.(provider) : undefined;
+          const sendable = input.probe && model && input.registry && !target.probeOff && !heldBack;
+          const probe: ProbeReservation = {
+            id: `probe:${key}:${input.now()}`,
+            account: provider,
+            provider: target.provider,
+            modelId: target.modelId,
+            billing,
+            now: input.now(),
+          };
+          const refused = sendable ? await input.reserveProbe?.(probe) : undefined;
           if (target.probeOff) report.probeOff = true;
-          else if (heldBack) report.probeHeldBack = heldBack;
-          else if (input.probe && model && input.registry) {
-            report.probe = await probeTarget(input.registry, model, {
+          else if (heldBack || refused) report.probeHeldBack = (heldBack ?? refused)!;
+          else if (sendable) {
+            let answered = false;
+            report.probe = await probeTarget(input.registry!, model!, {
               now: input.now,
               stream: input.stream,
               timeoutMs,
-              onAnswer: (message) =>
-                input.onProbeAnswer?.({
-                  account: provider,
-                  provider: target.provider,
-                  modelId: target.modelId,
-                  billing,
-                  message,
-                  now: input.now(),
-                }),
+              onAnswer: (message) => {
+                answered = true;
+                input.onProbeAnswer?.({ ...probe, message, now: input.now() });
+              },
             });
+            if (!answered) input.onProbeAnswer?.({ ...probe, now: input.now() });
           }
           return report;
         }),

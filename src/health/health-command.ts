@@ -140,9 +140,16 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
         records: (provider) => book.record(provider),
         probe: args.includes("--probe"),
         hardBudgetBlock,
+        reserveProbe: async (probe) => {
+          for (const plugin of deps.runtime.plugins) {
+            const refusal = await plugin.reserveProbe?.(probe);
+            if (refusal) return refusal.reason;
+          }
+          return undefined;
+        },
         stream: deps.runtime.stream,
         onProbes: (provider, results) => void book.apply(provider, providerCheckOf(results, deps.now())),
-        // A probe is a paid request: the budget counts what it used.
+        // A probe is a paid request: the budget counts what it used and ends its reservation.
         onProbeAnswer: (answer) => {
           for (const plugin of deps.runtime.plugins) plugin.onProbeAnswer?.(answer);
         },

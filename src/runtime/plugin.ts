@@ -47,13 +47,20 @@ export interface TargetResponse {
  * A health probe's answer (`/auto-router health --probe`, the gateway's `?probe=1`): a real request, paid for like any
  * other, though it belongs to no route.
  */
-export interface ProbeAnswer {
+export interface ProbeAnswer extends ProbeReservation {
+  /** Absent: no answer came (the probe failed before one); its reservation, if any, ends without spend. */
+  readonly message?: AssistantMessage;
+}
+
+/** A health probe about to be sent: under a hard budget it reserves what it may cost, as a routed attempt does. */
+export interface ProbeReservation {
+  /** The probe's own id: its reservation and its spend are booked under it. */
+  readonly id: string;
   /** The account its spend counts under (authProvider, else provider). */
   readonly account: string;
   readonly provider: string;
   readonly modelId: string;
   readonly billing: Billing;
-  readonly message: AssistantMessage;
   readonly now: number;
 }
 
@@ -85,7 +92,9 @@ export interface RouterPlugin {
   onAttemptResult?(observation: AttemptObservation): void;
   /** pi showed an answer of a model chosen directly (provider/model), not through auto-router. */
   onUnroutedAnswer?(target: string, now: number): void;
-  /** A health probe answered (its usage is spend too). */
+  /** Before a health probe is sent: a refusal (a hard budget it would not fit) holds it back with its reason. */
+  reserveProbe?(probe: ProbeReservation): AttemptRefusal | undefined | Promise<AttemptRefusal | undefined>;
+  /** A health probe ended, with its answer when one came (its usage is spend too). */
   onProbeAnswer?(answer: ProbeAnswer): void;
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];

@@ -147,6 +147,33 @@ describe("provider health through pi", () => {
     assert.match(probed, /mock-a: healthy;/, probed);
   });
 
+  it("holds back a probe whose cost does not fit what is left of a hard budget, and ends the reservation of one sent", async () => {
+    // A probe sends ~16 input tokens and 1 output token: at $100 per 1M tokens ~$0.0017, more than $0.001.
+    const h = await start({ budgets: { policy: "hard", providers: { "mock-a": { daily: 0.001 } } } });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("ok")]);
+    const probed = await h.command("/auto-router health --probe");
+    assert.equal(h.faux("mock-a").state.callCount, 0, "nothing paid past the hard budget");
+    assert.match(
+      probed,
+      /mock-a\/model-a\s+not sent: hard daily budget: spent \$0\.00 \+ in flight \$0\.00 \+ this request ~\$0\.0017 exceeds \$0\.001\s/,
+      probed,
+    );
+    // With room for it, the probe is sent, and its reservation ends with its answer, or with its failure.
+    assert.match(await h.command("/auto-router budget set mock-a 1 daily"), /mock-a/);
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("ok"),
+      () => {
+        throw new Error("503 Service Unavailable"); // an error without usage: nothing to book, the reservation ends
+      },
+    ]);
+    for (let run = 0; run < 2; run++) await h.command("/auto-router health --probe");
+    assert.equal(h.faux("mock-a").state.callCount, 2);
+    const budget = await h.command("/auto-router budget");
+    assert.doesNotMatch(budget, /in flight/, "no probe's reservation is left in flight");
+    assert.match(budget, /^mock-a +today +\$0\.00\d+ +\$1\.00 \(set, config \$0\.001\) +0% +1 /m, budget);
+  });
+
   it("leaves a target with probe: false out of --probe and says so", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
