@@ -28,7 +28,8 @@ import type { BudgetService } from "./budget-service.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
 const BALANCE_ACTIONS = ["show", "fetch", "floor"] as const;
-const BALANCE_USAGE = "/auto-router balance [show|fetch] | balance floor <provider> <amount [currency]|off|clear>";
+const BALANCE_GRAMMAR = "balance [show|fetch] | balance floor <provider> <amount [currency]|off|clear>";
+const BALANCE_USAGE = `/auto-router ${BALANCE_GRAMMAR}`;
 
 /** The balance source `written` names (its own spelling first, then any case), and every source's name. */
 export function floorSources(
@@ -182,6 +183,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
   const balance: Subcommand = {
     name: "balance",
     usage: "balance [show|fetch|floor]",
+    fullUsage: BALANCE_GRAMMAR,
     description:
       "Prepaid balances (DeepSeek, OpenRouter); fetch to refresh; floor <provider> <amount|off|clear> sets the floor",
     maxArguments: { show: 1, fetch: 1 },

@@ -50,7 +50,10 @@ export interface CompletionItem {
 
 export interface Subcommand {
   name: string;
+  /** The short form `help` lists, e.g. `balance [show|fetch|floor]`. */
   usage: string;
+  /** The whole grammar its mistakes are answered with when `usage` leaves out part of it (the dispatcher's too). */
+  fullUsage?: string;
   description: string;
   /**
    * The most words it takes after its name; the dispatcher refuses more with its usage before it runs, so no word is

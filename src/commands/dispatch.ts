@@ -78,7 +78,7 @@ export function extraArgumentsError(subcommand: Subcommand, args: string[]): str
   // Own keys only: a first word such as "constructor" is no action.
   const most = typeof limit === "number" ? limit : limit && Object.hasOwn(limit, action) ? limit[action] : undefined;
   if (most === undefined || args.length <= most) return undefined;
-  return `${subcommand.name}: unexpected "${args.slice(most).join(" ")}"\nusage: /auto-router ${subcommand.usage}`;
+  return `${subcommand.name}: unexpected "${args.slice(most).join(" ")}"\nusage: /auto-router ${subcommand.fullUsage ?? subcommand.usage}`;
 }
 
 /**

@@ -166,7 +166,8 @@ describe("the router through the pi CLI (version-independent)", () => {
       ["show main extra", "extra", "show <route>"],
       ["uvi enable now", "now", "uvi [show|enable|disable|refresh]"],
       ["state push x", "x", "state [push]"],
-      ["balance show x", "x", "balance [show|fetch|floor]"],
+      // The whole grammar, as balance's other mistakes give it (help lists the short form).
+      ["balance show x", "x", "balance [show|fetch] | balance floor <provider> <amount [currency]|off|clear>"],
     ];
     // One pi process for them all (print mode goes on after a failing command and exits 1 at the end): each refusal
     // is its own line on stderr, and pi starts cost seconds each.
