@@ -47,8 +47,12 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   readonly name: string;
   private memory: UsageLedger;
   private remote: UsageLedger | undefined;
-  /** The pending entries `memory` holds (a seed of the view writes them; their later sends must count nothing). */
-  private inView = new Set<string>();
+  /**
+   * The pending entries `memory` holds, by id (a seed of the view writes them; their later sends must count nothing).
+   * Kept whole: another process sharing the pending file may send and remove them before this one's re-seed, which
+   * must still take exactly them out of its view.
+   */
+  private inView = new Map<string, PendingEntry>();
   private sequence = 0;
   private chain: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -63,7 +67,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.memory = options.local.read();
     // The mirror file holds every entry an earlier process left in the pending file (both are written as it exits):
     // a re-seed with this view counts them, so their later sends must count nothing.
-    for (const entry of this.queue) this.inView.add(entry.id);
+    for (const entry of this.queue) this.inView.set(entry.id, entry);
     this.whileDown = new LocalSpendLedger(this);
     this.periodicTimer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
     this.periodicTimer.unref();
@@ -212,12 +216,10 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     return this.serialize(async () => {
       if (reseed) {
         // Only the entries the view holds: another process sharing this state dir may have queued more since.
-        const held = new Set(this.inView);
-        // What the view held of the team's ledger before the loss: its pending entries are written on their own.
-        const before = withoutEntries(
-          this.memory,
-          this.queue.filter((entry) => held.has(entry.id)),
-        );
+        const held = new Set(this.inView.keys());
+        // What the view held of the team's ledger before the loss: its pending entries are written on their own (the
+        // pending file may no longer list some: another process sharing it sent them, or seeded with them).
+        const before = withoutEntries(this.memory, [...this.inView.values()]);
         if (await this.seed(this.memory, [...held], before))
           this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !held.has(entry.id)) }));
         // Another machine re-seeded it, perhaps from an older view: the spend this one saw beyond it is added, once.
@@ -275,7 +277,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (this.remote) this.adopt(this.remote);
     else {
       this.show(applyChanges(this.memory, entry.changes, entry.migrated));
-      this.inView.add(entry.id);
+      this.inView.set(entry.id, entry);
     }
     if (this.closed) return;
     void this.flush(); // at once: a budget check right after this attempt must find its spend in Redis
@@ -314,10 +316,10 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   /** The view: the team's ledger as last read, plus this machine's entries not yet in it. */
   private adopt(remote: UsageLedger): void {
     let view = remote;
-    const held = new Set<string>();
+    const held = new Map<string, PendingEntry>();
     for (const entry of this.queue) {
       view = applyChanges(view, entry.changes, entry.migrated);
-      held.add(entry.id);
+      held.set(entry.id, entry);
     }
     this.show(view);
     this.inView = held;

@@ -2,6 +2,7 @@
 // one process stand for two machines (each its own connection, writer id and state dir).
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createConnection, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { spendLedgerOf, type SpendLedger, type SpendReservation } from "../../src/budget/spend-ledger.ts";
@@ -42,13 +43,13 @@ describe("team ledger on Redis", () => {
   const machine = (
     name: string,
     keyPrefix: string,
-    options: { dir?: string; onStoreDown?: "local" | "block"; warnings?: string[] } = {},
+    options: { dir?: string; onStoreDown?: "local" | "block"; warnings?: string[]; url?: string } = {},
   ): Machine => {
     const sink = options.warnings ?? warnings;
     const dir = options.dir ?? freshDir(`auto-router-ledger-${name}`);
     if (!options.dir) dirs.push(dir);
     const { settings } = resolveTeamSettings(
-      { backend: "redis", url: redis.url, keyPrefix, machine: name, onStoreDown: options.onStoreDown },
+      { backend: "redis", url: options.url ?? redis.url, keyPrefix, machine: name, onStoreDown: options.onStoreDown },
       {},
     );
     const backend = openStateBackend({
@@ -251,6 +252,77 @@ describe("team ledger on Redis", () => {
     assert.equal(costField(prefix, "day", "mock-a|*|requests"), 3);
     await third.backend.close();
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
+  });
+
+  it("two processes on one state dir: one re-seeds with the entries they share, the other, back later, adds none of them again", async () => {
+    // b reaches Redis through a gate, closed from the loss until a has re-seeded the team store with every pending
+    // entry and emptied the shared pending file, and b's store has read that file again: b's view still holds the
+    // entries it saw pending, which its queue no longer lists. Before, b's merge took them for spend of its own view
+    // beyond a's seed and added them a second time.
+    const prefix = "par:gated:";
+    let open = true;
+    const sockets = new Set<Socket>();
+    const gate = createServer((socket) => {
+      if (!open) return void socket.destroy();
+      const upstream = createConnection({ port: redis.port, host: "127.0.0.1" });
+      for (const end of [socket, upstream]) {
+        sockets.add(end);
+        end.on("error", () => undefined);
+        end.on("close", () => {
+          socket.destroy();
+          upstream.destroy();
+        });
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+    const gateUrl = redis.url.replace(`:${redis.port}`, `:${(gate.address() as AddressInfo).port}`);
+    try {
+      const a = machine("ga", prefix);
+      const b = machine("gb", prefix, { dir: a.dir, url: gateUrl });
+      await Promise.all([a.backend.ready(), b.backend.ready()]);
+      const record = (m: Machine, id: string) =>
+        m.ledger.record({ id, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+      const requests = (m: Machine) => providerSpend(m.usage.read(), calendar, "mock-a").day.requests;
+      record(a, "pre:a");
+      record(b, "pre:b");
+      await Promise.all([a.usage.flush(), b.usage.flush()]);
+      for (const m of [a, b]) await eventually(() => requests(m) === 2, "both see 2");
+      open = false;
+      await redis.kill();
+      for (const end of sockets) end.destroy();
+      for (const m of [a, b])
+        await eventually(() => m.backend.describe(Date.now()).connection === "down", `${m.dir} notices`);
+      for (const id of ["a:1", "a:2", "a:3"]) record(a, id);
+      await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the stores' 2 s refresh of other writers
+      record(b, "b:1");
+      await eventually(() => requests(b) === 6, "b's view holds a's pending entries and its own");
+      await redis.restart();
+      const pendingFile = join(a.dir, "auto-router.team-usage-pending.json");
+      await eventually(() => a.backend.describe(Date.now()).connection === "connected", "a reconnects");
+      // a sends what the shared pending file lists (b's entry too, once a's store has read it).
+      await eventually(async () => {
+        await a.usage.flush();
+        try {
+          return JSON.parse(readFileSync(pendingFile, "utf8")).entries.length === 0;
+        } catch {
+          return false;
+        }
+      }, "a sent every pending entry");
+      await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 6, "a's re-seed and sends");
+      await new Promise((resolve) => setTimeout(resolve, 2_500)); // b's store reads the emptied pending file
+      assert.equal(b.backend.describe(Date.now()).connection, "down", "b has not reached Redis yet");
+      open = true;
+      await eventually(() => b.backend.describe(Date.now()).connection === "connected", "b reconnects");
+      await b.usage.flush();
+      await eventually(() => requests(b) === 6, "b's view is the team's");
+      assert.equal(costField(prefix, "day", "mock-a|*|requests"), 6, "each entry once");
+      assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 1.5) < 1e-9);
+    } finally {
+      open = false;
+      for (const end of sockets) end.destroy();
+      await new Promise((resolve) => gate.close(resolve));
+    }
   });
 
   it("two processes on one state dir (pi and the gateway): Redis back empty, every entry of both counted once", async () => {
