@@ -11,7 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { numberBetween, objectToolSchema } from "./tool-schema.ts";
+import { numberBetween, objectToolSchema, stringOrBlocks } from "./tool-schema.ts";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import {
   type ClientContext,
@@ -24,8 +24,7 @@ import {
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
-const block = z.looseObject({ type: z.string() });
-const content = z.union([z.string(), z.array(block)]);
+const content = stringOrBlocks("content blocks");
 type Block = Record<string, any>;
 type Issues = z.core.$RefinementCtx;
 
@@ -143,7 +142,7 @@ const anthropicFields = {
   max_tokens: z.number().int().positive().optional(),
   // "system" turns inside the conversation are sent by newer clients (Claude Code 2.1) for mid-conversation context.
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"]), content })).min(1),
-  system: content.optional(),
+  system: stringOrBlocks("text blocks").optional(),
   tools: z.array(tool).optional(),
   stream: z.boolean().optional(),
   // Anthropic's ranges, narrower than OpenAI's (a temperature of 1.5 is an OpenAI client's, never a Messages one's).

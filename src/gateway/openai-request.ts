@@ -11,14 +11,13 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { integerBetween, numberBetween, openAIToolSchema } from "./tool-schema.ts";
+import { integerBetween, numberBetween, openAIToolSchema, stringOrBlocks } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
-const part = z.looseObject({ type: z.string() });
-const content = z.union([z.string(), z.array(part), z.null()]);
+const content = stringOrBlocks("content parts", { nullable: true });
 
 export const openAIRequestSchema = z.looseObject({
   // Optional: the X-Model header may name it instead (requestedModel says when neither does).

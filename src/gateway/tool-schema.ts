@@ -45,3 +45,37 @@ export const integerBetween = (min: number, max: number) => {
   const error = `expected an integer from ${min} to ${max}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
+
+const shapeName = (value: unknown): string =>
+  Array.isArray(value)
+    ? "an array"
+    : value === null
+      ? "null"
+      : typeof value === "object"
+        ? "an object"
+        : `a ${typeof value}`;
+
+/**
+ * A message's `content` (or Messages' `system`): a string or an array of typed blocks (`nullable`: Chat's may be null).
+ * zod's own word for a union no option of which matched is "Invalid input", which says neither what the field takes nor
+ * which part of the value is wrong: this says both, `expected a string or an array of content blocks, got a number`, or
+ * for an array the first item that is no block (`item 1 is a string, not an object with a string "type"`).
+ */
+export const stringOrBlocks = (blocks: string, options: { nullable?: boolean } = {}) => {
+  const block = z.looseObject({ type: z.string() });
+  const expected = `expected a string${options.nullable ? ", null" : ""} or an array of ${blocks}`;
+  const error = (issue: { input?: unknown }): string => {
+    const { input } = issue;
+    if (!Array.isArray(input)) return `${expected}, got ${shapeName(input)}`;
+    const index = input.findIndex((item) => !block.safeParse(item).success);
+    const item: unknown = input[index];
+    const what =
+      typeof item === "object" && item !== null && !Array.isArray(item)
+        ? `an object without a string "type"`
+        : shapeName(item);
+    return `${expected} (objects with a string "type"): item ${index} is ${what}`;
+  };
+  return options.nullable
+    ? z.union([z.string(), z.array(block), z.null()], { error })
+    : z.union([z.string(), z.array(block)], { error });
+};

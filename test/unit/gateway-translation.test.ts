@@ -137,6 +137,40 @@ describe("Anthropic requests as pi-ai contexts", () => {
     );
   });
 
+  it("says what a message's content and the system prompt take, and which item is wrong, not zod's \"Invalid input\"", () => {
+    const refused = (body: Record<string, unknown>) => {
+      try {
+        parseAnthropicRequest({ model: "m", max_tokens: 100, messages: [{ role: "user", content: "hi" }], ...body });
+      } catch (error) {
+        return error instanceof GatewayError && error.status === 400 ? error.message : `not a 400: ${error}`;
+      }
+      return "accepted";
+    };
+    assert.equal(
+      refused({ messages: [{ role: "user", content: 5 }] }),
+      "body.messages[0].content: expected a string or an array of content blocks, got a number",
+    );
+    assert.equal(
+      refused({ messages: [{ role: "user", content: [{ type: "text", text: "a" }, "b"] }] }),
+      'body.messages[0].content: expected a string or an array of content blocks (objects with a string "type"): item 1 is a string',
+    );
+    assert.equal(
+      refused({ system: { text: "be brief" } }),
+      "body.system: expected a string or an array of text blocks, got an object",
+    );
+    assert.equal(
+      refused({ system: [{ text: "be brief" }] }),
+      'body.system: expected a string or an array of text blocks (objects with a string "type"): item 0 is an object without a string "type"',
+    );
+    assert.throws(
+      () => parseOpenAIRequest({ model: "m", messages: [{ role: "user", content: { text: "hi" } }] }),
+      (error: any) =>
+        error instanceof GatewayError &&
+        error.message ===
+          "body.messages[0].content: expected a string, null or an array of content parts, got an object",
+    );
+  });
+
   it("leaves an image by URL out of the translation and names it, for a target sent the client's body to fetch", () => {
     const request = parseAnthropicRequest({
       model: "m",
