@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { jsonSyntaxIssue } from "../config/json-syntax.ts";
 import { GatewayError } from "./errors.ts";
+import { decodedBody } from "./request-encoding.ts";
 
 const rawBodies = new WeakMap<FastifyRequest["raw"], Buffer>();
 
@@ -39,9 +40,15 @@ export function jsonSyntaxText(text: string, error: unknown): string {
 const jsonBodyError = (text: string, error: unknown): GatewayError =>
   new GatewayError(400, "invalid_request", `request body: ${jsonSyntaxText(text, error)}`);
 
-export function keepRawJsonBodies(app: FastifyInstance): void {
-  const parse = (request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: unknown) => void) => {
-    if (body.length === 0) return done(null, undefined); // no body: nothing to parse or send on
+export function keepRawJsonBodies(app: FastifyInstance, bodyLimitBytes: number): void {
+  const parse = (request: FastifyRequest, bytes: Buffer, done: (error: Error | null, body?: unknown) => void) => {
+    if (bytes.length === 0) return done(null, undefined); // no body: nothing to parse or send on
+    let body: Buffer;
+    try {
+      body = decodedBody(request, bytes, bodyLimitBytes);
+    } catch (error) {
+      return done(error as Error);
+    }
     rawBodies.set(request.raw, body);
     const text = body.toString();
     try {
@@ -57,9 +64,19 @@ export function keepRawJsonBodies(app: FastifyInstance): void {
     parse(request, body as Buffer, done),
   );
   // A form body (what `curl -d` sends by default) is held as text, like text/plain: small, and a JSON body sent with
-  // either type is read as JSON by the wildcard proxy (proxy-body.ts).
-  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) =>
-    done(null, body),
+  // either type is read as JSON by the wildcard proxy (proxy-body.ts). Compressed, it is held decoded.
+  const heldText = (request: FastifyRequest, bytes: Buffer, done: (error: Error | null, body?: unknown) => void) => {
+    try {
+      done(null, decodedBody(request, bytes, bodyLimitBytes).toString());
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (request, body, done) =>
+    heldText(request, body as Buffer, done),
+  );
+  app.addContentTypeParser("text/plain", { parseAs: "buffer" }, (request, body, done) =>
+    heldText(request, body as Buffer, done),
   );
 }
 

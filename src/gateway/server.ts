@@ -281,7 +281,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return sendError(reply, protocolFor(request), answer);
   });
-  keepRawJsonBodies(app);
+  keepRawJsonBodies(app, bodyLimitBytes);
   // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.
   app.addContentTypeParser("*", (request, payload, done) =>
     streamedBody(request, payload, bodyLimitBytes, (body) => done(null, body)),

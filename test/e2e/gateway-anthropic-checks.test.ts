@@ -3,6 +3,7 @@
 // Anthropic's error shape; tool call ids of other APIs reach it valid and distinct. Through the real
 // `pi-auto-router serve` and the official @anthropic-ai/sdk client.
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { before, describe, it } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { type GatewayFixture, READ_TOOL, threeApiGatewayPerSuite } from "../helpers/gateway-fixture.ts";
@@ -188,6 +189,35 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
     assert.equal(openai.status, 404);
     assert.equal(((await openai.json()) as any).error.code, "unknown_url");
     assert.equal(targetCalls(), 0);
+  });
+
+  it("reads a gzip-compressed body, sending its target the decoded bytes, and names an encoding it cannot decode (415)", async () => {
+    const { url, token } = fx.gateway;
+    const body = JSON.stringify({ model: "claude", max_tokens: 10, messages: hi });
+    const post = (encoding: string) =>
+      fetch(`${url}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": token, "content-type": "application/json", "content-encoding": encoding },
+        body: gzipSync(body),
+      });
+    const answered = await post("gzip");
+    assert.equal(answered.status, 200, await answered.clone().text());
+    assert.match(((await answered.json()) as any).content[0].text, /Hello from C/);
+    // The passthrough sends the client's bytes on: decoded, and without the header that said they were not.
+    const [call] = fx.emulators.C.calls;
+    assert.deepEqual(JSON.parse(call!.rawBody).messages, hi);
+    assert.equal(call!.headers["content-encoding"], undefined);
+
+    const refused = await post("compress");
+    assert.equal(refused.status, 415);
+    const error = ((await refused.json()) as any).error;
+    assert.equal(error.type, "invalid_request_error");
+    // zstd where this Node's zlib has it (22.15 on)
+    assert.match(
+      error.message,
+      /^Content-Encoding: compress: the gateway decodes gzip, x-gzip, deflate, br(, zstd)? \(or no encoding\); send the body in one of them or uncompressed$/,
+    );
+    assert.equal(targetCalls(), 1);
   });
 
   it("gives an Anthropic client distinct valid tool_use ids for distinct long or odd ids, the same for the same id", async () => {
