@@ -289,6 +289,31 @@ export function anthropicUntranslatable(request: AnthropicRequest): string[] {
   });
 }
 
+/** The characters of a document block Anthropic reads: its text, or a PDF's base64 data, its title and context. */
+function documentCharacters(item: Block): number {
+  const source = item.source;
+  const texts = [item.title, item.context, source?.data];
+  if (typeof source?.content === "string") texts.push(source.content);
+  else if (Array.isArray(source?.content)) texts.push(...source.content.map((part: Block) => part?.text));
+  return texts.reduce((sum: number, text) => sum + (typeof text === "string" ? text.length : 0), 0);
+}
+
+/**
+ * What a translation leaves out of the conversation (anthropicToContext) but Anthropic's API reads, for count_tokens:
+ * documents (a text's characters; a PDF's base64 data, whose pages cost their text and an image each, of the order of
+ * that length / 4) and images by URL (as many tokens as any image). Without it a PDF counted as nothing.
+ */
+export function leftOutOfTranslation(request: AnthropicRequest): { characters: number; images: number } {
+  const size = { characters: 0, images: 0 };
+  const visit = (item: Block): void => {
+    if (item?.type === "document") size.characters += documentCharacters(item);
+    else if (remoteImage(item)) size.images += 1;
+    else if (item?.type === "tool_result" && Array.isArray(item.content)) item.content.forEach(visit);
+  };
+  for (const message of request.messages) if (Array.isArray(message.content)) message.content.forEach(visit);
+  return size;
+}
+
 export function anthropicToContext(request: AnthropicRequest, now: number): ClientContext {
   const messages: Message[] = [];
   let promptIndex: number | undefined;

@@ -5,12 +5,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Engine } from "../engine.ts";
-import { estimateTokens } from "../routing/context-estimate.ts";
+import { CHARACTERS_PER_TOKEN, estimateTokens, IMAGE_TOKENS } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
 import { trackConnections } from "./drain-connections.ts";
 import {
   anthropicCountTokensSchema,
   anthropicToContext,
+  leftOutOfTranslation,
   interleavedThinking,
   parseAnthropicRequest,
 } from "./anthropic-request.ts";
@@ -134,7 +135,13 @@ function routes(
           interleavedThinking(request.headers),
         );
         requestedModel(core, request, parsed.model); // an unknown model is a 404, as for /v1/messages
-        return { input_tokens: estimateTokens(anthropicToContext(parsed, core.now()).context) };
+        const leftOut = leftOutOfTranslation(parsed);
+        return {
+          input_tokens:
+            estimateTokens(anthropicToContext(parsed, core.now()).context) +
+            Math.ceil(leftOut.characters / CHARACTERS_PER_TOKEN) +
+            leftOut.images * IMAGE_TOKENS,
+        };
       },
     },
     {

@@ -330,6 +330,37 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       messages: [{ role: "user", content: "x".repeat(400) }],
     });
     assert.ok(counted.input_tokens >= 100, `estimate ${counted.input_tokens}`);
+    // What a translation leaves out but Anthropic reads counts too: a document (a text's characters, a PDF's data), in
+    // a tool result as well, and an image by URL (as any image). They counted as nothing.
+    const withLeftOut = await fx.anthropic.messages.countTokens({
+      model: "auto-router/claude",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "document", source: { type: "text", media_type: "text/plain", data: "x".repeat(4_000) } },
+            { type: "image", source: { type: "url", url: "https://example.com/cat.png" } },
+          ],
+        },
+        { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "read", input: {} }] },
+        {
+          role: "user",
+          content: [
+            {
+              type: "tool_result",
+              tool_use_id: "toolu_1",
+              content: [
+                {
+                  type: "document",
+                  source: { type: "base64", media_type: "application/pdf", data: "J".repeat(8_000) },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    assert.ok(withLeftOut.input_tokens >= 1_000 + 1_200 + 2_000, `estimate ${withLeftOut.input_tokens}`);
     // Counting for a model no request could use is the same 404 as asking it.
     await assert.rejects(
       fx.anthropic.messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
