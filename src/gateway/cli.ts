@@ -78,7 +78,10 @@ export function parseServeArguments(args: string[]): ServeArguments {
           `--port: expected an integer 0-65535 (0 = any free port), got ${JSON.stringify(text)}\n${USAGE}`,
         );
       parsed.port = port;
-    } else if (flag === "--host") parsed.host = value();
+    } else if (flag === "--host")
+      // An IPv6 address as a URL writes it (`[::1]`, what the listening line prints) is the address without brackets;
+      // with them, the listen failed with `getaddrinfo ENOTFOUND [::1]` after the loopback check had passed it.
+      parsed.host = value().replace(/^\[(.*)\]$/s, "$1");
     else if (flag === "--agent-dir") {
       const dir = value();
       // resolve("") is the current directory: an unset variable (`--agent-dir "$DIR"`) would make it pi's agent dir.
@@ -96,7 +99,7 @@ export function parseServeArguments(args: string[]): ServeArguments {
 const isHelp = (arg: string) => arg === "--help" || arg === "-h";
 
 export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Runs the gateway until SIGTERM/SIGINT; resolves with the exit code. */

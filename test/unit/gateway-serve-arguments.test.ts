@@ -1,0 +1,14 @@
+// `pi-auto-router serve`'s flags as the command reads them.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isLoopback, parseServeArguments } from "../../src/gateway/cli.ts";
+
+describe("serve arguments", () => {
+  it("reads an IPv6 --host written as in a URL, [::1], as the address it brackets, which it can listen on", () => {
+    assert.equal(parseServeArguments(["--host", "[::1]"]).host, "::1");
+    assert.equal(parseServeArguments(["--host=[::1]"]).host, "::1");
+    assert.equal(parseServeArguments(["--host", "::1"]).host, "::1");
+    assert.ok(isLoopback(parseServeArguments(["--host", "[::1]"]).host));
+    assert.equal(parseServeArguments(["--host", "[::]", "--allow-remote"]).host, "::");
+  });
+});
