@@ -11,7 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { integerBetween, numberBetween, openAIToolSchema, stringOrBlocks } from "./tool-schema.ts";
+import { integerBetween, numberBetween, openAIToolSchema, orNull, stringOrBlocks } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
@@ -28,22 +28,22 @@ export const openAIRequestSchema = z.looseObject({
         // `function`: a result of the deprecated functions API, which only a Chat target sent the body takes.
         role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
         content: content.optional(),
-        tool_calls: z
-          .array(
+        tool_calls: orNull(
+          z.array(
             z.looseObject({
               id: z.string(),
               // A custom tool's call has `custom` instead (openAIUntranslatable).
               function: z.looseObject({ name: z.string(), arguments: z.string().optional() }).optional(),
             }),
-          )
-          .optional(),
-        tool_call_id: z.string().optional(),
+          ),
+        ),
+        tool_call_id: orNull(z.string()),
       }),
     )
     .min(1),
   // Function tools only: parseOpenAIRequest takes custom tools out first.
-  tools: z
-    .array(
+  tools: orNull(
+    z.array(
       z.looseObject({
         type: z.string().optional(),
         function: z.looseObject({
@@ -52,9 +52,9 @@ export const openAIRequestSchema = z.looseObject({
           parameters: openAIToolSchema().nullish(),
         }),
       }),
-    )
-    .optional(),
-  stream: z.boolean().optional(),
+    ),
+  ),
+  stream: orNull(z.boolean()),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   max_tokens: z.number().int().positive().nullable().optional(),
   max_completion_tokens: z.number().int().positive().nullable().optional(),

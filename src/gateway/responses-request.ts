@@ -16,7 +16,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { numberBetween, openAIToolSchema } from "./tool-schema.ts";
+import { numberBetween, openAIToolSchema, orNull } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
@@ -125,7 +125,7 @@ export const responsesRequestSchema = z
       error: "expected a string or an array of input items",
     }),
     instructions: z.string().nullish(),
-    tools: z.array(functionTool).optional(),
+    tools: orNull(z.array(functionTool)),
     tool_choice: z.unknown().optional(),
     stream: z.boolean().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),

@@ -79,3 +79,10 @@ export const stringOrBlocks = (blocks: string, options: { nullable?: boolean } =
     ? z.union([z.string(), z.array(block), z.null()], { error })
     : z.union([z.string(), z.array(block)], { error });
 };
+
+/**
+ * An optional field that may also be sent as null, read as absent: OpenAI's API takes null for an optional field (the
+ * Python client sends `tools=None` as `"tools": null`, and an assistant message it returned as `"tool_calls": null`).
+ */
+export const orNull = <T extends z.ZodType>(schema: T) =>
+  schema.nullish().transform((value): z.output<T> | undefined => value ?? undefined);

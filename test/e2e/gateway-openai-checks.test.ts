@@ -167,4 +167,27 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
     );
     assert.match(JSON.stringify(sent[1].content), /I cannot help with that\./);
   });
+
+  it("takes null for tools, stream and an assistant turn's tool_calls, as OpenAI does (Python's tools=None sends it)", async () => {
+    const messages = [
+      { role: "user", content: "x" },
+      // An assistant message as a client that serialises every field sends it back.
+      { role: "assistant", content: "a", tool_calls: null, function_call: null, refusal: null },
+      { role: "user", content: "y", tool_call_id: null },
+    ];
+    // Translated for an Anthropic target, and passed through to a Chat one.
+    for (const model of ["claude", "chat"]) {
+      const answer = await fx.openai.chat.completions.create({
+        model,
+        messages,
+        tools: null,
+        stream: null,
+      } as never as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      assert.match(answer.choices[0]!.message.content!, /^Hello from/, model);
+    }
+    const response = await fx.openai.responses.create({ model: "claude", input: "x", tools: null } as never);
+    assert.match((response as OpenAI.Responses.Response).output_text, /^Hello from/);
+    assert.deepEqual((response as OpenAI.Responses.Response).tools, []);
+    assert.equal(targetCalls(), 3);
+  });
 });
