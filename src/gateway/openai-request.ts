@@ -33,7 +33,7 @@ export const openAIRequestSchema = z.looseObject({
             z.looseObject({
               id: z.string(),
               // A custom tool's call has `custom` instead (openAIUntranslatable).
-              function: z.looseObject({ name: z.string(), arguments: z.string().optional() }).optional(),
+              function: z.looseObject({ name: z.string(), arguments: orNull(z.string()) }).optional(),
             }),
           ),
         ),
@@ -48,14 +48,17 @@ export const openAIRequestSchema = z.looseObject({
         type: z.string().optional(),
         function: z.looseObject({
           name: z.string().min(1),
-          description: z.string().optional(),
+          description: orNull(z.string()),
           parameters: openAIToolSchema().nullish(),
         }),
       }),
     ),
   ),
   stream: orNull(z.boolean()),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  stream_options: z
+    .looseObject({ include_usage: orNull(z.boolean()) })
+    .nullable()
+    .optional(),
   max_tokens: z.number().int().positive().nullable().optional(),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
   // OpenAI's ranges: a value outside them is refused here, not sent on to a target of another API that takes it.

@@ -168,7 +168,7 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
     assert.match(JSON.stringify(sent[1].content), /I cannot help with that\./);
   });
 
-  it("takes null for tools, stream and an assistant turn's tool_calls, as OpenAI does (Python's tools=None sends it)", async () => {
+  it("takes null for tools, stream, a call's fields and other optional fields, as OpenAI does (Python's tools=None sends it)", async () => {
     const messages = [
       { role: "user", content: "x" },
       // An assistant message as a client that serialises every field sends it back.
@@ -184,10 +184,29 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
         stream: null,
       } as never as OpenAI.ChatCompletionCreateParamsNonStreaming);
       assert.match(answer.choices[0]!.message.content!, /^Hello from/, model);
+      // A tool's description, a call's arguments and stream_options.include_usage as null too.
+      const stream = await fx.openai.chat.completions.create({
+        model,
+        messages: [
+          { role: "user", content: "x" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "call_1", type: "function", function: { name: "read", arguments: null } }],
+          },
+          { role: "tool", tool_call_id: "call_1", content: "r" },
+        ],
+        tools: [{ ...CHAT_READ, function: { ...CHAT_READ.function, description: null } }],
+        stream: true,
+        stream_options: { include_usage: null },
+      } as never as OpenAI.ChatCompletionCreateParamsStreaming);
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      assert.match(text, /^Hello from/, model);
     }
     const response = await fx.openai.responses.create({ model: "claude", input: "x", tools: null } as never);
     assert.match((response as OpenAI.Responses.Response).output_text, /^Hello from/);
     assert.deepEqual((response as OpenAI.Responses.Response).tools, []);
-    assert.equal(targetCalls(), 3);
+    assert.equal(targetCalls(), 5);
   });
 });
