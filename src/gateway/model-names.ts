@@ -125,7 +125,11 @@ const knownRoutes = (config: RouterConfig, registry: RegistryLike | undefined) =
 function nearName(name: string, config: RouterConfig, registry: RegistryLike | undefined): string | undefined {
   const prefix = `${ROUTER_PROVIDER}/`;
   if (name.startsWith(prefix)) {
-    const near = closestKey(name.slice(prefix.length), Object.keys(config.routes));
+    const rest = name.slice(prefix.length);
+    // The prefix names routes only: an alias, a gateway.models name or a provider/model behind it (`auto-router/fast`,
+    // as the routes are listed) is served without it.
+    if (rest !== "" && resolveModelName(rest, config, registry)) return rest;
+    const near = closestKey(rest, Object.keys(config.routes));
     return near === undefined ? undefined : `${prefix}${near}`;
   }
   // A gateway.models name mapped to nothing served is no better a guess than the name sent.

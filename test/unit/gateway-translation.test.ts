@@ -382,6 +382,15 @@ describe("request routing inputs", () => {
     assert.equal(resolveModelName("gpt-9", config, registry), undefined);
   });
 
+  it("names the alias, mapped name or provider/model written behind auto-router/, which names routes only", () => {
+    const said = (name: string) => /did you mean "([^"]+)"\?/.exec(unknownModelText(name, config, registry))?.[1];
+    assert.equal(said("auto-router/quick"), "quick");
+    assert.equal(said("auto-router/claude-x"), "claude-x");
+    assert.equal(said("auto-router/a/x"), "a/x");
+    assert.equal(said("auto-router/mian"), "auto-router/main");
+    assert.equal(said("auto-router/"), undefined);
+  });
+
   it("names the provider/model a mistyped one probably meant: the config's targets and the registry's models", () => {
     const said = (name: string, registryUsed: RegistryLike | undefined, configUsed = config) =>
       /did you mean "([^"]+)"\?/.exec(unknownModelText(name, configUsed, registryUsed))?.[1];
