@@ -180,12 +180,27 @@ function routes(
       method: "GET",
       url: "/health/providers",
       handler: async (request, reply) => {
-        const probe = (request.query as Record<string, string | undefined>).probe;
-        const report = await providersHealth(core.engine, probe === "1" || probe === "true");
+        const report = await providersHealth(core.engine, probeAsked((request.query as Record<string, unknown>).probe));
         return reply.code(report.ok ? 200 : 503).send(report);
       },
     },
   ];
+}
+
+/**
+ * `?probe=1` (`true`, `yes`, or a bare `?probe`) probes now; `0`, `false`, `no` or none does not. Any other value is a
+ * 400: it was read as no probe, and a monitor configured with `?probe=on` got a report without the probes it asked for.
+ */
+function probeAsked(value: unknown): boolean {
+  if (value === undefined) return false;
+  const text = String(value).trim().toLowerCase();
+  if (["1", "true", "yes", ""].includes(text)) return true;
+  if (["0", "false", "no"].includes(text)) return false;
+  throw new GatewayError(
+    400,
+    "invalid_request",
+    `query.probe: expected 1 (probe the providers now) or 0, got ${JSON.stringify(String(value))}`,
+  );
 }
 
 function errorReply(error: unknown, bodyLimitBytes: number): GatewayError {

@@ -84,4 +84,20 @@ describe("gateway: /health/providers and the usage API", () => {
     assert.equal(usageCalls(), 2);
     assert.doesNotMatch(JSON.stringify(probed), /sk-ant-health-test-key|health-login/);
   });
+
+  it("probes for a bare ?probe too, and refuses a ?probe value it does not know instead of answering without probes", async () => {
+    const before = usageCalls();
+    const refused = await fetch(`${gateway.url}/health/providers?probe=on`, {
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(
+      ((await refused.json()) as any).error.message,
+      'query.probe: expected 1 (probe the providers now) or 0, got "on"',
+    );
+    assert.equal((await health("?probe=0")).providers[0].quotaSource.live, false);
+    assert.equal(usageCalls(), before, "neither probed");
+    assert.equal((await health("?probe")).providers[0].quotaSource.live, true);
+    assert.equal(usageCalls(), before + 1);
+  });
 });
