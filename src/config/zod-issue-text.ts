@@ -63,6 +63,16 @@ const ARTICLE_SHAPES: Record<string, string> = {
   boolean: "true or false",
 };
 
+/** A value's shape as "got ..." names it. */
+const GOT_SHAPES: Record<string, string> = {
+  object: "an object",
+  array: "an array",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+  null: "null",
+};
+
 const NUMBER_SHAPES: ReadonlySet<string> = new Set(["number", "int"]);
 
 /** `expected a number, got the text "$5": write 5, without quotes`, the number only where the text is one. */
@@ -90,6 +100,15 @@ export function describeIssue(issue: Issue): IssueText[] {
     issue.message.startsWith("Invalid input")
   )
     return [{ path: [], message: numberAsText(issue.input, ARTICLE_SHAPES[issue.expected]!) }];
+  // zod's "Invalid input: expected record, received array" in the words of the rest: `expected an object, got an
+  // array`. The value itself is not quoted: a header's value in the wrong shape may be a credential.
+  if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input"))
+    return [
+      {
+        path: [],
+        message: `expected ${ARTICLE_SHAPES[issue.expected] ?? issue.expected}, got ${GOT_SHAPES[typeName(issue.input)] ?? typeName(issue.input)}`,
+      },
+    ];
   // A pattern's message ("expected HH:MM (24 h)") does not say what was written.
   if (issue.code === "invalid_format" && "input" in issue)
     return [{ path: [], message: `${issue.message}, got ${shown(issue.input)}` }];

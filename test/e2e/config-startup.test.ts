@@ -323,7 +323,7 @@ describe("a routes file that is broken when pi starts", () => {
     // The status's own lines ("line 9, column 29 at ..."), not only the start's warning.
     assert.match(
       shown,
-      /error: line \d+, column \d+ at routes\.mine\.targets\[0\]\.headers\.x-auth-token: Invalid input: expected string, received number/,
+      /error: line \d+, column \d+ at routes\.mine\.targets\[0\]\.headers\.x-auth-token: expected a string, got a number/,
     );
     assert.match(
       shown,

@@ -270,7 +270,7 @@ describe("replay", () => {
     const wrongType = '{\n  "routes": {\n    "a": { "targets": [{ "provider": 3, "modelId": "m" }] }\n  }\n}\n';
     assert.equal(
       invalidConfigText("new.json", parseConfigText(wrongType).issues),
-      "invalid config: new.json:3:38 at routes.a.targets[0].provider: Invalid input: expected string, received number",
+      "invalid config: new.json:3:38 at routes.a.targets[0].provider: expected a string, got a number",
     );
   });
 });

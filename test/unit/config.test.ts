@@ -314,6 +314,31 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("names a value of the wrong shape in plain words, without quoting it (a header's value may be a credential)", () => {
+    const target = { provider: "x", modelId: "y" };
+    const result = parse({
+      routes: {
+        a: { targets: [{ ...target, provider: 5 }] },
+        b: { targets: "x/y" },
+        c: { targets: [{ ...target, headers: { "x-auth-token": 1234567890123 } }], reasoning: "yes" },
+      },
+      aliases: [],
+      gateway: { models: { m: null } },
+    });
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.path, issue.message]),
+      [
+        ["routes.a.targets[0].provider", "expected a string, got a number"],
+        ["routes.b.targets", "expected an array, got a string"],
+        ["routes.c.reasoning", "expected true or false, got a string"],
+        ["routes.c.targets[0].headers.x-auth-token", "expected a string, got a number"],
+        ["aliases", "expected an object, got an array"],
+        ["gateway.models.m", "expected a string, got null"],
+      ],
+    );
+    assert.equal(result.config, undefined, "a wrong type is an error: the file is not used");
+  });
+
   it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });
@@ -367,13 +392,6 @@ describe("routes file parsing", () => {
       ["routes.a.targets[0].modelID", 2, 21, 'unknown key (ignored); did you mean "modelId"?'],
       ["routes.a.targets[0].modelId", 2, 3, "missing: this key is required (a string)"],
     ]);
-  });
-
-  it("rejects a wrong type, naming the path and what was expected", () => {
-    const result = parse({ routes: { a: { targets: [{ provider: 42, modelId: "y" }] } } });
-    assert.equal(result.config, undefined);
-    assert.equal(result.issues[0]?.path, "routes.a.targets[0].provider");
-    assert.match(result.issues[0]!.message, /expected string/);
   });
 
   it("names the accepted values and the closest one for a value outside a fixed set, in unions too", () => {
