@@ -1,6 +1,7 @@
 // One self-contained HTML page for routing-session-stats --html: inline SVG charts and tables, no script, no
 // network. Charts carry stable ids (`chart-daily-composition`, `chart-latency`, `chart-cost`, `chart-failovers`)
 // and each mark carries data-* attributes, so a browser test can find and check them.
+import { drawnComposition } from "./composition-series.ts";
 import { CHART_WIDTH, dayBarChart, escapeHtml, fitText, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
 import { formatCount, formatDuration, formatPercent, formatUsd, moreRows } from "./text-format.ts";
@@ -27,14 +28,15 @@ const emptyText = (stats: SessionStats): string =>
   stats.requests > 0 ? "no day shown: --limit 0" : "no finished requests";
 
 function dailyCompositionChart(stats: SessionStats): string {
-  const models = [...new Set(stats.days.flatMap((day) => day.composition.map((part) => part.model)))];
-  const color = (model: string) => PALETTE[models.indexOf(model) % PALETTE.length]!;
+  // One colour per series: drawnComposition keeps them no more than the palette's colours.
+  const { days, series: models } = drawnComposition(stats.days, PALETTE.length);
+  const color = (model: string) => PALETTE[models.indexOf(model)]!;
   return dayBarChart({
     id: "chart-daily-composition",
     label: "Daily composition by served model",
     unit: "requests",
     emptyText: emptyText(stats),
-    columns: stats.days.map((day) => ({
+    columns: days.map((day) => ({
       day: day.day,
       value: formatCount(day.requests),
       // Drawn bottom up: the day's top model at the base.

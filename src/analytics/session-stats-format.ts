@@ -1,4 +1,5 @@
 // Text rendering of SessionStats for the terminal. `verbose` adds the latency and cost buckets per model.
+import { drawnComposition } from "./composition-series.ts";
 import type { Distribution, SessionStats } from "./session-stats.ts";
 import {
   STACK_CHARACTERS,
@@ -18,15 +19,10 @@ const DAILY_BAR_WIDTH = 40;
 function dailyComposition(stats: SessionStats): string {
   // Finished requests but no day: --limit 0 asked for none.
   if (stats.days.length === 0) return stats.requests > 0 ? "(no day shown: --limit 0)" : "(no finished requests)";
-  // One fill character per model across all days, so the legend holds for every bar.
-  const characters = new Map<string, string>();
-  for (const day of stats.days) {
-    for (const part of day.composition) {
-      if (!characters.has(part.model))
-        characters.set(part.model, STACK_CHARACTERS[characters.size % STACK_CHARACTERS.length]!);
-    }
-  }
-  const lines = stats.days.map((day) => {
+  // One fill character per series across all days, so the legend holds for every bar.
+  const drawn = drawnComposition(stats.days, STACK_CHARACTERS.length);
+  const characters = new Map(drawn.series.map((model, index) => [model, STACK_CHARACTERS[index]!]));
+  const lines = drawn.days.map((day) => {
     const total = day.requests;
     const bar = formatStackedBar(
       day.composition.map((part) => part.requests),

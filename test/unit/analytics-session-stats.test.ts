@@ -259,6 +259,31 @@ describe("session stats", () => {
     );
   });
 
+  it("gives every model of the daily composition a fill of its own, the least served as other past ten", async () => {
+    const stats = await statsOf("ours.jsonl");
+    // 12 models over 3 days (5 a day, as --daily-top names them), models 9, 10 and 11 the least served.
+    stats.days = [0, 1, 2].map((index) => ({
+      ...day(`2026-05-0${index + 1}`, 0, 0),
+      composition: [0, 1, 2, 3, 4].map((slot) => {
+        const model = (index * 4 + slot) % 12;
+        return { model: `p/model-${model}`, requests: model === 11 ? 1 : 20 - model };
+      }),
+    }));
+    for (const row of stats.days) row.requests = row.composition.reduce((sum, part) => sum + part.requests, 0);
+    const text = formatSessionStats(stats);
+    const legend = /^legend: (.*)$/m.exec(text)![1]!.split("   ");
+    const fills = legend.map((entry) => entry.split(" ")[0]);
+    assert.equal(new Set(fills).size, fills.length, `one fill per legend entry: ${legend.join(" | ")}`);
+    assert.equal(legend.length, 10);
+    assert.deepEqual(legend.slice(-1), [`${fills.at(-1)} other`]);
+    assert.ok(!legend.some((entry) => /model-(9|10|11)$/.test(entry)), "the three least served are other");
+    const html = renderSessionHtml(stats);
+    const colours = [...html.matchAll(/<g class="legend-item" data-model="([^"]*)"[^>]*>\s*<rect[^>]*fill="([^"]+)"/g)];
+    assert.equal(colours.length, 10, "ten legend entries in the HTML chart");
+    assert.equal(new Set(colours.map((match) => match[2])).size, 10, "one colour per legend entry");
+    assert.match(html, /<rect class="bar" data-day="2026-05-03" data-model="other" data-value="22"/);
+  });
+
   it("rules no line under the failovers table's bar column, whose header is empty", async () => {
     const text = formatSessionStats(await statsOf("ours.jsonl"));
     const [, header, rule] = text.split("Failovers per day\n")[1]!.split("\n");
