@@ -92,7 +92,7 @@ export const ratio = (numerator: number, denominator: number): number | undefine
   denominator > 0 ? numerator / denominator : undefined;
 
 /**
- * How precise a dollar amount is shown: "report" rounds to cents (four decimals below a cent, "$0" for nothing) for the
+ * How precise a dollar amount is shown: "report" rounds to cents (four decimals below a cent, "$0" for nothing, thousands separated: "$12,345.68") for the
  * scripts' reports, text and HTML; "spend" keeps cents plus up to two more decimals when they matter, below $100 (small
  * per-request spend in the budget listings); "estimate" shows a per-request estimate to 3 decimals (4 below a cent).
  * Below $0.001 every precision keeps two significant digits ("$0.00014", "$0.000012"): a cost that is not zero never
@@ -119,6 +119,9 @@ export function formatUsd(value: number | undefined, precision: UsdPrecision = "
   if (precision === "estimate") return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 3)}`;
   if (precision === "spend")
     return `${sign}$${magnitude >= 100 ? magnitude.toFixed(2) : magnitude.toFixed(4).replace(/0{1,2}$/, "")}`;
+  // With thousands separators, as the reports show counts (from what rounds to $1,000.00): "$12,345.68".
+  if (magnitude >= 999.995)
+    return `${sign}$${magnitude.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 2)}`;
 }
 

@@ -17,6 +17,7 @@ const DEJAVU_SANS_11PX: Record<string, number> = {
   ...Object.fromEntries([..."0123456789$"].map((digit) => [digit, 7])),
   " ": 3.5,
   ".": 3.5,
+  ",": 3.5,
   "/": 3.71,
   "-": 3.97,
   a: 6.74,

@@ -120,6 +120,11 @@ describe("text formatting", () => {
       ],
       ["$0.0012", "$1.500", "$0.000012", "$0"],
     );
+    // Thousands separated in the reports, as their counts are (a busy gateway's month): "$1,049,382.64".
+    assert.deepEqual(
+      [formatUsd(999.994), formatUsd(999.996), formatUsd(12_345.678), formatUsd(1_049_382.64), formatUsd(-2500)],
+      ["$999.99", "$1,000.00", "$12,345.68", "$1,049,382.64", "-$2,500.00"],
+    );
     // A difference that fell: the sign before the dollar (replay's "(-$0.0085)").
     assert.deepEqual(
       [formatUsd(-0.0085), formatUsd(-1.5), formatUsd(-0.25, "spend"), formatUsd(-0.0012, "estimate")],
