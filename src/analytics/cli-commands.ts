@@ -14,6 +14,8 @@ import {
   defaultLogDirectory,
   describeFileError,
   type FlagValues,
+  formatReadLine,
+  type LogSummary,
 } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
 import { routerFileAt, sameLocation } from "./report-path.ts";
@@ -128,10 +130,11 @@ export const sessionStatsCommand: CliCommand = {
     if (values["bench-rss"]) io.stderr(`bench-max-rss-kb ${process.resourceUsage().maxRSS}`);
     const writeFiles =
       html !== undefined
-        ? () => {
+        ? (log: LogSummary) => {
+            const scope = { route: log.route, since: log.since, read: formatReadLine(log) };
             try {
               // Routes, models and spend are no business of other local users: 0600, as the state files and the debug report.
-              writeFileSync(html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }), {
+              writeFileSync(html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString(), scope }), {
                 mode: 0o600,
               });
               // An existing report keeps its old mode through writeFileSync; a device (/dev/null, /dev/stdout) is

@@ -60,9 +60,10 @@ export interface CommandOutput {
   text: string;
   /**
    * Writes the files the command was asked for (`--html`). Called only once every file read proved to be an event
-   * log: a run refused as bad input must leave the files it names as they were.
+   * log: a run refused as bad input must leave the files it names as they were. `log` is what was read (files,
+   * --since, --route), for a report that must say which requests it holds.
    */
-  writeFiles?: () => void;
+  writeFiles?: (log: LogSummary) => void;
 }
 
 export class CliError extends Error {}
@@ -353,7 +354,11 @@ export function logSummary(stats: ReadStats, join: JoinStats, since?: number) {
   };
 }
 
-function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
+/** What a script read: the reading summary, and the route --route selected (as asked, and its route id). */
+export type LogSummary = ReturnType<typeof logSummary> & { route?: { asked: string; routeId: string } };
+
+/** The reading summary's first line: lines, files and events read, and what was skipped or left out. */
+export function formatReadLine(summary: LogSummary): string {
   const parts = [`read ${summary.lines} lines from ${summary.files.length} file(s): ${summary.events} events`];
   if (summary.legacyEvents) parts.push(`${summary.legacyEvents} in the earlier format`);
   parts.push(`${summary.malformed} malformed line(s) skipped`);
@@ -362,7 +367,11 @@ function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
   if (summary.since) parts.push(`${summary.filteredOut} before --since ${summary.since}`);
   if (summary.repeatedRequests)
     parts.push(`${summary.repeatedRequests} request(s) read again from another file counted once`);
-  const lines = [parts.join(", ")];
+  return parts.join(", ");
+}
+
+function formatLogSummary(summary: LogSummary): string {
+  const lines = [formatReadLine(summary)];
   for (const sample of summary.malformedSamples) lines.push(`  malformed: ${sample}`);
   return lines.join("\n");
 }
@@ -504,7 +513,11 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const notLog = notAnEventLog(readStats, named);
     if (notLog) throw new CliError(notLog);
     for (const warning of damagedLogWarnings(readStats, named)) io.stderr(`${command.name}: ${warning}`);
-    output.writeFiles?.();
+    const log: LogSummary = {
+      ...logSummary(readStats, joinStats, since),
+      ...(routeFilter && { route: { asked: routeFilter.asked, routeId: routeFilter.routeId } }),
+    };
+    output.writeFiles?.(log);
     // A route without requests is an answer (none in this window), not bad input: said on stderr, exit 0.
     if (routeFilter && routesView) {
       const resolved = resolvedRouteNote(routeFilter, routesView);
@@ -512,10 +525,6 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
       if (!routesInLog.has(routeFilter.routeId))
         io.stderr(`${command.name}: ${unknownRouteNote(routeFilter, routesInLog, since !== undefined, routesView)}`);
     }
-    const log = {
-      ...logSummary(readStats, joinStats, since),
-      ...(routeFilter && { route: { asked: routeFilter.asked, routeId: routeFilter.routeId } }),
-    };
     if (values.json) io.stdout(JSON.stringify({ log, ...(output.json as object) }, null, 2));
     else io.stdout(`${output.text}\n\n${formatLogSummary(log)}`);
     return 0;

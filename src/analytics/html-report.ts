@@ -137,7 +137,32 @@ const cutNote = (shown: number, total: number): string =>
 const table = (id: string, headers: string[], rows: string[][]): string =>
   `<div class="table-wrap"><table id="${id}"><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join("")}</tr></thead><tbody>${rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
 
-export function renderSessionHtml(stats: SessionStats, options: { title?: string; generatedAt?: string } = {}): string {
+/**
+ * Which requests the report holds, as the script read them: a report passed on must say it is one route's, or since
+ * a time, and what was skipped, as the text report's last line does.
+ */
+export interface ReportScope {
+  /** The route --route selected (its id), and what was asked when that was an alias or a mapped name. */
+  route?: { asked: string; routeId: string };
+  /** The instant --since was read as (ISO 8601, UTC). */
+  since?: string;
+  /** The reading summary's line: `read N lines from N file(s): ...`. */
+  read?: string;
+}
+
+function scopeText(scope: ReportScope): string {
+  const route = scope.route;
+  const parts = [
+    ...(route ? [`route ${route.routeId}${route.asked === route.routeId ? "" : ` (--route ${route.asked})`}`] : []),
+    ...(scope.since ? [`since ${scope.since}`] : []),
+  ];
+  return parts.length > 0 ? ` of ${parts.join(", ")}` : "";
+}
+
+export function renderSessionHtml(
+  stats: SessionStats,
+  options: { title?: string; generatedAt?: string; scope?: ReportScope } = {},
+): string {
   const title = options.title ?? "pi-auto-router session stats";
   const drift = stats.drift;
   const summary = table(
@@ -182,7 +207,7 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}svg.chart{display:block;max-width:100%;height:auto}.table-wrap{max-width:100%;overflow-x:auto}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${formatCount(stats.requests)} requests</p>
+<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${formatCount(stats.requests)} requests${escapeHtml(scopeText(options.scope ?? {}))}</p>${options.scope?.read ? `\n<p id="read" class="note">${escapeHtml(options.scope.read)}</p>` : ""}
 <h2>Daily composition by served model</h2>
 ${dailyCompositionChart(stats)}${daysCut}
 <h2>Requests failed over per day</h2>

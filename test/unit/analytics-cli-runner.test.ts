@@ -1,11 +1,24 @@
 // The routing-* scripts' shared frame, its pure parts: what it says about the files it read and the flags it got.
 import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { routingStatsCommand, sessionStatsCommand } from "../../src/analytics/cli-commands.ts";
-import { CliError, dashValueProblem, helpText, notAnEventLog, parseSince } from "../../src/analytics/cli-runner.ts";
+import {
+  CliError,
+  dashValueProblem,
+  helpText,
+  notAnEventLog,
+  parseSince,
+  runCli,
+} from "../../src/analytics/cli-runner.ts";
 import { resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "../../src/analytics/route-names.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
 
 describe("the scripts' notes on what they read", () => {
   it("names a file none of whose lines is an event, with its first line, and leaves a log with bad lines alone", () => {
@@ -178,5 +191,38 @@ describe("the scripts' flags", () => {
         error.message ===
           '--since: negative values are not accepted ("-3d"); expected an ISO date/time or an age like 7d, 12h or 30m',
     );
+  });
+});
+
+describe("the HTML report's scope", () => {
+  it("says in the page which route and since when its requests are, and what was read, as the text report does", async () => {
+    const dir = freshDir("auto-router-html-scope");
+    try {
+      const report = join(dir, "report.html");
+      const stderr: string[] = [];
+      const code = await runCli(
+        sessionStatsCommand,
+        ["--file", fixture("ours.jsonl"), "--route", "subscription-swe", "--since", "2026-05-02", "--html", report],
+        {
+          stdout: () => {},
+          stderr: (text) => stderr.push(text),
+          processEnv: { PI_CODING_AGENT_DIR: join(dir, "agent") },
+          home: dir,
+          now: () => Date.parse("2026-05-05T00:00:00.000Z"),
+        },
+      );
+      assert.equal(code, 0, stderr.join("\n"));
+      const html = readFileSync(report, "utf8");
+      assert.match(
+        html,
+        /<p id="generated">2026-05-05T00:00:00\.000Z · 2 requests of route subscription-swe, since 2026-05-02T00:00:00\.000Z<\/p>/,
+      );
+      assert.match(
+        html,
+        /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z<\/p>/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
