@@ -11,7 +11,16 @@ import { SharedNames } from "./shared-names.ts";
 import type { EventOf } from "../events/event-types.ts";
 import type { LegacyFeedbackData } from "../events/legacy-events.ts";
 import { failedOver, providerOf, servedTargetOf, type JoinedItem } from "./request-join.ts";
-import { formatCount, formatPercent, formatSection, formatTable, moreRows, ratio } from "./text-format.ts";
+import {
+  formatCount,
+  formatPercent,
+  formatSection,
+  formatTable,
+  formatUtcTime,
+  moreRows,
+  ratio,
+  UTC_TIME_HEADER,
+} from "./text-format.ts";
 
 /** Finished requests remembered for joining ratings; the oldest are forgotten first. */
 export const MAX_REMEMBERED_REQUESTS = 100_000;
@@ -229,9 +238,9 @@ const recentTable = (ratings: RecentRating[], total: number): string =>
   ratings.length === 0
     ? moreRows(0, total).trim() || "(none)"
     : formatTable(
-        ["time", "request", "served", "tags", "reason"],
+        [UTC_TIME_HEADER, "request", "served", "tags", "reason"],
         ratings.map((rating) => [
-          rating.ts.slice(0, 19).replace("T", " "),
+          formatUtcTime(rating.ts),
           rating.ratedRequestId,
           rating.servedTarget ?? "-",
           rating.tags.join(",") || "-",

@@ -1,7 +1,7 @@
 // The text of routing-replay's report: a warning naming the config's targets replayed as missing, then the counts,
 // the from -> to changes and example rows.
 import type { ReplayReport } from "./replay.ts";
-import { formatCount, formatSection, formatTable, formatUsd } from "./text-format.ts";
+import { formatCount, formatSection, formatTable, formatUsd, formatUtcTime, UTC_TIME_HEADER } from "./text-format.ts";
 
 /** What the script read, named in the report's note on missing targets. */
 export interface ReplayFormatOptions {
@@ -60,9 +60,9 @@ export function formatReplayReport(report: ReplayReport, options: ReplayFormatOp
     report.examples.length === 0
       ? "(none)"
       : formatTable(
-          ["time", "request", "route", "from", "to", "cost"],
+          [UTC_TIME_HEADER, "request", "route", "from", "to", "cost"],
           report.examples.map((row) => [
-            row.ts.slice(0, 19).replace("T", " "),
+            formatUtcTime(row.ts),
             row.requestId,
             row.routeId,
             row.from,

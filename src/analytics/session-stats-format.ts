@@ -12,6 +12,8 @@ import {
   formatTable,
   formatUsd,
   moreRows,
+  formatUtcTime,
+  UTC_TIME_HEADER,
 } from "./text-format.ts";
 
 const DAILY_BAR_WIDTH = 40;
@@ -138,9 +140,9 @@ export function formatSessionStats(stats: SessionStats, options: { verbose?: boo
     stats.recentDrift.length === 0
       ? moreRows(0, stats.totals.recentDrift).trim() || "(none)"
       : formatTable(
-          ["time", "route", "planned", "served", "kind", "failures"],
+          [UTC_TIME_HEADER, "route", "planned", "served", "kind", "failures"],
           stats.recentDrift.map((row) => [
-            row.ts.slice(0, 19).replace("T", " "),
+            formatUtcTime(row.ts),
             row.routeId,
             row.planned,
             row.served,

@@ -150,6 +150,19 @@ export const moreRows = (shown: number, total: number): string =>
 
 export const formatSection = (title: string, body: string): string => `${title}\n${"=".repeat(title.length)}\n${body}`;
 
+/**
+ * A logged time as the reports' time columns show it, in UTC as their headers say (`2026-05-01 11:30:00`): a time
+ * written with another offset (`07:30:00-04:00`, an edited log or another tool's) is that instant in UTC, not its
+ * wall clock.
+ */
+export function formatUtcTime(ts: string): string {
+  const time = Date.parse(ts);
+  return (Number.isNaN(time) ? ts : new Date(time).toISOString()).slice(0, 19).replace("T", " ");
+}
+
+/** The header of the reports' time columns. */
+export const UTC_TIME_HEADER = "time (UTC)";
+
 /** UTC calendar day of an epoch ms, `YYYY-MM-DD`. */
 export const dayKey = (time: number): string => new Date(time).toISOString().slice(0, 10);
 

@@ -9,6 +9,7 @@ import {
   formatStackedBar,
   formatTable,
   formatUsd,
+  formatUtcTime,
 } from "../../src/analytics/text-format.ts";
 
 describe("value sample percentiles", () => {
@@ -124,6 +125,11 @@ describe("text formatting", () => {
     assert.deepEqual(
       [formatUsd(999.994), formatUsd(999.996), formatUsd(12_345.678), formatUsd(1_049_382.64), formatUsd(-2500)],
       ["$999.99", "$1,000.00", "$12,345.68", "$1,049,382.64", "-$2,500.00"],
+    );
+    // The reports' time columns are UTC, whatever offset a line was written with.
+    assert.deepEqual(
+      ["2026-05-01T11:30:00.000Z", "2026-05-01T07:30:00-04:00", "2026-05-02T01:00:00+14:00"].map(formatUtcTime),
+      ["2026-05-01 11:30:00", "2026-05-01 11:30:00", "2026-05-01 11:00:00"],
     );
     // A difference that fell: the sign before the dollar (replay's "(-$0.0085)").
     assert.deepEqual(

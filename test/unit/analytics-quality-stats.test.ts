@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
 import { computeQualityStats, formatQualityStats, type ShareRow } from "../../src/analytics/quality-stats.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
 const itemsOf = (path: string) => joinRequests(readEvents(findLogFiles(path)));
@@ -75,6 +78,22 @@ describe("quality stats", () => {
         ["r2", "wrong answer", ["wrong", "slow"]],
       ],
     );
+  });
+
+  it("shows the recent ratings' times in UTC, as the column says, also one logged with another offset", async () => {
+    const dir = freshDir("auto-router-quality-utc");
+    try {
+      const original = readFileSync(fixture("ours.jsonl"), "utf8");
+      const edited = original.replace('"ts":"2026-05-01T11:30:00.000Z"', '"ts":"2026-05-01T07:30:00-04:00"');
+      assert.notEqual(edited, original);
+      writeFileSync(join(dir, "auto-router.events.jsonl"), edited);
+      const text = formatQualityStats(await computeQualityStats(itemsOf(dir)));
+      const recentGood = text.split("Recent good\n")[1]!;
+      assert.match(recentGood, /^=+\ntime \(UTC\) +request +served/);
+      assert.match(recentGood, /^2026-05-01 11:30:00 +r1 /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("counts a request rated twice once, with its latest rating", async () => {
