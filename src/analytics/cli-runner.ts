@@ -202,15 +202,16 @@ export function agentDirectory(processEnv: Record<string, string | undefined>, h
 export function defaultLogDirectory(processEnv: Record<string, string | undefined>, home: string): string {
   const agentDir = agentDirectory(processEnv, home);
   let configLogDir: string | undefined;
+  const routesFile = routesFilePath(processEnv, agentDir);
   try {
-    const text = readFileSync(routesFilePath(processEnv, agentDir), "utf8");
+    const text = readFileSync(routesFile, "utf8");
     const config: unknown = parseJsonc(text, [], { allowTrailingComma: true });
     const logDir = (config as { logDir?: unknown } | undefined)?.logDir;
     if (typeof logDir === "string") configLogDir = logDir;
   } catch {
     // None, or unreadable: the router itself reports a routes file it cannot read.
   }
-  return resolveStateDir({ processEnv: { HOME: home, ...processEnv }, configLogDir, agentDir });
+  return resolveStateDir({ processEnv: { HOME: home, ...processEnv }, configLogDir, agentDir, routesFile });
 }
 
 /** Why a directory has no log to read: none there, or something other than a file under the log's name. */

@@ -214,7 +214,12 @@ export const routerConfigSchema = () => {
       .describe(
         "Short names for routes or provider/model ids, used by /auto-router switch and resolve; a list names candidates in order (the first usable one is taken)",
       ),
-    logDir: z.string().optional().describe("Where state files and the event log live (default <agentDir>/extensions)"),
+    logDir: z
+      .string()
+      .optional()
+      .describe(
+        "Where state files and the event log live (default <agentDir>/extensions); a relative path is relative to the routes file's directory",
+      ),
     policyRules: z.array(policyRule).optional().describe("Global rules; `routes` scopes one to some routes"),
     preferences: providerPreferencesSchema().optional().describe("Default provider preferences for every route"),
     tiers: tiersSchema().optional(),

@@ -201,9 +201,9 @@ export interface Services {
 export const LATENCY_FLUSH_DELAY_MS = 5_000;
 
 export function openServices(options: ServicesOptions): Services {
-  const stateDirFor = (logDir: string | undefined) =>
-    resolveStateDir({ processEnv: options.processEnv, configLogDir: logDir, agentDir: options.agentDir });
   const routesFile = routesFilePath(options.processEnv, options.agentDir);
+  const stateDirFor = (logDir: string | undefined) =>
+    resolveStateDir({ processEnv: options.processEnv, configLogDir: logDir, agentDir: options.agentDir, routesFile });
   const copyName = lastGoodCopyName(routesFile, options.agentDir);
   const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), copyName);
   const config = new ConfigHolder(routesFile, options.warn, copyPath, {

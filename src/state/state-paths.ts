@@ -1,7 +1,7 @@
 // Where the extension keeps its state and event log. Pure: the environment and pi's agent dir are arguments.
 // Every name produced here is a flat file ending in .json/.jsonl, because pi loads any *.ts/*.js file or any
 // folder with an index/package.json inside its extensions/ directory as an extension.
-import { join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 
 export const EVENT_LOG_NAME = "auto-router.events.jsonl";
 export const ROUTES_FILE_NAME = "auto-router.routes.json";
@@ -26,16 +26,23 @@ function expandHome(path: string, processEnv: Record<string, string | undefined>
 /**
  * Precedence: AUTO_ROUTER_LOG_DIR, then the config's logDir, then <agentDir>/extensions. "~/" is the home dir in both
  * (a quoted value, a systemd Environment= line or a Docker env file leaves it to us; the earlier router expanded it).
+ * A relative logDir is relative to the routes file's directory (`routesFile`), as a path in a file reads: taken from
+ * the directory pi runs in, each project would get a state dir of its own, its own spend ledger and budgets among it.
  */
 export function resolveStateDir(input: {
   processEnv: Record<string, string | undefined>;
   configLogDir?: string;
   agentDir: string;
+  /** The routes file the config's logDir was read from. */
+  routesFile?: string;
 }): string {
   const fromEnvironment = input.processEnv.AUTO_ROUTER_LOG_DIR?.trim();
   if (fromEnvironment) return expandHome(fromEnvironment, input.processEnv);
   const fromConfig = input.configLogDir?.trim();
-  if (fromConfig) return expandHome(fromConfig, input.processEnv);
+  if (fromConfig) {
+    const expanded = expandHome(fromConfig, input.processEnv);
+    return input.routesFile && !isAbsolute(expanded) ? resolve(dirname(input.routesFile), expanded) : expanded;
+  }
   return join(input.agentDir, "extensions");
 }
 

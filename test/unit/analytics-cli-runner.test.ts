@@ -1,6 +1,6 @@
 // The routing-* scripts' shared frame, its pure parts: what it says about the files it read and the flags it got.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
@@ -8,6 +8,7 @@ import { routingStatsCommand, sessionStatsCommand } from "../../src/analytics/cl
 import {
   CliError,
   dashValueProblem,
+  defaultLogDirectory,
   helpText,
   notAnEventLog,
   parseSince,
@@ -220,6 +221,23 @@ describe("the HTML report's scope", () => {
       assert.match(
         html,
         /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z<\/p>/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the scripts' default log", () => {
+  it("reads a relative logDir of the routes file from the routes file's directory, as the router writes it there", () => {
+    const dir = freshDir("auto-router-relative-logdir");
+    try {
+      const agentDir = join(dir, "agent");
+      mkdirSync(join(agentDir, "extensions"), { recursive: true });
+      writeFileSync(join(agentDir, "extensions", "auto-router.routes.json"), '{ "logDir": "router-state" }');
+      assert.equal(
+        defaultLogDirectory({ PI_CODING_AGENT_DIR: agentDir }, dir),
+        join(agentDir, "extensions", "router-state"),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -44,6 +44,27 @@ describe("resolveStateDir", () => {
     assert.equal(resolveStateDir({ processEnv: {}, configLogDir: "/srv/router", agentDir: AGENT_DIR }), "/srv/router");
   });
 
+  it("takes a relative config logDir from the routes file's directory, not from the directory pi runs in", () => {
+    const routesFile = join(AGENT_DIR, "extensions", "auto-router.routes.json");
+    for (const [logDir, expected] of [
+      ["router-state", join(AGENT_DIR, "extensions", "router-state")],
+      ["./router-state", join(AGENT_DIR, "extensions", "router-state")],
+      ["../router-state", join(AGENT_DIR, "router-state")],
+      ["/srv/router", "/srv/router"],
+      ["~/router", join("/home/someone", "router")],
+    ])
+      assert.equal(
+        resolveStateDir({
+          processEnv: { HOME: "/home/someone" },
+          configLogDir: logDir,
+          agentDir: AGENT_DIR,
+          routesFile,
+        }),
+        expected,
+        logDir,
+      );
+  });
+
   it("falls back to the extensions folder of pi's agent dir", () => {
     assert.equal(
       resolveStateDir({ processEnv: { AUTO_ROUTER_LOG_DIR: "" }, agentDir: AGENT_DIR }),
