@@ -83,9 +83,17 @@ export function formatStackedBar(
   return cells.map((cell, index) => characters[index % characters.length]!.repeat(cell)).join("");
 }
 
-/** 0..1 as "42.5%"; "-" when there is nothing to divide. */
-export const formatPercent = (fraction: number | undefined): string =>
-  fraction === undefined || !Number.isFinite(fraction) ? "-" : `${(fraction * 100).toFixed(1)}%`;
+/**
+ * 0..1 as "42.5%"; "-" when there is nothing to divide. Only all is "100.0%" and only none "0.0%": 9,999 successes of
+ * 10,000 are ">99.9%" and one failover in 10,000 "<0.1%", so a rate never reads as all or none when it is not.
+ */
+export function formatPercent(fraction: number | undefined): string {
+  if (fraction === undefined || !Number.isFinite(fraction)) return "-";
+  const shown = (fraction * 100).toFixed(1);
+  if (shown === "100.0" && fraction < 1) return ">99.9%";
+  if (shown === "0.0" && fraction > 0) return "<0.1%";
+  return `${shown}%`;
+}
 
 /** numerator / denominator, undefined when the denominator is 0 (so JSON shows null-free absence, text shows "-"). */
 export const ratio = (numerator: number, denominator: number): number | undefined =>

@@ -82,6 +82,15 @@ describe("text formatting", () => {
   it("formats shares, money, durations and UTC days", () => {
     assert.equal(formatPercent(0.4256), "42.6%");
     assert.equal(formatPercent(undefined), "-");
+    // Only all is 100.0% and only none 0.0%: one failure or failover in 10,000 is not rounded away.
+    assert.deepEqual([1, 9_999 / 10_000, 0.999, 1 / 10_000, 0.001, 0].map(formatPercent), [
+      "100.0%",
+      ">99.9%",
+      "99.9%",
+      "<0.1%",
+      "0.1%",
+      "0.0%",
+    ]);
     assert.deepEqual(
       [formatUsd(0), formatUsd(0.0012), formatUsd(1.5), formatUsd(undefined)],
       ["$0", "$0.0012", "$1.50", "-"],
