@@ -42,6 +42,48 @@ export function fitText(text: string, width: number): string {
   return `${characters.slice(0, kept).join("")}…`;
 }
 
+/** How many characters before the first one that differs a name cut by fitApart keeps, so the difference reads. */
+const CONTEXT_CHARACTERS = 6;
+
+/**
+ * `text` shortened to fit `width` pixels so that what tells it from names sharing its first `shared` characters shows:
+ * its provider (up to the first "/"), "…", then from a few characters before the difference on, cut at the end when
+ * still too long: "openrouter/…llama-3.3-70b-instruct".
+ */
+function fitApart(text: string, shared: number, width: number): string {
+  const characters = [...text];
+  const slash = characters.indexOf("/");
+  const provider = slash >= 0 && slash < shared ? slash + 1 : 0;
+  const from = Math.max(provider, shared - CONTEXT_CHARACTERS);
+  if (from <= provider) return fitText(text, width);
+  return fitText(`${characters.slice(0, provider).join("")}…${characters.slice(from).join("")}`, width);
+}
+
+/** How many characters all of `texts` begin with. */
+function sharedStart(texts: readonly string[]): number {
+  const [first = "", ...rest] = texts.map((text) => [...text]);
+  let length = 0;
+  while (length < first.length && rest.every((characters) => characters[length] === first[length])) length++;
+  return length;
+}
+
+/**
+ * Each of `texts` as fitText shows it in `width` pixels, except names that would then read the same (model names that
+ * differ only after the room, `openrouter/meta-llama/llama-3.3-70b-instruct` and `...llama-3.1-405b-instruct` in a
+ * legend's column): those keep their provider and show from where they differ (see fitApart).
+ */
+export function fitTexts(texts: readonly string[], width: number): Map<string, string> {
+  const shown = new Map(texts.map((text) => [text, fitText(text, width)]));
+  const groups = new Map<string, string[]>();
+  for (const [text, short] of shown) if (short !== text) groups.set(short, [...(groups.get(short) ?? []), text]);
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const shared = sharedStart(group);
+    for (const text of group) shown.set(text, fitApart(text, shared, width));
+  }
+  return shown;
+}
+
 export const escapeHtml = (text: string): string =>
   oneLine(text)
     .replace(/&/g, "&amp;")
@@ -154,11 +196,15 @@ export function dayBarChart(options: {
         : "")
     );
   });
+  // A name too long for its column is shortened, the whole name on hover, as the p50/p90 charts do.
+  const names = fitTexts(
+    legend.map((entry) => entry.name),
+    LEGEND_COLUMN_PX - LEGEND_NAME_LEFT_PX - GAP_PX,
+  );
   const legendMarks = legend.map((entry, index) => {
     const left = 10 + (index % LEGEND_COLUMNS) * LEGEND_COLUMN_PX;
     const top = BAR_AREA_HEIGHT + 26 + Math.floor(index / LEGEND_COLUMNS) * 16;
-    // A name too long for its column is shortened, the whole name on hover, as the p50/p90 charts do.
-    const name = fitText(entry.name, LEGEND_COLUMN_PX - LEGEND_NAME_LEFT_PX - GAP_PX);
+    const name = names.get(entry.name)!;
     const title = name === entry.name ? "" : `<title>${escapeHtml(entry.name)}</title>`;
     return `<g class="legend-item" ${entry.attributes}>${title}<rect x="${left}" y="${top}" width="10" height="10" fill="${entry.fill}"/><text x="${left + LEGEND_NAME_LEFT_PX}" y="${top + 9}">${escapeHtml(name)}</text></g>`;
   });

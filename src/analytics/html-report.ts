@@ -2,7 +2,7 @@
 // network. Charts carry stable ids (`chart-daily-composition`, `chart-latency`, `chart-cost`, `chart-failovers`)
 // and each mark carries data-* attributes, so a browser test can find and check them.
 import { drawnComposition } from "./composition-series.ts";
-import { CHART_WIDTH, dayBarChart, escapeHtml, fitText, textWidth } from "./day-bar-chart.ts";
+import { CHART_WIDTH, dayBarChart, escapeHtml, fitTexts, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
 import { formatCount, formatDuration, formatPercent, formatUsd, moreRows } from "./text-format.ts";
 
@@ -75,9 +75,13 @@ function percentileChart(
   const valueWidth = Math.max(0, ...shown.map((row) => textWidth(row.value)));
   const barWidth = Math.max(0, CHART_WIDTH - barLeft - GAP_PX - valueWidth - GAP_PX);
   const scale = (value: number) => (value / most) * barWidth;
+  const names = fitTexts(
+    shown.map((row) => row.model),
+    nameWidth,
+  );
   const marks = shown.map((row, index) => {
     const y = 10 + index * rowHeight;
-    const name = fitText(row.model, nameWidth);
+    const name = names.get(row.model)!;
     return (
       `<g class="model-row" data-model="${escapeHtml(row.model)}"><text class="model-name" x="${barLeft - GAP_PX}" y="${y + 13}" text-anchor="end">${name === row.model ? "" : `<title>${escapeHtml(row.model)}</title>`}${escapeHtml(name)}</text>` +
       `<rect class="bar p90" data-value="${row.p90}" x="${barLeft}" y="${y}" width="${scale(row.p90!).toFixed(1)}" height="16" fill="#bab0ac"/>` +

@@ -399,6 +399,22 @@ describe("session HTML report", () => {
     );
   });
 
+  it("keeps shortened model names apart when they differ only at their end, in the legend and the p50/p90 charts", async () => {
+    const stats = await statsOf("ours.jsonl");
+    const long = (version: string) => `openrouter/meta-llama/llama-${version}-instruct-with-a-long-provider-suffix`;
+    const names = [long("3.3-70b"), long("3.1-405b"), "a/short"];
+    stats.days = [{ ...day("2026-05-01", 3, 0), composition: names.map((model) => ({ model, requests: 1 })) }];
+    stats.models = names.map((model) => ({ ...stats.models[0]!, model }));
+    const html = renderSessionHtml(stats);
+    for (const id of ["chart-daily-composition", "chart-latency", "chart-cost"]) {
+      const shown = visibleTexts(html, id).filter((text) => text.startsWith("openrouter/"));
+      assert.equal(shown.length, 2, `${id}: ${JSON.stringify(shown)}`);
+      assert.notEqual(shown[0], shown[1], `${id}: the two names read apart: ${JSON.stringify(shown)}`);
+      for (const text of shown) assert.ok(text.includes("…"), `${id}: "${text}" is shortened`);
+    }
+    assert.ok(visibleTexts(html, "chart-latency").includes("a/short"), "a name that fits stays whole");
+  });
+
   it("escapes model names and messages taken from the log", async () => {
     const stats = await statsOf("ours.jsonl");
     stats.maskedErrors[0]!.lastMessage = '<img src=x onerror="alert(1)">';
