@@ -54,6 +54,9 @@ export type PushResult = { name: string; result: string };
 
 export function describeLedgerPush(outcome: LedgerPushOutcome): string {
   if (!outcome.added) return `this machine's spend was pushed before (${new Date(outcome.pushedAt).toISOString()})`;
+  // All it held was the earlier router's spend, which the team held already: nothing was added, whatever "added" says.
+  if (outcome.entries === 0 && outcome.importedSkipped)
+    return `nothing to add: this machine's spend is the ${LEGACY_STATS_FILE} spend it imported, which was in the team's already (not added again)`;
   const imported = outcome.importedSkipped
     ? `; the ${LEGACY_STATS_FILE} spend it imported was in the team's already, not added again`
     : "";

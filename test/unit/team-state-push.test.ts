@@ -80,6 +80,11 @@ describe("state push: the usage ledger", () => {
       describeLedgerPush({ added: true, entries: 1, importedSkipped: true }),
       "added this machine's spend (1 entry; the auto-router.stats.json spend it imported was in the team's already, not added again)",
     );
+    // Only the earlier router's spend, which the team holds already: nothing was added (it read "added ... (0 entries").
+    assert.equal(
+      describeLedgerPush({ added: true, entries: 0, importedSkipped: true }),
+      "nothing to add: this machine's spend is the auto-router.stats.json spend it imported, which was in the team's already (not added again)",
+    );
     assert.equal(
       describeLedgerPush({ added: false, pushedAt: Date.UTC(2026, 11, 2, 9, 30) }),
       "this machine's spend was pushed before (2026-12-02T09:30:00.000Z)",
