@@ -100,6 +100,30 @@ export function describeIssue(issue: Issue): IssueText[] {
     issue.message.startsWith("Invalid input")
   )
     return [{ path: [], message: numberAsText(issue.input, ARTICLE_SHAPES[issue.expected]!) }];
+  // zod's own words for a number out of range or with decimals ("Too small: expected number to be >0", "Invalid input:
+  // expected int, received number") are not the user's: said as the schema's own messages are, with what was written
+  // (a schema's own message is kept).
+  if (issue.code === "too_small" && issue.origin === "number" && issue.message.startsWith("Too small"))
+    return [
+      {
+        path: [],
+        message: `expected a number ${issue.inclusive ? "of at least" : "above"} ${issue.minimum}, got ${shown(issue.input)}`,
+      },
+    ];
+  if (issue.code === "too_big" && issue.origin === "number" && issue.message.startsWith("Too big"))
+    return [
+      {
+        path: [],
+        message: `expected a number ${issue.inclusive ? "of at most" : "below"} ${issue.maximum}, got ${shown(issue.input)}`,
+      },
+    ];
+  if (
+    issue.code === "invalid_type" &&
+    issue.expected === "int" &&
+    typeof issue.input === "number" &&
+    issue.message.startsWith("Invalid input")
+  )
+    return [{ path: [], message: `expected a whole number, got ${shown(issue.input)}` }];
   // zod's "Invalid input: expected record, received array" in the words of the rest: `expected an object, got an
   // array`. The value itself is not quoted: a header's value in the wrong shape may be a credential.
   if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input"))

@@ -339,6 +339,14 @@ describe("routes file parsing", () => {
     assert.equal(result.config, undefined, "a wrong type is an error: the file is not used");
   });
 
+  it("says a number out of range or with decimals in words, with what was written, not in zod's", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const eventLog = (value: unknown) =>
+      parse({ routes: { a: route }, eventLog: { maxBytes: value } }).issues.map((issue) => [issue.path, issue.message]);
+    assert.deepEqual(eventLog(0), [["eventLog.maxBytes", "expected a number above 0, got 0"]]);
+    assert.deepEqual(eventLog(1.5), [["eventLog.maxBytes", "expected a whole number, got 1.5"]]);
+  });
+
   it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });
