@@ -24,14 +24,15 @@ function dailyComposition(stats: SessionStats): string {
   // One fill character per series across all days, so the legend holds for every bar.
   const drawn = drawnComposition(stats.days, STACK_CHARACTERS.length);
   const characters = new Map(drawn.series.map((model, index) => [model, STACK_CHARACTERS[index]!]));
-  const lines = drawn.days.map((day) => {
+  const lines = drawn.days.map((day, index) => {
     const total = day.requests;
     const bar = formatStackedBar(
       day.composition.map((part) => part.requests),
       DAILY_BAR_WIDTH,
       day.composition.map((part) => characters.get(part.model)!),
     );
-    const top = day.composition[0];
+    // The day's own top model, named whole even when the chart draws it as "other" among the least served of all days.
+    const top = stats.days[index]!.composition[0];
     return `${day.day}  ${formatCount(total).padStart(6)}  ${bar}  ${top ? `${top.model} ${formatPercent(top.requests / Math.max(1, total))}` : ""}`;
   });
   const legend = [...characters.entries()].map(([model, character]) => `${character} ${model}`).join("   ");

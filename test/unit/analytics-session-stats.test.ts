@@ -282,6 +282,14 @@ describe("session stats", () => {
     assert.equal(colours.length, 10, "ten legend entries in the HTML chart");
     assert.equal(new Set(colours.map((match) => match[2])).size, 10, "one colour per legend entry");
     assert.match(html, /<rect class="bar" data-day="2026-05-03" data-model="other" data-value="22"/);
+    // A day's line names its own top model, also one the chart draws as other (the least served over all days).
+    const nine = Array.from({ length: 9 }, (_, index) => ({ model: `p/kept-${index}`, requests: 10 }));
+    const few = [5, 4, 3].map((requests, index) => ({ model: `p/few-${index}`, requests }));
+    stats.days = [
+      { ...day("2026-05-01", 90, 0), composition: nine },
+      { ...day("2026-05-02", 12, 0), composition: few },
+    ];
+    assert.match(formatSessionStats(stats), /^2026-05-02 +12 +(\S)\1{39} +p\/few-0 41\.7%$/m);
   });
 
   it("rules no line under the failovers table's bar column, whose header is empty", async () => {
