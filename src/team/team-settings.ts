@@ -105,8 +105,20 @@ export function checkRedisUrl(url: string): string | undefined {
       return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${maskLogin(url)}"${PERCENT_ENCODE_HINT}`;
     return `expected a database number after the host, got "/${database}"`;
   }
+  // ioredis also reads a `?db=` query, which the team store's own database checks (the path) do not: one place only.
+  if (parsed.searchParams.has("db"))
+    return `the database goes in the URL's path (redis://host:port/${parsed.searchParams.get("db") || "<db>"}), not in ?db=`;
   return undefined;
 }
+
+/**
+ * A value inside one pair of quotes: `docker run --env-file` keeps a line's quotes (`AUTO_ROUTER_REDIS_URL="redis://..."`,
+ * as a shell file writes it) where a shell and Compose take them off. No URL starts and ends with a quote.
+ */
+const unquoted = (value: string | undefined): string | undefined =>
+  value && value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]
+    ? value.slice(1, -1).trim()
+    : value;
 
 export function resolveTeamSettings(
   state: StateConfig | undefined,
@@ -115,8 +127,8 @@ export function resolveTeamSettings(
 ): { settings: TeamSettings; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const machine = processEnv[MACHINE_ENV]?.trim() || state?.machine?.trim() || host;
-  const fromEnv = processEnv[REDIS_URL_ENV]?.trim();
-  const url = fromEnv || (state?.backend === "redis" ? state.url?.trim() : undefined);
+  const fromEnv = unquoted(processEnv[REDIS_URL_ENV]?.trim());
+  const url = fromEnv || (state?.backend === "redis" ? unquoted(state.url?.trim()) : undefined);
   const where = fromEnv ? REDIS_URL_ENV : "state.url";
   if (!url) {
     // A URL without `backend`: the team store was meant (AUTO_ROUTER_REDIS_URL alone selects it), but only

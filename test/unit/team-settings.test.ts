@@ -45,9 +45,26 @@ describe("team store settings", () => {
     assert.equal(fromEnv.settings.backend, "file");
     assert.equal(fromEnv.issues[0]?.path, "AUTO_ROUTER_REDIS_URL");
     assert.match(fromEnv.issues[0]!.message, /database number/);
+    // ioredis reads ?db=, the team store's database checks read the path: the URL must say it in one place.
+    const query = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: "redis://:pw@host:6379?db=3" }, "box");
+    assert.equal(query.settings.backend, "file");
+    assert.match(
+      query.issues[0]!.message,
+      /the database goes in the URL's path \(redis:\/\/host:port\/3\), not in \?db=/,
+    );
     const missing = resolveTeamSettings({ backend: "redis" }, {}, "box");
     assert.equal(missing.settings.backend, "file");
     assert.match(missing.issues[0]!.message, /needs a url/);
+  });
+
+  it("takes a URL inside one pair of quotes, as docker run --env-file hands a quoted line on", () => {
+    for (const quoted of ['"redis://:pw@cache:6379/2"', "'redis://:pw@cache:6379/2'"]) {
+      const fromEnv = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: quoted }, "box");
+      assert.deepEqual([fromEnv.settings.backend, fromEnv.issues], ["redis", []]);
+      assert.equal(fromEnv.settings.backend === "redis" && fromEnv.settings.url, "redis://:pw@cache:6379/2");
+    }
+    const mismatched = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: '"redis://cache:6379' }, "box");
+    assert.equal(mismatched.settings.backend, "file");
   });
 
   it("never shows the password of a URL, also in the message about an invalid one", () => {
