@@ -88,6 +88,8 @@ export function parseServeArguments(args: string[]): ServeArguments {
       if (dir === "") throw new Error(`--agent-dir: expected pi's agent dir, got ""\n${USAGE}`);
       parsed.agentDir = dir;
     } else if (flag === "--allow-remote") parsed.allowRemote = true;
+    else if (flag === "--version" || flag === "-v")
+      throw new Error(`serve takes no ${flag}: the version is \`pi-auto-router --version\`\n${USAGE}`);
     else {
       const meant = closestKey(flag.replace(/^-+/, ""), SERVE_FLAGS);
       throw new Error(`unknown argument ${flag}${meant ? `; did you mean --${meant}?` : ""}\n${USAGE}`);

@@ -11,4 +11,14 @@ describe("serve arguments", () => {
     assert.ok(isLoopback(parseServeArguments(["--host", "[::1]"]).host));
     assert.equal(parseServeArguments(["--host", "[::]", "--allow-remote"]).host, "::");
   });
+
+  it("points serve --version at the command that prints the version", () => {
+    for (const flag of ["--version", "-v"])
+      assert.throws(
+        () => parseServeArguments([flag]),
+        new RegExp(
+          `^Error: serve takes no ${flag}: the version is \`pi-auto-router --version\`\nusage: pi-auto-router serve`,
+        ),
+      );
+  });
 });
