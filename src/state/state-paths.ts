@@ -6,10 +6,15 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 export const EVENT_LOG_NAME = "auto-router.events.jsonl";
 export const ROUTES_FILE_NAME = "auto-router.routes.json";
 
-/** AUTO_ROUTER_CONFIG ("~/" expanded) > <agentDir>/extensions/auto-router.routes.json */
+/**
+ * AUTO_ROUTER_CONFIG ("~/" expanded; a relative path from the directory the process started in, made absolute so that
+ * status and warnings name the file a process in another directory would not find) > <agentDir>/extensions/...
+ */
 export function routesFilePath(processEnv: Record<string, string | undefined>, agentDir: string): string {
   const fromEnvironment = processEnv.AUTO_ROUTER_CONFIG;
-  return fromEnvironment ? expandHome(fromEnvironment, processEnv) : join(agentDir, "extensions", ROUTES_FILE_NAME);
+  return fromEnvironment
+    ? resolve(expandHome(fromEnvironment, processEnv))
+    : join(agentDir, "extensions", ROUTES_FILE_NAME);
 }
 
 /** State file names are code constants such as "usage" or "breaker"; anything else would escape the directory. */
@@ -37,7 +42,8 @@ export function resolveStateDir(input: {
   routesFile?: string;
 }): string {
   const fromEnvironment = input.processEnv.AUTO_ROUTER_LOG_DIR?.trim();
-  if (fromEnvironment) return expandHome(fromEnvironment, input.processEnv);
+  // Relative: from the directory the process started in, shown absolute (pi run in each project would each have one).
+  if (fromEnvironment) return resolve(expandHome(fromEnvironment, input.processEnv));
   const fromConfig = input.configLogDir?.trim();
   if (fromConfig) {
     const expanded = expandHome(fromConfig, input.processEnv);

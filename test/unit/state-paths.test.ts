@@ -40,6 +40,12 @@ describe("resolveStateDir", () => {
     assert.equal(routesFilePath({ AUTO_ROUTER_CONFIG: "/etc/r.json" }, AGENT_DIR), "/etc/r.json");
   });
 
+  it("makes a relative AUTO_ROUTER_LOG_DIR or AUTO_ROUTER_CONFIG absolute from the directory the process started in", () => {
+    const processEnv = { AUTO_ROUTER_LOG_DIR: "router-state", AUTO_ROUTER_CONFIG: "./conf/r.json" };
+    assert.equal(resolveStateDir({ processEnv, agentDir: AGENT_DIR }), join(process.cwd(), "router-state"));
+    assert.equal(routesFilePath(processEnv, AGENT_DIR), join(process.cwd(), "conf", "r.json"));
+  });
+
   it("keeps an absolute config logDir as written", () => {
     assert.equal(resolveStateDir({ processEnv: {}, configLogDir: "/srv/router", agentDir: AGENT_DIR }), "/srv/router");
   });
