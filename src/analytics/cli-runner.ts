@@ -498,7 +498,9 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
       values.route === undefined
         ? undefined
         : readRoutesView(routesFilePath(io.processEnv, agentDirectory(io.processEnv, io.home)));
-    const routeFilter = routesView === undefined ? undefined : resolveRouteFilter(values.route as string, routesView);
+    // A route id has no spaces: `--route " swe "` (a quoted variable) is the route swe.
+    const routeFilter =
+      routesView === undefined ? undefined : resolveRouteFilter((values.route as string).trim(), routesView);
     const route = routeFilter?.routeId;
     const routesInLog = new Set<string>();
     const items = route === undefined ? joined : notingRoutes(joined, routesInLog);

@@ -228,6 +228,32 @@ describe("the HTML report's scope", () => {
   });
 });
 
+describe("--route", () => {
+  it("takes a route written with spaces around it (a quoted variable) as that route", async () => {
+    const dir = freshDir("auto-router-route-spaces");
+    try {
+      const run = async (route: string) => {
+        const out: string[] = [];
+        const stderr: string[] = [];
+        const code = await runCli(routingStatsCommand, ["--file", fixture("ours.jsonl"), "--route", route, "--json"], {
+          stdout: (text) => out.push(text),
+          stderr: (text) => stderr.push(text),
+          processEnv: { PI_CODING_AGENT_DIR: join(dir, "agent") },
+          home: dir,
+          now: () => Date.parse("2026-05-05T00:00:00.000Z"),
+        });
+        assert.equal(code, 0, stderr.join("\n"));
+        return JSON.parse(out.join("")).stats.requests as number;
+      };
+      const requests = await run("subscription-swe");
+      assert.ok(requests > 0);
+      assert.equal(await run(" subscription-swe "), requests);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the scripts' default log", () => {
   it("reads a relative logDir of the routes file from the routes file's directory, as the router writes it there", () => {
     const dir = freshDir("auto-router-relative-logdir");
