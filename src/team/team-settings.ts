@@ -152,6 +152,14 @@ export function resolveTeamSettings(
     issues.push({ severity: "warning", path: where, message: `${problem}; using the file store` });
     return { settings: { backend: "file", machine }, issues };
   }
+  // Allowed (a database only the router uses), but it is more often a value emptied by mistake: the team's keys then
+  // lie among every other key of the database, and the ACL grant advised for them is every key (~*).
+  if (state?.keyPrefix === "")
+    issues.push({
+      severity: "warning",
+      path: "state.keyPrefix",
+      message: `is empty: the team's keys lie at the database's top level (epoch, state:*, usage:*) among any others there; leave it out for the default "${DEFAULT_KEY_PREFIX}" unless the database is the router's alone`,
+    });
   return {
     settings: {
       backend: "redis",

@@ -57,6 +57,18 @@ describe("team store settings", () => {
     assert.match(missing.issues[0]!.message, /needs a url/);
   });
 
+  it("warns of an empty keyPrefix, which puts the team's keys among every other key of the database", () => {
+    const empty = resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/0", keyPrefix: "" }, {}, "box");
+    assert.equal(empty.settings.backend === "redis" && empty.settings.keyPrefix, "");
+    assert.deepEqual(
+      empty.issues.map((issue) => [issue.severity, issue.path]),
+      [["warning", "state.keyPrefix"]],
+    );
+    assert.match(empty.issues[0]!.message, /^is empty: the team's keys lie at the database's top level/);
+    const unset = resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/0" }, {}, "box");
+    assert.deepEqual(unset.issues, []);
+  });
+
   it("takes a URL inside one pair of quotes, as docker run --env-file hands a quoted line on", () => {
     for (const quoted of ['"redis://:pw@cache:6379/2"', "'redis://:pw@cache:6379/2'"]) {
       const fromEnv = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: quoted }, "box");
