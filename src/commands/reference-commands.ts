@@ -28,7 +28,13 @@ export function shortcutsText(config: RouterConfig): string {
   ];
   for (const tier of TIERS) {
     const route = config.tiers?.[tier]?.route;
-    lines.push(`  @${tier.padEnd(10)} ${TIER_MEANINGS[tier]}${route ? ` (route ${route})` : " (the active route)"}`);
+    // A tier naming no route serves on the active route (choose-tier.ts), as the load warning says.
+    const where = !route
+      ? "the active route"
+      : config.routes[route]
+        ? `route ${route}`
+        : `the active route: tiers.${tier}.route "${route}" is no route`;
+    lines.push(`  @${tier.padEnd(10)} ${TIER_MEANINGS[tier]} (${where})`);
   }
   lines.push("Provider preferences:");
   lines.push("  @only=a,b       only these providers may serve (provider names, no spaces)");

@@ -59,7 +59,8 @@ export function chooseTier(state: RouteState): void {
     if (tierRoute && tierRoute !== state.decision.routeId && config.routes[tierRoute]) {
       state.decision.routeId = tierRoute;
       hints.push(`tier ${tier} (${trace.tierSource}) switches to route ${tierRoute}`);
-    }
+    } else if (tierRoute && !config.routes[tierRoute])
+      hints.push(`tier ${tier} (${trace.tierSource}) names route ${tierRoute}, which is no route: route unchanged`);
     const needs = mergeConstraints(tierConstraint(tier, est), config.tiers?.[tier]?.constraint);
     if (tierRule) mergeConstraintsFrom(state.constraint, needs, state.constraintBy, `rule ${tierRule} (tier ${tier})`);
     else mergeConstraints(state.constraint, needs);

@@ -339,6 +339,12 @@ describe("shortcuts and rules", () => {
     assert.match(text, /@reasoning\s+hard problems: reasoning models only \(route deep\)/);
     assert.match(text, /@fast\s+.*\(the active route\)/);
     assert.match(text, /@sort=KEY\s+rank by price \| latency \| throughput/);
+    // A tier naming a route the file does not have serves on the active route, as the load warning says.
+    const missing = shortcutsText({ ...CONFIG, tiers: { reasoning: { route: "dep" } } });
+    assert.match(
+      missing,
+      /@reasoning\s+hard problems: reasoning models only \(the active route: tiers\.reasoning\.route "dep" is no route\)/,
+    );
   });
 
   it("describes each rule's condition, effect, priority and scope, optionally for one route", () => {

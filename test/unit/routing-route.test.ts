@@ -306,6 +306,19 @@ describe("route: tiers", () => {
     assert.equal(decision.trace.tierSource, "shortcut");
   });
 
+  it("keeps the route when the tier names a route the file does not have, and says so in the hints", () => {
+    const decision = route(
+      { routeId: "swe", features: features(), shortcuts: parseShortcuts("@reasoning go").shortcuts },
+      snapshot(routes, {}, { tiers: { ...tiers, reasoning: { route: "deep" } } }),
+      NOW,
+    );
+    assert.equal(decision.routeId, "swe");
+    assert.ok(
+      decision.trace.hints.includes("tier reasoning (shortcut) names route deep, which is no route: route unchanged"),
+      decision.trace.hints.join("; "),
+    );
+  });
+
   it("picks long for @fast @long and records @fast as ignored", () => {
     const decision = route(
       { routeId: "swe", features: features(), shortcuts: parseShortcuts("@fast @long go").shortcuts },
