@@ -62,17 +62,28 @@ function rankingSettings(state: RouteState, active: RoutingSnapshot["config"]["r
     route: active.preferences,
     prompt: shortcuts?.preferences,
   });
-  const described = describePreferences(preferences);
-  if (described.length) state.hints.push(`provider preferences: ${described.join("; ")}`);
   // A prompt's sort wins; on a sortBy "config" route it ranks ahead of the declared order, which still breaks ties
   // (the preferences' `order` and prefer-provider rules stay out of the ranking, as they are without it).
   const promptSort = shortcuts?.preferences.sort;
+  const routeSort = active.sortBy && active.sortBy !== "auto" ? active.sortBy : undefined;
   const mode: RankMode =
     promptSort !== undefined
       ? active.sortBy === "config"
         ? `config:${promptSort}`
         : promptSort
-      : ((active.sortBy && active.sortBy !== "auto" ? active.sortBy : undefined) ?? preferences.sort ?? "auto");
+      : (routeSort ?? preferences.sort ?? "auto");
+  const described = describePreferences(preferences);
+  if (described.length) {
+    // Say which of them rank nothing here, so a `sort` listed beside "sorted by config" is not taken as applied.
+    const unused: string[] = [];
+    if (preferences.order && active.sortBy === "config") unused.push("order");
+    if (preferences.sort && promptSort === undefined && routeSort !== undefined && routeSort !== preferences.sort)
+      unused.push("sort");
+    const note = unused.length
+      ? ` (${unused.join(" and ")} unused: route ${state.decision.routeId} ${active.sortBy === "config" ? 'keeps its declared order (sortBy "config")' : `is sorted by ${routeSort} (sortBy)`})`
+      : "";
+    state.hints.push(`provider preferences: ${described.join("; ")}${note}`);
+  }
   return {
     preferences,
     mode,

@@ -815,6 +815,38 @@ describe("route: ranking", () => {
     assert.ok(sorted.trace.hints.includes("sorted by price, then declared order"));
   });
 
+  it("says which preferences rank nothing: order and sort on a sortBy config route, a sort the route's sortBy overrides", () => {
+    const declared = snapshot({
+      r: { sortBy: "config", preferences: { order: ["b"], sort: "price" }, targets: targets("a/1", "b/1") },
+    });
+    const plain = route({ routeId: "r", features: features() }, declared, NOW);
+    assert.deepEqual(keys(plain), ["a/1", "b/1"]);
+    assert.ok(
+      plain.trace.hints.includes(
+        'provider preferences: order: b; sort: price (order and sort unused: route r keeps its declared order (sortBy "config"))',
+      ),
+      plain.trace.hints.join("; "),
+    );
+    // A prompt's @sort= does rank such a route: only `order` is unused then.
+    const prompted = route(
+      { routeId: "r", features: features(), shortcuts: parseShortcuts("@sort=latency hi").shortcuts },
+      declared,
+      NOW,
+    );
+    assert.ok(
+      prompted.trace.hints.includes(
+        'provider preferences: order: b; sort: latency (order unused: route r keeps its declared order (sortBy "config"))',
+      ),
+      prompted.trace.hints.join("; "),
+    );
+    const byLatency = snapshot({ r: { sortBy: "latency", preferences: { sort: "price" }, targets: targets("a/1") } });
+    const hints = route({ routeId: "r", features: features() }, byLatency, NOW).trace.hints;
+    assert.ok(
+      hints.includes("provider preferences: sort: price (sort unused: route r is sorted by latency (sortBy))"),
+      hints.join("; "),
+    );
+  });
+
   it("sorts by price with @sort=price, unknown prices last", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } });
     state.models["b/1"] = facts({ pricing: { input: 3, output: 15 } });
