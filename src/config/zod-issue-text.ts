@@ -135,7 +135,7 @@ export function describeIssue(issue: Issue): IssueText[] {
     ];
   // A pattern's message ("expected HH:MM (24 h)") does not say what was written.
   if (issue.code === "invalid_format" && "input" in issue)
-    return [{ path: [], message: `${issue.message}, got ${shown(issue.input)}` }];
+    return [{ path: [], message: `${issue.message}, got ${shown(issue.input)}${clockTimeHint(issue)}` }];
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return [{ path: [], message: issue.message }];
   const options = issue.errors as Issue[][];
   const fitting = options.filter((option) => !rejectsShape(option));
@@ -173,4 +173,16 @@ export function issueLines(prefix: readonly PropertyKey[], error: z.ZodError): s
       return `${where}: ${text.message}${quoted ? `, got ${shown(input)}` : ""}`;
     }),
   );
+}
+
+/**
+ * What a clock time written almost right means: "24:00" reads as a 24-hour time but is no time of day (a window to
+ * the end of the day ends at "00:00", and wraps past midnight), "9:00" lacks its leading zero.
+ */
+function clockTimeHint(issue: Issue): string {
+  if (issue.message !== "expected HH:MM (24 h)" || typeof issue.input !== "string") return "";
+  const text = issue.input.trim();
+  if (text === "24:00") return '; midnight is "00:00" (a window to the end of the day ends at "00:00")';
+  const short = /^(\d):([0-5]\d)$/.exec(text);
+  return short ? `; write "0${short[1]}:${short[2]}"` : "";
 }

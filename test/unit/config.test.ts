@@ -778,6 +778,17 @@ describe("routes file parsing", () => {
     assert.deepEqual(errors(current), [
       ["routes.mine.policyRules[0].when.timeWindow.after", 2, 82, 'expected HH:MM (24 h), got "25:00"'],
     ]);
+    // "24:00" reads as a 24-hour time and "9:00" nearly is one: the error says what to write instead.
+    const nearly = `{"routes":{"mine":{"targets":[{"provider":"mock-a","modelId":"model-a"}],"policyRules":[\n {"type":"exclude-provider","providers":["mock-a"],"when":{"timeWindow":{"after":"9:00","before":"24:00"}}}]}}}`;
+    assert.deepEqual(errors(nearly), [
+      ["routes.mine.policyRules[0].when.timeWindow.after", 2, 82, 'expected HH:MM (24 h), got "9:00"; write "09:00"'],
+      [
+        "routes.mine.policyRules[0].when.timeWindow.before",
+        2,
+        98,
+        'expected HH:MM (24 h), got "24:00"; midnight is "00:00" (a window to the end of the day ends at "00:00")',
+      ],
+    ]);
   });
 
   it("locates a migrated path for warnings made after loading at the place the user wrote it", () => {
