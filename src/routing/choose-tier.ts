@@ -62,8 +62,9 @@ export function chooseTier(state: RouteState): void {
     } else if (tierRoute && !config.routes[tierRoute])
       hints.push(`tier ${tier} (${trace.tierSource}) names route ${tierRoute}, which is no route: route unchanged`);
     const needs = mergeConstraints(tierConstraint(tier, est), config.tiers?.[tier]?.constraint);
-    if (tierRule) mergeConstraintsFrom(state.constraint, needs, state.constraintBy, `rule ${tierRule} (tier ${tier})`);
-    else mergeConstraints(state.constraint, needs);
+    // What the tier adds beyond the request's own needs is named, so an error can say what to drop or change.
+    const who = tierRule ? `rule ${tierRule} (tier ${tier})` : `the @${tier} shortcut`;
+    mergeConstraintsFrom(state.constraint, needs, state.constraintBy, who);
     if (hintTier && hintTier !== tier)
       hints.push(`intent ${features.intent} hint (${hintTier}) unused: tier ${tier} from ${trace.tierSource}`);
   } else if (hintTier) {

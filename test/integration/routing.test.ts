@@ -115,7 +115,7 @@ describe("routing through real pi", () => {
     const error = h.lastAssistant().errorMessage ?? "";
     assert.equal(
       error,
-      "auto-router: route main has no target that accepts images (mock-a/model-a: no image input; mock-b/model-b: no image input). Waiting will not change this: choose a route with such a target, or add one to this route.",
+      "auto-router: route main has no target that accepts images (mock-a/model-a: no image input; mock-b/model-b: no image input), which the @vision shortcut asks for. Waiting will not change this: send the prompt without it, choose a route with such a target, or add one to this route.",
     );
     assert.doesNotMatch(error, /available now/);
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
@@ -131,6 +131,12 @@ describe("routing through real pi", () => {
     assert.match(inert, /^auto-router: route main has no target that accepts images \(.*mock-a\/model-gone: /, inert);
     assert.match(inert, /Waiting will not change this/);
     assert.doesNotMatch(inert, /available now/);
+    // @reasoning on a route without a reasoning model names the shortcut too: the prompt can go without it.
+    await withInert.prompt("@reasoning think hard");
+    assert.match(
+      withInert.lastAssistant().errorMessage ?? "",
+      /^auto-router: route main has no target that can do what this request needs \(.*mock-b\/model-b: not a reasoning model\), which the @reasoning shortcut asks for\. Waiting will not change this: send the prompt without it,/,
+    );
     await withInert.prompt("@only=mock-zz hello there");
     const preference = withInert.lastAssistant().errorMessage ?? "";
     assert.match(preference, /^auto-router: no target of route main matches the provider preferences \(/, preference);
