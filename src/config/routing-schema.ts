@@ -65,7 +65,9 @@ export const timeWindowSchema = () =>
   z.strictObject({
     after: clockTime().describe("Window start, inclusive (HH:MM)"),
     before: clockTime().describe("Window end, exclusive (HH:MM); may be earlier than `after` to wrap past midnight"),
-    timeZone: timeZoneSchema().optional().describe("IANA time zone, e.g. Europe/Berlin; default: the local zone"),
+    timeZone: timeZoneSchema()
+      .optional()
+      .describe("IANA time zone, e.g. Europe/Berlin; default: budgets.timeZone, else the local zone"),
   });
 export type TimeWindow = z.infer<ReturnType<typeof timeWindowSchema>>;
 
