@@ -1,5 +1,7 @@
 // Provider preferences in OpenRouter's vocabulary (order, only, ignore, allowFallbacks, sort, maxPrice): the
-// config's top-level block, then the route's, then the prompt's shortcuts, each overriding field by field.
+// config's top-level block, then the route's, then the prompt's shortcuts, each overriding field by field, but for
+// `ignore`: every layer's ignored providers stay ignored (a prompt's `@ignore=openai` does not bring back the
+// provider a route ignores).
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { ModelFacts, SkipReason } from "./types.ts";
 
@@ -9,12 +11,24 @@ export interface PreferenceLayers {
   prompt?: ProviderPreferences;
 }
 
-/** Field by field, the more specific layer wins: a prompt's `@only=` replaces the route's `only`, it does not add. */
+/**
+ * Field by field, the more specific layer wins: a prompt's `@only=` replaces the route's `only`, it does not add.
+ * `ignore` lists add up instead, as a gateway merges a request's ignore list with the account's: ignoring one more
+ * provider must not serve the one the route (or the top level) never wants.
+ */
 export function mergePreferences(layers: PreferenceLayers): ProviderPreferences {
   const { global, route, prompt } = layers;
   if (!route && !prompt) return global ?? {};
   if (!global && !prompt) return route ?? {};
-  return { ...global, ...route, ...prompt };
+  const merged = { ...global, ...route, ...prompt };
+  const lists = [global?.ignore, route?.ignore, prompt?.ignore].filter((list): list is string[] => !!list);
+  if (lists.length > 1) {
+    const ignore: string[] = [];
+    for (const list of lists)
+      for (const name of list) if (!ignore.some((seen) => seen.toLowerCase() === name.toLowerCase())) ignore.push(name);
+    merged.ignore = ignore;
+  }
+  return merged;
 }
 
 /** Case-insensitive: config files write `Anthropic`, prompts write `anthropic`. */

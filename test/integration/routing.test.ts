@@ -387,6 +387,18 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("keeps a provider the route ignores out when a prompt's @ignore= names another", async () => {
+    const h = await start({
+      sortBy: "config",
+      preferences: { ignore: ["mock-a"] },
+      targets: ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target),
+    });
+    h.faux("mock-v").setResponses([echoPrompt(h)]);
+    await h.prompt("@ignore=mock-b no b today");
+    assert.equal(h.lastAssistant().provider, "mock-v", "mock-a stays ignored, mock-b is ignored too");
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("applies a prompt's shortcuts to that prompt only", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     h.faux("mock-b").setResponses([echoPrompt(h)]);

@@ -18,6 +18,21 @@ describe("provider preferences", () => {
     assert.deepEqual(merged, { sort: "latency", only: ["c"], maxPrice: 5 });
   });
 
+  it("adds the layers' ignore lists up: a prompt's @ignore= never brings back a provider the route ignores", () => {
+    assert.deepEqual(
+      mergePreferences({
+        global: { ignore: ["x"] },
+        route: { ignore: ["deepseek"] },
+        prompt: { ignore: ["openai", "X"] },
+      }).ignore,
+      ["x", "deepseek", "openai"],
+    );
+    assert.deepEqual(mergePreferences({ route: { ignore: ["deepseek"] }, prompt: { only: ["a"] } }), {
+      ignore: ["deepseek"],
+      only: ["a"],
+    });
+  });
+
   it("rejects providers outside `only` and inside `ignore`, case-insensitively", () => {
     assert.equal(checkPreferences({ only: ["Anthropic"] }, "anthropic", undefined, facts()), undefined);
     assert.equal(
