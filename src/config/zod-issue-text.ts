@@ -130,7 +130,7 @@ export function describeIssue(issue: Issue): IssueText[] {
     return [
       {
         path: [],
-        message: `expected ${ARTICLE_SHAPES[issue.expected] ?? issue.expected}, got ${GOT_SHAPES[typeName(issue.input)] ?? typeName(issue.input)}`,
+        message: `expected ${ARTICLE_SHAPES[issue.expected] ?? issue.expected}, got ${GOT_SHAPES[typeName(issue.input)] ?? typeName(issue.input)}${tierRouteHint(issue)}`,
       },
     ];
   // A pattern's message ("expected HH:MM (24 h)") does not say what was written.
@@ -185,4 +185,11 @@ function clockTimeHint(issue: Issue): string {
   if (text === "24:00") return '; midnight is "00:00" (a window to the end of the day ends at "00:00")';
   const short = /^(\d):([0-5]\d)$/.exec(text);
   return short ? `; write "0${short[1]}:${short[2]}"` : "";
+}
+
+/** `"tiers": { "reasoning": "think" }`: a tier takes an object naming its route, and the fix is that object. */
+function tierRouteHint(issue: Issue): string {
+  const { path, input } = issue;
+  if (path.length !== 2 || path[0] !== "tiers" || typeof input !== "string" || issue.code !== "invalid_type") return "";
+  return issue.expected === "object" ? `; write { "route": ${JSON.stringify(input)} }` : "";
 }

@@ -778,6 +778,13 @@ describe("routes file parsing", () => {
     assert.deepEqual(errors(current), [
       ["routes.mine.policyRules[0].when.timeWindow.after", 2, 82, 'expected HH:MM (24 h), got "25:00"'],
     ]);
+    // A tier written as its route's name: the error shows the object it takes.
+    assert.deepEqual(
+      errors(
+        '{"routes":{"mine":{"targets":[{"provider":"mock-a","modelId":"model-a"}]}},\n"tiers":{"reasoning":"mine"}}',
+      ),
+      [["tiers.reasoning", 2, 22, 'expected an object, got a string; write { "route": "mine" }']],
+    );
     // "24:00" reads as a 24-hour time and "9:00" nearly is one: the error says what to write instead.
     const nearly = `{"routes":{"mine":{"targets":[{"provider":"mock-a","modelId":"model-a"}],"policyRules":[\n {"type":"exclude-provider","providers":["mock-a"],"when":{"timeWindow":{"after":"9:00","before":"24:00"}}}]}}}`;
     assert.deepEqual(errors(nearly), [
