@@ -2,7 +2,13 @@
 // the intent hint. A tier from a shortcut or rule may switch the route and adds its constraints; an intent hint only
 // ranks the targets meeting it first.
 import type { Intent, Tier } from "../config/routing-schema.ts";
-import { describeConstraint, mergeConstraints, mergeConstraintsFrom, tierConstraint } from "./constraints.ts";
+import {
+  describeConstraint,
+  mergeConstraints,
+  mergeConstraintsFrom,
+  shortcutRequirement,
+  tierConstraint,
+} from "./constraints.ts";
 import { INTENT_HINT_CONFIDENCE } from "./intent.ts";
 import { collectRules, evaluateCondition } from "./policy-rules.ts";
 import type { RouteState } from "./route-state.ts";
@@ -63,7 +69,7 @@ export function chooseTier(state: RouteState): void {
       hints.push(`tier ${tier} (${trace.tierSource}) names route ${tierRoute}, which is no route: route unchanged`);
     const needs = mergeConstraints(tierConstraint(tier, est), config.tiers?.[tier]?.constraint);
     // What the tier adds beyond the request's own needs is named, so an error can say what to drop or change.
-    const who = tierRule ? `rule ${tierRule} (tier ${tier})` : `the @${tier} shortcut`;
+    const who = tierRule ? `rule ${tierRule} (tier ${tier})` : shortcutRequirement(tier);
     mergeConstraintsFrom(state.constraint, needs, state.constraintBy, who);
     if (hintTier && hintTier !== tier)
       hints.push(`intent ${features.intent} hint (${hintTier}) unused: tier ${tier} from ${trace.tierSource}`);

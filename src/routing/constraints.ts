@@ -52,6 +52,14 @@ export function mergeConstraints(into: Constraint, from: Constraint | undefined)
  */
 export type ConstraintSources = Partial<Record<keyof Constraint, string>>;
 
+/**
+ * Who asked for a requirement (a skipped target's `requiredBy`) when it is a prompt's tier shortcut, not a rule: its
+ * error says the prompt can go without it (final-error.ts). One spelling, made and recognised here.
+ */
+export const shortcutRequirement = (tier: string): string => `the @${tier} shortcut`;
+export const isShortcutRequirement = (requiredBy: string | undefined): boolean =>
+  requiredBy !== undefined && /^the @[a-z-]+ shortcut$/.test(requiredBy);
+
 /** mergeConstraints, noting `who` for each requirement `from` adds or raises. */
 export function mergeConstraintsFrom(
   into: Constraint,

@@ -10,6 +10,7 @@
 // Labels below are neutral on purpose: "throttled" and "busy" instead of the words pi matches.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { cooldownKindOf } from "../routing/assess-targets.ts";
+import { isShortcutRequirement } from "../routing/constraints.ts";
 import type { FailureKind } from "./classify-failure.ts";
 import { waitSeconds } from "./wait-for-reset.ts";
 import { zeroUsage } from "./zero-usage.ts";
@@ -247,7 +248,7 @@ export function noCapableTargetText(
   // A requirement a rule added (force-constraint, a force-tier rule's tier), not the request: the rule is the cause.
   const rules = [...new Set(lacking.map((s) => s.requiredBy))];
   // A prompt's tier shortcut (`@reasoning` on a route without a reasoning model): the prompt can go without it.
-  if (lacking.length > 0 && rules.every((who) => who?.startsWith("the @")))
+  if (lacking.length > 0 && rules.every(isShortcutRequirement))
     return `auto-router: route ${routeId} has no target that ${what} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: send the prompt without ${rules.length === 1 ? "it" : "them"}, choose a route with such a target, or add one to this route.`;
   if (lacking.length > 0 && !rules.includes(undefined))
     return `auto-router: route ${routeId} has no target that ${what} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: change ${rules.length === 1 ? "that rule" : "those rules"} (or its condition), or add such a target to this route.`;
