@@ -254,6 +254,16 @@ describe("team ledger on Redis", () => {
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
   });
 
+  it("reaches the team store through a URL in one pair of quotes, as docker run --env-file hands it on", async () => {
+    const prefix = "par:quoted:";
+    const quoted = machine("q", prefix, { url: `"${redis.url}"` });
+    await quoted.backend.ready();
+    assert.equal(quoted.backend.describe(Date.now()).connection, "connected");
+    quoted.ledger.record({ id: "q:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await quoted.usage.flush();
+    await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 1, "the spend in Redis");
+  });
+
   it("two processes on one state dir: one re-seeds with the entries they share, the other, back later, adds none of them again", async () => {
     // b reaches Redis through a gate, closed from the loss until a has re-seeded the team store with every pending
     // entry and emptied the shared pending file, and b's store has read that file again: b's view still holds the
