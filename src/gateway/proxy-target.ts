@@ -6,7 +6,7 @@
 // route, skipping a resting one (rest-key.ts: its rests are those of the routes naming it).
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
-import { misspelledProviderNames } from "../routing/misspelled-providers.ts";
+import { providerNameProblems } from "../routing/provider-name-problems.ts";
 import { checkPreferences, describePreferences, mergePreferences, providerIndex } from "../routing/preferences.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { GatewayError } from "./errors.ts";
@@ -47,12 +47,12 @@ export function noModelTargets(
 ): Array<{ provider: string; modelId: string }> | undefined {
   const targets = advertisingTargets(config, path);
   if (targets.length === 0) return undefined;
-  const misspelled = misspelledProviderNames(asked, "", targets, config.routes, `advertising ${method} ${path}`);
-  if (misspelled.length > 0)
+  const problems = providerNameProblems(asked, "", targets, config.routes, `advertising ${method} ${path}`);
+  if (problems.length > 0)
     throw new GatewayError(
       400,
       "invalid_request",
-      `auto-router: ${misspelled.join(" ")} Nothing was sent: correct the name in the request's provider preferences (the X-Provider header or the body's provider). Waiting will not change this.`,
+      `auto-router: ${problems.join(" ")} Nothing was sent: correct the name in the request's provider preferences (the X-Provider header or the body's provider). Waiting will not change this.`,
       { "x-should-retry": "false" },
     );
   const preferences = mergePreferences({ global: config.preferences, prompt: asked });

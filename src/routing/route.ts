@@ -15,7 +15,7 @@
 // fall back: the user or the provider said no.
 import { assessTargets } from "./assess-targets.ts";
 import { chooseTier } from "./choose-tier.ts";
-import { misspelledProviderNames } from "./misspelled-providers.ts";
+import { providerNameProblems } from "./provider-name-problems.ts";
 import { describePreferences, mergePreferences } from "./preferences.ts";
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
 import { closeRules, collectActiveRules } from "./route-rules.ts";
@@ -35,14 +35,14 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
   }
   chooseTier(state);
   const active = snapshot.config.routes[state.decision.routeId]!;
-  const misspelled = misspelledProviderNames(
+  const problems = providerNameProblems(
     request.shortcuts?.preferences,
     state.decision.routeId,
     active.targets,
     snapshot.config.routes,
   );
-  if (misspelled.length > 0) {
-    state.decision.refusal = `auto-router: ${misspelled.join(" ")} Nothing was sent: correct the name in the request's provider preferences (@only=/@ignore=, or the gateway's X-Provider or body provider). Waiting will not change this.`;
+  if (problems.length > 0) {
+    state.decision.refusal = `auto-router: ${problems.join(" ")} Nothing was sent: correct the name in the request's provider preferences (@only=/@ignore=, or the gateway's X-Provider or body provider). Waiting will not change this.`;
     state.decision.refusalKind = "no-match";
     return state.decision;
   }

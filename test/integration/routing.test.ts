@@ -222,6 +222,21 @@ describe("routing through real pi", () => {
     assert.equal(textOf(h.lastAssistant()), "from a", JSON.stringify(h.lastAssistant()));
   });
 
+  it("refuses a provider both in @only= and @ignore= of one prompt, naming it, and sends nothing", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    // `@only=mock-a @ignore=mock-a` got the general "no target matches", `@only=mock-a,mock-b @ignore=mock-a` was
+    // served by mock-b without a word.
+    for (const shortcuts of ["@only=mock-a @ignore=mock-a", "@only=mock-a,mock-b @ignore=MOCK-A"]) {
+      await h.prompt(`${shortcuts} hello there`);
+      assert.match(
+        h.lastAssistant().errorMessage ?? "",
+        /^auto-router: "mock-a" is in both only and ignore; keep it in one of them\. Nothing was sent: correct the name in the request's provider preferences \(@only=\/@ignore=/,
+        shortcuts,
+      );
+    }
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("takes a prompt sent again within the same millisecond for a new prompt, with its own shortcuts", async () => {
     // A frozen clock stamps every message alike: the second "hello there" is told from the first by the first's
     // presence in the context (it was taken for the first's next turn, and served with its @only=).

@@ -5,6 +5,8 @@
 // provider ids (two edits, more for long names), and nearer to one provider than to any other (`mock-zz` is as near
 // to mock-a as to mock-b: no typo of either). A name far from every provider of the
 // route (a generic client's `ignore: ["deepinfra"]`) or one another route has is no typo and changes nothing.
+// A name both in the request's `only` and its `ignore` (`@only=a,b @ignore=a`) is refused too: which of the two it
+// meant is not known, and serving `b` alone, or nothing, would answer a question it did not ask.
 import { closestId } from "../config/spelling.ts";
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 
@@ -14,8 +16,8 @@ const LISTS = ["only", "ignore", "order"] as const;
 /** What every request without such preferences gets: route() runs for every request, so nothing is allocated. */
 const NONE: readonly string[] = Object.freeze([]);
 
-/** `"alpah" (ignore) is no provider of route main; did you mean "alpha"?`, one per typo; empty when there is none. */
-export function misspelledProviderNames(
+/** `"alpah" (ignore) is no provider of route main; did you mean "alpha"?`, one per typo or contradiction; empty when there is none. */
+export function providerNameProblems(
   preferences: ProviderPreferences | undefined,
   routeId: string,
   targets: readonly Target[],
@@ -28,6 +30,11 @@ export function misspelledProviderNames(
   const lowerOfRoute = new Set(ofRoute.map((name) => name.toLowerCase()));
   let known: Set<string> | undefined;
   const hints: string[] = [];
+  if (preferences.only && preferences.ignore) {
+    const ignored = new Set(preferences.ignore.map((name) => name.toLowerCase()));
+    for (const name of preferences.only)
+      if (ignored.has(name.toLowerCase())) hints.push(`"${name}" is in both only and ignore; keep it in one of them.`);
+  }
   for (const list of LISTS) {
     const names = preferences[list];
     if (!names) continue;
