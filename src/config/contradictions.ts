@@ -1,11 +1,13 @@
 // Settings that each pass the schema but contradict each other: a stressed threshold at or above the critical one can
 // never be reached (a window goes straight from ok to critical), a break longer than its cap never doubles, a
-// provider both in `only` and `ignore` never serves, a rule's `minTokens` above its `maxTokens` never applies. Each is an
+// provider both in `only` and `ignore` never serves, a rule's `minTokens` above its `maxTokens` (or `not: {}`) never
+// applies. Each is an
 // error naming the rule, so the last good config keeps serving instead of one that silently does something else.
 // An unset side counts at its default: `stressed: 3` alone contradicts the default critical 2.
 import { DEFAULT_BREAKER_SETTINGS } from "../breaker/breaker.ts";
 import { DEFAULT_UVI_THRESHOLDS } from "../routing/uvi.ts";
 import { emptyTimeWindowIssue, type SourcePathOf } from "./empty-time-window.ts";
+import { fixedConditionIssue } from "./fixed-condition.ts";
 import type { ConfigIssue } from "./issues.ts";
 import type { ProviderPreferences, RuleCondition } from "./routing-schema.ts";
 import type { RouterConfig } from "./schema.ts";
@@ -99,11 +101,12 @@ function checkRoutingBlock(
   sourcePath: SourcePathOf,
 ): void {
   onlyAndIgnored(issues, `${path ? `${path}.` : ""}preferences`, block.preferences);
-  block.policyRules?.forEach((rule, index) =>
-    eachCondition(rule.when, `${path ? `${path}.` : ""}policyRules[${index}].when`, (condition, where) =>
-      checkCondition(issues, condition, where, sourcePath),
-    ),
-  );
+  block.policyRules?.forEach((rule, index) => {
+    const when = `${path ? `${path}.` : ""}policyRules[${index}].when`;
+    eachCondition(rule.when, when, (condition, where) => checkCondition(issues, condition, where, sourcePath));
+    const fixed = fixedConditionIssue(rule.when, when);
+    if (fixed) issues.push(fixed);
+  });
 }
 
 /** `sourcePath`: where a path of the migrated config is in the file, so a migrated shape is named in its own words. */

@@ -528,6 +528,51 @@ describe("routes file parsing", () => {
         "routes.a.policyRules[1].when.any[0].minTokens: must be at most maxTokens (8), got 9: the rule could never apply",
       ],
     );
+    // A condition the request does not decide: `not` of an empty one never matches (an error, as above), an empty
+    // `any` or `all` asks for nothing and always does (a warning: the file still serves).
+    assert.deepEqual(
+      errors({
+        routes: {
+          a: {
+            targets,
+            policyRules: [
+              rule({ not: {} }),
+              rule({ intent: "code", all: [{ tier: "fast" }, { not: { any: [] } }] }),
+              rule({ any: [{ not: {} }, { not: { all: [] } }] }),
+              rule({ not: { not: {} } }),
+              rule({ any: [{ not: {} }, { intent: "code" }] }),
+              rule({ not: { minRatings: 3 } }),
+            ],
+          },
+        },
+      }),
+      [
+        "routes.a.policyRules[0].when: never matches: routes.a.policyRules[0].when.not holds a condition every request matches (routes.a.policyRules[0].when.not is empty); the rule could never apply",
+        "routes.a.policyRules[1].when: never matches: routes.a.policyRules[1].when.all[1].not holds a condition every request matches (routes.a.policyRules[1].when.all[1].not.any is empty, which asks for nothing); the rule could never apply",
+        "routes.a.policyRules[2].when: never matches: no condition in routes.a.policyRules[2].when.any can match (routes.a.policyRules[2].when.any[0].not holds a condition every request matches (routes.a.policyRules[2].when.any[0].not is empty)); the rule could never apply",
+      ],
+    );
+    const always = parse({
+      routes: {
+        a: {
+          targets,
+          policyRules: [
+            rule({ any: [] }),
+            rule({}),
+            rule({ all: [{ intent: "code" }, { any: [] }] }),
+            rule({ all: [] }),
+          ],
+        },
+      },
+    });
+    assert.ok(always.config, "the file still loads");
+    assert.deepEqual(
+      always.issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`),
+      [
+        "warning routes.a.policyRules[0].when: matches every request: routes.a.policyRules[0].when.any is empty, which asks for nothing; the rule always applies (leave `when` out to say so)",
+        "warning routes.a.policyRules[3].when: matches every request: routes.a.policyRules[3].when.all is empty; the rule always applies (leave `when` out to say so)",
+      ],
+    );
     assert.deepEqual(
       errors({ routes: { a: { targets, policyRules: [{ type: "require-provider", providers: [] }] } } }),
       [
