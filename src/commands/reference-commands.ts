@@ -8,7 +8,7 @@ import {
 } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { LONG_TIER_MIN_CONTEXT_TOKENS } from "../routing/constraints.ts";
-import { ruleName } from "../routing/policy-rules.ts";
+import { collectRules, ruleName } from "../routing/policy-rules.ts";
 import type { Subcommand } from "./command-types.ts";
 import { resolveRouteName } from "./name-resolution.ts";
 import { configNotice, routeCompletions } from "./route-commands.ts";
@@ -109,36 +109,51 @@ function ruleLine(rule: PolicyRule, name: string, scope: string): string {
 }
 
 export function rulesText(config: RouterConfig, routeId?: string): string {
+  if (routeId) return routeRulesText(config, routeId);
   const lines: string[] = [];
-  const globals = (config.policyRules ?? [])
-    .map((rule, index) => ({ rule, index }))
-    .filter(({ rule }) => !routeId || !rule.routes || rule.routes.includes(routeId));
+  const globals = config.policyRules ?? [];
   if (globals.length) {
     lines.push("Global rules:");
-    for (const { rule, index } of globals) {
-      lines.push(
-        ruleLine(
-          rule,
-          ruleName(rule, "global", routeId ?? "", index),
-          rule.routes ? `routes ${rule.routes.join(",")}` : "all routes",
-        ),
-      );
-    }
+    globals.forEach((rule, index) =>
+      lines.push(ruleLine(rule, ruleName(rule, "global", "", index), scopeText(rule, "global"))),
+    );
   }
   for (const [id, route] of Object.entries(config.routes)) {
-    if (routeId && id !== routeId) continue;
     if (!route.policyRules?.length) continue;
     lines.push(`Route ${id}:`);
     route.policyRules.forEach((rule, index) =>
-      lines.push(ruleLine(rule, ruleName(rule, "route", id, index), "this route")),
+      lines.push(ruleLine(rule, ruleName(rule, "route", id, index), scopeText(rule, "route"))),
     );
   }
-  if (lines.length === 0)
-    return routeId
-      ? `no policy rules apply to route ${routeId}`
-      : 'no policy rules configured (see "policyRules" in the README)';
-  lines.push("Higher priority runs first; /auto-router explain shows which rules matched the last request.");
+  if (lines.length === 0) return 'no policy rules configured (see "policyRules" in the README)';
+  lines.push(
+    "Listed as declared. /auto-router rules <route> lists a route's rules in the order they run; /auto-router explain shows which rules matched the last request.",
+  );
   return lines.join("\n");
+}
+
+/** One route's rules in the order the decision runs them (higher priority first; ties: declared, global first). */
+function routeRulesText(config: RouterConfig, routeId: string): string {
+  const running = collectRules(config, routeId, []);
+  const disabled = [
+    ...(config.policyRules ?? []).map((rule, index) => ({ rule, scope: "global" as const, index })),
+    ...(config.routes[routeId]?.policyRules ?? []).map((rule, index) => ({ rule, scope: "route" as const, index })),
+  ]
+    .filter(({ rule }) => rule.enabled === false && (!rule.routes || rule.routes.includes(routeId)))
+    .map(({ rule, scope, index }) => ({ rule, scope, name: ruleName(rule, scope, routeId, index) }));
+  if (running.length === 0 && disabled.length === 0) return `no policy rules apply to route ${routeId}`;
+  const lines = [
+    `Rules of route ${routeId}, in the order they run (higher priority first; ties as declared, global rules first):`,
+  ];
+  for (const { rule, name, scope } of [...running, ...disabled])
+    lines.push(ruleLine(rule, name, scopeText(rule, scope)));
+  lines.push("/auto-router explain shows which rules matched the last request.");
+  return lines.join("\n");
+}
+
+function scopeText(rule: PolicyRule, scope: "global" | "route"): string {
+  if (scope === "route") return "this route";
+  return rule.routes ? `routes ${rule.routes.join(",")}` : "all routes";
 }
 
 export const rulesCommand: Subcommand = {

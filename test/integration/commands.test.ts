@@ -167,6 +167,8 @@ describe("/auto-router subcommands through pi", () => {
             providers: ["mock-c"],
             when: { timeWindow: { after: "22:00", before: "06:00" } },
           },
+          { id: "b-first", type: "prefer-provider", providers: ["mock-b"], priority: 7 },
+          { id: "off", type: "exclude-provider", providers: ["mock-a"], priority: 9, enabled: false },
         ],
       }),
     });
@@ -192,6 +194,12 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(
       await run("/auto-router rules"),
       /no-c-at-night: when 22:00-06:00 => exclude mock-c \(priority 0, all routes\)/,
+    );
+    // For one route, the rules in the order they run (they were listed as declared under "Higher priority runs
+    // first"), the disabled last.
+    assert.match(
+      await run("/auto-router rules main"),
+      /^Rules of route main, in the order they run \(higher priority first; ties as declared, global rules first\):\n  b-first: when always => prefer mock-b \(priority 7, all routes\)\n  no-c-at-night: .* \(priority 0, all routes\)\n  off: .* \(priority 9, all routes, disabled\)\n/,
     );
   });
 

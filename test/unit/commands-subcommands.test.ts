@@ -362,6 +362,35 @@ describe("shortcuts and rules", () => {
       /Route deep:\n  routes\.deep\.policyRules\[0\] demote-target: when bad ratings > 40% of ≥ 5 => demote each matching target \(priority 0, this route\)/,
     );
     assert.doesNotMatch(rulesText(CONFIG, "deep"), /night/, "a global rule scoped to other routes does not apply");
+    assert.match(all, /\nListed as declared\. \/auto-router rules <route> lists a route's rules in the order they run/);
+    const ordered = rulesText(
+      {
+        ...CONFIG,
+        routes: {
+          main: {
+            ...CONFIG.routes.main!,
+            policyRules: [{ id: "own", type: "exclude-provider", providers: ["x"], priority: 9 }],
+          },
+        },
+        policyRules: [
+          ...CONFIG.policyRules!,
+          { id: "tie", type: "exclude-provider", providers: ["y"], priority: 5 },
+          { id: "low", type: "exclude-provider", providers: ["z"], priority: -1 },
+        ],
+      } as RouterConfig,
+      "main",
+    );
+    assert.deepEqual(
+      ordered.split("\n").map((line) => line.trim().split(":")[0]),
+      [
+        "Rules of route main, in the order they run (higher priority first; ties as declared, global rules first)",
+        "own",
+        "night",
+        "tie",
+        "low",
+        "/auto-router explain shows which rules matched the last request.",
+      ],
+    );
     assert.match(rulesText({ routes: CONFIG.routes } as RouterConfig, "main"), /no policy rules apply to route main/);
   });
 });
