@@ -3,7 +3,8 @@
 // provider's average and stands in for the first-token time of that provider's targets until one of them has a
 // measurement of its own: a provider that was slow before still ranks after a fast one on a latency route, and the first
 // own sample replaces it. An entry that cannot be read is left out and named (in the old file's terms), every other
-// one is carried over, as the other state files keep their readable entries.
+// one is carried over, as the other state files keep their readable entries. An entry of `count: 0` is no data, as it
+// was to the earlier router: skipped without a word.
 import { z } from "zod";
 import { issueLines } from "../config/zod-issue-text.ts";
 import { isObject } from "../is-object.ts";
@@ -46,6 +47,8 @@ function readLegacyLatency(raw: unknown): LegacyConverted<LatencyState> {
   const imported: NonNullable<LatencyState["imported"]> = {};
   const dropped: string[][] = [];
   for (const [provider, value] of Object.entries(raw)) {
+    // No request measured yet: the earlier router read it as no data (its average would divide by zero).
+    if (isObject(value) && value.count === 0) continue;
     const entry = entrySchema().safeParse(value, { reportInput: true });
     if (!entry.success) dropped.push(issueLines([provider], entry.error));
     else

@@ -83,9 +83,11 @@ describe("the earlier router's latency file with entries that cannot be read", (
   });
 
   it("reads a whole old file as before, and our own file as ours", () => {
-    assert.deepEqual(parseLatencyState({ "mock-a": entry(4, 6000) }).imported, {
+    // count 0 is no data to the earlier router (its average divides by zero): skipped, not named unreadable.
+    assert.deepEqual(parseLatencyState({ "mock-a": entry(4, 6000), "mock-z": entry(0, 0) }).imported, {
       "mock-a": { averageMs: 1500, count: 4, updatedAt: 1700000000000 },
     });
+    assert.deepEqual(parseLatencyState({ "mock-z": entry(0, 0) }).imported, {});
     assert.deepEqual(parseLatencyState({ v: 1, targets: {} }), { v: 1, targets: {} });
     assert.equal(legacyLatencyFormat.convert({ v: 1, targets: {} }), undefined);
   });
