@@ -31,8 +31,10 @@ export function integerFlag(values: FlagValues, name: string, fallback: number):
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== "string" || !/^\d+$/.test(raw) || !Number.isSafeInteger(value))
+  if (typeof raw !== "string" || !/^\d+$/.test(raw))
     throw new CliError(`--${name}: expected a whole number (0 or more), got "${String(raw)}"`);
+  if (!Number.isSafeInteger(value))
+    throw new CliError(`--${name}: expected at most ${Number.MAX_SAFE_INTEGER}, got ${raw}`);
   return value;
 }
 

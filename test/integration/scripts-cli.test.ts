@@ -55,6 +55,18 @@ describe("routing scripts from the command line", () => {
     }
   });
 
+  it("names a --limit that is no whole number, or one too large to count with, in its own words", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const [text, huge] = await Promise.all([
+      runScript("routing-session-stats", ["--file", file, "--limit", "ten"]),
+      runScript("routing-session-stats", ["--file", file, "--limit", "99999999999999999999"]),
+    ]);
+    assert.match(text.stderr, /--limit: expected a whole number \(0 or more\), got "ten"/);
+    // A whole number, too large: "expected a whole number" told the user it was not one.
+    assert.match(huge.stderr, /--limit: expected at most 9007199254740991, got 99999999999999999999/);
+    assert.notEqual(huge.code, 0);
+  });
+
   it("routing-stats --json gives the fixture's counts and the reading summary", async () => {
     const output = json(await runScript("routing-stats", ["--json", "--file", join(fixtures, "ours.jsonl")]));
     assert.deepEqual(
