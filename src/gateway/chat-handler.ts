@@ -9,7 +9,7 @@ import type { Engine } from "../engine.ts";
 import { markClientHistory } from "../runtime/client-history.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
-import type { ClientContext } from "./client-messages.ts";
+import { type ClientContext, systemOnlyAsUserMessage } from "./client-messages.ts";
 import type { ClientSettings } from "./client-settings.ts";
 import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
 import {
@@ -190,6 +190,7 @@ export async function serveChat<Request>(
   const { context, options, promptIndex } = spec.toContext(parsed, now);
   markClientHistory(context);
   const prompt = clientPrompt(context, promptIndex);
+  systemOnlyAsUserMessage(context, now);
   // A mistyped shortcut sent as part of the prompt: the answer's headers say so, as pi's warning does.
   let shortcutWarning: string | undefined;
   const typed = takeShortcuts(context, promptIndex, (text) => void (shortcutWarning = text));

@@ -59,6 +59,19 @@ export function dataUrlImage(url: string, where: string): ImageContent {
 
 export const textBlock = (text: string): TextContent => ({ type: "text", text });
 
+/**
+ * A conversation of only a system prompt (a Chat request of one system message, a Responses request of `instructions`
+ * and `input: []`), as a target of another API is sent it: as the user's one message. Anthropic's and Google's APIs
+ * refuse a request without a message (Anthropic's said `messages: at least one message is required`). The prompt's
+ * identity and shortcuts stay as they were (none): only the translation sent changes; a target of the client's own
+ * API is sent the client's body.
+ */
+export function systemOnlyAsUserMessage(context: Context, now: number): void {
+  if (context.messages.length > 0 || !context.systemPrompt) return;
+  context.messages.push({ role: "user", content: [textBlock(context.systemPrompt)], timestamp: now });
+  delete context.systemPrompt;
+}
+
 /** What an empty tool result (a command with no output) reads as: pi-ai would send a Chat target "(see attached image)". */
 const NO_OUTPUT = "(no output)";
 

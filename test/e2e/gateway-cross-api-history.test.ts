@@ -104,6 +104,31 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
     assert.match(response.headers.get("x-auto-router-ignored") ?? "", /\breasoning_effort\b/);
   });
 
+  it("translated: a conversation of only a system prompt reaches an Anthropic target as the user's one message", async () => {
+    // It went as `messages: []`, which Anthropic's API refuses ("messages: at least one message is required").
+    claude.enqueue({ text: "Haiku." });
+    claude.enqueue({ text: "Haiku again." });
+    const chatAnswer = await fx.openai.chat.completions.create({
+      model: "claude",
+      messages: [{ role: "system", content: "Write a haiku about routers." }],
+    });
+    assert.equal(chatAnswer.choices[0]!.message.content, "Haiku.");
+    const responsesAnswer = await fx.openai.responses.create({
+      model: "claude",
+      instructions: "Write a haiku about gateways.",
+      input: [],
+    });
+    assert.equal(responsesAnswer.output_text, "Haiku again.");
+    const sent = claude.calls.map((call) => ({
+      system: call.body.system,
+      messages: call.body.messages.map((message: any) => [message.role, message.content.map((b: any) => b.text)]),
+    }));
+    assert.deepEqual(sent, [
+      { system: undefined, messages: [["user", ["Write a haiku about routers."]]] },
+      { system: undefined, messages: [["user", ["Write a haiku about gateways."]]] },
+    ]);
+  });
+
   it("passthrough: leaves a reasoning item the gateway made out of a Responses target's input, keeps the target's own", async () => {
     responses.enqueue({ text: "Done." });
     const made = {
