@@ -86,6 +86,13 @@ function anthropicRules(body: Block, issues: Issues): void {
       });
     message.content.forEach((item: Block, blockIndex: number) => {
       checkImage(item, [...where, blockIndex], issues);
+      // A translation would send it as empty text (Anthropic's API refuses it: `text: Field required`).
+      if (item?.type === "text" && typeof item.text !== "string")
+        issues.addIssue({
+          code: "custom",
+          path: [...where, blockIndex, "text"],
+          message: `expected a string${item.text === undefined ? " (a text block needs its text)" : ""}`,
+        });
       if (item.type === "tool_result" && Array.isArray(item.content))
         item.content.forEach((inner: Block, innerIndex: number) =>
           checkImage(inner, [...where, blockIndex, "content", innerIndex], issues),
@@ -154,6 +161,13 @@ const anthropicFields = {
     .min(0, { error: "expected an integer of 0 or more" })
     .optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
+  // Anthropic's forms, refused here as its API refuses them: a translation would name them not carried instead.
+  tool_choice: z
+    .looseObject({
+      type: z.enum(["auto", "any", "tool", "none"], { error: 'expected "auto", "any", "tool" or "none"' }),
+    })
+    .optional(),
+  stop_sequences: z.array(z.string(), { error: "expected a list of strings" }).optional(),
   provider: z.unknown().optional(),
 };
 

@@ -66,6 +66,13 @@ export const openAIRequestSchema = z.looseObject({
   top_p: numberBetween(0, 1).nullable().optional(),
   n: integerBetween(1, 128).nullable().optional(),
   reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
+  // OpenAI's forms, refused here as its API refuses them: a translation would name them not carried instead.
+  tool_choice: orNull(
+    z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.string() })], {
+      error: 'expected "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}',
+    }),
+  ),
+  stop: orNull(z.union([z.string(), z.array(z.string())], { error: "expected a string or a list of strings" })),
   provider: z.unknown().optional(),
 });
 /** The tools a translation leaves out (custom tools: pi-ai's tools take JSON arguments), for the response header. */

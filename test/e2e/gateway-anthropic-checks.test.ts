@@ -102,6 +102,13 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         { messages: [{ role: "user", content: [] }] },
         "body.messages[0].content: expected at least one content block (only the final assistant turn may be empty)",
       ],
+      // A translation took these (as empty text, or named as not carried); Anthropic's API refuses them.
+      [
+        { messages: [{ role: "user", content: [{ type: "text" }] }] },
+        "body.messages[0].content[0].text: expected a string (a text block needs its text)",
+      ],
+      [{ tool_choice: { type: "bogus" } }, 'body.tool_choice.type: expected "auto", "any", "tool" or "none"'],
+      [{ stop_sequences: "END" }, "body.stop_sequences: expected a list of strings"],
     ];
     for (const model of ["claude", "chat"])
       for (const [extra, message] of cases) {

@@ -146,6 +146,16 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
       ),
       /^body\.reasoning_effort: .*"low"/,
     );
+    // A translation took these (a choice named as not carried, a number as no stop); OpenAI's API refuses them.
+    const hi = { model: "claude", messages: [{ role: "user" as const, content: "x" }] };
+    assert.equal(
+      await refused(fx.openai.chat.completions.create({ ...hi, tool_choice: "bogus" as never })),
+      'body.tool_choice: expected "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}',
+    );
+    assert.equal(
+      await refused(fx.openai.chat.completions.create({ ...hi, stop: 5 as never })),
+      "body.stop: expected a string or a list of strings",
+    );
     assert.equal(targetCalls(), 0);
   });
 
