@@ -7,15 +7,28 @@ import type { ProviderAssessment, QuotaAssessment } from "../routing/uvi.ts";
 /** A provider's assessment is logged again (a `quota` event) when its UVI moved at least this much since the last. */
 export const QUOTA_EVENT_UVI_STEP = 0.25;
 
-export const loggedAssessmentSchema = z.object({ level: z.string(), uvi: z.number(), window: z.string() });
+/** `usedUp`: the worst window was 100% used (absent in what versions before it logged: read as not used up). */
+export const loggedAssessmentSchema = z.object({
+  level: z.string(),
+  uvi: z.number(),
+  window: z.string(),
+  usedUp: z.boolean().optional(),
+});
 export type LoggedAssessment = z.infer<typeof loggedAssessmentSchema>;
 
-/** True when `assessment` is news compared with what was last logged for it. */
+/** The worst window is 100% used: the event says `usedUp`, and the timeline's level reads "critical (used up)". */
+export const isUsedUp = (assessment: ProviderAssessment): boolean => assessment.worst.usedFraction >= 1;
+
+/**
+ * True when `assessment` is news compared with what was last logged for it. A window used up at the pace it was
+ * critical at (50% used 1 h into 5 h, 100% 2 h in: UVI 2.5 both) is news too: the timeline would never say used up.
+ */
 export function assessmentChanged(last: LoggedAssessment | undefined, assessment: ProviderAssessment): boolean {
   return (
     !last ||
     last.level !== assessment.level ||
     last.window !== assessment.worst.name ||
+    (last.usedUp ?? false) !== isUsedUp(assessment) ||
     Math.abs(last.uvi - assessment.uvi) >= QUOTA_EVENT_UVI_STEP
   );
 }
@@ -56,6 +69,11 @@ export function quotaNews(
   const next: Record<string, LoggedAssessment> = { ...last };
   for (const key of gone) delete next[key];
   for (const { provider, models, assessment } of news)
-    next[keyOf(provider, models)] = { level: assessment.level, uvi: assessment.uvi, window: assessment.worst.name };
+    next[keyOf(provider, models)] = {
+      level: assessment.level,
+      uvi: assessment.uvi,
+      window: assessment.worst.name,
+      ...(isUsedUp(assessment) ? { usedUp: true } : {}),
+    };
   return { news, next };
 }

@@ -19,7 +19,7 @@ import {
   type QuotaWindow,
 } from "../routing/uvi.ts";
 import { type RejectedHeader, windowKey, windowsFromHeaders } from "./header-windows.ts";
-import { loggedAssessmentSchema, quotaNews } from "./quota-events.ts";
+import { isUsedUp, loggedAssessmentSchema, quotaNews } from "./quota-events.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
 import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-sources.ts";
 import { uviCommand } from "./uvi-command.ts";
@@ -218,7 +218,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
         uvi: Number(formatUvi(assessment.uvi)),
         level: assessment.level,
         window: assessment.worst.name,
-        ...(assessment.worst.usedFraction >= 1 ? { usedUp: true as const } : {}),
+        ...(isUsedUp(assessment) ? { usedUp: true as const } : {}),
         source: assessment.worst.source ?? "unknown",
       });
     return assessments;

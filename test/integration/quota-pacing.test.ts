@@ -3,7 +3,10 @@
 // the login's token.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { until } from "../helpers/event-log.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { readEventLogFile, until } from "../helpers/event-log.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
@@ -155,6 +158,35 @@ describe("quota pacing from a usage API through pi", () => {
       await h.command("/auto-router explain"),
       /quota critical: 5h window 60% used at 30% elapsed, UVI 2\.00/,
     );
+  });
+
+  it("logs a quota event when a critical window becomes used up at the same pace, so the timeline says used up", async (t) => {
+    const stateDir = freshDir("auto-router-quota-events");
+    t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      clock: true,
+      routes: ROUTES,
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage`, AUTO_ROUTER_LOG_DIR: stateDir },
+      oauth: { anthropic: OAUTH_TOKEN },
+    });
+    const h = harness;
+    // 50% used 1 h into 5 h: UVI 2.5, critical; an hour later 100% used 2 h in: UVI 2.5 still, but now used up.
+    const resetsAt = new Date(Date.now() + 4 * HOUR_MS).toISOString();
+    quota.reply("/api/oauth/usage", { body: { five_hour: { utilization: 50, resets_at: resetsAt } } });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+50%\s+20%\s+2\.50\s+critical/);
+    h.advanceClock(HOUR_MS);
+    quota.reply("/api/oauth/usage", { body: { five_hour: { utilization: 100, resets_at: resetsAt } } });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+100%\s+40%\s+2\.50\s+critical/);
+    await h.dispose(); // flushes the event log
+    harness = undefined;
+    const logged = readEventLogFile(join(stateDir, "auto-router.events.jsonl"))
+      .filter((event) => event.type === "quota" && event.data.provider === "anthropic")
+      .map((event) => [event.data.level, event.data.uvi, event.data.usedUp ?? false]);
+    assert.deepEqual(logged, [
+      ["critical", 2.5, false],
+      ["critical", 2.5, true],
+    ]);
   });
 
   it("in hard mode, waits (failover.waitForReset) for a stressed window's pace to ease when nothing else can serve", async () => {
