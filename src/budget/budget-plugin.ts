@@ -372,15 +372,16 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     },
     reserveAttempt(attempt) {
       const config = context.config();
-      if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
+      // A subscription's answer costs nothing of the budget, so there is nothing to reserve: a $0 reservation would be
+      // refused once the account's per-token spend passed the limit, and granted, would end the refusal the account's
+      // per-token targets still meet (as a probe, it is never held back).
+      if ((config.budgets?.policy ?? "soft") !== "hard" || attempt.candidate.billing === "subscription")
+        return undefined;
       const provider = accountIn(attempt.candidate.account);
       const providerLimits = limitsIn(config, limits.read())[provider];
       if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
       const calendar = keys(attempt.now);
-      const amountUsd =
-        attempt.candidate.billing === "subscription"
-          ? 0
-          : expectedCostUsd(attempt.candidate, provider, calendar.month, attempt.estimatedInputTokens);
+      const amountUsd = expectedCostUsd(attempt.candidate, provider, calendar.month, attempt.estimatedInputTokens);
       const answer = ledger.reserve({
         id: `${attempt.requestId}:${attempt.attempt}`,
         provider,

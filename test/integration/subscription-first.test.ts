@@ -234,4 +234,48 @@ describe("a subscription and its account's budget", () => {
     assert.match(explain, /Served by: mock-acct\/model-s \(first choice/);
     assert.doesNotMatch(explain, /budget/);
   });
+  it("serves the subscription under a hard budget its account's per-token spend is past, and keeps that budget's refusal shown", async () => {
+    // One account: a subscription model and a per-token one ($100 per 1M tokens), under a hard daily limit.
+    const PRICED = { input: 100, output: 100, cacheRead: 0, cacheWrite: 0 };
+    harness = await createSdkHarness({
+      targets: [
+        {
+          provider: "mock-acct",
+          models: [
+            { id: "model-s", cost: PRICED },
+            { id: "model-p", cost: PRICED },
+          ],
+        },
+      ],
+      routes: {
+        routes: {
+          metered: { targets: [{ provider: "mock-acct", modelId: "model-p", billing: "per-token" }] },
+          plan: { targets: [{ provider: "mock-acct", modelId: "model-s", billing: "subscription" }] },
+        },
+        budgets: { policy: "hard", providers: { "mock-acct": { daily: 10 } } },
+      },
+    });
+    const h = harness;
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-acct").setResponses(["metered", "plan", "plan again"].map((text) => fauxAssistantMessage(text)));
+    await h.setModel("auto-router", "metered");
+    await h.prompt("hello");
+    const spent = Number(/^mock-acct +today +\$(\S+)/m.exec(await h.command("/auto-router budget"))?.[1]);
+    assert.ok(spent > 0, "the metered answer was booked");
+    // A limit that fits today's spend but not another request like it: the metered route is refused, and said so.
+    await h.command(`/auto-router budget set mock-acct ${(spent * 1.5).toFixed(4)}`);
+    await h.prompt("hello");
+    assert.match(h.lastAssistant().errorMessage ?? "", /over budget and the budget policy is hard/);
+    const refusalLine = /^mock-acct: BLOCKED: a request's estimate/m;
+    assert.match(await h.command("/auto-router budget"), refusalLine);
+    // The plan's answer costs nothing of the budget: served, and the metered target's refusal still stands.
+    await h.setModel("auto-router", "plan");
+    await h.prompt("hello from the plan");
+    assert.equal(h.lastAssistant().model, "model-s", h.lastAssistant().errorMessage);
+    assert.match(await h.command("/auto-router budget"), refusalLine);
+    // With the day's per-token spend past the limit, the plan still serves.
+    await h.command("/auto-router budget set mock-acct 0.0001");
+    await h.prompt("and again");
+    assert.equal(h.lastAssistant().model, "model-s", h.lastAssistant().errorMessage);
+  });
 });
