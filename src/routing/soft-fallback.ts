@@ -82,11 +82,18 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
   const reasons = [...new Set(soft.map((item) => item.skip?.reason))];
   const byBudget = reasons.includes("budget");
   decision.trace.fallbackBy = byBudget ? (reasons.length > 1 ? ["rule", "budget"] : ["budget"]) : ["rule"];
+  // Targets skipped before (a used-up quota, a cooldown) are named: "every target" alone would say they were not.
+  const hardReasons = [
+    ...new Set(
+      decision.skipped.filter((skipped) => !soft.some((item) => item.skip === skipped)).map((item) => item.reason),
+    ),
+  ];
+  const every = hardReasons.length > 0 ? `every target not skipped (${hardReasons.join(", ")})` : "every target";
   // Rules alone: the budget policy decided nothing, so the rules are named, not it.
   const rules = [...new Set(soft.map((item) => item.skip?.detail))].join("; ");
   decision.trace.fallback = byBudget
-    ? `every target was excluded by soft reasons (${reasons.join(" and ")}); budget policy ${policy}: routing on ${usable.length} of them in declared order`
-    : `every target was left out by policy rules (${rules}), and rules never leave a route without a target: routing on ${usable.length} of them in declared order`;
+    ? `${every} was excluded by soft reasons (${reasons.join(" and ")}); budget policy ${policy}: routing on ${usable.length} of them in declared order`
+    : `${every} was left out by policy rules (${rules}), and rules never leave a route without a target: routing on ${usable.length} of them in declared order`;
   for (const item of usable) {
     if (item.skip) item.candidate.warnings.push(`${CANDIDATE_NOTE.fallback}${item.skip.detail}`);
     item.candidate.reasons.push("fallback after soft exclusion");

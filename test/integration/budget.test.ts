@@ -270,6 +270,20 @@ describe("budgets through pi", () => {
     assert.ok(listed.length >= shown[1]!.split(", ").length + Number(shown[2] ?? 0), `${line}\n${listed.join(" | ")}`);
   });
 
+  it("names in explain's fallback the targets skipped for other reasons, not only those over budget", async () => {
+    const h = await start({ providers: { "mock-b": { daily: 0 } } }, { enabled: false });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("served anyway")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    const explained = await command(h, "/auto-router explain");
+    assert.match(explained, /^ {2}- mock-a\/model-a: disabled/m);
+    // mock-a was skipped before any budget was looked at: "every target was excluded by soft reasons" would be untrue.
+    assert.match(
+      explained,
+      /^Fallback: every target not skipped \(disabled\) was excluded by soft reasons \(budget\); budget policy soft: routing on 1 of them in declared order$/m,
+    );
+  });
+
   it("keeps applying the budgets and spend of the earlier pi-auto-router's auto-router.stats.json", async () => {
     const logDirectory = freshDir("auto-router-legacy-stats");
     const today = new Date().toISOString().slice(0, 10);
