@@ -97,6 +97,7 @@ export function createEngine(options: EngineOptions): Engine {
     processEnv: options.processEnv,
     teamMode: services.backend.settings.backend === "redis",
     machine: services.backend.settings.machine,
+    stateChanged: () => options.status?.onStateChanged?.(),
     now,
   };
   const features = createFeatures(pluginContext);

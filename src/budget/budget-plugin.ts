@@ -282,8 +282,19 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     const effective = currentLimits();
     return balanceSources(context.config()).filter((source) => effective[source.provider]?.balanceFloor);
   };
+  let warnedAfterRefresh = "";
   const refreshFloors = () => {
-    for (const source of flooredSources()) void balances.refresh(source).catch(() => undefined);
+    const fetches = flooredSources().map((source) => balances.refresh(source).catch(() => undefined));
+    if (fetches.length === 0) return;
+    // Between requests the status line is built only by them: a balance the refresh found below its floor (or topped
+    // up) would be said there only at the next prompt.
+    void Promise.all(fetches)
+      .then(() => {
+        const warnings = plugin.statusWarnings!(context.now()).join("\n");
+        if (warnings !== warnedAfterRefresh) context.stateChanged?.();
+        warnedAfterRefresh = warnings;
+      })
+      .catch(() => undefined);
   };
 
   // Synchronous up to the in-memory updates, so the first request already sees the imported limits and spend.

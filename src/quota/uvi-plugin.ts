@@ -224,7 +224,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     return assessments;
   }
 
-  return {
+  const plugin: UviPlugin = {
     name: "uvi",
     usage: cache,
     providerStatus(now) {
@@ -285,12 +285,21 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     },
     subcommands: [uviCommand(service)],
     start() {
+      let warned = "";
       cache.start(() => {
-        if (service.enabled()) logChanges(service.assess(context.now()));
+        if (!service.enabled()) return;
+        const now = context.now();
+        logChanges(service.assess(now));
+        // Between requests the status line is built only by them: a window the refresh found eased (or critical now)
+        // would keep its old warning there until the next prompt.
+        const warnings = plugin.statusWarnings!(now).join("\n");
+        if (warnings !== warned) context.stateChanged?.();
+        warned = warnings;
       }, buildSources);
     },
     close: () => cache.close(),
   };
+  return plugin;
 }
 
 export const UVI_HARD_MARK = "🛡️ uvi-hard";

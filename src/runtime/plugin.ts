@@ -203,6 +203,8 @@ export interface PluginContext {
   piSettings?(): Record<string, unknown>;
   /** The state is shared with a team (Redis): what every machine must count alike (the budget calendar) is. */
   teamMode?: boolean;
+  /** A background refresh changed what the plugin's statusWarnings() say: the status line builds them again. */
+  stateChanged?(): void;
   /** This machine's name (the host name, or state.machine / AUTO_ROUTER_MACHINE): what it did in a shared state. */
   machine?: string;
   now(): number;

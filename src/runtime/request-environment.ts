@@ -27,6 +27,11 @@ export interface StatusSink {
   /** `notice` says in one line what the router waits for and why (printed on stderr without a UI). */
   onWaiting(routeId: string, key: string, until: number, notice?: string): void;
   onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void;
+  /**
+   * A background reading (a usage API's, a balance's) changed what the plugins' warnings say while no request ran: the
+   * warnings are built again, so the line does not keep a quota critical the refresh found eased until the next prompt.
+   */
+  onStateChanged?(): void;
 }
 
 export interface AttemptContext {

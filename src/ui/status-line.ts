@@ -245,6 +245,10 @@ export class StatusLine implements StatusSink {
     this.render();
   }
 
+  onStateChanged(): void {
+    this.refreshWarnings();
+  }
+
   private decisionWarnings(decision: Decision, extraWarnings: string[]): string[] {
     const warnings: string[] = [];
     const add = (warning: string) => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
+import { until } from "../helpers/event-log.ts";
 
 // $100 per 1M tokens: every token costs exactly $0.0001, so spend is a whole number of ten-thousandths of a dollar.
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
@@ -701,6 +702,46 @@ describe("balances through pi", () => {
       await h.prompt("hello");
       assert.equal(h.lastAssistant().provider, "mock-b");
       assert.equal(h.faux("deepseek").state.callCount, 0);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+  it("says a balance below its floor on the status line once the background fetch has it, before any prompt", async () => {
+    // The answer comes after the route is selected: only the fetch's end can put the warning on the line.
+    const server = createServer((_request, response) => {
+      setTimeout(() => {
+        response.setHeader("content-type", "application/json");
+        response.end(
+          JSON.stringify({ is_available: true, balance_infos: [{ currency: "USD", total_balance: "1.50" }] }),
+        );
+      }, 500);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/balance`;
+    try {
+      harness = await createSdkHarness({
+        targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
+        routes: {
+          routes: {
+            main: {
+              sortBy: "config",
+              targets: [
+                { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+          },
+          budgets: { providers: { deepseek: { balanceFloor: 5 } } },
+        },
+      });
+      const h = harness;
+      await h.setModel("auto-router", "main");
+      const line = () => h.ui!.statuses.get("auto-router") ?? "";
+      await until(
+        () => /budget deepseek balance low/.test(line()),
+        `the balance warning on the line (${line()})`,
+        5_000,
+      );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -279,6 +279,20 @@ describe("quota pacing from a usage API through pi", () => {
     await until(() => asked() >= before + 3, "three reads of the usage API, one a second");
   });
 
+  it("takes a critical quota off the status line when a background refresh of the usage API finds it eased, before any prompt", async () => {
+    quota.reply("/api/oauth/usage", { body: usage(90, 4) });
+    const h = await start({ ttlMs: 1_000 });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from B.")]);
+    await h.command("/auto-router uvi refresh");
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    const line = () => h.ui!.statuses.get("auto-router") ?? "";
+    assert.match(line(), /quota critical anthropic/);
+    // The usage API now says the window is barely used: the next background read (every second here) clears the line.
+    quota.reply("/api/oauth/usage", { body: usage(5, 4) });
+    await until(() => !/quota critical/.test(line()), `the status line without its quota warning (${line()})`, 5_000);
+  });
+
   it("reads the levels with the routes file's uvi.thresholds", async () => {
     // The first test's reading (UVI 4.5, critical by default) is only stressed under a critical threshold of 5, and
     // a 20%-used window half through (UVI 0.4, ok by default: surplus needs 70% elapsed) is surplus from 50%.
