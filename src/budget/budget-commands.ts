@@ -298,9 +298,15 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       }
       service.limits.update(clearLimitOperation(provider, period, now));
       await service.limits.flush();
-      output.info(
-        `${cleared.join(" and ")} budget set by command for ${provider} cleared; config limits (if any) apply again`,
-      );
+      // What is in force now, for each period cleared: the routes file's limit, or none.
+      const applied = service.views(now).find((view) => sameProvider(view.provider, provider))?.limits;
+      const inForce = cleared.map((name) => {
+        const limit = applied?.[name];
+        return limit
+          ? `the config's ${name} ${formatUsd(limit.amount, "spend")} applies again`
+          : `no ${name} limit now (the routes file sets none)`;
+      });
+      output.info(`${cleared.join(" and ")} budget set by command for ${provider} cleared: ${inForce.join("; ")}`);
     },
   };
 

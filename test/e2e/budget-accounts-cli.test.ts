@@ -137,7 +137,11 @@ describe("budget accounts and calendars through the pi CLI", () => {
       assert.match(shown, /^daily budget for mock-a switched off \(also overrides the config\)$/m, shown);
       assert.match(shown, /^mock-a +today +\$2\.012 +off \(set, config \$1\.00\) +- +1$/m, shown);
       assert.match(shown, /^mock-b +today +\$2\.012 +off \(set\) +- +1$/m, shown);
-      assert.match(shown, /^daily budget set by command for mokc-a cleared; /m, shown);
+      assert.match(
+        shown,
+        /^daily budget set by command for mokc-a cleared: no daily limit now \(the routes file sets none\)$/m,
+        shown,
+      );
       const limits = JSON.parse(
         readFileSync(join(dir.agentDir, "extensions", "auto-router.budget-limits.json"), "utf8"),
       );

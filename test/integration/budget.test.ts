@@ -574,13 +574,19 @@ describe("budgets through pi", () => {
       await command(h, "/auto-router budget clear mock-a monthly"),
       /no monthly budget for mock-a was set by command, so nothing changed/,
     );
+    // Clearing says what is in force now: the config's limit, or none (not "config limits (if any) apply again").
     assert.match(
       await command(h, "/auto-router budget clear mock-a"),
-      /^daily budget set by command for mock-a cleared/m,
+      /^daily budget set by command for mock-a cleared: the config's daily \$0\.00 applies again$/m,
     );
     await h.prompt("two");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.match(await command(h, "/auto-router budget clear mock-a"), /nothing changed \(set by command: none\)/);
+    await command(h, "/auto-router budget set mock-b 5 monthly");
+    assert.match(
+      await command(h, "/auto-router budget clear mock-b"),
+      /^monthly budget set by command for mock-b cleared: no monthly limit now \(the routes file sets none\)$/m,
+    );
   });
 
   it("warns when a daily limit set by command is above the monthly one, as the config check does", async () => {
