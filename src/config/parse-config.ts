@@ -143,6 +143,14 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       message: `"${value}" is not a route or alias${near ? `; did you mean "${prefix}${near}"?` : ` (routes: ${[...routeIds].join(", ")})`}`,
     });
   }
+  // Milliseconds: `5` meant as minutes would have the usage APIs read every second (the poll's floor).
+  const ttlMs = config.uvi?.ttlMs;
+  if (ttlMs !== undefined && ttlMs < 1_000)
+    issues.push({
+      severity: "warning",
+      path: "uvi.ttlMs",
+      message: `${ttlMs} is milliseconds: the usage APIs would be read every second (the shortest interval); the default is 300000 (5 minutes)`,
+    });
   for (const [provider, limits] of Object.entries(config.budgets?.providers ?? {})) {
     const neverBlocks = dailyAboveMonthly(limits);
     if (neverBlocks)

@@ -434,6 +434,18 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("warns of a uvi.ttlMs below a second, read as milliseconds (5 meant as minutes polls every second)", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const said = (ttlMs: number) =>
+      parse({ routes: { a: route }, uvi: { ttlMs } }).issues.map(
+        (issue) => `${issue.severity} ${issue.path}: ${issue.message}`,
+      );
+    assert.deepEqual(said(5), [
+      "warning uvi.ttlMs: 5 is milliseconds: the usage APIs would be read every second (the shortest interval); the default is 300000 (5 minutes)",
+    ]);
+    assert.deepEqual(said(1_000), []);
+  });
+
   it("rejects thresholds and break durations that contradict each other, naming the rule and the other value", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const errors = (value: Record<string, unknown>) =>
