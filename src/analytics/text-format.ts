@@ -135,7 +135,7 @@ export function formatUsd(value: number | undefined, precision: UsdPrecision = "
 
 /**
  * A duration for people; "-" when there is none. "age" (ages, countdowns, windows) rounds to whole seconds, then to
- * minutes from 90 s and to hours and minutes from 90 min, never below 0 s; "latency" keeps milliseconds below a
+ * minutes from 90 s, to hours and minutes from 90 min and to days and hours from 72 h, never below 0 s; "latency" keeps milliseconds below a
  * second, then seconds with two decimals (one from 10 s).
  */
 export function formatDuration(ms: number | undefined, range: "age" | "latency" = "age"): string {
@@ -146,7 +146,9 @@ export function formatDuration(ms: number | undefined, range: "age" | "latency" 
   const minutes = Math.round(seconds / 60);
   if (minutes < 90) return `${minutes}m`;
   const hours = Math.floor(minutes / 60);
-  return `${hours}h${String(minutes % 60).padStart(2, "0")}m`;
+  if (hours < 72) return `${hours}h${String(minutes % 60).padStart(2, "0")}m`;
+  // A weekly or monthly window's reset: `25d22h`, not `622h03m`.
+  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, "0")}h`;
 }
 
 export const formatCount = (value: number): string => value.toLocaleString("en-US");

@@ -154,6 +154,11 @@ describe("text formatting", () => {
       [-5_000, 89_000, 90_000, 89 * 60_000, 90 * 60_000, 185 * 60_000].map((ms) => formatDuration(ms)),
       ["0s", "89s", "2m", "89m", "1h30m", "3h05m"],
     );
+    // A monthly window's reset in days and hours (it read `622h03m`), from 72 h.
+    assert.deepEqual(
+      [71 * 3_600_000 + 59 * 60_000, 72 * 3_600_000, 622 * 3_600_000 + 3 * 60_000].map((ms) => formatDuration(ms)),
+      ["71h59m", "3d00h", "25d22h"],
+    );
     assert.equal(formatDuration(undefined), "-");
     assert.equal(dayKey(Date.parse("2026-05-01T23:59:59.999Z")), "2026-05-01");
   });
