@@ -182,6 +182,18 @@ async function serveRequest(
         (skip) =>
           `${skippedReasonText(skip)}${skip.until !== undefined && skip.until > now ? `, back at ${formatClock(skip.until, now)}` : ""}`,
       );
+    // Candidates left when failover.maxAttempts ran out: never tried, so "every target failed" names them as such
+    // (and the event log's final line says why they were not).
+    if (state.attempts >= maxAttempts && !request.sentOnce) {
+      const untried = (lastDecision?.candidates ?? [])
+        .map((candidate) => candidate.key)
+        .filter((key) => !state.tried.has(key) && !failedKeys.has(key));
+      if (untried.length > 0) {
+        const why = `failover.maxAttempts ${maxAttempts} used up`;
+        notTried.push(...untried.map((key) => `${key}: no attempt left (${why})`));
+        addNote(env.report, state, `not tried: ${untried.join(", ")} (${why})`);
+      }
+    }
     // A body sent once: the targets it could not be resent to are named, not counted as failed.
     notResent = request.sentOnce
       ? (lastDecision?.candidates ?? []).map((candidate) => candidate.key).filter((key) => !failedKeys.has(key))

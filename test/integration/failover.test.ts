@@ -5,6 +5,7 @@ import { rmSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a", contextWindow: 100_000 }] },
@@ -526,7 +527,15 @@ describe("failover.maxAttempts", () => {
     await h.prompt("Say hi");
     assert.equal(h.lastAssistant().stopReason, "error");
     assert.match(h.lastAssistant().errorMessage, /mock-a\/model-a: .*mock-b\/model-b: /);
+    // The third target was never tried: "every target failed" names it as such, and why, not as one that failed.
+    assert.match(
+      h.lastAssistant().errorMessage,
+      /; not tried: mock-c\/model-c: no attempt left \(failover\.maxAttempts 2 used up\)\)/,
+    );
     assert.deepEqual(callCounts(h), [1, 1, 0]);
+    const final = () => readLoggedEvents(h.agentDir).find((event) => event.type === "final");
+    await eventually(() => final() !== undefined, "the request's final event");
+    assert.deepEqual(final().data.notes, ["not tried: mock-c/model-c (failover.maxAttempts 2 used up)"]);
     assert.ok(shown.length > 0, "the status line was followed");
     assert.deepEqual(
       shown.filter((text) => /waiting/.test(text)),
