@@ -151,6 +151,20 @@ export function formatDuration(ms: number | undefined, range: "age" | "latency" 
   return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, "0")}h`;
 }
 
+/**
+ * What is left of a rest, a break or a wait until a known time: like formatDuration, but rounded up at each step, so
+ * it never reads as less than is left (1.4 s left is "2s"; 0.3 s left is "1s", never "0s" for a rest still running,
+ * as the status line counts a wait down).
+ */
+export function formatTimeLeft(ms: number): string {
+  if (!(ms > 0)) return "0s";
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 90) return `${seconds}s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 90) return `${minutes}m`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
 export const formatCount = (value: number): string => value.toLocaleString("en-US");
 
 /** A titled section: the title underlined, then the body. */

@@ -3,7 +3,7 @@ import type { Subcommand } from "../commands/command-types.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { closestId } from "../config/spelling.ts";
 import { routeTargetKey, targetKey } from "../routing/types.ts";
-import { formatDuration, table } from "../commands/format.ts";
+import { formatDuration, formatTimeLeft, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";
 import type { BreakerBook, BreakerRow } from "./breaker-book.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
@@ -35,14 +35,14 @@ function describe(row: BreakerRow, now: number, rest: { until: number; kind: str
   if (row.state === "open")
     return row.until !== undefined
       ? rest && rest.until > row.until
-        ? `probe in ${formatDuration(rest.until - now)}${resting(row.until)}`
-        : `probe in ${formatDuration(row.until - now)}`
+        ? `probe in ${formatTimeLeft(rest.until - now)}${resting(row.until)}`
+        : `probe in ${formatTimeLeft(row.until - now)}`
       : "waiting";
   if (row.state === "half-open")
     return row.probeInFlight
       ? "probe in flight"
       : rest
-        ? `probe in ${formatDuration(rest.until - now)}${resting(now)}`
+        ? `probe in ${formatTimeLeft(rest.until - now)}${resting(now)}`
         : "probe on the next request";
   return "-";
 }

@@ -17,7 +17,7 @@ import { describeOrigin } from "../state/config-file.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import { redactRedisUrl } from "../team/team-settings.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
-import { formatDuration } from "./format.ts";
+import { formatTimeLeft } from "./format.ts";
 import { configIssueLines, describeRoute, unfinishedAnswerText } from "./route-commands.ts";
 
 export const DEBUG_REPORT_FILE = "auto-router.debug-report.txt";
@@ -175,7 +175,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     ...(cooldowns.length
       ? cooldowns.map(
           ([key, entry]) =>
-            `  cooldown ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`,
+            `  cooldown ${key.replace("::", " ")}: ${entry.kind}, ${formatTimeLeft(entry.until - now)} left`,
         )
       : ["  no cooldowns"]),
   );

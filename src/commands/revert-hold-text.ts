@@ -4,7 +4,7 @@
 // stand-in that cannot serve lets the hold go (revert-policy.ts).
 import type { Decision, SkippedTarget } from "../routing/types.ts";
 import { skippedDetailText } from "../runtime/final-error.ts";
-import { formatDuration } from "./format.ts";
+import { formatTimeLeft } from "./format.ts";
 
 export interface HoldView {
   preferred: string;
@@ -34,10 +34,10 @@ export function holdProbeText(hold: HoldView, decision: Pick<Decision, "candidat
     if (skipped.until === undefined)
       return `the first choice is not probed while it is skipped (${skippedDetailText(skipped)})`;
     if (skipped.until > Math.max(now, hold.probeAt))
-      return `probes the first choice when ${skipEnds(skipped)}, in ${formatDuration(skipped.until - now)}`;
+      return `probes the first choice when ${skipEnds(skipped)}, in ${formatTimeLeft(skipped.until - now)}`;
   } else if (decision.candidates[0] && decision.candidates[0].key !== hold.preferred)
     return `the first choice is probed once it ranks first again (${decision.candidates[0].key} does now)`;
   return hold.probeAt <= now
     ? "the next request probes the first choice"
-    : `probes the first choice in ${formatDuration(hold.probeAt - now)}`;
+    : `probes the first choice in ${formatTimeLeft(hold.probeAt - now)}`;
 }

@@ -7,7 +7,7 @@ import { formatIssue } from "../config/issues.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
-import { formatDuration, formatPrice, table } from "./format.ts";
+import { formatDuration, formatPrice, formatTimeLeft, table } from "./format.ts";
 import { exactFirst, resolveRouteName } from "./name-resolution.ts";
 import { holdProbeText } from "./revert-hold-text.ts";
 
@@ -58,9 +58,9 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
             : provider?.unhealthy
               ? `unhealthy (${provider.unhealthy})`
               : cooldown
-                ? `cooldown ${formatDuration(cooldown.until - now)} (${cooldown.kind})`
+                ? `cooldown ${formatTimeLeft(cooldown.until - now)} (${cooldown.kind})`
                 : breaker?.state === "open"
-                  ? `breaker open${breaker.until ? `, probe in ${formatDuration(breaker.until - now)}` : ""}`
+                  ? `breaker open${breaker.until ? `, probe in ${formatTimeLeft(breaker.until - now)}` : ""}`
                   : breaker?.state === "half-open"
                     ? "breaker half-open (probing)"
                     : budget?.level === "blocked"
@@ -205,7 +205,7 @@ export const statusCommand: Subcommand = {
     const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));
     lines.push(cooldowns.length ? "cooldowns:" : "cooldowns: none");
     for (const [key, entry] of cooldowns)
-      lines.push(`  ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`);
+      lines.push(`  ${key.replace("::", " ")}: ${entry.kind}, ${formatTimeLeft(entry.until - now)} left`);
     const config = deps.config();
     const holds = deps.runtime.books.revert?.activeHolds(
       Object.keys(config.routes),

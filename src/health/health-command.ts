@@ -1,7 +1,7 @@
 // /auto-router health [--probe] [--json]: per provider used by a route, credentials, models, cooldowns, breakers,
 // the usage API's reachability, the last error and the unhealthy mark; --probe sends one 1-token request per target.
 import type { Subcommand } from "../commands/command-types.ts";
-import { formatDuration, table } from "../commands/format.ts";
+import { formatDuration, formatTimeLeft, table } from "../commands/format.ts";
 import type { ProviderStatus, TargetStatus } from "../routing/types.ts";
 import { windowCountText } from "../routing/uvi.ts";
 import {
@@ -63,12 +63,12 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
       target.credentials,
       target.cooldowns.length
         ? target.cooldowns
-            .map((entry) => `${entry.routeId} ${entry.kind} ${formatDuration(Math.max(0, entry.until - now))}`)
+            .map((entry) => `${entry.routeId} ${entry.kind} ${formatTimeLeft(entry.until - now)}`)
             .join(", ")
         : "-",
       target.breaker === "closed"
         ? "closed"
-        : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatDuration(Math.max(0, target.breakerUntil - now))}` : ""}`,
+        : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatTimeLeft(target.breakerUntil - now)}` : ""}`,
       target.probeOff
         ? "off (probe: false)"
         : target.probeHeldBack

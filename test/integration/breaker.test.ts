@@ -72,10 +72,11 @@ describe("circuit breaker through pi", () => {
       assert.equal(h.faux("mock-a").state.callCount, 3);
       assert.equal(h.lastAssistant().provider, "mock-b");
       const shown = await commandOutput(h, "/auto-router circuit");
-      assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in \S+\s+server/);
+      // The 300 ms break is counted down in whole seconds rounded up: 1s, never "probe in 0s" while it runs.
+      assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in 1s\s+server/);
       // list's availability column names the open breaker (as a notification, or in the widget when it is long).
       const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
-      assert.match(listed, /mock-a\/model-a .*breaker open, probe in/);
+      assert.match(listed, /mock-a\/model-a .*breaker open, probe in 1s/);
 
       h.advanceClock(BREAK_MS + 1);
       await h.prompt("question 5");
@@ -110,6 +111,27 @@ describe("circuit breaker through pi", () => {
     await h.prompt("question 4");
     assert.equal(h.faux("mock-a").state.callCount, 3);
     assert.equal(h.lastAssistant().provider, "mock-b");
+  });
+
+  it("counts a rest down in whole seconds rounded up: a rest still running never shows as 0s left", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 20s.",
+      }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B while A rests")]);
+    await h.prompt("question 1");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    h.advanceClock(18_600);
+    assert.match(await h.command("/auto-router status"), /main mock-a\/model-a: rate_limit, 2s left/);
+    h.advanceClock(1_000);
+    assert.match(await h.command("/auto-router status"), /main mock-a\/model-a: rate_limit, 1s left/);
+    const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
+    assert.match(listed, /mock-a\/model-a .*cooldown 1s \(rate_limit\)/);
+    assert.match(await h.command("/auto-router health"), /mock-a\/model-a .*main rate_limit 1s/);
   });
 
   it("re-opens the breaker when the probe fails and keeps serving from the next target", async () => {
