@@ -103,7 +103,10 @@ export function resultEventData(
   if ("failure" in outcome) {
     data.failureKind = outcome.failure.kind;
     data.message = redactText(outcome.failure.message);
-    data.cooldownMs = outcome.failure.cooldownMs;
+    // An error the target answered as its whole answer (the wildcard proxy's 401 or 404 passed back) rests nothing
+    // (try-candidates.ts): a cooldown logged for it would say the target rests when it is tried again at once.
+    const rests = !(outcome.status === "committed" && outcome.answeredError);
+    if (rests && outcome.failure.cooldownMs !== undefined) data.cooldownMs = outcome.failure.cooldownMs;
   }
   return data;
 }

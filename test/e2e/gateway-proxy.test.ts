@@ -332,6 +332,21 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       },
     );
     assert.equal(second.calls.length, 1);
+    // The answered 401 is the target's answer: it rests nothing, and the event log says no rest either.
+    const resultOf = () =>
+      [...readLoggedEvents(fx.agentDir)]
+        .reverse()
+        .find(
+          (event) =>
+            event.type === "result" &&
+            event.data.target === "embed-b/embed-large" &&
+            event.data.outcome === "failed-after-commit" &&
+            event.data.failureKind === "auth",
+        );
+    await until(() => resultOf() !== undefined, "the answered 401's result event");
+    assert.equal(resultOf().data.cooldownMs, undefined);
+    await fx.openai.embeddings.create({ model: "embed-b/embed-large", input: "again" });
+    assert.equal(second.calls.length, 2, "tried again at once: it was not resting");
   });
 
   it("refuses an upload over gateway.bodyLimitBytes with 413, whether its length is declared or not", async () => {
