@@ -127,6 +127,11 @@ export interface ProxyInput {
   rawBody: unknown;
   /** Which prefixes each provider advertises (endpoint-prefixes.ts). */
   prefixes: Map<string, string[]>;
+  /**
+   * The one target (provider/model) that may serve: a request other than a POST names a resource one provider holds
+   * (`GET /v1/files/<id>`), so it goes to its route's first target advertising the path alone, never to another's.
+   */
+  onlyTarget?: string;
   reply: FastifyReply;
   /** The routing headers at the commit point. */
   routingHeaders(): Record<string, string>;
@@ -167,7 +172,9 @@ export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
     get lastFailedAnswer() {
       return lastFailedAnswer;
     },
-    serves: servingPath(input.prefixes, input.path),
+    serves: (target) =>
+      servingPath(input.prefixes, input.path)(target) &&
+      (input.onlyTarget === undefined || `${target.provider}/${target.modelId}` === input.onlyTarget),
     // Nothing here can be translated through pi-ai: every target it serves is forwarded as it is.
     accepts: (target, _auth, patch) => {
       pins.set(target, patchPin(patch));

@@ -152,8 +152,12 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   }
   const prefixes = advertisedPrefixes(runtime.config());
   const routeTargets = runtime.config().routes[routeId]?.targets ?? [];
-  if (!routeTargets.some((target) => advertises(prefixes.get(target.provider), path)))
-    throw notServed(config, request.method, path, name === undefined ? undefined : routeId);
+  const advertising = routeTargets.filter((target) => advertises(prefixes.get(target.provider), path));
+  if (advertising.length === 0) throw notServed(config, request.method, path, name === undefined ? undefined : routeId);
+  // As for a request without a model: any method but POST names a resource one provider holds, so a route's request
+  // goes to its first target advertising the path alone (resting where the route rests it), never to another
+  // provider's, whose answer would be its 404, or, for a DELETE, another account's resource.
+  const onlyTarget = request.method === "POST" ? undefined : `${advertising[0]!.provider}/${advertising[0]!.modelId}`;
 
   if (body instanceof LimitedBody && body.tooLarge)
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
@@ -173,6 +177,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     jsonBytes,
     rawBody,
     prefixes,
+    ...(onlyTarget === undefined ? {} : { onlyTarget }),
     reply,
     routingHeaders: () => ({ ...watch.routingHeaders(), ...carrier?.headers(watch.servedKey) }),
     ...(carrier ? { targetFields: carrier.sentAsIs } : {}),

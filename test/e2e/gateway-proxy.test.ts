@@ -79,6 +79,11 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
             })),
           },
           uploads: routeInOrder("embed-c/uploader", "embed-b/embed-large"),
+          // Both advertise /v1/files; a server error rests nothing here, so no other test meets a resting target.
+          files: {
+            ...routeInOrder("embed-c/uploader", "embed-b/embed-large"),
+            failover: { kinds: { server: { cooldownMs: 0 } } },
+          },
           mis: routeInOrder("embed-b/embed-large", "embed-dead/embed-x"),
           stalled: { ...routeInOrder("embed-b/embed-large"), timeouts: { stallMs: 1_000 } },
         },
@@ -277,6 +282,29 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       [sent.cookie, sent["x-goog-api-key"], sent["api-key"], sent["x-auth-token"], sent["x-trace"]],
       [undefined, undefined, undefined, undefined, "t1"],
     );
+  });
+
+  it("sends a GET naming a route to its first target advertising the path alone, never failed over to another provider", async () => {
+    // The file is embed-c's: embed-b's answer would be its own 404 (or another account's file), not a failover.
+    third.replies.push({ status: 500, body: { error: { message: "The server had an error" } } });
+    await assert.rejects(
+      fx.openai.files.retrieve("file-abc", { headers: { "X-Model": "files" } }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 500, String(error));
+        assert.match(error.message, /The server had an error/);
+        assert.deepEqual(
+          JSON.parse(error.headers!.get("x-auto-router-attempts")!).map((a: { target: string }) => a.target),
+          ["embed-c/uploader"],
+        );
+        return true;
+      },
+    );
+    assert.equal(third.calls.length, 1);
+    assert.equal(second.calls.length, 0);
+    // Once it answers, it serves the route's GET; the other provider is never asked.
+    const file = await fx.openai.files.retrieve("file-abc", { headers: { "X-Model": "files" } });
+    assert.equal(file.filename, "C.txt");
+    assert.equal(second.calls.length, 0);
   });
 
   it("leaves a target with probe: false out of health probes, so an embeddings-only provider is not reported failing", async () => {
