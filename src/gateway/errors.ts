@@ -173,13 +173,16 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
     // client's SDK would have shown it calling the target itself), never masked.
     const status =
       end.surfaced.status && end.surfaced.status >= 400 && end.surfaced.status < 600 ? end.surfaced.status : 502;
-    return new GatewayError(
-      status,
-      categoryOf(status),
-      end.surfaced.providerMessage ?? message,
-      { "x-should-retry": end.surfaced.retryable ? "true" : "false" },
-      { param: end.surfaced.providerParam, code: end.surfaced.providerCode },
-    );
+    const headers: Record<string, string> = { "x-should-retry": end.surfaced.retryable ? "true" : "false" };
+    // A retryable failure that was not failed over (`failover: false` for its kind): its target now rests that long,
+    // and a client retrying sooner would only meet that rest (the target's own Retry-After is in the cooldown).
+    const restMs = end.surfaced.cooldownMs;
+    if (end.surfaced.retryable && restMs !== undefined && restMs > 0)
+      headers["retry-after"] = secondsUntil(now + restMs, now);
+    return new GatewayError(status, categoryOf(status), end.surfaced.providerMessage ?? message, headers, {
+      param: end.surfaced.providerParam,
+      code: end.surfaced.providerCode,
+    });
   }
   // Nothing to retry soon: a route that is not there, a hard budget that is spent. A budget's spend that cannot be
   // read now (the team store is down) comes back once the store does.

@@ -65,6 +65,11 @@ describe("gateway passthrough to a target of the client's own API", () => {
           cutoff: ROUTES.claude,
           small: routeInOrder("an-c/claude-small"),
           "small-chat": routeInOrder("oa-a/gpt-small"),
+          // A rate limit is surfaced as it is, not failed over.
+          "no-failover": {
+            ...routeInOrder("oa-b/gpt-b", "oa-a/gpt-a"),
+            failover: { kinds: { rate_limit: { failover: false } } },
+          },
         },
         failover: FAILOVER,
       },
@@ -592,6 +597,19 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(chunks.join(""), "Capped too.");
     assert.equal(a.calls[0]!.body.max_completion_tokens, 4096);
     assert.equal(a.calls[0]!.body.messages[0].content, "Count", "the client's own body (not a translation)");
+  });
+
+  it("passes a 429 its route does not fail over back with a Retry-After as long as its target now rests", async () => {
+    b.enqueue({ ...RATE_LIMITED, retryAfterSeconds: 45 });
+    const body = { model: "no-failover", messages: [{ role: "user" as const, content: "hi" }] };
+    await assert.rejects(fx.openai.chat.completions.create(body), (error: { status?: number; headers?: Headers }) => {
+      assert.equal(error.status, 429, String(error));
+      assert.equal(error.headers?.get("x-should-retry"), "true");
+      // The header asked for 45 s: the target rests that long, and a retry sooner would only meet that rest.
+      assert.equal(error.headers?.get("retry-after"), "45");
+      return true;
+    });
+    assert.equal(a.calls.length, 0, "not failed over");
   });
 
   it("cools a target down for as long as its 429's Retry-After header asks, over the configured cooldown", async () => {
