@@ -135,20 +135,14 @@ export function formatUsd(value: number | undefined, precision: UsdPrecision = "
 
 /**
  * A duration for people; "-" when there is none. "age" (ages, countdowns, windows) rounds to whole seconds, then to
- * minutes from 90 s, to hours and minutes from 90 min and to days and hours from 72 h, never below 0 s; "latency" keeps milliseconds below a
- * second, then seconds with two decimals (one from 10 s).
+ * minutes from 90 s, to hours and minutes from 90 min and to days and hours from 72 h (a weekly or monthly window's
+ * reset: `25d22h`, not `622h03m`), never below 0 s; "latency" keeps milliseconds below a second, then seconds with
+ * two decimals (one from 10 s).
  */
 export function formatDuration(ms: number | undefined, range: "age" | "latency" = "age"): string {
   if (ms === undefined || !Number.isFinite(ms)) return "-";
   if (range === "latency") return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 90) return `${seconds}s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 90) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 72) return `${hours}h${String(minutes % 60).padStart(2, "0")}m`;
-  // A weekly or monthly window's reset: `25d22h`, not `622h03m`.
-  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, "0")}h`;
+  return steps(Math.max(0, Math.round(ms / 1000)), Math.round);
 }
 
 /**
@@ -158,11 +152,19 @@ export function formatDuration(ms: number | undefined, range: "age" | "latency" 
  */
 export function formatTimeLeft(ms: number): string {
   if (!(ms > 0)) return "0s";
-  const seconds = Math.ceil(ms / 1000);
+  return steps(Math.ceil(ms / 1000), Math.ceil);
+}
+
+const pad2 = (value: number) => String(value).padStart(2, "0");
+
+/** Whole seconds in the largest unit that reads well, `round` deciding each step down. */
+function steps(seconds: number, round: (value: number) => number): string {
   if (seconds < 90) return `${seconds}s`;
-  const minutes = Math.ceil(seconds / 60);
+  const minutes = round(seconds / 60);
   if (minutes < 90) return `${minutes}m`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+  if (minutes < 72 * 60) return `${Math.floor(minutes / 60)}h${pad2(minutes % 60)}m`;
+  const hours = round(minutes / 60);
+  return `${Math.floor(hours / 24)}d${pad2(hours % 24)}h`;
 }
 
 export const formatCount = (value: number): string => value.toLocaleString("en-US");

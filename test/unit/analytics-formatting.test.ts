@@ -5,6 +5,7 @@ import {
   dayKey,
   formatBar,
   formatDuration,
+  formatTimeLeft,
   formatPercent,
   formatStackedBar,
   formatTable,
@@ -158,6 +159,11 @@ describe("text formatting", () => {
     assert.deepEqual(
       [71 * 3_600_000 + 59 * 60_000, 72 * 3_600_000, 622 * 3_600_000 + 3 * 60_000].map((ms) => formatDuration(ms)),
       ["71h59m", "3d00h", "25d22h"],
+    );
+    // Time left rounds up at every step: a rest still running never reads 0s, nor a day less than is left.
+    assert.deepEqual(
+      [300, 89_100, 89 * 60_000 + 1, 71 * 3_600_000 + 59 * 60_000 + 1, 80 * 3_600_000 + 1, 0, -5].map(formatTimeLeft),
+      ["1s", "2m", "1h30m", "3d00h", "3d09h", "0s", "0s"],
     );
     assert.equal(formatDuration(undefined), "-");
     assert.equal(dayKey(Date.parse("2026-05-01T23:59:59.999Z")), "2026-05-01");
