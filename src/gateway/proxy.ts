@@ -7,7 +7,10 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { closestKey } from "../config/key-suggestions.ts";
-import type { RouterConfig } from "../config/schema.ts";
+import type { ProviderPreferences } from "../config/routing-schema.ts";
+import type { RouterConfig, TargetConfig } from "../config/schema.ts";
+import { checkPreferences, mergePreferences } from "../routing/preferences.ts";
+import { targetKey } from "../routing/types.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { header, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { errorLine } from "./access-log.ts";
@@ -157,7 +160,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   // As for a request without a model: any method but POST names a resource one provider holds, so a route's request
   // goes to its first target advertising the path alone (resting where the route rests it), never to another
   // provider's, whose answer would be its 404, or, for a DELETE, another account's resource.
-  const onlyTarget = request.method === "POST" ? undefined : `${advertising[0]!.provider}/${advertising[0]!.modelId}`;
+  const onlyTarget =
+    request.method === "POST" ? undefined : firstAllowed(advertising, routeId, shortcuts.preferences, runtime);
 
   if (body instanceof LimitedBody && body.tooLarge)
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
@@ -244,4 +248,31 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   } finally {
     watch.close();
   }
+}
+
+/** The first of `targets` the request's provider preferences allow (one they leave out would only be refused). */
+function firstAllowed(
+  targets: readonly TargetConfig[],
+  routeId: string,
+  asked: ProviderPreferences | undefined,
+  runtime: GatewayCore["engine"]["runtime"],
+): string {
+  const config = runtime.config();
+  const preferences = mergePreferences({
+    global: config.preferences,
+    route: config.routes[routeId]?.preferences,
+    prompt: asked,
+  });
+  const facts = runtime.currentFacts();
+  const first =
+    targets.find(
+      (target) =>
+        !checkPreferences(
+          preferences,
+          target.provider,
+          target.authProvider,
+          facts[targetKey(target.provider, target.modelId)],
+        ),
+    ) ?? targets[0]!;
+  return `${first.provider}/${first.modelId}`;
 }

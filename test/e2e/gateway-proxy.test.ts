@@ -305,6 +305,12 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     const file = await fx.openai.files.retrieve("file-abc", { headers: { "X-Model": "files" } });
     assert.equal(file.filename, "C.txt");
     assert.equal(second.calls.length, 0);
+    // Provider preferences that leave embed-c out: the first target they allow holds it (not a 400 for embed-c).
+    const allowed = await fx.openai.files.retrieve("file-abc", {
+      headers: { "X-Model": "files", "X-Provider": JSON.stringify({ ignore: ["embed-c"] }) },
+    });
+    assert.equal(allowed.filename, "B.txt");
+    assert.equal(third.calls.length, 2);
   });
 
   it("leaves a target with probe: false out of health probes, so an embeddings-only provider is not reported failing", async () => {
