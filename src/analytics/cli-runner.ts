@@ -1,9 +1,9 @@
 // The shared frame of the routing-* scripts: flags (node:util parseArgs), --help, log file discovery, the streaming
 // read, --json or text output, and exit codes. Each script only supplies a CliCommand. Errors the user can fix
 // (bad flag, unreadable file) print one clear line and exit 1; nothing here prints a stack trace for them.
-import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, type Stats, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { getSystemErrorMap, parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
 import {
@@ -16,7 +16,7 @@ import {
 } from "../events/read-events.ts";
 import { parse as parseJsonc } from "jsonc-parser";
 import { closestKey } from "../config/key-suggestions.ts";
-import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
+import { EVENT_LOG_NAME, ROUTES_FILE_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
 import { expandTilde } from "../tilde-path.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 import { readRoutesView, resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "./route-names.ts";
@@ -192,6 +192,20 @@ export function parseSince(value: string, now: number): number {
 export function agentDirectory(processEnv: Record<string, string | undefined>, home: string): string {
   const fromEnv = processEnv.PI_CODING_AGENT_DIR?.trim();
   return fromEnv ? expandTilde(fromEnv, home) : join(home, ".pi", "agent");
+}
+
+/**
+ * The routes file whose aliases and route ids --route reads: AUTO_ROUTER_CONFIG, else the one beside the logs named (an
+ * agent dir's `extensions`, whose routes file wrote them), else the default agent dir's. A log named elsewhere (a
+ * copy, a `logDir`) reads the default's.
+ */
+function routesFileFor(namedFiles: readonly string[], io: CliIo): string {
+  const fallback = routesFilePath(io.processEnv, agentDirectory(io.processEnv, io.home));
+  if (io.processEnv.AUTO_ROUTER_CONFIG || namedFiles.length === 0) return fallback;
+  const directories = new Set(namedFiles.map((file) => dirname(file)));
+  if (directories.size !== 1) return fallback;
+  const beside = join([...directories][0]!, ROUTES_FILE_NAME);
+  return existsSync(beside) ? beside : fallback;
 }
 
 /**
@@ -495,9 +509,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     );
     // The log records route ids: an alias of the routes file (or `auto-router/<route>`) is resolved to its route's.
     const routesView =
-      values.route === undefined
-        ? undefined
-        : readRoutesView(routesFilePath(io.processEnv, agentDirectory(io.processEnv, io.home)));
+      values.route === undefined ? undefined : readRoutesView(routesFileFor(given.length > 0 ? files : [], io));
     // A route id has no spaces: `--route " swe "` (a quoted variable) is the route swe.
     const routeFilter =
       routesView === undefined ? undefined : resolveRouteFilter((values.route as string).trim(), routesView);

@@ -235,6 +235,18 @@ describe("routing scripts over logs real pi writes", () => {
       unreadable.stderr.trim(),
       `routing-stats: --route m: no requests for route m in the log (routes in the log: main; ${routesFile} is unreadable or invalid, so no alias is known)`,
     );
+    // Another agent dir's log, named by path: its own routes file (beside the log) names the routes, not the default
+    // agent dir's.
+    const other = join(freshDir("auto-router-cli-route-beside"), "extensions");
+    mkdirSync(other);
+    copyFileSync(log, join(other, "auto-router.events.jsonl"));
+    writeFileSync(join(other, "auto-router.routes.json"), JSON.stringify({ ...routes, aliases: { theirs: "main" } }));
+    const beside = await runScript("routing-stats", ["--json", "--route", "theirs", other], env);
+    assert.equal(json(beside).stats.requests, 1, beside.stderr);
+    assert.equal(
+      beside.stderr.trim(),
+      `routing-stats: --route theirs is an alias of route main (the routes file ${join(other, "auto-router.routes.json")}): showing that route's requests`,
+    );
   });
 
   it("writes no --html report when a --file is not an event log: an earlier report stays, none is created", async () => {
