@@ -171,6 +171,11 @@ async function serveRequest(
       restKey(routes, usedRoute, targetKey(target.provider, target.modelId)),
     );
     coolingUntil = env.books.cooldowns.soonestBack(restKeys, env.clock.now());
+    // A breaker the failures opened (no cooldown for their kind) is back at its break's end, as the latest decision
+    // says: the client's hint too.
+    for (const skip of lastDecision?.skipped ?? [])
+      if (WAITABLE.has(skip.reason) && skip.until !== undefined && skip.until > env.clock.now())
+        coolingUntil = coolingUntil === undefined ? skip.until : Math.min(coolingUntil, skip.until);
     // Every target tried refused (a route that fails over on content_policy): the request ends in the last one's refusal.
     const refusedBy = state.failures.every((failure) => failure.refusal) ? state.failures.at(-1)?.key : undefined;
     const now = env.clock.now();

@@ -638,6 +638,40 @@ describe("gateway passthrough to a target of the client's own API", () => {
   });
 });
 
+describe("gateway: every target failed and the failures opened the breakers", () => {
+  it("says in Retry-After when the first breaker lets a request through again (no cooldown for the failures' kind)", async () => {
+    const fx = await startGatewayFixture({
+      emulators: EMULATORS,
+      providers: PROVIDERS,
+      routes: {
+        routes: ROUTES,
+        failover: { ...FAILOVER, kinds: { ...FAILOVER.kinds, server: { cooldownMs: 0 } } },
+        breaker: { minimumCalls: 2, breakMs: 20_000 },
+      },
+    });
+    try {
+      const { A: a, B: b } = fx.emulators;
+      const body = { model: "auto-router/chat", messages: [{ role: "user" as const, content: "hi" }] };
+      const failed = async () => {
+        for (const emulator of [a, b]) emulator.enqueue({ status: 500, errorMessage: "boom" });
+        return fx.openai.chat.completions.create(body, { maxRetries: 0 }).then(
+          () => assert.fail("served"),
+          (error: { status?: number; headers?: Headers }) => error,
+        );
+      };
+      assert.equal((await failed()).status, 503);
+      // The second failure of each opens its breaker: the 503 said nothing of when to come back.
+      const second = await failed();
+      assert.equal(second.status, 503, String(second));
+      assert.equal(second.headers?.get("x-should-retry"), "true");
+      const retryAfter = Number(second.headers?.get("retry-after"));
+      assert.ok(retryAfter >= 19 && retryAfter <= 20, `retry-after ${second.headers?.get("retry-after")}`);
+    } finally {
+      await fx.stop();
+    }
+  });
+});
+
 describe("gateway with passthrough off", () => {
   it("translates every request through pi-ai when the routes file says gateway.passthrough: false", async () => {
     const fx = await startGatewayFixture({
