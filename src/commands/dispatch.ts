@@ -60,15 +60,37 @@ export function withHelp(subcommands: Subcommand[]): Subcommand[] {
     ...subcommands,
     {
       name: "help",
-      usage: "help",
-      description: "This list of the subcommands",
-      maxArguments: 0,
-      async run(_args, _deps, output) {
-        output.info(helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS));
+      usage: "help [subcommand]",
+      description: "This list of the subcommands, or one subcommand's usage",
+      maxArguments: 1,
+      complete: (prefix) =>
+        table
+          .filter((s) => s.name.startsWith(prefix))
+          .map((s) => ({ value: s.name, label: s.name, description: s.description })),
+      async run(args, _deps, output) {
+        const [named] = args;
+        if (named === undefined) return output.info(helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS));
+        const subcommand = table.find((s) => s.name === named);
+        if (subcommand) return output.info(usageText(subcommand));
+        const near = closestKey(
+          named,
+          table.map((s) => s.name),
+        );
+        output.error(
+          `help: unknown subcommand "${named}"${near ? `; did you mean "${near}"?` : ""} (subcommands: ${table.map((s) => s.name).join(", ")})`,
+        );
       },
     },
   ];
   return table;
+}
+
+/** Words asking for a subcommand's usage in place of its arguments (`/auto-router switch --help`). */
+const HELP_FLAGS = new Set(["--help", "-h"]);
+
+/** One subcommand's usage and what it does: `help <subcommand>` and `<subcommand> --help`. */
+export function usageText(subcommand: Subcommand): string {
+  return `usage: /auto-router ${subcommand.fullUsage ?? subcommand.usage}\n${subcommand.description}`;
 }
 
 /** The refusal of words past the most `subcommand` takes (its `maxArguments`); undefined when they are within it. */
@@ -100,7 +122,7 @@ export async function runCommand(
   subcommands: Subcommand[] = SUBCOMMANDS,
 ): Promise<void> {
   const [typed = "status", ...args] = splitArguments(text);
-  const name = typed === "--help" ? "help" : typed;
+  const name = HELP_FLAGS.has(typed) ? "help" : typed;
   const table = withHelp(subcommands);
   const subcommand = table.find((s) => s.name === name);
   if (!subcommand) {
@@ -112,6 +134,8 @@ export async function runCommand(
     const list = helpText(table, output.wrapsLines ? output.errorColumns : HELP_COLUMNS);
     return output.error(`unknown subcommand "${name}"${near ? `; did you mean "${near}"?` : ""}\n${list}`);
   }
+  // `--help` (or `-h`) alone after a subcommand is never its argument (a route, a search query, a rating).
+  if (args.length === 1 && HELP_FLAGS.has(args[0]!)) return output.info(usageText(subcommand));
   const extra = extraArgumentsError(subcommand, args);
   if (extra) return output.error(extra);
   // The list reads no state: it does not wait for the team store.

@@ -208,7 +208,16 @@ describe("the router through the pi CLI (version-independent)", () => {
     const help = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router help"] });
     assert.equal(help.code, 0, help.stdout + help.stderr);
     assert.match(help.stderr, /^ {2}status\s+Config file/m);
-    assert.match(help.stderr, /^ {2}help\s+This list of the subcommands$/m);
+    assert.match(help.stderr, /^ {2}help \[subcommand\]\s+This list of the subcommands, or one subcommand's usage$/m);
+    // A subcommand's usage, asked for as a CLI user would: never a route named "--help" nor an exit code 1.
+    const usage = await runPi({
+      agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router switch --help", "/auto-router help show"],
+    });
+    assert.equal(usage.code, 0, usage.stdout + usage.stderr);
+    assert.match(usage.stderr, /^usage: \/auto-router switch <route\|alias\|provider\/model>\nSwitch pi /m);
+    assert.match(usage.stderr, /^usage: \/auto-router show <route>\nOne route in detail$/m);
+    assert.doesNotMatch(usage.stderr, /neither a route/);
   });
 
   it("names the word a mistyped scope, action or flag was probably meant to be, then the usage, and exits 1", async () => {

@@ -756,6 +756,7 @@ describe("dispatch and output", () => {
       state: "push",
       circuit: "reset mock-a/model-a",
       shadow: "show 5",
+      help: "switch",
     };
     const table = withHelp([...SUBCOMMANDS, ...plugins]);
     for (const subcommand of table) {
@@ -785,10 +786,48 @@ describe("dispatch and output", () => {
     for (const typed of ["help", "--help"]) {
       const output = recordingOutput();
       await runCommand(typed, fakeDeps(), { ...output, wrapsLines: true });
-      assert.match(output.text(), /^  help\s+This list of the subcommands$/m, typed);
+      assert.match(
+        output.text(),
+        /^  help \[subcommand\]\s+This list of the subcommands, or one subcommand's usage$/m,
+        typed,
+      );
       assert.equal(output.lines[0]!.level, "info");
     }
     assert.deepEqual(values(completeCommand("he", fakeDeps())), ["help "]);
+  });
+
+  it("answers --help (or -h) after a subcommand, and help <subcommand>, with that subcommand's usage, never as its argument", async () => {
+    const switchUsage =
+      /^usage: \/auto-router switch <route\|alias\|provider\/model>\nSwitch pi to an auto-router route/;
+    for (const typed of ["switch --help", "switch -h", "help switch"]) {
+      const output = recordingOutput();
+      await runCommand(typed, fakeDeps(), output);
+      assert.match(output.text(), switchUsage, typed);
+      assert.equal(output.lines.length, 1, typed);
+      assert.equal(output.lines[0]!.level, "info", typed);
+    }
+    // A subcommand whose argument is free text or a route name: --help is not searched for nor taken as a route.
+    for (const [typed, usage] of [
+      ["search --help", /^usage: \/auto-router search <query>\n/],
+      ["show --help", /^usage: \/auto-router show <route>\n/],
+      ["list -h", /^usage: \/auto-router list\n/],
+    ] as const) {
+      const output = recordingOutput();
+      await runCommand(typed, fakeDeps(), output);
+      assert.match(output.text(), usage, typed);
+      assert.equal(output.lines[0]!.level, "info", typed);
+    }
+    const top = recordingOutput();
+    await runCommand("-h", fakeDeps(), top);
+    assert.match(top.text(), /^\/auto-router subcommands:/);
+    const unknown = recordingOutput();
+    await runCommand("help swtich", fakeDeps(), unknown);
+    assert.equal(unknown.lines[0]!.level, "error");
+    assert.match(
+      unknown.text(),
+      /^help: unknown subcommand "swtich"; did you mean "switch"\? \(subcommands: status, switch, /,
+    );
+    assert.deepEqual(values(completeCommand("help sw", fakeDeps())), ["help switch "]);
   });
 
   it("puts more than MAX_NOTIFY_LINES lines into the widget with a one-line notice; short text and errors stay notifications", () => {
