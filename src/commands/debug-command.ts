@@ -152,7 +152,8 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     `loaded from ${host.loadPath} (${host.runsFromBundle ? "bundle" : "TypeScript sources"})`,
     "",
     "## config",
-    `${loaded.file}: ${loaded.origin === "file" ? "loaded" : loaded.origin === "missing" ? describeOrigin(loaded) : loaded.origin === "defaults" ? "not found or invalid, built-in routes" : "INVALID, keeping the last good config"}`,
+    // As status words it: an invalid file with no good copy has none to keep, and its routes fail every request.
+    `${loaded.file}: ${describeOrigin(loaded)}`,
     ...(issues.length ? issues : ["  no issues"]),
     // Through the text redaction too: it also takes a URL's password out (a team-mode state.url, say), which the
     // event log's faster JSON check does not look for.

@@ -175,6 +175,20 @@ describe("a routes file that is broken when pi starts", () => {
     assert.doesNotMatch(run.stderr, /#\s+target\s+provider\/model/, "no empty table");
   });
 
+  it("without a good copy, says in the debug report as status does that there is no good config to keep", async () => {
+    const { dir } = await withoutGoodCopy();
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "/auto-router debug"] });
+    assert.equal(run.code, 0, run.stderr);
+    const report = readFileSync(join(dir, "extensions", "auto-router.debug-report.txt"), "utf8");
+    assert.ok(
+      report.includes(
+        `\n${routesFile(dir)}: INVALID, no good copy yet: its routes fail every request until it is fixed\n`,
+      ),
+      report,
+    );
+    assert.doesNotMatch(report, /keeping the last good config/);
+  });
+
   it("names the last good copy, not the broken file, when it warns about what the copy holds", async () => {
     const dir = agentDir({
       routes: {
