@@ -126,8 +126,9 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
   const routes = Object.fromEntries(declared.map((id) => [id, { targets: [] }]));
   return {
     file,
-    // The built-in tiers name built-in routes, which are not registered beside the file's: no tier route is known.
-    config: { ...defaultConfig(options.knowsModel), defaultRoute: undefined, tiers: undefined, routes } as RouterConfig,
+    // The built-in tiers and aliases name built-in routes, which are not registered beside the file's: no tier route
+    // is known, and no alias (`/auto-router aliases` listed the built-in ones as unresolved, `switch fast` named one).
+    config: { routes } as RouterConfig,
     issues,
     origin: "declared",
   };

@@ -65,7 +65,7 @@ describe("a routes file that is broken when pi starts", () => {
     cpSync(template, dir, { recursive: true });
     return dir;
   };
-  /** A start without a good copy on a routes file missing a comma: one pi process, a prompt then a list, for two tests. */
+  /** A start without a good copy on a routes file missing a comma: one pi process, a prompt, a list and the aliases. */
   let noGoodCopy: Promise<{ dir: string; run: Awaited<ReturnType<typeof runPi>>; calls: number }> | undefined;
   const withoutGoodCopy = () =>
     (noGoodCopy ??= (async () => {
@@ -76,7 +76,7 @@ describe("a routes file that is broken when pi starts", () => {
       // JSON mode: the prompt's answer (an error) as an event on stdout; the list's output goes to stderr.
       const run = await runPi({
         agentDir: dir,
-        args: ["--model", "auto-router/mine", "--mode", "json", "Hi", "/auto-router list"],
+        args: ["--model", "auto-router/mine", "--mode", "json", "Hi", "/auto-router list", "/auto-router aliases"],
       });
       return { dir, run, calls };
     })());
@@ -173,6 +173,12 @@ describe("a routes file that is broken when pi starts", () => {
       run.stderr,
     );
     assert.doesNotMatch(run.stderr, /#\s+target\s+provider\/model/, "no empty table");
+  });
+
+  it("without a good copy, has no alias of the built-in routes, which are not there", async () => {
+    const { run } = await withoutGoodCopy();
+    assert.match(run.stderr, /^no aliases configured/m);
+    assert.doesNotMatch(run.stderr, /subscription-/);
   });
 
   it("without a good copy, says in the debug report as status does that there is no good config to keep", async () => {
