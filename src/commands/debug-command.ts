@@ -168,7 +168,10 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     "",
     "## routes",
   ];
-  for (const routeId of Object.keys(config.routes)) lines.push(describeRoute(routeId, deps), "");
+  // The route ids of an invalid file without a good copy have no targets to tabulate (an empty table said nothing).
+  if (loaded.origin === "declared")
+    lines.push(`${Object.keys(config.routes).join(", ")}: no targets known while the routes file is invalid`, "");
+  else for (const routeId of Object.keys(config.routes)) lines.push(describeRoute(routeId, deps), "");
   const live = deps.runtime.liveStatus(now);
   lines.push("## cooldowns, breakers, health, budgets, UVI");
   const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));

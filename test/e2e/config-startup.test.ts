@@ -181,7 +181,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.doesNotMatch(run.stderr, /subscription-/);
   });
 
-  it("without a good copy, says in the debug report as status does that there is no good config to keep", async () => {
+  it("without a good copy, says in the debug report as status does that there is no good config to keep, and draws no empty table of its routes", async () => {
     const { dir } = await withoutGoodCopy();
     const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "/auto-router debug"] });
     assert.equal(run.code, 0, run.stderr);
@@ -193,6 +193,12 @@ describe("a routes file that is broken when pi starts", () => {
       report,
     );
     assert.doesNotMatch(report, /keeping the last good config/);
+    const routes = report.slice(report.indexOf("## routes\n"), report.indexOf("## cooldowns"));
+    assert.equal(
+      routes,
+      "## routes\nmine, second: no targets known while the routes file is invalid\n\n",
+      "no empty table",
+    );
   });
 
   it("names the last good copy, not the broken file, when it warns about what the copy holds", async () => {
