@@ -4,6 +4,7 @@ import { targetKey } from "../routing/types.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatPrice, table } from "./format.ts";
 import { catalogueModels } from "./name-resolution.ts";
+import { configNotice } from "./route-commands.ts";
 
 /** More rows than this make a search result unreadable; the rest is counted, not shown. */
 export const MAX_SEARCH_ROWS = 40;
@@ -47,6 +48,10 @@ export const modelsCommand: Subcommand = {
   maxArguments: 0,
   description: "Every distinct model the routes use: capabilities, context, credentials, price, routes",
   async run(_args, deps, output) {
+    // As list: an invalid file without a good copy has route ids and no targets (an empty table said nothing).
+    const notice = configNotice(deps);
+    if (notice?.declared) return output.error(`auto-router: ${notice.text}`);
+    if (notice) output.warn(`auto-router: ${notice.text}`);
     const facts = deps.runtime.currentFacts();
     const byTarget = routesByTarget(deps.config());
     const registry = deps.runtime.registry();

@@ -65,7 +65,7 @@ describe("a routes file that is broken when pi starts", () => {
     cpSync(template, dir, { recursive: true });
     return dir;
   };
-  /** A start without a good copy on a routes file missing a comma: one pi process, a prompt, a list and the aliases. */
+  /** A start without a good copy on a routes file missing a comma: one pi process, a prompt then three commands. */
   let noGoodCopy: Promise<{ dir: string; run: Awaited<ReturnType<typeof runPi>>; calls: number }> | undefined;
   const withoutGoodCopy = () =>
     (noGoodCopy ??= (async () => {
@@ -76,7 +76,16 @@ describe("a routes file that is broken when pi starts", () => {
       // JSON mode: the prompt's answer (an error) as an event on stdout; the list's output goes to stderr.
       const run = await runPi({
         agentDir: dir,
-        args: ["--model", "auto-router/mine", "--mode", "json", "Hi", "/auto-router list", "/auto-router aliases"],
+        args: [
+          "--model",
+          "auto-router/mine",
+          "--mode",
+          "json",
+          "Hi",
+          "/auto-router list",
+          "/auto-router aliases",
+          "/auto-router models",
+        ],
       });
       return { dir, run, calls };
     })());
@@ -173,6 +182,14 @@ describe("a routes file that is broken when pi starts", () => {
       run.stderr,
     );
     assert.doesNotMatch(run.stderr, /#\s+target\s+provider\/model/, "no empty table");
+  });
+
+  it("without a good copy, answers /auto-router models as list, with why there is nothing to list", async () => {
+    const { run } = await withoutGoodCopy();
+    assert.doesNotMatch(run.stderr, /model\(s\) in \d+ route\(s\)/);
+    assert.doesNotMatch(run.stderr, /provider\/model\s+name\s+capabilities/, "no empty table");
+    const notices = run.stderr.match(/; INVALID, no good copy yet: its routes fail every request until it is fixed$/gm);
+    assert.equal(notices?.length, 2, `list's and models' notices:\n${run.stderr}`);
   });
 
   it("without a good copy, has no alias of the built-in routes, which are not there", async () => {
