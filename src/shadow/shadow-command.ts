@@ -72,7 +72,9 @@ export function shadowCommand(service: ShadowService): Subcommand {
       }
       const last = args[1] === undefined ? SHADOW_HISTORY : Number(args[1]);
       if (!Number.isInteger(last) || last <= 0)
-        return output.error(`N must be a positive whole number (at most ${SHADOW_HISTORY} are kept)`);
+        return output.error(
+          `shadow show: "${args[1]}" is not a count: expected a whole number above 0 (at most ${SHADOW_HISTORY} are kept)\nusage: /auto-router ${USAGE}`,
+        );
       output.info(shadowText(service, deps.now(), last));
     },
   };

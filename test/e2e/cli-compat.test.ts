@@ -233,6 +233,9 @@ describe("the router through the pi CLI (version-independent)", () => {
       "budget st": 'budget: unknown action "st"; did you mean "set"?\nusage: /auto-router budget [show] |',
       "balance fecth":
         'balance: unknown action "fecth"; did you mean "fetch"?\nusage: /auto-router balance [show|fetch]',
+      // A value that is no count is named with its subcommand and the usage, as a mistyped word is.
+      "shadow show 0":
+        'shadow show: "0" is not a count: expected a whole number above 0 (at most 200 are kept)\nusage: /auto-router shadow [',
     };
     const run = await runPi({
       agentDir: freshAgentDir(),
