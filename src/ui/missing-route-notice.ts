@@ -1,5 +1,6 @@
 // A session or a saved default that names a route the routes file no longer has: pi then runs a raw model, with no
 // routing and no failover, and says nothing. The session start says so, with what pi runs and the routes there are.
+import { closestKey } from "../config/key-suggestions.ts";
 import type { ModelRef } from "../runtime/resumed-route.ts";
 
 const routesList = (routes: Record<string, unknown>): string => {
@@ -55,7 +56,10 @@ export function defaultRouteGoneNotice(
       `auto-router: ${setting} names route ${bare} with its provider in front, which pi does not read as that ` +
       `route; ${now}. Write "defaultModel": "${bare}", or pick the route with /model`
     );
-  return `auto-router: ${setting} names a route that ${notAmong(builtIn, "not")}; ${now}. Pick a route with /model${routesList(routes)}`;
+  // A misspelt route id (`chian`): the id to write, as `--model auto-router/chian` is answered.
+  const near = closestKey(bare ?? defaults.model, Object.keys(routes));
+  const meant = near ? ` Did you mean "${near}"? Write "defaultModel": "${near}", or pick` : " Pick";
+  return `auto-router: ${setting} names a route that ${notAmong(builtIn, "not")}; ${now}.${meant} a route with /model${routesList(routes)}`;
 }
 
 /** A session with no message yet: pi starts a new one on its default model (it records that model right away). */

@@ -188,6 +188,17 @@ describe("pi start on a route the routes file no longer has", () => {
         run.stderr,
         /default model in settings.json \(defaultProvider "auto-router", defaultModel "pair"\) names a route that is not in the routes file; pi started on mock-[ab]\/model-[ab] instead\. Pick a route with \/model \(routes: duo\)/,
       );
+      // A misspelt one gets the route it was probably meant to be, as --model auto-router/<typo> does.
+      writeFileSync(
+        join(own.agentDir, "settings.json"),
+        JSON.stringify({ defaultProvider: "auto-router", defaultModel: "dou" }),
+      );
+      const typo = await runPi({ agentDir: own.agentDir, args: ["-p", "hi"] });
+      assert.equal(typo.code, 0, typo.stderr);
+      assert.match(
+        typo.stderr,
+        /defaultModel "dou"\) names a route that is not in the routes file; pi started on mock-[ab]\/model-[ab] instead\. Did you mean "duo"\? Write "defaultModel": "duo", or pick a route with \/model \(routes: duo\)/,
+      );
     } finally {
       await own.stop();
     }

@@ -36,6 +36,17 @@ describe("missing route notices", () => {
     assert.equal(defaultRouteGoneNotice({}, "auto-router", taken, routes), undefined);
   });
 
+  it("names the route a misspelt default was probably meant to be, and the defaultModel to write", () => {
+    assert.equal(
+      defaultRouteGoneNotice({ provider: "auto-router", model: "dou" }, "auto-router", taken, routes),
+      'auto-router: pi\'s default model in settings.json (defaultProvider "auto-router", defaultModel "dou") names a route that is not in the routes file; pi started on mock-a/model-a instead. Did you mean "duo"? Write "defaultModel": "duo", or pick a route with /model (routes: duo, solo)',
+    );
+    assert.match(
+      defaultRouteGoneNotice({ provider: "auto-router", model: "auto-router/slo" }, "auto-router", taken, routes) ?? "",
+      /Did you mean "solo"\? Write "defaultModel": "solo", or pick a route with \/model/,
+    );
+  });
+
   it("says a default naming no built-in route is not one of them when there is no routes file", () => {
     assert.equal(
       defaultRouteGoneNotice({ provider: "auto-router", model: "subscription-premium" }, "auto-router", taken, routes, {
