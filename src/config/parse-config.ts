@@ -329,6 +329,21 @@ export function parseConfigText(fileText: string): ParsedConfig {
   try {
     raw = JSON.parse(text);
   } catch (error) {
+    // An empty file (made with `touch`, or saved before anything was written): V8 says only "Unexpected end of JSON
+    // input", as for a file cut short.
+    if (text.trim() === "")
+      return {
+        issues: [
+          {
+            severity: "error",
+            path: "",
+            message:
+              'the file is empty: a routes file is a JSON object with its routes ({ "routes": { ... } }); without a routes file the built-in routes serve',
+            line: 1,
+            column: 1,
+          },
+        ],
+      };
     return { issues: [jsonSyntaxIssue(text, error)] };
   }
   const tree = parseTree(text);

@@ -460,6 +460,20 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /at route: unknown key \(ignored\); did you mean "routes"\?/);
   });
 
+  it("says an empty routes file is empty, what a routes file holds, and that without one the built-in routes serve", async () => {
+    const dir = agentDir(undefined);
+    mkdirSync(join(dir, "extensions"), { recursive: true });
+    writeFileSync(routesFile(dir), "\n");
+    const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
+    assert.ok(
+      run.stderr.includes(
+        `error: ${routesFile(dir)}:1:1: the file is empty: a routes file is a JSON object with its routes ({ "routes": { ... } }); without a routes file the built-in routes serve`,
+      ),
+      run.stderr,
+    );
+    assert.doesNotMatch(run.stderr, /end of JSON input/);
+  });
+
   it("takes ~/ in AUTO_ROUTER_LOG_DIR and AUTO_ROUTER_CONFIG as the home dir, as the earlier router did", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const home = join(dir, "home");

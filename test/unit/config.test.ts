@@ -913,6 +913,19 @@ describe("routes file parsing", () => {
     assert.match(unknown.issues[0]!.message, /"defaultModel": "<route>"/);
   });
 
+  it("says an empty file is empty, not only that its JSON input ended", () => {
+    for (const text of ["", "\n", " \r\n\t", "\uFEFF"]) {
+      const result = parseConfigText(text);
+      assert.equal(result.config, undefined);
+      assert.equal(
+        result.issues[0]!.message,
+        'the file is empty: a routes file is a JSON object with its routes ({ "routes": { ... } }); without a routes file the built-in routes serve',
+        JSON.stringify(text),
+      );
+      assert.deepEqual([result.issues[0]!.line, result.issues[0]!.column], [1, 1]);
+    }
+  });
+
   it("says where a file cut short ends", () => {
     const result = parseConfigText('{\n  "routes": {\n    "a": {"targets": [\n\n');
     assert.match(result.issues[0]!.message, /not valid JSON: Unexpected end of JSON input/);
