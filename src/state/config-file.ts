@@ -202,7 +202,8 @@ export function describeOrigin(loaded: LoadedConfig): string {
     case "defaults":
       return loaded.issues.some((issue) => issue.severity === "error")
         ? "INVALID, using the built-in routes"
-        : "built-in routes";
+        : // Only a file that is not there leaves the built-in routes without an error: the path alone read as a file.
+          "not found: the built-in routes serve";
     case "last-good":
       return loaded.copy
         ? `INVALID, running on the last good copy ${loaded.copy}`

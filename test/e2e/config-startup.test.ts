@@ -419,6 +419,15 @@ describe("a routes file that is broken when pi starts", () => {
     );
   });
 
+  it("says in status and reload that there is no routes file where it is looked for, not only its path", async () => {
+    const dir = agentDir(undefined);
+    const run = await runPi({ agentDir: dir, args: ["-p", "/auto-router status", "/auto-router reload"] });
+    assert.equal(run.code, 0, run.stderr);
+    const file = routesFile(dir);
+    assert.ok(run.stderr.includes(`config: ${file} (not found: the built-in routes serve)\n`), run.stderr);
+    assert.ok(run.stderr.includes(`\n${file}: not found: the built-in routes serve\n`), run.stderr);
+  });
+
   it("prints the config error on stderr for `pi --list-models`, which starts no session, and says what a route id may contain", async () => {
     const dir = agentDir({ routes: { "my route": { targets: [{ provider: "mock-a", modelId: "model-a" }] } } });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
