@@ -162,7 +162,8 @@ describe("the router through the pi CLI (version-independent)", () => {
   it("refuses words past what a subcommand takes with its usage and exit 1, instead of ignoring them", async () => {
     const refused = [
       ["status x", "x", "status"],
-      ["help x", "x", "help"],
+      // help takes one subcommand name (help <subcommand>): a word past it is refused.
+      ["help status x", "x", "help [subcommand]"],
       ["show main extra", "extra", "show <route>"],
       ["uvi enable now", "now", "uvi [show|enable|disable|refresh]"],
       ["state push x", "x", "state [push]"],
