@@ -62,10 +62,14 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
     maxArguments: { reset: 2 },
     description: "Circuit breaker per target: state, failures in the window, when it probes",
     complete(prefix, deps) {
-      const words = prefix.startsWith("reset ")
-        ? [...knownTargets(book, deps.config(), deps.now())].map((key) => `reset ${key}`)
-        : ["reset"];
-      return words.filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word }));
+      if (!prefix.startsWith("reset ")) return "reset".startsWith(prefix) ? [{ value: "reset", label: "reset" }] : [];
+      // The popup lists the targets as budget's lists its providers (the word completed, in order); the chosen value
+      // replaces the whole argument text, so it keeps the action before it.
+      const typed = prefix.slice("reset ".length);
+      return [...knownTargets(book, deps.config(), deps.now())]
+        .sort()
+        .filter((key) => key.startsWith(typed))
+        .map((key) => ({ value: `reset ${key}`, label: key }));
     },
     async run(args, deps, output) {
       const now = deps.now();

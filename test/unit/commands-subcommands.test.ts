@@ -7,6 +7,8 @@ import { aliasesCommand, resolveCommand } from "../../src/commands/alias-command
 import { matchesQuery, modelsCommand, searchCommand } from "../../src/commands/catalogue-commands.ts";
 import type { CommandDeps, CommandOutput, Subcommand } from "../../src/commands/command-types.ts";
 import { circuitCommand } from "../../src/breaker/circuit-command.ts";
+import { BreakerBook, emptyBreakers } from "../../src/breaker/breaker-book.ts";
+import { DEFAULT_BREAKER_SETTINGS, type BreakerEvent } from "../../src/breaker/breaker.ts";
 import { debugCommand } from "../../src/commands/debug-command.ts";
 import { uviCommand } from "../../src/quota/uvi-command.ts";
 import { stateCommand } from "../../src/team/team-plugin.ts";
@@ -618,6 +620,23 @@ describe("dispatch and output", () => {
     const [action] = values(completeCommand("circuit r", deps, [scoped]));
     assert.equal(action, "circuit reset ");
     assert.deepEqual(values(completeCommand(`${action}mo`, deps, [scoped])), ["circuit reset mock-a/model-a "]);
+  });
+
+  it("lists circuit reset's targets by their provider/model, in order, each completing the whole argument text", () => {
+    const book = new BreakerBook(createMemoryStore(emptyBreakers()), () => DEFAULT_BREAKER_SETTINGS);
+    // A breaker the book holds for a target no route names any more comes first in the book, not in the popup.
+    book.apply("zeta/model-z", { type: "failure", at: NOW, kind: "server_error" } satisfies BreakerEvent);
+    const command = circuitCommand(book, () => ({ ...DEFAULT_BREAKER_SETTINGS, enabled: true }));
+    const items = completeCommand("circuit reset ", fakeDeps(), [command]) ?? [];
+    assert.deepEqual(
+      items.map((item) => item.label),
+      ["mock-a/model-a", "mock-b/model-b", "mock-c/org/model-c", "zeta/model-z"],
+    );
+    assert.deepEqual(values(completeCommand("circuit reset mock-b", fakeDeps(), [command])), [
+      "circuit reset mock-b/model-b ",
+    ]);
+    assert.deepEqual(values(completeCommand("circuit re", fakeDeps(), [command])), ["circuit reset "]);
+    assert.equal(completeCommand("circuit x", fakeDeps(), [command]), null);
   });
 
   it("fits every help line in the columns given, continuing a long description under itself without cutting a word", () => {
