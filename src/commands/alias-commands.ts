@@ -12,11 +12,16 @@ import {
   usableModel,
 } from "./name-resolution.ts";
 import { nearTarget } from "./near-target.ts";
+import { configNotice } from "./route-commands.ts";
 
 /** Whether a resolved name can be used now: the route exists, or pi knows the model and has credentials for it. */
 function resolvedState(resolved: ResolvedName | undefined, deps: CommandDeps): string {
   if (!resolved) return "unresolved";
-  if (resolved.kind === "route") return `route, ${deps.config().routes[resolved.routeId]!.targets.length} target(s)`;
+  if (resolved.kind === "route")
+    // An invalid routes file without a good copy: its route ids are known, their targets are not ("0 target(s)").
+    return deps.services.config.state.origin === "declared"
+      ? "route, failing every request until the routes file is fixed (it is invalid, with no good copy)"
+      : `route, ${deps.config().routes[resolved.routeId]!.targets.length} target(s)`;
   const registry = deps.runtime.registry();
   const model = registry?.find(resolved.provider, resolved.modelId);
   if (!model) return registry ? "unknown model" : "model (registry not loaded)";
@@ -37,6 +42,12 @@ export const aliasesCommand: Subcommand = {
   async run(_args, deps, output) {
     const config = deps.config();
     const entries = Object.entries(config.aliases ?? {});
+    // As rules: the file's aliases are not read while it is invalid with no good copy (not "none configured").
+    const notice = configNotice(deps);
+    if (notice?.declared)
+      return output.error(
+        `auto-router: ${notice.text}\nno aliases are loaded: the file's aliases apply once it is fixed`,
+      );
     if (entries.length === 0)
       return output.info(
         'no aliases configured (add "aliases": {"short": "route-id or provider/model"} to the routes file)',

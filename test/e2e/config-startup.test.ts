@@ -85,6 +85,7 @@ describe("a routes file that is broken when pi starts", () => {
           "/auto-router list",
           "/auto-router aliases",
           "/auto-router models",
+          "/auto-router resolve mine",
         ],
       });
       return { dir, run, calls };
@@ -189,13 +190,23 @@ describe("a routes file that is broken when pi starts", () => {
     assert.doesNotMatch(run.stderr, /model\(s\) in \d+ route\(s\)/);
     assert.doesNotMatch(run.stderr, /provider\/model\s+name\s+capabilities/, "no empty table");
     const notices = run.stderr.match(/; INVALID, no good copy yet: its routes fail every request until it is fixed$/gm);
-    assert.equal(notices?.length, 2, `list's and models' notices:\n${run.stderr}`);
+    assert.equal(notices?.length, 3, `list's, aliases' and models' notices:\n${run.stderr}`);
   });
 
   it("without a good copy, has no alias of the built-in routes, which are not there", async () => {
     const { run } = await withoutGoodCopy();
-    assert.match(run.stderr, /^no aliases configured/m);
     assert.doesNotMatch(run.stderr, /subscription-/);
+  });
+
+  it("without a good copy, says in aliases and resolve that the file is invalid, not that nothing is configured", async () => {
+    const { run } = await withoutGoodCopy();
+    assert.match(run.stderr, /^no aliases are loaded: the file's aliases apply once it is fixed$/m);
+    assert.doesNotMatch(run.stderr, /no aliases configured/);
+    assert.match(
+      run.stderr,
+      /^mine → auto-router\/mine: route, failing every request until the routes file is fixed \(it is invalid, with no good copy\)$/m,
+    );
+    assert.doesNotMatch(run.stderr, /0 target\(s\)/);
   });
 
   it("without a good copy, says in the debug report as status does that there is no good config to keep, and draws no empty table of its routes", async () => {
