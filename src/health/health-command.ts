@@ -13,6 +13,7 @@ import {
 } from "./health-check.ts";
 import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
+import { configNotice } from "../commands/route-commands.ts";
 
 const FLAGS = ["--probe", "--json"] as const;
 
@@ -117,6 +118,13 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
         );
       }
       if (word !== undefined) return output.error(unknownWordText("health", "flag", word, FLAGS, usageLine));
+      // An invalid routes file without a good copy: its routes have no targets, for a reason "no route has a target"
+      // did not give.
+      const notice = configNotice(deps);
+      if (notice?.declared)
+        return output.error(
+          `auto-router: ${notice.text}\nno target to check: the file's routes have their targets once it is fixed`,
+        );
       const registry = deps.runtime.registry();
       const config = deps.config();
       const now = deps.now();

@@ -86,6 +86,7 @@ describe("a routes file that is broken when pi starts", () => {
           "/auto-router aliases",
           "/auto-router models",
           "/auto-router resolve mine",
+          "/auto-router health",
         ],
       });
       return { dir, run, calls };
@@ -190,7 +191,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.doesNotMatch(run.stderr, /model\(s\) in \d+ route\(s\)/);
     assert.doesNotMatch(run.stderr, /provider\/model\s+name\s+capabilities/, "no empty table");
     const notices = run.stderr.match(/; INVALID, no good copy yet: its routes fail every request until it is fixed$/gm);
-    assert.equal(notices?.length, 3, `list's, aliases' and models' notices:\n${run.stderr}`);
+    assert.equal(notices?.length, 4, `list's, aliases', models' and health's notices:\n${run.stderr}`);
   });
 
   it("without a good copy, has no alias of the built-in routes, which are not there", async () => {
@@ -207,6 +208,12 @@ describe("a routes file that is broken when pi starts", () => {
       /^mine → auto-router\/mine: route, failing every request until the routes file is fixed \(it is invalid, with no good copy\)$/m,
     );
     assert.doesNotMatch(run.stderr, /0 target\(s\)/);
+  });
+
+  it("without a good copy, says in health why there is no target to check", async () => {
+    const { run } = await withoutGoodCopy();
+    assert.match(run.stderr, /^no target to check: the file's routes have their targets once it is fixed$/m);
+    assert.doesNotMatch(run.stderr, /no route has a target/);
   });
 
   it("without a good copy, says in the debug report as status does that there is no good config to keep, and draws no empty table of its routes", async () => {
