@@ -5,6 +5,7 @@ import {
   aliasCompletions,
   describeAlias,
   describeResolved,
+  exactFirst,
   nameCompletions,
   resolveName,
   type ResolvedName,
@@ -66,9 +67,14 @@ export const resolveCommand: Subcommand = {
   usage: "resolve <alias>",
   maxArguments: 1,
   description: "What an alias (or route id, or provider/model) resolves to, and whether it can be used now",
+  // Every alias first (the one pointing at nothing too: resolve says why), then the route ids and models it also takes.
   complete: (prefix, deps) => {
     const aliases = aliasCompletions(prefix, deps.config());
-    return aliases.length ? aliases : nameCompletions(prefix, deps);
+    const offered = new Set(aliases.map((item) => item.value));
+    return exactFirst(
+      [...aliases, ...nameCompletions(prefix, deps).filter((item) => !offered.has(item.value))],
+      prefix,
+    );
   },
   async run(args, deps, output) {
     const name = args[0];

@@ -8,14 +8,28 @@ import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, formatTimeLeft, table } from "./format.ts";
-import { exactFirst, resolveRouteName } from "./name-resolution.ts";
+import { exactFirst, resolveName, resolveRouteName, usableModel } from "./name-resolution.ts";
 import { holdProbeText } from "./revert-hold-text.ts";
 
 export function routeCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
+  const config = deps.config();
+  const usable = usableModel(deps.runtime.registry());
+  // The commands take an alias of a route too: it is offered after the route ids, saying which route it names.
+  const aliases = Object.keys(config.aliases ?? {})
+    .filter((alias) => alias.startsWith(prefix) && config.routes[alias] === undefined)
+    .flatMap((alias) => {
+      const resolved = resolveName(alias, config, usable);
+      return resolved?.kind === "route"
+        ? [{ value: alias, label: alias, description: `alias of route ${resolved.routeId}` }]
+        : [];
+    });
   return exactFirst(
-    Object.entries(deps.config().routes)
-      .filter(([id]) => id.startsWith(prefix))
-      .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description })),
+    [
+      ...Object.entries(config.routes)
+        .filter(([id]) => id.startsWith(prefix))
+        .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description })),
+      ...aliases,
+    ],
     prefix,
   );
 }

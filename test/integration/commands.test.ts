@@ -100,7 +100,9 @@ describe("/auto-router subcommands through pi", () => {
     const { h } = await start();
     // A subcommand's name comes with the space after it: what is typed next is its argument.
     assert.deepEqual(await complete(h, "sh"), ["show ", "shortcuts ", "shadow "]);
-    assert.deepEqual(await complete(h, "show "), ["show main ", "show deep "]);
+    // The aliases of routes too (show, explain and rules take them): bee names a model, broken nothing.
+    assert.deepEqual(await complete(h, "show "), ["show main ", "show deep ", "show quick ", "show think "]);
+    assert.deepEqual(await complete(h, "explain th"), ["explain think "]);
     const switchItems = await complete(h, "switch ");
     for (const expected of [
       "switch main ",
@@ -114,6 +116,16 @@ describe("/auto-router subcommands through pi", () => {
     }
     assert.deepEqual(await complete(h, "switch mock-b/"), ["switch mock-b/model-b "]);
     assert.deepEqual(await complete(h, "resolve t"), ["resolve think "]);
+    // Aliases first, then the route ids and models resolve takes too (aliases alone were offered while one existed).
+    const resolveItems = await complete(h, "resolve ");
+    assert.deepEqual(resolveItems.slice(0, 6), [
+      "resolve quick ",
+      "resolve think ",
+      "resolve bee ",
+      "resolve broken ",
+      "resolve main ",
+      "resolve deep ",
+    ]);
     assert.deepEqual(await complete(h, "reset b"), ["reset breakers "]);
     assert.deepEqual(await complete(h, "rate "), ["rate good ", "rate bad "]);
     assert.deepEqual(await complete(h, "rate bad too slow --t"), ["rate bad too slow --tags "]);
