@@ -248,6 +248,12 @@ export async function readTeamLedger(
   });
   // A team store that lost its data is not the team's spend: the view keeps its totals for the re-seed.
   connection.assertEpoch(epoch);
+  // A period hash read empty has expired (its name stays in the set): it is no day of the view, and leaves the set.
+  const expired = wanted.filter((_, index) => Object.keys(hashes[index] ?? {}).length === 0);
+  if (expired.length > 0)
+    await connection.call((client) =>
+      client.parForgetPeriods(expired.length + 1, connection.key("usage:periods"), ...expired),
+    );
   const base = full || !last ? defaults() : last;
   const next: UsageLedger = {
     ...base,
@@ -257,7 +263,7 @@ export async function readTeamLedger(
   };
   wanted.forEach((name, index) => {
     const parsed = parsePeriodHashName(name);
-    if (parsed) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
+    if (parsed && !expired.includes(name)) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
   });
   return next;
 }

@@ -229,6 +229,21 @@ redis.pcall('PUBLISH', ARGV[6], ARGV[7])
 return {1, withImported}
 `;
 
+/**
+ * Forgets period hashes that expired (a day after 69 days, a month after about two years) from the set of period
+ * hashes, which the ledger's readers list: without it the set, and every machine's full read of it, would grow by a day
+ * and a month for as long as the team runs. A name is removed only when its hash does not exist at that moment, so a
+ * write that (re)creates it is never lost from the set. KEYS[1] the set of period hashes; KEYS[2..] the names read
+ * empty. Returns how many were removed.
+ */
+export const FORGET_PERIODS_LUA = `
+local removed = 0
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then removed = removed + redis.call('SREM', KEYS[1], KEYS[i]) end
+end
+return removed
+`;
+
 export interface TeamCommands {
   parCompareAndSet(
     stateKey: string,
@@ -259,4 +274,5 @@ export interface TeamCommands {
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   parMergeUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   parPushUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
+  parForgetPeriods(numberOfKeys: number, ...keys: string[]): Promise<number>;
 }

@@ -41,6 +41,7 @@ import {
   SEED_USAGE_LUA,
   MERGE_USAGE_LUA,
   PUSH_USAGE_LUA,
+  FORGET_PERIODS_LUA,
   type TeamCommands,
 } from "./redis-scripts.ts";
 
@@ -183,6 +184,7 @@ export class TeamConnection {
     client.defineCommand("parSeedUsage", { lua: SEED_USAGE_LUA });
     client.defineCommand("parMergeUsage", { lua: MERGE_USAGE_LUA });
     client.defineCommand("parPushUsage", { lua: PUSH_USAGE_LUA });
+    client.defineCommand("parForgetPeriods", { lua: FORGET_PERIODS_LUA });
     client.on("connect", () => this.awaitHandshake(client));
     client.on("ready", () => {
       clearTimeout(this.handshakeTimer);

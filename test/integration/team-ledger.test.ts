@@ -135,6 +135,29 @@ describe("team ledger on Redis", () => {
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
   });
 
+  it("forgets expired period hashes from the set the machines read, and keeps them out of the view", async () => {
+    const prefix = "par:expired:";
+    const a = machine("ea", prefix);
+    await a.backend.ready();
+    a.ledger.record({ id: "live:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.026) });
+    await a.usage.flush();
+    // Names of hashes Redis expired (a day after 69 days, a month after about two years) stay in the set.
+    const stale = ["day:2025-01-01", "day:2025-01-02", "day:2025-02-03", "month:2024-01"].map(
+      (name) => `${prefix}usage:${name}`,
+    );
+    redis.cli("SADD", `${prefix}usage:periods`, ...stale);
+    const b = machine("eb", prefix);
+    await b.backend.ready();
+    await eventually(() => providerSpend(b.usage.read(), calendar, "mock-a").day.requests === 1, "b sees the spend");
+    const view = b.usage.read();
+    assert.deepEqual(Object.keys(view.days), [calendar.day]);
+    assert.deepEqual(Object.keys(view.months), [calendar.month]);
+    assert.deepEqual(redis.cli("SMEMBERS", `${prefix}usage:periods`).trim().split("\n").sort(), [
+      `${prefix}usage:day:${calendar.day}`,
+      `${prefix}usage:month:${calendar.month}`,
+    ]);
+  });
+
   it("lets exactly one of two machines reserve the one request a hard budget still fits, and frees it when the usage is recorded", async () => {
     const prefix = "par:reserve:";
     const [a, b] = [machine("ra", prefix), machine("rb", prefix)];
