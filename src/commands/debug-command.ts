@@ -16,6 +16,7 @@ import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/sta
 import { describeOrigin } from "../state/config-file.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import { redactRedisUrl } from "../team/team-settings.ts";
+import { describeBackendLines } from "../team/team-plugin.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatTimeLeft } from "./format.ts";
 import { configIssueLines, describeRoute, unfinishedAnswerText } from "./route-commands.ts";
@@ -160,6 +161,8 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     redactText(redactedJson(withoutCredentialFields(config))),
     "",
     "## state",
+    // Where the state lives: in team mode the files below are this machine's views, the state is in Redis.
+    ...describeBackendLines(deps.services.backend.describe(now)),
     stateDir,
     // The previous report is not state: this one replaces it.
     ...inventoryStateDir(stateDir)

@@ -368,6 +368,13 @@ describe("team mode: several pi machines share one Redis", () => {
     const report = readFileSync(join(dir.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
     // (masked as the status shows it)
     assert.ok(report.includes(`redis://:***@127.0.0.1:${redis.port}/0`), report);
+    // and where the state lives: the files it lists are this machine's views of the team store.
+    assert.ok(
+      report.includes(
+        `## state\nstate backend: redis redis://:***@127.0.0.1:${redis.port}/0 (machine p1)\n  connection: connected\n`,
+      ),
+      report,
+    );
     for (const text of [shown, report]) assert.doesNotMatch(text, /team-pass-9/);
     const stateAt = shown.lastIndexOf("state backend:", pushAt);
     assert.ok(stateAt > debugAt, shown);

@@ -57,6 +57,12 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       // The debug report, made to be attached to a bug report, holds the config: its state.url masked too.
       const report = readFileSync(join(dir.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
       assert.match(report, /"url":"redis(:\/\/)?\*\*\*@127/, url);
+      // It says the file store serves, and why: the team store asked for is not used.
+      assert.match(
+        report,
+        /## state\nstate backend: file store \(machine leak1\)\n {2}not the team store: \S+ at state\.url: expected /,
+        url,
+      );
       assert.doesNotMatch(report, /wordSECRET|Pa ss|my pass/, url);
     };
     const fromEnv = async (url: string) => {
