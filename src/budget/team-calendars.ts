@@ -34,6 +34,19 @@ export function otherZones(
     .sort((a, b) => a.machine.localeCompare(b.machine));
 }
 
+/**
+ * The team's calendars with this machine's zone said now, without the machines not seen for FORGET_AFTER_MS: they are
+ * no longer compared with, and a team whose machines come and go under new names (CI runners named after their host)
+ * would otherwise add one to this state for as long as it runs.
+ */
+function withZone(state: Calendars, machine: string, zone: string, now: number): Calendars {
+  const machines: Calendars["machines"] = {};
+  for (const [name, entry] of Object.entries(state.machines))
+    if (name !== machine && now - entry.at < FORGET_AFTER_MS) machines[name] = entry;
+  machines[machine] = { zone, at: now };
+  return { ...state, machines };
+}
+
 /** Records this machine's zone and warns about the team's machines on another; a no-op outside team mode. */
 export function openTeamCalendars(context: PluginContext): { follow(zone: string, now: number): void } {
   if (!context.teamMode) return { follow: () => undefined };
@@ -51,7 +64,7 @@ export function openTeamCalendars(context: PluginContext): { follow(zone: string
       const others = otherZones(state, machine, zone, now);
       const own = state.machines[machine];
       if (own?.zone !== zone || now - own.at >= REFRESH_AFTER_MS)
-        store.update((current) => ({ ...current, machines: { ...current.machines, [machine]: { zone, at: now } } }));
+        store.update((current) => withZone(current, machine, zone, now));
       const key = `${zone}|${others.map((other) => `${other.machine}=${other.zone}`).join(",")}`;
       if (others.length === 0 || warned.has(key)) return;
       warned.add(key);
