@@ -195,6 +195,13 @@ export function keepViewedSpend(disk: UsageLedger, view: UsageLedger): UsageLedg
   };
 }
 
+/** The ledger with only its newest KEEP_DAYS days and KEEP_MONTHS months (the same object when it holds no more). */
+export function withKeptPeriods(ledger: UsageLedger): UsageLedger {
+  const days = prune(ledger.days, KEEP_DAYS);
+  const months = prune(ledger.months, KEEP_MONTHS);
+  return days === ledger.days && months === ledger.months ? ledger : { ...ledger, days, months };
+}
+
 /** Keeps the newest `keep` keys (keys sort chronologically as YYYY-MM[-DD]). */
 function prune(period: Period, keep: number): Period {
   const keys = Object.keys(period);

@@ -3,7 +3,7 @@
 // is in ledger-hashes.ts.
 import { LEGACY_STATS_FILE, legacyOwnerMarker } from "../budget/legacy-stats.ts";
 import type { SpendReservation } from "../budget/spend-ledger.ts";
-import type { UsageLedger } from "../budget/usage-ledger.ts";
+import { type UsageLedger, withKeptPeriods } from "../budget/usage-ledger.ts";
 import {
   baselineFieldsOf,
   baselineHashName,
@@ -265,5 +265,6 @@ export async function readTeamLedger(
     const parsed = parsePeriodHashName(name);
     if (parsed && !expired.includes(name)) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
   });
-  return next;
+  // A process that stays connected reads each new day on top of what it knew: the oldest go, as in the file ledger.
+  return withKeptPeriods(next);
 }

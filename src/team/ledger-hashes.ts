@@ -10,6 +10,7 @@ import {
   usageTotalsSchema,
   type UsageLedger,
   type UsageTotals,
+  withKeptPeriods,
 } from "../budget/usage-ledger.ts";
 import { LEGACY_MODEL_ID, LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { lazy } from "../lazy.ts";
@@ -141,7 +142,7 @@ export function applyChanges(ledger: UsageLedger, changes: LedgerChange[], migra
     bucket[change.provider] = models;
     next[change.period][change.key] = bucket;
   }
-  return next;
+  return withKeptPeriods(next);
 }
 
 /** One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped. */

@@ -158,6 +158,33 @@ describe("team ledger on Redis", () => {
     ]);
   });
 
+  it("keeps a connected machine's view to the newest 62 days while new days arrive, as the file ledger does", async () => {
+    const prefix = "par:longrun:";
+    const a = machine("la", prefix);
+    await a.backend.ready();
+    // Another machine's spend on 89 days before today, each day arriving as a change notice (one per new day).
+    const day = 24 * 3_600_000;
+    const days = Array.from({ length: 89 }, (_, index) =>
+      new Date(Date.parse(`${calendar.day}T12:00:00Z`) - (89 - index) * day).toISOString().slice(0, 10),
+    );
+    const addDays = `for i = 2, #KEYS do
+      redis.call('HSET', KEYS[i], 'mock-a|model-a|requests', '1', 'mock-a|*|requests', '1')
+      redis.call('EXPIRE', KEYS[i], 600)
+      redis.call('SADD', KEYS[1], KEYS[i])
+      redis.call('PUBLISH', ARGV[1], 'usage:other:' .. i)
+    end`;
+    const hashes = days.map((key) => `${prefix}usage:day:${key}`);
+    redis.cli("EVAL", addDays, String(hashes.length + 1), `${prefix}usage:periods`, ...hashes, `${prefix}changed`);
+    await eventually(() => days.at(-1)! in a.usage.read().days, "a reads the other machine's days");
+    a.ledger.record({ id: "today:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.026) });
+    await a.usage.flush();
+    await eventually(() => providerSpend(a.usage.read(), calendar, "mock-a").day.requests === 1, "a sees today");
+    const kept = Object.keys(a.usage.read().days).sort();
+    assert.equal(kept.length, 62, kept.join(" "));
+    assert.equal(kept.at(-1), calendar.day);
+    assert.equal(kept[0], days.at(-61));
+  });
+
   it("lets exactly one of two machines reserve the one request a hard budget still fits, and frees it when the usage is recorded", async () => {
     const prefix = "par:reserve:";
     const [a, b] = [machine("ra", prefix), machine("rb", prefix)];
