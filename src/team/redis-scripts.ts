@@ -48,6 +48,7 @@ return 1
  * none), JSON array (one entry per period hash: {"fields": {field: "amount"}, "ttl": seconds}), pub/sub channel,
  * change message, JSON array of the old files the entry imports ('' for none: an old file's spend counts once for the
  * whole team, whichever machine sends it first), the epoch key and the writer's epoch (as in COMPARE_AND_SET_LUA).
+ * The first entry of a new day or month also forgets the period hashes Redis expired from the set.
  * Returns 1 when counted, 0 when the attempt (or every old file it imports) was already counted. Either way the
  * reservation is ended. Returns -1 (nothing written) when the team store lost its data since the writer's last sync:
  * an entry added to emptied hashes would make the re-seed of the whole ledger think it still holds one.
@@ -67,7 +68,12 @@ for i, change in ipairs(changes) do
   local key = KEYS[4 + i]
   for field, amount in pairs(change.fields) do redis.call('HINCRBYFLOAT', key, field, amount) end
   redis.call('EXPIRE', key, tonumber(change.ttl))
-  redis.call('SADD', KEYS[3], key)
+  if redis.call('SADD', KEYS[3], key) == 1 then
+    -- A new day or month: the names of the hashes Redis expired since leave the set (once a day for the whole team).
+    for _, name in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+      if redis.call('EXISTS', name) == 0 then redis.call('SREM', KEYS[3], name) end
+    end
+  end
 end
 redis.pcall('PUBLISH', ARGV[4], ARGV[5])
 return 1

@@ -185,6 +185,36 @@ describe("team ledger on Redis", () => {
     assert.equal(kept[0], days.at(-61));
   });
 
+  it("forgets expired period hashes from the set with the first entry of a new day, with no process reading them all", () => {
+    const prefix = "par:newday:";
+    const periods = `${prefix}usage:periods`;
+    redis.cli("SADD", periods, `${prefix}usage:day:2026-08-01`, `${prefix}usage:month:2024-06`);
+    redis.cli("HSET", `${prefix}usage:day:2026-11-28`, "mock-a|*|requests", "1");
+    redis.cli("SADD", periods, `${prefix}usage:day:2026-11-28`);
+    const record = (day: string) =>
+      redis.cli(
+        "EVAL",
+        RECORD_USAGE_LUA,
+        "5",
+        `${prefix}usage:attempt:${day}:1`,
+        `${prefix}usage:reserved:mock-a`,
+        periods,
+        `${prefix}usage:migrated`,
+        `${prefix}usage:day:${day}`,
+        "60",
+        "",
+        JSON.stringify([{ fields: { "mock-a|model-a|requests": "1", "mock-a|*|requests": "1" }, ttl: 600 }]),
+        `${prefix}changed`,
+        "usage:test:1",
+        "",
+      );
+    assert.equal(record(calendar.day), "1");
+    assert.deepEqual(redis.cli("SMEMBERS", periods).trim().split("\n").sort(), [
+      `${prefix}usage:day:2026-11-28`,
+      `${prefix}usage:day:${calendar.day}`,
+    ]);
+  });
+
   it("lets exactly one of two machines reserve the one request a hard budget still fits, and frees it when the usage is recorded", async () => {
     const prefix = "par:reserve:";
     const [a, b] = [machine("ra", prefix), machine("rb", prefix)];
