@@ -3,7 +3,7 @@
 // is in ledger-hashes.ts.
 import { LEGACY_STATS_FILE, legacyOwnerMarker } from "../budget/legacy-stats.ts";
 import type { SpendReservation } from "../budget/spend-ledger.ts";
-import { type UsageLedger, withKeptPeriods } from "../budget/usage-ledger.ts";
+import { KEEP_DAYS, KEEP_MONTHS, type UsageLedger, withKeptPeriods } from "../budget/usage-ledger.ts";
 import {
   baselineFieldsOf,
   baselineHashName,
@@ -224,12 +224,23 @@ export async function readTeamLedger(
   const last = known();
   const newest = (period: "days" | "months") =>
     names.filter((name) => parsePeriodHashName(name)?.period === period).at(-1);
+  // A view holding all the periods it keeps does not read again those older than its oldest (it would drop them).
+  const oldestKept = (period: "days" | "months") => {
+    const keys = last ? Object.keys(last[period]) : [];
+    return keys.length >= (period === "days" ? KEEP_DAYS : KEEP_MONTHS) ? keys.sort()[0] : undefined;
+  };
+  const oldest = { days: oldestKept("days"), months: oldestKept("months") };
   const wanted =
     full || !last
       ? names
       : names.filter((name) => {
           const parsed = parsePeriodHashName(name)!;
-          return name === newest("days") || name === newest("months") || last[parsed.period][parsed.key] === undefined;
+          const before = oldest[parsed.period];
+          return (
+            name === newest("days") ||
+            name === newest("months") ||
+            (last[parsed.period][parsed.key] === undefined && (before === undefined || parsed.key > before))
+          );
         });
   const [hashes, migrated, epoch] = await connection.call(async (client) => {
     const pipeline = client.pipeline();

@@ -183,6 +183,16 @@ describe("team ledger on Redis", () => {
     assert.equal(kept.length, 62, kept.join(" "));
     assert.equal(kept.at(-1), calendar.day);
     assert.equal(kept[0], days.at(-61));
+    // A change notice then reads the newest day and month, not again the days the view no longer keeps.
+    const hgetalls = () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(redis.cli("INFO", "commandstats"))?.[1] ?? 0);
+    const before = hgetalls();
+    a.ledger.record({ id: "today:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.026) });
+    await a.usage.flush();
+    redis.cli("PUBLISH", `${prefix}changed`, "usage:other:0");
+    await eventually(() => hgetalls() - before >= 2, "a reads after the notice");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // (2 per read: the notice's, and perhaps the 5 s re-check's)
+    assert.ok(hgetalls() - before <= 4, `${hgetalls() - before} hashes read`);
   });
 
   it("forgets expired period hashes from the set with the first entry of a new day, with no process reading them all", () => {
