@@ -160,6 +160,14 @@ export function resolveTeamSettings(
       path: "state.keyPrefix",
       message: `is empty: the team's keys lie at the database's top level (epoch, state:*, usage:*) among any others there; leave it out for the default "${DEFAULT_KEY_PREFIX}" unless the database is the router's alone`,
     });
+  // `team1`: its keys read `team1state:latency`, and the ACL pattern advised for them (`~team1*`) also grants `team10`'s.
+  const prefix = state?.keyPrefix;
+  if (prefix && /[A-Za-z0-9]$/.test(prefix))
+    issues.push({
+      severity: "warning",
+      path: "state.keyPrefix",
+      message: `"${prefix}" ends in a letter or digit: the team's keys read ${prefix}state:latency, and an ACL pattern ~${prefix}* for them also matches a team "${prefix}0"'s; end it with ":" ("${prefix}:")`,
+    });
   return {
     settings: {
       backend: "redis",

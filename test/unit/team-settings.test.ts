@@ -67,6 +67,19 @@ describe("team store settings", () => {
     assert.match(empty.issues[0]!.message, /^is empty: the team's keys lie at the database's top level/);
     const unset = resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/0" }, {}, "box");
     assert.deepEqual(unset.issues, []);
+    // One without a separator at its end: keys run into it, and its ACL pattern covers another team's prefix.
+    const bare = resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/0", keyPrefix: "team1" }, {}, "box");
+    assert.deepEqual(
+      bare.issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`),
+      [
+        'warning state.keyPrefix: "team1" ends in a letter or digit: the team\'s keys read team1state:latency, and an ACL pattern ~team1* for them also matches a team "team10"\'s; end it with ":" ("team1:")',
+      ],
+    );
+    for (const keyPrefix of ["team1:", "team1-", "{team1}:"])
+      assert.deepEqual(
+        resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/0", keyPrefix }, {}, "box").issues,
+        [],
+      );
   });
 
   it("takes a URL inside one pair of quotes, as docker run --env-file hands a quoted line on", () => {
