@@ -127,7 +127,14 @@ export function assessTargets(
       names.routeId = routeId;
       names.routeKey = restKey(snapshot.config.routes, routeId, key);
     }
-    const cooldown = anyCooldown ? snapshot.cooldowns[names.routeKey!] : undefined;
+    // Under a hard budget a provider over its limit cannot serve whenever its rest ends: it is left out for its budget
+    // (below), not as resting, or a request would wait for a target the budget refuses and say it is back soon.
+    const overHardBudget =
+      snapshot.budgetPolicy === "hard" &&
+      providerStatus?.budget?.level === "blocked" &&
+      providerStatus.budget.spendUnknown !== true &&
+      billingOf(target, facts) !== "subscription";
+    const cooldown = anyCooldown && !overHardBudget ? snapshot.cooldowns[names.routeKey!] : undefined;
     if (cooldown && cooldown.until > now) {
       skipTarget(
         decision,
@@ -141,7 +148,7 @@ export function assessTargets(
       continue;
     }
     const status = snapshot.targets[key];
-    const breaker = status?.breaker;
+    const breaker = overHardBudget ? undefined : status?.breaker;
     let probe = false;
     if (breaker && breaker.state !== "closed") {
       // An open breaker whose time is up is half-open in all but name: it may send its one probe.
@@ -166,7 +173,7 @@ export function assessTargets(
     }
     // A window only some models draw on (Anthropic's weekly Opus limit) paces those models, not the whole provider.
     const billing = billingOf(target, facts);
-    const quota = quotaOfModel(providerStatus, target.modelId, billing);
+    const quota = overHardBudget ? undefined : quotaOfModel(providerStatus, target.modelId, billing);
     if (quota?.level === "critical") {
       // With its time, like a cooldown: a short wait, "First available" and a gateway's Retry-After read it.
       // Hard mode keeps it out while it is stressed too: back once its pace is below stressed.

@@ -228,6 +228,20 @@ describe("route: budgets and quota", () => {
     assert.deepEqual(skippedReasons(decision), { "a/1": "cooldown", "b/1": "budget" });
   });
 
+  it("leaves a resting target out for its hard budget, not as resting: nothing to wait for, the refusal names the budget", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1") } }, { budgetPolicy: "hard" });
+    // Both over budget; a also rests after a server error and b's breaker is open: neither can serve when back.
+    state.cooldowns[routeTargetKey("r", "a/1")] = { until: NOW + 7_000, kind: "server" };
+    state.targets["b/1"] = { breaker: { state: "open", until: NOW + 20_000 } } as RoutingSnapshot["targets"][string];
+    state.providers.a = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
+    state.providers.b = { budget: { level: "blocked", detail: "$20 of $20 monthly" } };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), []);
+    assert.deepEqual(skippedReasons(decision), { "a/1": "budget", "b/1": "budget" });
+    assert.equal(decision.refusalKind, "over-budget");
+    assert.match(decision.refusal ?? "", /every target of route r is over budget/);
+  });
+
   it("tells a refusal whose spend is only unknown (team store down) from one that is over budget", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1") } }, { budgetPolicy: "hard" });
     state.providers.a = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
