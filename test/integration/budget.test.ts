@@ -80,6 +80,23 @@ function spentCell(output: string, provider: string, period: "today" | "month"):
     .find((cell) => cell.startsWith("$"));
 }
 
+/** deepseek (its balance read from `endpoint`, a $5 floor) before mock-b, in declared order. */
+const deepseekWithFloor = (endpoint: string) => ({
+  targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
+  routes: {
+    routes: {
+      main: {
+        sortBy: "config",
+        targets: [
+          { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint },
+          { provider: "mock-b", modelId: "model-b" },
+        ],
+      },
+    },
+    budgets: { providers: { deepseek: { balanceFloor: 5 } } },
+  },
+});
+
 describe("budgets through pi", () => {
   it("shows the exact spend of every served prompt per provider for today and this month", async () => {
     const h = await start();
@@ -676,21 +693,7 @@ describe("balances through pi", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/balance`;
     try {
-      harness = await createSdkHarness({
-        targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
-        routes: {
-          routes: {
-            main: {
-              sortBy: "config",
-              targets: [
-                { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint },
-                { provider: "mock-b", modelId: "model-b" },
-              ],
-            },
-          },
-          budgets: { providers: { deepseek: { balanceFloor: 5 } } },
-        },
-      });
+      harness = await createSdkHarness(deepseekWithFloor(endpoint));
       const h = harness;
       await h.setModel("auto-router", "main");
       const shown = await command(h, "/auto-router balance fetch");
@@ -725,21 +728,7 @@ describe("balances through pi", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/balance`;
     try {
-      harness = await createSdkHarness({
-        targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
-        routes: {
-          routes: {
-            main: {
-              sortBy: "config",
-              targets: [
-                { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint },
-                { provider: "mock-b", modelId: "model-b" },
-              ],
-            },
-          },
-          budgets: { providers: { deepseek: { balanceFloor: 5 } } },
-        },
-      });
+      harness = await createSdkHarness(deepseekWithFloor(endpoint));
       const h = harness;
       await h.setModel("auto-router", "main");
       const line = () => h.ui!.statuses.get("auto-router") ?? "";
