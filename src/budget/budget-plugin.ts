@@ -8,7 +8,7 @@ import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
 import type { AttemptRefusal, AttemptReserver, PluginContext } from "../runtime/plugin.ts";
-import type { Candidate, ProviderStatus } from "../routing/types.ts";
+import { ASSUMED_OUTPUT_TOKENS, type Candidate, type ProviderStatus } from "../routing/types.ts";
 import { BALANCE_FIRST_WAIT_MS, balanceSources } from "./balance-book.ts";
 import { openBalanceFloors } from "./balance-floors.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
@@ -268,14 +268,23 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     account: string,
     month: string,
     estimatedInputTokens: number | undefined,
+    /** The smallest limit in force: an estimate above it without history is taken at an assumed output instead. */
+    wholeLimitUsd = Number.POSITIVE_INFINITY,
   ): number => {
     const months = usage.read().months;
     for (const key of [month, previousMonthKey(month)]) {
       const totals = months[key]?.[account]?.[candidate.modelId];
       if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
     }
-    if (candidate.estimatedCostUsd !== undefined) return candidate.estimatedCostUsd;
-    return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
+    const pricing = pricingOf(candidate);
+    const prompt = ((estimatedInputTokens ?? 0) * (pricing?.input ?? 0)) / TOKENS_PER_MILLION;
+    if (candidate.estimatedCostUsd === undefined) return prompt;
+    // The output asked for is a ceiling (Claude Code asks for 128k tokens: ~$1.96 at $15 per 1M). Above the whole limit,
+    // no request of the model would ever be let through to give it a history: its first is expected at an assumed
+    // 1,000 tokens of output, and what it really cost is what the next ones are expected to cost.
+    if (candidate.estimatedCostUsd > wholeLimitUsd)
+      return prompt + (ASSUMED_OUTPUT_TOKENS * (pricing?.output ?? 0)) / TOKENS_PER_MILLION;
+    return candidate.estimatedCostUsd;
   };
 
   const flooredSources = () => {
@@ -392,7 +401,16 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const providerLimits = limitsIn(config, limits.read())[provider];
       if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
       const calendar = keys(attempt.now);
-      const amountUsd = expectedCostUsd(attempt.candidate, provider, calendar.month, attempt.estimatedInputTokens);
+      const amountUsd = expectedCostUsd(
+        attempt.candidate,
+        provider,
+        calendar.month,
+        attempt.estimatedInputTokens,
+        Math.min(
+          providerLimits.daily?.amount ?? Number.POSITIVE_INFINITY,
+          providerLimits.monthly?.amount ?? Number.POSITIVE_INFINITY,
+        ),
+      );
       const answer = ledger.reserve({
         id: `${attempt.requestId}:${attempt.attempt}`,
         provider,

@@ -21,10 +21,7 @@ import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./ran
 import { closeRules, collectActiveRules } from "./route-rules.ts";
 import { startDecision, type Ranking, type RouteState } from "./route-state.ts";
 import { fallBack, type Pending } from "./soft-fallback.ts";
-import type { Decision, RouteRequest, RoutingSnapshot } from "./types.ts";
-
-/** Output assumed for the cost estimate when the caller did not say (pi rarely sets maxTokens). */
-export const ASSUMED_OUTPUT_TOKENS = 1_000;
+import { ASSUMED_OUTPUT_TOKENS, type Decision, type RouteRequest, type RoutingSnapshot } from "./types.ts";
 
 export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: number): Decision {
   const state = startDecision(request, snapshot, now);

@@ -6,6 +6,12 @@ import type { RouterConfig } from "../config/schema.ts";
 /** `provider/modelId`: identifies a target model across routes. */
 export type TargetKey = string;
 export const targetKey = (provider: string, modelId: string): TargetKey => `${provider}/${modelId}`;
+/**
+ * Output assumed for the cost estimate when the caller did not say (pi rarely sets maxTokens), and for a hard budget's
+ * first request of a model whose asked-for output alone is above the limit.
+ */
+export const ASSUMED_OUTPUT_TOKENS = 1_000;
+
 /** Route-scoped key for state that is kept per route+target (cooldowns). */
 export const routeTargetKey = (routeId: string, key: TargetKey): string => `${routeId}::${key}`;
 

@@ -941,6 +941,49 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   });
 });
 
+describe("gateway: a hard budget below what a client's output cap would cost", () => {
+  it("lets a model without history serve its first request at an assumed output, not the 128k asked for", async () => {
+    // Claude Code asks for 128k output tokens: ~$1.92 at $15 per 1M, above the whole $1 limit, so with that estimate
+    // the provider was skipped on every request and never gained the history that would let it in.
+    const price = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
+    const fx = await startGatewayFixture({
+      emulators: { P: "anthropic", Q: "anthropic" },
+      providers: {
+        "mock-p": {
+          emulator: "P",
+          apiKey: "sk-ant-mock-p-key-0000001",
+          models: ["model-p"],
+          modelOptions: { cost: price },
+        },
+        "mock-q": {
+          emulator: "Q",
+          apiKey: "sk-ant-mock-q-key-0000002",
+          models: ["model-q"],
+          modelOptions: { cost: price },
+        },
+      },
+      routes: {
+        routes: { big: routeInOrder("mock-p/model-p", "mock-q/model-q") },
+        budgets: { policy: "hard", providers: { "mock-p": { daily: 1 } } },
+      },
+    });
+    try {
+      fx.emulators.P.enqueue({ text: "From p." });
+      // Streamed, as Claude Code asks (the SDK refuses an output cap this large unstreamed).
+      const answer = await fx.anthropic.messages
+        .stream({ model: "big", max_tokens: 128_000, messages: [{ role: "user", content: "hi" }] })
+        .finalMessage();
+      assert.deepEqual(
+        answer.content.map((block) => (block.type === "text" ? block.text : block.type)),
+        ["From p."],
+      );
+      assert.equal(fx.emulators.Q.calls.length, 0);
+    } finally {
+      await fx.stop();
+    }
+  });
+});
+
 describe("gateway: a hard budget that is spent, with the official clients", () => {
   let fx: GatewayFixture<"A" | "B" | "C">;
 
