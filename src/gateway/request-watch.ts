@@ -97,7 +97,11 @@ export class RequestWatch {
     return this.controller.signal.reason instanceof GatewayShutdown;
   }
 
+  /** The router's id of the request, in the event log's lines (`requestId`). */
+  private requestId: string | undefined;
+
   readonly observer: RequestObserver = {
+    onStart: (requestId) => void (this.requestId = requestId),
     // An attempt's time starts with it, not at the end of the one before: a wait for a resting target between them
     // is no target's time.
     onAttemptStart: () => {
@@ -135,6 +139,7 @@ export class RequestWatch {
   /** The route, the attempts so far and, once committed, the target serving the answer. */
   routingHeaders(): Record<string, string> {
     return {
+      ...(this.requestId ? { "x-auto-router-request-id": this.requestId } : {}),
       "x-auto-router-route": this.routeId,
       "x-auto-router-attempts": attemptsHeader(this.attempts),
       ...(this.servedKey ? { "x-auto-router-served-by": this.servedKey } : {}),

@@ -145,6 +145,7 @@ async function serveRequest(
     revert: settings.revert,
     pinUpstream: settings.pinUpstream,
   };
+  observer?.onStart?.(state.requestId);
   // The route whose targets the request uses: a tier's route after `@reasoning` ("route r (the tier route of s)").
   let usedRoute = state.routeId;
   const named = () =>

@@ -28,6 +28,8 @@ export interface RequestEnd {
 
 /** Per-request hooks; the runtime's own bookkeeping runs regardless. */
 export interface RequestObserver {
+  /** The request's id, as the event log's lines of it carry it: a client can find them by it. */
+  onStart?(requestId: string): void;
   /** The request uses another route's targets than it named (a tier's route, after `@reasoning`), once decided. */
   onRoute?(routeId: string): void;
   /** An attempt on `candidate` starts now (after any wait for a resting target). */

@@ -141,6 +141,10 @@ describe("gateway passthrough to a target of the client's own API", () => {
     const logged = readLoggedEvents(fx.agentDir);
     const served = logged.filter((event) => event.type === "result" && event.data.outcome === "success");
     assert.equal(served.length, 1);
+    // The answer names the request as the event log does, so a client's answer is found there by its id.
+    const requestId = response.headers.get("x-auto-router-request-id");
+    assert.match(requestId ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(served[0].requestId, requestId);
     assert.deepEqual(
       { ...served[0].data.usage, costUsd: Number(served[0].data.usage.costUsd.toFixed(9)) },
       {
