@@ -67,14 +67,17 @@ export const resolveCommand: Subcommand = {
   usage: "resolve <alias>",
   maxArguments: 1,
   description: "What an alias (or route id, or provider/model) resolves to, and whether it can be used now",
-  // Every alias first (the one pointing at nothing too: resolve says why), then the route ids and models it also takes.
+  // Every alias first (the one pointing at nothing too: resolve says why), then the route ids it also takes; with no
+  // alias matching, the route ids and models (pi's catalogue would bury the aliases under hundreds of models).
   complete: (prefix, deps) => {
-    const aliases = aliasCompletions(prefix, deps.config());
+    const config = deps.config();
+    const aliases = aliasCompletions(prefix, config);
+    if (aliases.length === 0) return nameCompletions(prefix, deps);
     const offered = new Set(aliases.map((item) => item.value));
-    return exactFirst(
-      [...aliases, ...nameCompletions(prefix, deps).filter((item) => !offered.has(item.value))],
-      prefix,
-    );
+    const routes = Object.entries(config.routes)
+      .filter(([id]) => id.startsWith(prefix) && !offered.has(id))
+      .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description ?? "route" }));
+    return exactFirst([...aliases, ...routes], prefix);
   },
   async run(args, deps, output) {
     const name = args[0];

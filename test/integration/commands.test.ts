@@ -116,9 +116,8 @@ describe("/auto-router subcommands through pi", () => {
     }
     assert.deepEqual(await complete(h, "switch mock-b/"), ["switch mock-b/model-b "]);
     assert.deepEqual(await complete(h, "resolve t"), ["resolve think "]);
-    // Aliases first, then the route ids and models resolve takes too (aliases alone were offered while one existed).
-    const resolveItems = await complete(h, "resolve ");
-    assert.deepEqual(resolveItems.slice(0, 6), [
+    // Aliases first, then the route ids resolve takes too (aliases alone were offered while one existed).
+    assert.deepEqual(await complete(h, "resolve "), [
       "resolve quick ",
       "resolve think ",
       "resolve bee ",
