@@ -8,6 +8,7 @@ import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { providerNameProblems } from "../routing/provider-name-problems.ts";
 import { checkPreferences, describePreferences, mergePreferences, providerIndex } from "../routing/preferences.ts";
+import { type ModelFacts, targetKey } from "../routing/types.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { GatewayError } from "./errors.ts";
 
@@ -19,6 +20,26 @@ interface PathTarget {
 
 /** USD per 1M tokens of a model, as pi's registry prices it (undefined: unknown). */
 export type ModelPrices = (provider: string, modelId: string) => { input: number; output: number } | undefined;
+
+/** A target's provider and account as the preference checks compare them (lower case). */
+const names = (target: PathTarget) => [target.provider.toLowerCase(), target.authProvider?.toLowerCase()] as const;
+
+/**
+ * The one target of a route a request other than a POST goes to (it names a resource one provider holds): the first of
+ * the route's targets advertising the path that the request's merged provider preferences allow, else the first (which
+ * the decision then refuses in the preferences' words).
+ */
+export function firstAllowed(
+  targets: readonly PathTarget[],
+  preferences: ProviderPreferences,
+  facts: Record<string, ModelFacts>,
+): string {
+  const first =
+    targets.find(
+      (target) => !checkPreferences(preferences, ...names(target), facts[targetKey(target.provider, target.modelId)]),
+    ) ?? targets[0]!;
+  return `${first.provider}/${first.modelId}`;
+}
 
 /** Each target of every provider advertising the path, once each, in the routes file's order of providers. */
 function advertisingTargets(config: RouterConfig, path: string): PathTarget[] {
@@ -56,7 +77,6 @@ export function noModelTargets(
       { "x-should-retry": "false" },
     );
   const preferences = mergePreferences({ global: config.preferences, prompt: asked });
-  const names = (target: PathTarget) => [target.provider.toLowerCase(), target.authProvider?.toLowerCase()] as const;
   const rank = (target: PathTarget) => {
     const index = providerIndex(preferences.order, ...names(target));
     return index < 0 ? Number.MAX_SAFE_INTEGER : index;

@@ -7,10 +7,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { closestKey } from "../config/key-suggestions.ts";
-import type { ProviderPreferences } from "../config/routing-schema.ts";
-import type { RouterConfig, TargetConfig } from "../config/schema.ts";
-import { checkPreferences, mergePreferences } from "../routing/preferences.ts";
-import { targetKey } from "../routing/types.ts";
+import type { RouterConfig } from "../config/schema.ts";
+import { mergePreferences } from "../routing/preferences.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { header, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { errorLine } from "./access-log.ts";
@@ -21,7 +19,7 @@ import { requestShortcuts } from "./provider-preferences.ts";
 import { settingsCarrier } from "./target-settings.ts";
 import { type FailedAnswer, proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
-import { noModelTargets } from "./proxy-target.ts";
+import { firstAllowed, noModelTargets } from "./proxy-target.ts";
 import { proxiedBody } from "./proxy-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
@@ -161,7 +159,17 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   // goes to its first target advertising the path alone (resting where the route rests it), never to another
   // provider's, whose answer would be its 404, or, for a DELETE, another account's resource.
   const onlyTarget =
-    request.method === "POST" ? undefined : firstAllowed(advertising, routeId, shortcuts.preferences, runtime);
+    request.method === "POST"
+      ? undefined
+      : firstAllowed(
+          advertising,
+          mergePreferences({
+            global: runtime.config().preferences,
+            route: runtime.config().routes[routeId]?.preferences,
+            prompt: shortcuts.preferences,
+          }),
+          runtime.currentFacts(),
+        );
 
   if (body instanceof LimitedBody && body.tooLarge)
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
@@ -248,31 +256,4 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   } finally {
     watch.close();
   }
-}
-
-/** The first of `targets` the request's provider preferences allow (one they leave out would only be refused). */
-function firstAllowed(
-  targets: readonly TargetConfig[],
-  routeId: string,
-  asked: ProviderPreferences | undefined,
-  runtime: GatewayCore["engine"]["runtime"],
-): string {
-  const config = runtime.config();
-  const preferences = mergePreferences({
-    global: config.preferences,
-    route: config.routes[routeId]?.preferences,
-    prompt: asked,
-  });
-  const facts = runtime.currentFacts();
-  const first =
-    targets.find(
-      (target) =>
-        !checkPreferences(
-          preferences,
-          target.provider,
-          target.authProvider,
-          facts[targetKey(target.provider, target.modelId)],
-        ),
-    ) ?? targets[0]!;
-  return `${first.provider}/${first.modelId}`;
 }
