@@ -32,7 +32,7 @@ import { placeOf } from "../state/json-text.ts";
 import { salvageRecords } from "../state/salvage.ts";
 import { unitPricesOf } from "../usage-units.ts";
 
-import { calendarKeys, isValidTimeZone, localTimeZone, previousMonthKey } from "./calendar.ts";
+import { calendarKeys, isValidTimeZone, localTimeZone, nextDayStart, previousMonthKey } from "./calendar.ts";
 import {
   addMarkerOperation,
   checkLegacyImport,
@@ -107,6 +107,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   let firstBalances: Promise<void> | undefined;
   let warnedZone: string | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let dayEndTimer: NodeJS.Timeout | undefined;
 
   // A team counts one calendar: machines in other zones would each fill their own local day's totals.
   const teamCalendars = openTeamCalendars(context);
@@ -285,6 +286,22 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     if (candidate.estimatedCostUsd > wholeLimitUsd)
       return prompt + (ASSUMED_OUTPUT_TOKENS * (pricing?.output ?? 0)) / TOKENS_PER_MILLION;
     return candidate.estimatedCostUsd;
+  };
+
+  /**
+   * A warning on the status line may be about today's (or this month's) spend, which the calendar day's end clears:
+   * an idle pi's line is rebuilt then (a second late at most), not at its next prompt.
+   */
+  const rebuildAtDayEnd = (now: number) => {
+    if (dayEndTimer) return;
+    dayEndTimer = setTimeout(
+      () => {
+        dayEndTimer = undefined;
+        context.stateChanged?.();
+      },
+      Math.max(1_000, nextDayStart(now, timeZone()) - now),
+    );
+    dayEndTimer.unref();
   };
 
   const flooredSources = () => {
@@ -519,7 +536,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     },
     statusWarnings(now) {
       if (nothingToAudit()) return [];
-      return views(now)
+      const warnings = views(now)
         .filter((view) => view.audit.level !== "ok" || view.refused)
         .map((view) => {
           // Its spend is under the limit, but the hard check refuses what a request is expected to cost.
@@ -529,6 +546,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
           return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
         });
+      if (warnings.length > 0) rebuildAtDayEnd(now);
+      return warnings;
     },
     subcommands: [...createBudgetSubcommands(service), createBalanceSubcommand(service)],
     // Once per process, after the team store's first sync: a floor with no balance known at all (a new install, or a
@@ -546,7 +565,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     },
     async close() {
       if (timer) clearInterval(timer);
-      timer = undefined;
+      if (dayEndTimer) clearTimeout(dayEndTimer);
+      timer = dayEndTimer = undefined;
       await balances.close();
     },
   };

@@ -30,6 +30,18 @@ export function calendarKeys(now: number, zone: string | undefined): CalendarKey
   return keys;
 }
 
+/**
+ * The instant `keys`'s day ends in `zone` (after `now`, which is on that day): dates change only at aligned quarter
+ * hours, so it is the first of them with another day's key (at most a day and a quarter of them ahead, computed once
+ * a day by whoever waits for it).
+ */
+export function nextDayStart(now: number, zone: string | undefined): number {
+  const day = calendarKeys(now, zone).day;
+  let slot = Math.floor(now / QUARTER_HOUR_MS) + 1;
+  while (calendarKeys(slot * QUARTER_HOUR_MS, zone).day === day) slot++;
+  return slot * QUARTER_HOUR_MS;
+}
+
 /** The month before `month` (YYYY-MM). */
 export function previousMonthKey(month: string): string {
   const year = Number(month.slice(0, 4));

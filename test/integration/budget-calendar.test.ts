@@ -5,6 +5,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it, mock } from "node:test";
 import { ROUTES_FILE_NAME, routeInOrder } from "../helpers/agent-dir.ts";
+import { until } from "../helpers/event-log.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
@@ -100,6 +101,22 @@ describe("the budget calendar at its edges", () => {
     assert.match(show, /^mock-a +today +\$0\.00 +\$0\.0001 \(config\) +0% +0$/m, show);
     assert.doesNotMatch(await warningsOf(h), /budget mock-a/, "yesterday's block is not listed after midnight");
     assert.equal(await serve(h), "mock-a", "served again after local midnight");
+  });
+
+  it("takes a daily block off the status line of an idle pi when the day ends, before any prompt", async () => {
+    // 23:59:59 in Kolkata (+05:30).
+    const h = await startAt("2026-12-01T18:29:59Z", {
+      timeZone: "Asia/Kolkata",
+      providers: { "mock-a": { daily: 0.0001 } },
+    });
+    assert.equal(await serve(h), "mock-a");
+    assert.equal(await serve(h), "mock-b");
+    const line = () => h.ui!.statuses.get("auto-router") ?? "";
+    assert.match(line(), /budget mock-a \S+ blocked/);
+    // Midnight passes with no prompt: the line is rebuilt at the day's end (its timer waits real time; the frozen
+    // clock is moved past midnight meanwhile).
+    h.advanceClock(2_000);
+    await until(() => !/budget mock-a/.test(line()), `the line without yesterday's block (${line()})`, 6_000);
   });
 
   it("keeps today's spend today's when budgets.timeZone changes while pi runs", async () => {

@@ -3,7 +3,7 @@
 // local midnight and at no other instant.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { calendarKeys, previousMonthKey } from "../../src/budget/calendar.ts";
+import { calendarKeys, nextDayStart, previousMonthKey } from "../../src/budget/calendar.ts";
 import { monthBounds } from "../../src/budget/monthly-spend.ts";
 
 const MINUTE = 60_000;
@@ -79,5 +79,18 @@ describe("the spend calendar at its edges", () => {
       "2026-12",
       "2026-02",
     ]);
+  });
+
+  it("finds when a day ends in its zone, on a quarter-hour offset and across a DST change", () => {
+    // 23:59 in Kolkata (+05:30) ends at 18:30 UTC; a minute after midnight, the next day's end is a day away.
+    assert.equal(nextDayStart(Date.parse("2026-12-01T18:29:00Z"), "Asia/Kolkata"), Date.parse("2026-12-01T18:30:00Z"));
+    assert.equal(nextDayStart(Date.parse("2026-12-01T18:31:00Z"), "Asia/Kolkata"), Date.parse("2026-12-02T18:30:00Z"));
+    // Kathmandu is +05:45.
+    assert.equal(
+      nextDayStart(Date.parse("2026-12-01T12:00:00Z"), "Asia/Kathmandu"),
+      Date.parse("2026-12-01T18:15:00Z"),
+    );
+    // 29 March 2026 in London is 23 hours long (clocks go forward at 01:00 UTC): it ends at 23:00 UTC.
+    assert.equal(nextDayStart(Date.parse("2026-03-29T00:30:00Z"), "Europe/London"), Date.parse("2026-03-29T23:00:00Z"));
   });
 });
