@@ -12,6 +12,7 @@ import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provide
 import { type ClientContext, systemOnlyAsUserMessage } from "./client-messages.ts";
 import type { ClientSettings } from "./client-settings.ts";
 import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
+import { stripEarlierShortcuts } from "./earlier-shortcuts.ts";
 import {
   committedErrorText,
   endToError,
@@ -194,6 +195,7 @@ export async function serveChat<Request>(
   // A mistyped shortcut sent as part of the prompt: the answer's headers say so, as pi's warning does.
   let shortcutWarning: string | undefined;
   const typed = takeShortcuts(context, promptIndex, (text) => void (shortcutWarning = text));
+  stripEarlierShortcuts(context, promptIndex);
   const { shortcuts, openRouter } = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
   const carrier = settingsCarrier(spec.settings?.(parsed), openRouter);
 

@@ -8,6 +8,7 @@ import type { Context, UserMessage } from "@mariozechner/pi-ai";
 import { type ParsedShortcuts, parseShortcuts, shortcutOnlyText } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
 import { edgesHash } from "../text-hash.ts";
+import { isReminder, leadingReminders } from "./earlier-shortcuts.ts";
 import { GatewayError } from "./errors.ts";
 
 /** Text hashed from each end of a long prompt (a pasted log): enough to tell prompts apart, cheap for any size. */
@@ -104,18 +105,4 @@ export function takeShortcuts(
   if (!content.some(typed)) throw shortcutsOnly(parsed);
   context.messages[promptIndex!] = { ...message, content };
   return parsed.shortcuts;
-}
-
-/** `<system-reminder>...</system-reminder>` blocks (and the blank space around them) at the start of a text. */
-const LEADING_REMINDERS = /^(?:\s*<system-reminder>[\s\S]*?<\/system-reminder>)+\s*/;
-
-/** The reminders a client put at the start of a text, which the person did not type (Claude Code's). */
-function leadingReminders(text: string): string {
-  return LEADING_REMINDERS.exec(text)?.[0] ?? "";
-}
-
-/** A text block that is nothing but such reminders. */
-function isReminder(text: string): boolean {
-  const reminders = leadingReminders(text);
-  return reminders !== "" && reminders.length === text.length;
 }

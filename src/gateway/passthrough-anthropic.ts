@@ -144,6 +144,7 @@ function anthropicEdits(client: Record<string, unknown>): JsonEdits {
 
 export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   api: "anthropic-messages",
+  conversation: "messages",
   protocol: "anthropic",
   path: () => "/v1/messages",
   edits: anthropicEdits,

@@ -162,6 +162,7 @@ export function bodyFitsCompat(compat: Loose | undefined, body: Loose): boolean 
 
 export const OPENAI_CHAT_PASSTHROUGH: PassthroughDialect = {
   api: "openai-completions",
+  conversation: "messages",
   protocol: "openai",
   path: () => "/chat/completions",
   // The usage record is always asked for (the ledger needs it); the scanner drops it if the client did not ask.

@@ -280,6 +280,7 @@ const clientSideTool = (tool: Loose): boolean => tool?.type === "function" || to
 
 export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   api: "openai-responses",
+  conversation: "input",
   protocol: "openai",
   path: () => "/responses",
   edits: responsesEdits,

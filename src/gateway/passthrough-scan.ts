@@ -127,6 +127,8 @@ export abstract class ScannerBase implements StreamScanner {
 export interface PassthroughDialect {
   api: string;
   protocol: Protocol;
+  /** The body's member holding the conversation (the Responses API's `input`). */
+  conversation: "messages" | "input";
   /** The request path under the target's base URL (the SDKs' own: /v1/messages, /chat/completions). */
   path(baseUrl: string): string;
   /**

@@ -22,6 +22,7 @@ import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-req
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
 import { committedErrorText, GatewayShutdown } from "./errors.ts";
+import { strippedConversation } from "./earlier-shortcuts.ts";
 import { editJson } from "./json-edit.ts";
 import { outputCapEdits } from "./passthrough-output-cap.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
@@ -104,6 +105,8 @@ function holdsImage(messages: Context["messages"]): boolean {
 
 export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough {
   let images: boolean | undefined;
+  // Earlier prompts' shortcuts are taken off for every target alike: found once per request.
+  const history = strippedConversation(input.body, input.dialect.conversation);
   // A plain field, not a getter: an object literal with an accessor is built on V8's slow path, on every request.
   const passthrough: { -readonly [K in keyof GatewayPassthrough]: GatewayPassthrough[K] } = {
     committed: false,
@@ -116,7 +119,7 @@ export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough 
       return input.dialect.fits?.(target, input.body) ?? true;
     },
     attempt: (attempt) =>
-      runPassthrough(input, attempt, () => {
+      runPassthrough(input, history, attempt, () => {
         passthrough.committed = true;
       }),
   };
@@ -125,6 +128,7 @@ export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough 
 
 function runPassthrough(
   input: PassthroughInput,
+  history: Record<string, unknown> | undefined,
   attempt: PassthroughAttempt,
   markCommitted: () => void,
 ): Promise<AttemptOutcome> {
@@ -135,13 +139,14 @@ function runPassthrough(
   const startedAt = now();
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
-  const edits = dialect.edits(input.body, attempt.withoutReasoning);
+  // Made from the conversation without its earlier shortcuts, when the dialect edits it too.
+  const edits = dialect.edits(history ? { ...input.body, ...history } : input.body, attempt.withoutReasoning);
   const capped = outputCapEdits(target, input.body) ?? {};
   // Thinking the dialect turned off stays off: a fitted budget would add it back.
   for (const key of edits.remove) delete capped[key];
   const own = input.targetFields?.(target);
   const payload = editJson(input.jsonBytes, input.body, {
-    set: { ...edits.set, ...capped, ...own, model: target.id, ...(streaming ? {} : { stream: true }) },
+    set: { ...history, ...edits.set, ...capped, ...own, model: target.id, ...(streaming ? {} : { stream: true }) },
     remove: own ? edits.remove.filter((key) => !Object.hasOwn(own, key)) : edits.remove,
   });
   const headers: Record<string, string | number> = {

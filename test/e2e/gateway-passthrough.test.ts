@@ -63,6 +63,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
           whole: ROUTES.claude,
           // So does the rest of a target that cut its answer off.
           cutoff: ROUTES.claude,
+          // A model no other test opens the breaker of.
+          history: routeInOrder("an-c/claude-small", "an-d/claude-d"),
           small: routeInOrder("an-c/claude-small"),
           "small-chat": routeInOrder("oa-a/gpt-small"),
           // A rate limit is surfaced as it is, not failed over.
@@ -551,6 +553,56 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(chunks.join(""), "Developer translated.");
     assert.ok(!a.calls[0]!.body.messages.some((message: any) => message.role === "developer"));
     assert.equal(a.calls[0]!.body.stream_options?.include_usage, true);
+  });
+
+  it("takes an earlier prompt's shortcuts off the history a client sends again, sent as it is and translated", async () => {
+    // Claude Code sends its whole conversation with each request, the first prompt as the person typed it.
+    const reminder = "<system-reminder>Context.</system-reminder>";
+    const history = [
+      {
+        role: "user" as const,
+        content: [
+          { type: "text" as const, text: reminder },
+          { type: "text" as const, text: "@only=an-d Say hello" },
+        ],
+      },
+      { role: "assistant" as const, content: "Hello." },
+    ];
+    const body = { ...CLIENT_BODY, model: "auto-router/history" };
+    c.enqueue({ text: "Again." });
+    await fx.anthropic.messages
+      .stream({ ...body, messages: [...history, { role: "user", content: "And again" }] })
+      .finalMessage();
+    assert.equal(d.calls.length, 0, "an earlier prompt's shortcut routes nothing");
+    const sent = c.calls[0]!.body.messages;
+    assert.deepEqual(sent[0].content, [
+      { type: "text", text: reminder },
+      { type: "text", text: "Say hello" },
+    ]);
+    assert.equal(sent[2].content, "And again", "the rest is sent as the client wrote it");
+    // A prompt with its own shortcut is translated: the history's are taken off there too.
+    d.enqueue({ text: "Third." });
+    await fx.anthropic.messages
+      .stream({
+        ...body,
+        messages: [...history, { role: "user", content: "@only=an-d Once more" }],
+      })
+      .finalMessage();
+    assert.doesNotMatch(JSON.stringify(d.calls[0]!.body.messages), /@only/);
+    // Chat Completions: the string content of an earlier prompt.
+    a.enqueue({ text: "Chat again." });
+    await fx.openai.chat.completions.create({
+      model: "chat",
+      messages: [
+        { role: "user", content: "@only=oa-a  Hi" },
+        { role: "assistant", content: "Hello." },
+        { role: "user", content: "@mention is text" },
+      ],
+    });
+    assert.deepEqual(
+      a.calls[0]!.body.messages.map((message: { content: string }) => message.content),
+      ["Hi", "Hello.", "@mention is text"],
+    );
   });
 
   it("sends an Anthropic client's server tools to an Anthropic target as they came, naming none as ignored", async () => {
