@@ -26,6 +26,7 @@ const isText = (part: unknown): part is { type: string; text: string } =>
 
 /** The typed text with its leading shortcuts taken off (its reminders kept); undefined when it starts with none. */
 function withoutShortcuts(text: string): string | undefined {
+  if (!text.includes("@")) return undefined;
   const reminders = leadingReminders(text);
   if (text.trimStart().charCodeAt(0) !== 64 /* @ */ && reminders === "") return undefined;
   const parsed = parseShortcuts(text.slice(reminders.length));
@@ -42,7 +43,8 @@ function strippedContent(content: unknown): unknown {
     const stripped = withoutShortcuts(content);
     return stripped === undefined || stripped.trim() === "" ? content : stripped;
   }
-  if (!Array.isArray(content)) return content;
+  // Most texts hold no `@` at all: found by a plain scan, before reading their reminders.
+  if (!Array.isArray(content) || !content.some((part) => isText(part) && part.text.includes("@"))) return content;
   const index = content.findIndex((part) => isText(part) && !isReminder(part.text));
   if (index < 0) return content;
   const part = content[index] as { type: string; text: string };
