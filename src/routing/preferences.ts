@@ -82,7 +82,8 @@ export function checkPreferences(
   ) {
     return {
       reason: "provider-preference",
-      detail: `allowFallbacks is false and ${provider} is not in order: ${preferences.order.join(", ")}`,
+      // Neither key's name: the routes file writes allowFallbacks, a gateway client allow_fallbacks.
+      detail: `${provider} is not in order (${preferences.order.join(", ")}) and fallbacks beyond it are off`,
     };
   }
   const outputPrice = facts?.pricing?.output;

@@ -154,6 +154,16 @@ describe("gateway routing headers and body provider preferences", () => {
     assert.equal(served.choices[0]!.message.content, "From alpha.");
   });
 
+  it("says a provider left out by allow_fallbacks: false in words that name no routes-file key", async () => {
+    beta.enqueue({ status: 500, errorMessage: "Internal server error" });
+    await assert.rejects(chat({}, { provider: { order: ["beta"], allow_fallbacks: false } }), (error: any) => {
+      assert.match(error.message, /alpha is not in order \(beta\) and fallbacks beyond it are off/);
+      assert.doesNotMatch(error.message, /allowFallbacks/);
+      return true;
+    });
+    assert.equal(alpha.calls.length, 0);
+  });
+
   it("names the accepted sort values and price form, and the sort meant", async () => {
     for (const [provider, expected] of [
       [
