@@ -202,6 +202,39 @@ export class BreakerBook {
     });
   }
 
+  /**
+   * claimProbe() on what every process sharing the store has committed: with the file store the claim is one step
+   * under the breakers file's lock, so of the pi windows and the gateway on one agent dir exactly one takes a
+   * half-open slot (each one's memory alone let every process send its own probe to a target that may still be
+   * down). A store without transactions (the team store, whose claim is in Redis), or a file that cannot be locked
+   * (the store warns), decides on this process's memory.
+   */
+  async claimProbeShared(key: string, now: number): Promise<boolean> {
+    if (!this.store.transact) return this.claimProbe(key, now);
+    const settings = this.settings();
+    const before = this.store.read().breakers[key];
+    const event: BreakerEvent = { type: "claim-probe", at: now };
+    let claimed: boolean;
+    try {
+      claimed = await this.store.transact((state) => {
+        const record = state.breakers[key];
+        if (!canClaimProbe(record, now, settings)) return { result: false };
+        if (viewBreaker(record, now, settings).state === "closed") return { result: true };
+        const operation = (current: BreakerStoreState): BreakerStoreState => {
+          const next = reduceBreaker(current.breakers[key], event, settings);
+          return next === current.breakers[key] ? current : { v: 1, breakers: { ...current.breakers, [key]: next } };
+        };
+        return { operation, result: true };
+      });
+    } catch {
+      return this.claimProbe(key, now); // the store warned; this process's memory decides
+    }
+    // A refused claim's transition (open -> half-open) was the claiming process's, and is in its log.
+    const after = this.store.read().breakers[key];
+    if (claimed && after && (before?.state ?? "closed") !== after.state) this.onTransition?.(key, before, after);
+    return claimed;
+  }
+
   /** Takes the single half-open probe slot. True for a closed breaker (no probe needed any more). */
   claimProbe(key: string, now: number): boolean {
     const settings = this.settings();

@@ -52,7 +52,7 @@ export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
       // One probe across every machine of the team: the claim is named after this half-open period (its `until`),
       // so the next period has a fresh one, and it expires like the local slot if the probe never reports back.
       if (!(await context.claim(`probe:${key}:${view.until ?? 0}`, settings().probeTimeoutMs))) return false;
-      return book.claimProbe(key, now);
+      return book.claimProbeShared(key, now);
     },
     onAttemptResult(observation) {
       if (!settings().enabled) return;

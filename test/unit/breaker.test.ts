@@ -19,6 +19,7 @@ import {
   breakerEventOf,
   breakerSettings,
   breakerStateSchema,
+  type BreakerStoreState,
   emptyBreakers,
   SUCCESS_FLUSH_MS,
 } from "../../src/breaker/breaker-book.ts";
@@ -313,6 +314,39 @@ describe("breaker book", () => {
       assert.equal(reopened.targetStatus(5)["p/m"]?.breaker?.until, 4 + SETTINGS.breakMs);
       await second.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("lets one of two processes on one breakers file take the half-open probe, though both read it free", async () => {
+    const dir = freshDir("breaker");
+    const stores: ReturnType<typeof openJsonStore<BreakerStoreState>>[] = [];
+    try {
+      const file = join(dir, "auto-router.breakers.json");
+      // Two pi windows (or a window and the gateway): each its own store on the file, no background refresh.
+      const open = () => {
+        const store = openJsonStore({
+          file,
+          defaults: emptyBreakers,
+          parse: (raw) => breakerStateSchema.parse(raw),
+          refreshIntervalMs: 0,
+        });
+        stores.push(store);
+        return new BreakerBook(store, settings);
+      };
+      const gateway = open();
+      for (let at = 1; at <= 4; at++) gateway.apply("p/m", failure(at));
+      await stores[0]!.flush();
+      const window = open();
+      const due = 4 + SETTINGS.breakMs;
+      for (const book of [gateway, window])
+        assert.equal(book.targetStatus(due)["p/m"]?.breaker?.probeInFlight, undefined, "both see the slot free");
+      const claims = await Promise.all([gateway.claimProbeShared("p/m", due), window.claimProbeShared("p/m", due)]);
+      assert.deepEqual(claims, [true, false]);
+      assert.equal(window.targetStatus(due)["p/m"]?.breaker?.probeInFlight, true, "the refused one now sees the claim");
+      assert.equal(await window.claimProbeShared("p/m", due + 1), false);
+    } finally {
+      for (const store of stores) await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
