@@ -10,11 +10,11 @@
 // the size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately
 // no way to truncate or delete the live log: operators' analytics must survive any command.
 import { chmodSync, mkdirSync, statSync } from "node:fs";
-import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
 import { SlicedSerialisation } from "./sliced-serialisation.ts";
-import { APPEND_NO_FOLLOW, appendNoFollowSync, endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
+import { appendCounted, appendNoFollowSync, endsMidLine, endsMidLineSync, linesWritten, toPieces } from "./log-disk.ts";
 import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { type ExitFlushParticipant, exitRegistry, registerExitFlush } from "./exit-flush.ts";
@@ -229,10 +229,15 @@ class JsonlEventLog implements EventLog, RotatedLog {
       await this.rotateIfNeeded(bytes);
       const separator = (await endsMidLine(this.path)) ? "\n" : "";
       for (const [index, piece] of pieces.entries()) {
-        await appendFile(this.path, index === 0 ? separator + piece : piece, {
-          mode: FILE_MODE,
-          flag: APPEND_NO_FOLLOW,
-        });
+        const lead = index === 0 ? separator : "";
+        try {
+          await appendCounted(this.path, lead + piece, FILE_MODE);
+        } catch (error) {
+          // The lines of a piece the disk cut short that reached the file are not kept for the retry (they would be
+          // written twice); the line cut short stays a malformed line, which the next append's line break ends.
+          written += linesWritten(lead + piece, lead, error);
+          throw error;
+        }
         written += piece.split("\n").length - 1;
       }
       if (!this.modeChecked) await this.tightenMode();

@@ -20,6 +20,38 @@ export function appendNoFollowSync(path: string, text: string, mode: number): vo
   }
 }
 
+/**
+ * An append with APPEND_NO_FOLLOW, write by write, so that one the disk cuts short (ENOSPC on a full disk, EFBIG past a
+ * file size limit) tells how much of it is in the file: its error carries `bytesWritten`. appendFile's error does not
+ * say, and writing the whole text again after the space came back wrote the lines that had made it a second time.
+ */
+export async function appendCounted(path: string, text: string, mode: number): Promise<void> {
+  const bytes = Buffer.from(text);
+  const handle = await open(path, APPEND_NO_FOLLOW, mode);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
+  } catch (error) {
+    if (error instanceof Error) Object.assign(error, { bytesWritten: written });
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * How many whole lines of an append cut short by `error` reached the file (0 for an error without `bytesWritten`): a
+ * leading `separator` line break ends the line cut short before it, not one of these.
+ */
+export function linesWritten(text: string, separator: string, error: unknown): number {
+  const bytes = (error as { bytesWritten?: unknown } | undefined)?.bytesWritten;
+  if (typeof bytes !== "number" || bytes <= 0) return 0;
+  let lines = 0;
+  const written = Buffer.from(text).subarray(0, bytes);
+  for (const byte of written) if (byte === NEWLINE_BYTE) lines += 1;
+  return Math.max(0, lines - (separator === "" ? 0 : 1));
+}
+
 /** Node splits larger writes into several write() calls; staying below keeps each piece one atomic append. */
 const MAX_APPEND_BYTES = 256 * 1024;
 

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -374,5 +375,37 @@ describe("openEventLog: several processes", () => {
       [["exit-probe", "leaver"]],
     );
     assert.deepEqual(readdirSync(dir), [EVENT_LOG_NAME]);
+  });
+
+  it("writes no line twice when a full disk cuts an append short and the retry gets the space", {
+    skip: process.platform === "win32" && "ulimit is a POSIX shell's",
+  }, () => {
+    const dir = freshDir("auto-router-events");
+    // A 16 KiB file size limit cuts the flush of 60 lines of ~400 bytes short, as a full disk does (EFBIG for ENOSPC);
+    // the worker then moves the full log aside and flushes again into a new file.
+    const result = spawnSync(
+      "bash",
+      ["-c", `ulimit -f 16 && exec "${process.execPath}" --import tsx "${WORKER}" "${dir}" 60 cut append-past-limit`],
+      { cwd: REPOSITORY_ROOT, encoding: "utf8" },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /could not append to the event log: EFBIG/);
+    const indexes: number[] = [];
+    const malformed: string[] = [];
+    for (const name of ["full.jsonl", EVENT_LOG_NAME])
+      for (const line of readFileSync(join(dir, name), "utf8").split("\n").filter(Boolean)) {
+        try {
+          indexes.push((JSON.parse(line) as LogLine).data.index as number);
+        } catch {
+          malformed.push(`${name}: ${line.slice(0, 40)}`);
+        }
+      }
+    assert.deepEqual(
+      indexes,
+      Array.from({ length: 60 }, (_, index) => index),
+      "every line once, in order",
+    );
+    assert.equal(malformed.length, 1, "only the line the limit cut short");
+    assert.match(malformed[0]!, /^full\.jsonl: /);
   });
 });
