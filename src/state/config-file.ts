@@ -140,9 +140,11 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
  */
 function readErrorText(file: string, code: string | undefined): string {
   const blocker = code === "ENOTDIR" ? firstNonDirectory(dirname(file)) : undefined;
-  return blocker
-    ? `${blocker} is a file, not a directory: the routes file cannot be there`
-    : `cannot read the file (${code ?? "error"})`;
+  if (blocker) return `${blocker} is a file, not a directory: the routes file cannot be there`;
+  // What a user can act on, with the code to search for.
+  if (code === "EISDIR") return "cannot read the file: it is a directory, not a file (EISDIR)";
+  if (code === "EACCES" || code === "EPERM") return `cannot read the file: permission denied for this user (${code})`;
+  return `cannot read the file (${code ?? "error"})`;
 }
 
 /** As much of a broken JSON file as can be read (a missing comma does not hide the rest). */
