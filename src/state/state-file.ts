@@ -175,6 +175,8 @@ export function directoryProblem(dir: string): string | undefined {
       if (blocker === dir) return "it is a file, not a directory";
       if (blocker) return `${blocker} is a file, not a directory`;
     }
+    if (code === "EACCES" || code === "EPERM") return `this user may not write in it: ${code}`;
+    if (code === "EROFS") return "it is on a read-only file system: EROFS";
     return code === "unknown" || error instanceof UnmakeableDirectory ? describeError(error) : code;
   }
 }

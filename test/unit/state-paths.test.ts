@@ -1,7 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { directoryProblem } from "../../src/state/state-file.ts";
 import {
   EVENT_LOG_NAME,
@@ -10,7 +12,10 @@ import {
   stateDirSource,
   stateFile,
 } from "../../src/state/state-paths.ts";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
+
+const STATE_FILE_MODULE = join(REPO_ROOT, "src", "state", "state-file.ts");
 
 const AGENT_DIR = join("/home", "someone", ".pi", "agent");
 
@@ -109,5 +114,26 @@ describe("an unusable state directory", () => {
     writeFileSync(file, "");
     assert.equal(directoryProblem(file), "it is a file, not a directory");
     assert.equal(directoryProblem(join(file, "state")), `${file} is a file, not a directory`);
+  });
+
+  // root may write anywhere, so as root the check runs as the unprivileged "nobody" user (which must read the checkout).
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const checkoutReadable =
+    spawnSync(process.execPath, ["-e", `require("fs").accessSync(${JSON.stringify(STATE_FILE_MODULE)})`], asNobody)
+      .status === 0;
+  it("says in words that this user may not write in the directory, with the code", {
+    skip: checkoutReadable ? false : "running as root in a checkout the unprivileged user cannot read",
+  }, () => {
+    const dir = join(freshDir("auto-router-state-dir"), "read-only");
+    mkdirSync(dir, { mode: 0o555 });
+    chmodSync(dirname(dir), 0o755);
+    const script = `import { directoryProblem } from ${JSON.stringify(pathToFileURL(STATE_FILE_MODULE).href)}; console.log(directoryProblem(${JSON.stringify(dir)}));`;
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      ...asNobody,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "this user may not write in it: EACCES");
   });
 });
