@@ -4,6 +4,7 @@
 import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream } from "@mariozechner/pi-ai";
 import { AttemptWatchdog, type AttemptTimeouts } from "./attempt-watchdog.ts";
 import { classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+import { withLengthStop } from "./length-stop.ts";
 import { isRefusal, refusedMessage } from "./refusal.ts";
 import {
   cutOffText,
@@ -140,7 +141,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      const event = next.value;
+      const event = withLengthStop(next.value);
       watchdog.touch();
       // Inside a thinking block the stall deadline is the longer one (see attempt-watchdog.ts); the one that passed
       // stays as it was for the failure's text (the abort's error event follows).

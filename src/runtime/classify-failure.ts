@@ -184,6 +184,15 @@ interface Evidence {
   overflow: boolean;
 }
 
+/**
+ * pi-ai's error for a stop reason it does not map that is an output limit, not a failure: Anthropic's
+ * `model_context_window_exceeded` (the context window filled up mid-answer). length-stop.ts makes it a length stop.
+ */
+const UNKNOWN_LENGTH_STOP = /^Unhandled stop reason: model_context_window_exceeded$/;
+
+export const isUnknownLengthStop = (errorMessage: string | undefined): boolean =>
+  UNKNOWN_LENGTH_STOP.test(errorMessage?.trim() ?? "");
+
 /** Turns pi-ai's stopReason + errorMessage into a typed failure with the default policy applied. */
 export function classifyFailure(input: FailureInput, now: number, options?: { timeZone?: string }): Failure {
   const message = input.errorMessage ?? "";

@@ -142,6 +142,31 @@ describe("gateway: a translated request's conversation and limits", () => {
     });
   });
 
+  it("ends an Anthropic target's model_context_window_exceeded stop as a length stop, not an error", async () => {
+    // Claude Sonnet 4.5 and later stop so when the context window fills up mid-answer; pi-ai throws on the value.
+    const full = { text: ["one ", "two"], finishReason: "model_context_window_exceeded" };
+    claude.enqueue(full);
+    const stream = await fx.openai.chat.completions.create({
+      model: "claude",
+      messages: [{ role: "user", content: "Hi" }],
+      stream: true,
+    });
+    let text = "";
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.deepEqual([text, finish], ["one two", "length"]);
+    claude.enqueue(full);
+    const whole = await fx.openai.responses.create({ model: "claude", input: "Hi" });
+    assert.deepEqual(
+      [whole.output_text, whole.status, whole.incomplete_details],
+      ["one two", "incomplete", { reason: "max_output_tokens" }],
+    );
+    assert.equal(claude.calls.length, 2, "the whole answer is not asked for again");
+  });
+
   it("counts an Anthropic target's cache reads, not its cache writes, as a Chat client's cached tokens", async () => {
     const usage = { input: 5, output: 7, cacheRead: 20, cacheWrite: 3 };
     claude.enqueue({ text: "Hi.", usage });
