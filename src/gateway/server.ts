@@ -33,7 +33,9 @@ import {
   unknownModelText,
   type DirectRoutes,
 } from "./model-names.ts";
+import { isObject } from "../is-object.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
+import { parseResponsesRequest, responsesToContext } from "./responses-request.ts";
 import { presentedTokens, tokenMatcher } from "./token.ts";
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
@@ -141,6 +143,23 @@ function routes(
             estimateTokens(anthropicToContext(parsed, core.now()).context) +
             Math.ceil(leftOut.characters / CHARACTERS_PER_TOKEN) +
             leftOut.images * IMAGE_TOKENS,
+        };
+      },
+    },
+    {
+      // OpenAI's count for a Responses request (`client.responses.inputTokens.count`), the same estimate; `input` and
+      // `model` may be left out there. Input pi-ai has no form for (an `input_file`) is not counted.
+      method: "POST",
+      url: "/v1/responses/input_tokens",
+      handler: async (request) => {
+        const body = jsonBody(request);
+        const parsed = parseResponsesRequest(
+          isObject(body) && body.input === undefined ? { ...body, input: [] } : body,
+        );
+        if (parsed.model !== undefined) requestedModel(core, request, parsed.model); // a model no request could use: 404
+        return {
+          object: "response.input_tokens",
+          input_tokens: estimateTokens(responsesToContext(parsed, core.now()).context),
         };
       },
     },

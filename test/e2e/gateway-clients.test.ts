@@ -361,6 +361,22 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       ],
     });
     assert.ok(withLeftOut.input_tokens >= 1_000 + 1_200 + 2_000, `estimate ${withLeftOut.input_tokens}`);
+    // OpenAI's count for a Responses request, by the same estimate (it was proxied, and no provider advertises it).
+    const responsesCount = await fx.openai.responses.inputTokens.count({
+      model: "auto-router/chat",
+      instructions: "Be brief.",
+      input: [{ role: "user", content: "x".repeat(400) }],
+    });
+    assert.equal(responsesCount.object, "response.input_tokens");
+    assert.ok(responsesCount.input_tokens >= 100, `estimate ${responsesCount.input_tokens}`);
+    await assert.rejects(
+      fx.openai.responses.inputTokens.count({ model: "no-such-model", input: "hi" }),
+      (error: any) => {
+        assert.equal(error.status, 404);
+        assert.match(error.message, /no-such-model.*auto-router\/chat, auto-router\/claude/);
+        return true;
+      },
+    );
     // Counting for a model no request could use is the same 404 as asking it.
     await assert.rejects(
       fx.anthropic.messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
