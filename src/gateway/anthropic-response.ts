@@ -23,6 +23,13 @@ const STOP_REASONS: Partial<Record<StopReason, string>> = {
 const signatureOf = (message: Pick<AssistantMessage, "api">, signature: string | undefined): string =>
   message.api === "anthropic-messages" ? (signature ?? "") : "";
 
+/** The opaque data of the redacted thinking block an event is of (an Anthropic target's), else undefined. */
+function redactedData(event: BlockEvent): string | undefined {
+  const block = event.partial.content[event.contentIndex];
+  if (block?.type !== "thinking" || !block.redacted) return undefined;
+  return signatureOf(event.partial, block.thinkingSignature) || undefined;
+}
+
 function usageOf(message: AssistantMessage) {
   return {
     input_tokens: message.usage?.input ?? 0,
@@ -245,13 +252,20 @@ export class AnthropicStreamEncoder {
           index: segment.index,
           content_block: { type: "text", text: "" },
         });
-      case "thinking_start":
+      case "thinking_start": {
         segment.index = this.written++;
+        // An Anthropic target's redacted_thinking is one whole block, as a non-streamed answer gives it: its opaque data
+        // was sent as a thinking block's signature, which Anthropic refuses when the client sends it back.
+        const redacted = redactedData(event);
         return sse("content_block_start", {
           type: "content_block_start",
           index: segment.index,
-          content_block: { type: "thinking", thinking: "", signature: "" },
+          content_block:
+            redacted !== undefined
+              ? { type: "redacted_thinking", data: redacted }
+              : { type: "thinking", thinking: "", signature: "" },
         });
+      }
       case "toolcall_start": {
         segment.index = this.written++;
         const block = event.partial.content[event.contentIndex];
@@ -286,6 +300,7 @@ export class AnthropicStreamEncoder {
           delta: { type: "input_json_delta", partial_json: event.delta },
         });
       case "thinking_end": {
+        if (redactedData(event) !== undefined) return "";
         const block = event.partial.content[event.contentIndex];
         const signature = block?.type === "thinking" ? signatureOf(event.partial, block.thinkingSignature) : "";
         return signature

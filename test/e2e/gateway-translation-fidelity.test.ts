@@ -96,6 +96,36 @@ describe("gateway: a translated request's conversation and limits", () => {
     });
   });
 
+  it("streams an Anthropic target's redacted thinking to an Anthropic client as redacted_thinking, as it answers whole", async () => {
+    const frame = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const usage = { input_tokens: 9, output_tokens: 1 };
+    const message = { id: "msg_1", type: "message", role: "assistant", model: "m", content: [], usage };
+    const body = [
+      frame("message_start", { message: { ...message, stop_reason: null, stop_sequence: null } }),
+      frame("content_block_start", { index: 0, content_block: { type: "redacted_thinking", data: "OPAQUE" } }),
+      frame("content_block_stop", { index: 0 }),
+      frame("content_block_start", { index: 1, content_block: { type: "thinking", thinking: "", signature: "" } }),
+      frame("content_block_delta", { index: 1, delta: { type: "thinking_delta", thinking: "hmm" } }),
+      frame("content_block_delta", { index: 1, delta: { type: "signature_delta", signature: "SIG" } }),
+      frame("content_block_stop", { index: 1 }),
+      frame("content_block_start", { index: 2, content_block: { type: "text", text: "" } }),
+      frame("content_block_delta", { index: 2, delta: { type: "text_delta", text: "Done." } }),
+      frame("content_block_stop", { index: 2 }),
+      frame("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 20 } }),
+      frame("message_stop", {}),
+    ].join("");
+    const expected = [
+      { type: "redacted_thinking", data: "OPAQUE" },
+      { type: "thinking", thinking: "hmm", signature: "SIG" },
+      { type: "text", text: "Done." },
+    ];
+    const reply = { body, headers: { "content-type": "text/event-stream" } };
+    claude.enqueue(reply);
+    assert.deepEqual((await fx.anthropic.messages.create(thinkingHi("claude"))).content, expected);
+    claude.enqueue(reply);
+    assert.deepEqual((await fx.anthropic.messages.stream(thinkingHi("claude")).finalMessage()).content, expected);
+  });
+
   it("streams a Chat target's reasoning, text and tool call to an Anthropic client one block at a time", async () => {
     // pi-ai's Chat Completions provider ends every block only when the stream ends.
     chat.enqueue({
