@@ -70,9 +70,11 @@ export class OpenAIAssembler {
   private readonly choices: Choice[] = [];
 
   add(chunk: Loose): void {
-    if (this.head.id === undefined) {
+    // The first chunk that names the completion: Azure's first one (its prompt_filter_results, `choices: []`) has
+    // `id: ""` and `created: 0`; its fields are kept under those of the chunk after it.
+    if (!this.head.id) {
       const { choices: _, usage: __, ...head } = chunk;
-      this.head = head;
+      this.head = { ...this.head, ...head };
     }
     if (chunk.usage) this.usage = chunk.usage;
     for (const raw of (chunk.choices as Loose[] | undefined) ?? []) {

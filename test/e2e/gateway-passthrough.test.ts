@@ -437,6 +437,30 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(plain.choices[0]!.logprobs, null);
   });
 
+  it("names a put-together answer by the target's completion id, not by Azure's first chunk without one", async () => {
+    const chunk = (fields: object) => `data: ${JSON.stringify(fields)}\n\n`;
+    const named = { id: "chatcmpl-42", object: "chat.completion.chunk", created: 1_700_000_000, model: "gpt-4o" };
+    const filters = [{ prompt_index: 0, content_filter_results: {} }];
+    a.enqueue({
+      headers: { "content-type": "text/event-stream" },
+      body: [
+        chunk({ id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: filters }),
+        chunk({ ...named, choices: [{ index: 0, delta: { role: "assistant", content: "Hi." }, finish_reason: null }] }),
+        chunk({ ...named, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }),
+        "data: [DONE]\n\n",
+      ].join(""),
+    });
+    const completion: any = await fx.openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    assert.deepEqual(
+      [completion.id, completion.created, completion.object, completion.choices[0].message.content],
+      ["chatcmpl-42", 1_700_000_000, "chat.completion", "Hi."],
+    );
+    assert.deepEqual(completion.prompt_filter_results, filters);
+  });
+
   it("serves a legacy function call (a request with `functions`) as an answer, streamed and put together", async () => {
     const request = {
       model: "chat",
