@@ -281,10 +281,22 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo, named?: 
   return files;
 }
 
-/** What `--name` takes, from its line of --help: "<n>: rows per table (default 20)". */
+/**
+ * What `--name` takes, from its entry of --help (its first line and the lines continuing it), up to the end of its
+ * first sentence or clause: "<n>: rows per table (default 20)", "<file>: also write one self-contained HTML report
+ * with charts" (not its first line alone, which stops mid-sentence).
+ */
 function expectedValue(command: CliCommand, name: string): string {
-  const line = [...COMMON_USAGE, ...command.usage].find((text) => text.trimStart().startsWith(`--${name} `));
-  const match = line && /^\s*--\S+\s+(<[^>]+>)\s+(.*?)(?:\. .*)?$/.exec(line);
+  const lines = [...COMMON_USAGE, ...command.usage];
+  const start = lines.findIndex((text) => text.trimStart().startsWith(`--${name} `));
+  if (start < 0) return "a value";
+  let entry = lines[start]!;
+  // A continuation line is indented past the option column; the next option's line starts with "-".
+  for (const next of lines.slice(start + 1)) {
+    if (next.trimStart().startsWith("-")) break;
+    entry += ` ${next.trim()}`;
+  }
+  const match = /^\s*--\S+\s+(<[^>]+>)\s+(.*?)(?:(?:\. |; ).*)?$/.exec(entry);
   return match ? `${match[1]}: ${match[2]}` : "a value";
 }
 

@@ -11,6 +11,7 @@ import {
   defaultLogDirectory,
   helpText,
   notAnEventLog,
+  optionValueProblem,
   parseSince,
   runCli,
 } from "../../src/analytics/cli-runner.ts";
@@ -156,6 +157,18 @@ describe("the scripts' flags", () => {
     assert.equal(
       dashValueProblem(routingStatsCommand, ["--route", "-x"]),
       '--route: "-x" starts with "-" and is read as an option; expected <route>: only requests of this route (requested or served) (write --route=-x for a value that does start with "-")',
+    );
+  });
+
+  it("says what a flag whose --help entry runs over two lines takes in a whole clause, not cut mid-sentence", () => {
+    const html = "<file>: also write one self-contained HTML report with charts";
+    assert.equal(
+      optionValueProblem(sessionStatsCommand, [{ kind: "option", name: "html", value: "" }]),
+      `--html: empty value; expected ${html}`,
+    );
+    assert.equal(
+      dashValueProblem(sessionStatsCommand, ["--html", "-v"]),
+      `--html needs a value, got the option -v next; expected ${html}`,
     );
   });
 
