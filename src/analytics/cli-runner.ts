@@ -458,16 +458,40 @@ export const defaultIo = (): CliIo => ({
 });
 
 /**
+ * The first option typed that the script does not have, in the order parseArgs reads them and before a `--`: a long
+ * one's name (`confg` for `--confg=x`), or a short one's letter (`j` of `-j`, `x` of the group `-vx`), with the
+ * argument it was in.
+ */
+function firstUnknownOption(
+  argv: readonly string[],
+  options: OptionSpecs,
+): { name?: string; short?: string; arg: string } | undefined {
+  const shorts = new Set(Object.values(options).flatMap((option) => (option.short ? [option.short] : [])));
+  for (const arg of argv) {
+    if (arg === "--") return undefined;
+    if (arg.startsWith("--")) {
+      const name = arg.slice(2).split("=")[0]!;
+      if (!(name in options)) return { name, arg };
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      const short = [...arg.slice(1)].find((letter) => !shorts.has(letter));
+      if (short !== undefined) return { short, arg };
+    }
+  }
+  return undefined;
+}
+
+/**
  * parseArgs's refusal of an unknown option, with the option probably meant when one is close in spelling
  * (`Unknown option '--confg'; did you mean --config?`), as the gateway's command line and /auto-router do. The option
  * typed is taken from the arguments (the first `--name` the script does not have), not from parseArgs' wording.
  */
 function withOptionMeant(error: NodeJS.ErrnoException, argv: string[], options: OptionSpecs): string {
   if (error.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return error.message;
-  const typed = argv
-    .filter((arg) => arg.startsWith("--") && arg.length > 2)
-    .map((arg) => arg.slice(2).split("=")[0]!)
-    .find((name) => !(name in options));
+  const unknown = firstUnknownOption(argv, options);
+  // A short one (`-j`, the `x` of `-vx`): named, with the same advice (parseArgs quotes its example unevenly).
+  if (unknown?.short)
+    return `Unknown option '-${unknown.short}'; a file name that starts with "-" goes after "--" (-- ${unknown.arg})`;
+  const typed = unknown?.name;
   const near = typed === undefined ? undefined : closestKey(typed, Object.keys(options));
   // `--log-dir`, `--dir`, `--events`...: a way of naming the log the scripts do not have.
   if (near === undefined && typed !== undefined && /log|dir|path|event/i.test(typed))

@@ -172,6 +172,29 @@ describe("the scripts' flags", () => {
     );
   });
 
+  it("names an unknown short option as the long ones are named, the first one typed, with the advice quoted evenly", async () => {
+    const refusal = async (command: typeof routingStatsCommand, argv: string[]) => {
+      const stderr: string[] = [];
+      const code = await runCli(command, argv, {
+        stdout: () => {},
+        stderr: (text) => stderr.push(text),
+        processEnv: {},
+        home: freshDir("auto-router-short-option"),
+        now: () => Date.now(),
+      });
+      assert.equal(code, 1);
+      return stderr.join("").split("\n")[0];
+    };
+    const advice = (option: string, arg = option) =>
+      `Unknown option '${option}'; a file name that starts with "-" goes after "--" (-- ${arg})`;
+    assert.equal(await refusal(routingStatsCommand, ["-j"]), `routing-stats: ${advice("-j")}`);
+    // -v is session-stats' own: routing-stats has none.
+    assert.equal(await refusal(routingStatsCommand, ["-v", "--json"]), `routing-stats: ${advice("-v")}`);
+    assert.equal(await refusal(sessionStatsCommand, ["-vx"]), `routing-session-stats: ${advice("-x", "-vx")}`);
+    assert.equal(await refusal(sessionStatsCommand, ["-j", "--bogus"]), `routing-session-stats: ${advice("-j")}`);
+    assert.equal(await refusal(sessionStatsCommand, ["--bogus", "-j"]), `routing-session-stats: ${advice("--bogus")}`);
+  });
+
   it("leaves values parseArgs takes alone: plain ones, a lone '-', --name=-value and anything after --", () => {
     for (const argv of [["--since", "7d", "--limit", "3"], ["--file", "-"], ["--since=-3d"], ["--", "--since", "-3d"]])
       assert.equal(dashValueProblem(routingStatsCommand, argv), undefined, argv.join(" "));
