@@ -20,6 +20,7 @@ import { EVENT_LOG_NAME, ROUTES_FILE_NAME, resolveStateDir, routesFilePath } fro
 import { expandTilde } from "../tilde-path.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 import { readRoutesView, resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "./route-names.ts";
+import { formatCount } from "./text-format.ts";
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
 export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -386,14 +387,18 @@ export type LogSummary = ReturnType<typeof logSummary> & { route?: { asked: stri
 
 /** The reading summary's first line: lines, files and events read, and what was skipped or left out. */
 export function formatReadLine(summary: LogSummary): string {
-  const parts = [`read ${summary.lines} lines from ${summary.files.length} file(s): ${summary.events} events`];
-  if (summary.legacyEvents) parts.push(`${summary.legacyEvents} in the earlier format`);
-  parts.push(`${summary.malformed} malformed line(s) skipped`);
-  const unknown = Object.values(summary.unknownTypes).reduce((sum, count) => sum + count, 0);
-  if (unknown) parts.push(`${unknown} of unknown types`);
-  if (summary.since) parts.push(`${summary.filteredOut} before --since ${summary.since}`);
+  // Counts with thousands separators, as every report shows them (`read 33,520 lines ...`).
+  const count = formatCount;
+  const parts = [
+    `read ${count(summary.lines)} lines from ${count(summary.files.length)} file(s): ${count(summary.events)} events`,
+  ];
+  if (summary.legacyEvents) parts.push(`${count(summary.legacyEvents)} in the earlier format`);
+  parts.push(`${count(summary.malformed)} malformed line(s) skipped`);
+  const unknown = Object.values(summary.unknownTypes).reduce((sum, value) => sum + value, 0);
+  if (unknown) parts.push(`${count(unknown)} of unknown types`);
+  if (summary.since) parts.push(`${count(summary.filteredOut)} before --since ${summary.since}`);
   if (summary.repeatedRequests)
-    parts.push(`${summary.repeatedRequests} request(s) read again from another file counted once`);
+    parts.push(`${count(summary.repeatedRequests)} request(s) read again from another file counted once`);
   return parts.join(", ");
 }
 
@@ -413,7 +418,7 @@ const holdsNoEvent = (
 
 /**
  * A file read that holds no event at all: README.md or a routes file given to --file. Said as such, naming its first
- * line, rather than summed into "0 events, 1570 malformed line(s) skipped". A live log whose only line is still being
+ * line, rather than summed into "0 events, 1,570 malformed line(s) skipped". A live log whose only line is still being
  * written is a log. With `named` (the files --file named themselves), only those are refused: a rotated file found by
  * listing a directory, or beside a named file, that holds no event (a crash's NUL-filled line) is damage to count, as
  * bad lines are (see damagedLogWarnings).
@@ -422,7 +427,7 @@ export function notAnEventLog(stats: ReadStats, named?: ReadonlySet<string>): st
   for (const [file, counts] of Object.entries(stats.byFile)) {
     if (!holdsNoEvent(counts) || (named && !named.has(file))) continue;
     const first = counts.firstMalformed;
-    return `${file} is not an event log: none of its ${counts.malformed} non-blank line(s) is an event (line ${first.line}: ${first.reason}); pass an auto-router.events*.jsonl file or the directory holding them`;
+    return `${file} is not an event log: none of its ${formatCount(counts.malformed)} non-blank line(s) is an event (line ${first.line}: ${first.reason}); pass an auto-router.events*.jsonl file or the directory holding them`;
   }
   return undefined;
 }
@@ -432,7 +437,7 @@ export function damagedLogWarnings(stats: ReadStats, named: ReadonlySet<string>)
   return Object.entries(stats.byFile).flatMap(([file, counts]) =>
     holdsNoEvent(counts) && !named.has(file)
       ? [
-          `warning: ${file} holds no event: its ${counts.malformed} non-blank line(s) are counted as malformed and skipped (line ${counts.firstMalformed.line}: ${counts.firstMalformed.reason}); the other files are read`,
+          `warning: ${file} holds no event: its ${formatCount(counts.malformed)} non-blank line(s) are counted as malformed and skipped (line ${counts.firstMalformed.line}: ${counts.firstMalformed.reason}); the other files are read`,
         ]
       : [],
   );

@@ -441,7 +441,7 @@ describe("routing scripts from the command line", () => {
     assert.ok(run.stderr.startsWith(`routing-stats: ${readme} is not an event log: `), run.stderr);
     assert.match(
       run.stderr,
-      /none of its \d+ non-blank line\(s\) is an event \(line 1: not JSON\); pass an auto-router/,
+      /none of its \d{1,3}(?:,\d{3})* non-blank line\(s\) is an event \(line 1: not JSON\); pass an auto-router/,
     );
     // A live log whose only line is still being written is a log, read as one.
     const directory = freshDir("auto-router-first-line");

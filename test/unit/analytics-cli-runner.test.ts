@@ -9,12 +9,15 @@ import {
   CliError,
   dashValueProblem,
   defaultLogDirectory,
+  formatReadLine,
   helpText,
+  logSummary,
   notAnEventLog,
   optionValueProblem,
   parseSince,
   runCli,
 } from "../../src/analytics/cli-runner.ts";
+import { emptyJoinStats } from "../../src/analytics/request-join.ts";
 import { resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "../../src/analytics/route-names.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
@@ -35,10 +38,28 @@ describe("the scripts' notes on what they read", () => {
     };
     assert.equal(
       notAnEventLog(stats),
-      "README.md is not an event log: none of its 1570 non-blank line(s) is an event (line 1: not JSON); pass an auto-router.events*.jsonl file or the directory holding them",
+      "README.md is not an event log: none of its 1,570 non-blank line(s) is an event (line 1: not JSON); pass an auto-router.events*.jsonl file or the directory holding them",
     );
     delete stats.byFile["README.md"];
     assert.equal(notAnEventLog(stats), undefined);
+  });
+
+  it("writes the reading summary's counts with thousands separators, as every report writes its counts", () => {
+    const stats = emptyReadStats();
+    Object.assign(stats, {
+      files: ["a.jsonl"],
+      lines: 33_520,
+      events: 79_808,
+      legacyEvents: 1_200,
+      malformed: 1_001,
+      unknownTypes: { "config-reloaded": 2_500 },
+      filteredOut: 12_345,
+    });
+    const join = { ...emptyJoinStats(), repeatedRequests: 4_096 };
+    assert.equal(
+      formatReadLine(logSummary(stats, join, Date.parse("2026-05-02T00:00:00.000Z"))),
+      "read 33,520 lines from 1 file(s): 79,808 events, 1,200 in the earlier format, 1,001 malformed line(s) skipped, 2,500 of unknown types, 12,345 before --since 2026-05-02T00:00:00.000Z, 4,096 request(s) read again from another file counted once",
+    );
   });
 
   it("takes an empty file, or a live log whose only line is still being written, for a log", () => {
