@@ -525,6 +525,9 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
         tokens: true,
       });
     } catch (error) {
+      // A flag last on the line without its value (`--since`): said as a value starting with "-" is, with what it takes.
+      const missing = /^Option '--([^' ]+) <value>' argument missing$/.exec((error as Error).message);
+      if (missing) throw new CliError(`--${missing[1]} needs a value; expected ${expectedValue(command, missing[1]!)}`);
       throw new CliError(
         withOptionMeant(error as NodeJS.ErrnoException, argv, { ...COMMON_OPTIONS, ...command.options }),
       );

@@ -216,6 +216,23 @@ describe("the scripts' flags", () => {
     assert.equal(await refusal(sessionStatsCommand, ["--bogus", "-j"]), `routing-session-stats: ${advice("--bogus")}`);
   });
 
+  it("says what a flag given last without its value takes, as for one followed by another option", async () => {
+    const stderr: string[] = [];
+    const io = {
+      stdout: () => {},
+      stderr: (text: string) => stderr.push(text),
+      processEnv: {},
+      home: freshDir("auto-router-missing-value"),
+      now: () => Date.now(),
+    };
+    assert.equal(await runCli(routingStatsCommand, ["--json", "--since"], io), 1);
+    assert.equal(await runCli(sessionStatsCommand, ["--html"], io), 1);
+    assert.deepEqual(stderr, [
+      "routing-stats: --since needs a value; expected <when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w\nRun with --help for usage.",
+      "routing-session-stats: --html needs a value; expected <file>: also write one self-contained HTML report with charts\nRun with --help for usage.",
+    ]);
+  });
+
   it("leaves values parseArgs takes alone: plain ones, a lone '-', --name=-value and anything after --", () => {
     for (const argv of [["--since", "7d", "--limit", "3"], ["--file", "-"], ["--since=-3d"], ["--", "--since", "-3d"]])
       assert.equal(dashValueProblem(routingStatsCommand, argv), undefined, argv.join(" "));
