@@ -211,7 +211,7 @@ export function renderSessionHtml(
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}svg.chart{display:block;max-width:100%;height:auto}.table-wrap{max-width:100%;overflow-x:auto}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${formatCount(stats.requests)} requests${escapeHtml(scopeText(options.scope ?? {}))}</p>${options.scope?.read ? `\n<p id="read" class="note">${escapeHtml(options.scope.read)}</p>` : ""}
+<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${formatCount(stats.requests)} requests${escapeHtml(scopeText(options.scope ?? {}))}${stats.incomplete ? `, ${formatCount(stats.incomplete)} unfinished` : ""}</p>${options.scope?.read ? `\n<p id="read" class="note">${escapeHtml(options.scope.read)}</p>` : ""}
 <h2>Daily composition by served model</h2>
 ${dailyCompositionChart(stats)}${daysCut}
 <h2>Requests failed over per day</h2>

@@ -154,7 +154,7 @@ export function formatSessionStats(stats: SessionStats, options: { verbose?: boo
   const daysLeftOut = stats.days.length > 0 ? moreRows(stats.days.length, stats.totals.days) : "";
   const sections = [
     formatSection(
-      `Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${stats.incomplete} unfinished` : ""})`,
+      `Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${formatCount(stats.incomplete)} unfinished` : ""})`,
       dailyComposition(stats) + daysLeftOut,
     ),
     formatSection("Failovers per day", failoversPerDay(stats) + daysLeftOut),

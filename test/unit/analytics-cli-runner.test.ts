@@ -290,7 +290,7 @@ describe("the HTML report's scope", () => {
       const html = readFileSync(report, "utf8");
       assert.match(
         html,
-        /<p id="generated">2026-05-05T00:00:00\.000Z · 2 requests of route subscription-swe, since 2026-05-02T00:00:00\.000Z<\/p>/,
+        /<p id="generated">2026-05-05T00:00:00\.000Z · 2 requests of route subscription-swe, since 2026-05-02T00:00:00\.000Z, 1 unfinished<\/p>/,
       );
       assert.match(
         html,

@@ -407,6 +407,20 @@ describe("session HTML report", () => {
     );
   });
 
+  it("names the unfinished requests (no final line yet) in the page as in the text, counts with thousands separators", async () => {
+    const stats = await statsOf("ours.jsonl");
+    assert.equal(stats.incomplete, 1, "the fixture's last request has no final line");
+    const page = renderSessionHtml(stats, { generatedAt: "2026-05-04T00:00:00.000Z" });
+    assert.match(page, /<p id="generated">2026-05-04T00:00:00\.000Z · 6 requests, 1 unfinished<\/p>/);
+    stats.requests = 12_000;
+    stats.incomplete = 1_500;
+    assert.match(
+      formatSessionStats(stats),
+      /^Daily composition by served model \(UTC days, 12,000 requests, 1,500 unfinished\)$/m,
+    );
+    assert.match(renderSessionHtml(stats), /<p id="generated"> · 12,000 requests, 1,500 unfinished<\/p>/);
+  });
+
   it("keeps shortened model names apart when they differ only at their end, in the legend and the p50/p90 charts", async () => {
     const stats = await statsOf("ours.jsonl");
     const long = (version: string) => `openrouter/meta-llama/llama-${version}-instruct-with-a-long-provider-suffix`;
