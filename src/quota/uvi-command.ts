@@ -23,9 +23,12 @@ function show(service: QuotaService, now: number): string {
   // Off, pacing demotes, excludes and promotes nothing (the plugin gives routing no quota status): the modes and
   // thresholds are what it does once enabled, not what it does now.
   const enabled = service.enabled();
+  // Said where it was switched off, so a user who never ran `uvi disable` (the earlier router's settings.json
+  // switch, a routes file's `uvi.enabled`) learns what to change.
+  const by = enabled ? undefined : (service.disabledBy?.() ?? settings.forcedOff ?? settings.enabledBy);
   const state = enabled
     ? `enabled, ${mode}`
-    : `${settings.forcedOff ? `disabled by ${settings.forcedOff}` : "disabled"}, so no provider is demoted, excluded or promoted for its quota; once enabled, ${mode}`;
+    : `${by ? `disabled by ${by}` : "disabled"}, so no provider is demoted, excluded or promoted for its quota; once enabled, ${mode}`;
   const lines = [
     `quota pacing (UVI = used share / elapsed share of a window): ${state}`,
     `${enabled ? "" : "once enabled: "}critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (${settings.hard ? "excluded" : "demoted"}), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,

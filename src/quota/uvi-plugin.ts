@@ -188,6 +188,11 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   const service: QuotaService = {
     settings,
     enabled: () => settings().forcedOff === undefined && (store.read().enabled ?? settings().enabled),
+    disabledBy: () => {
+      if (service.enabled()) return undefined;
+      const { forcedOff, enabledBy } = settings();
+      return forcedOff ?? (store.read().enabled === false ? "/auto-router uvi disable" : enabledBy);
+    },
     setEnabled: (enabled) => store.update((state) => ({ ...state, enabled })),
     assess: (now) => assessAt(now, store.read(), context.config()),
     sources: () => cache,

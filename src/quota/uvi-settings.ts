@@ -13,6 +13,11 @@ export interface UviSettings {
    * enable` stored (a teammate's, in team mode, too).
    */
   forcedOff?: string;
+  /**
+   * Where `enabled` comes from when something set it (the routes file's `uvi.enabled`, or the earlier pi-auto-router's
+   * `autoRouterUviEnabled` in pi's settings.json); undefined for the default.
+   */
+  enabledBy?: string;
   hard: boolean;
   thresholds: UviThresholds;
   ttlMs: number;
@@ -30,7 +35,6 @@ const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gem
   "google-gemini-cli": "gemini",
 };
 
-/** Defaults < config `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs). */
 /**
  * Defaults < pi's settings.json `autoRouterUviEnabled` (where the earlier pi-auto-router kept its switch) < config
  * `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs).
@@ -55,12 +59,18 @@ export function uviSettings(
     readSwitch("AUTO_ROUTER_UVI", processEnv.AUTO_ROUTER_UVI).on === false
       ? `AUTO_ROUTER_UVI=${processEnv.AUTO_ROUTER_UVI!.trim()}`
       : undefined;
+  const legacySwitch =
+    typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : undefined;
+  const enabledBy =
+    block.enabled !== undefined
+      ? `uvi.enabled: ${block.enabled} in the routes file`
+      : legacySwitch !== undefined
+        ? `autoRouterUviEnabled: ${legacySwitch} in pi's settings.json (the earlier pi-auto-router's switch)`
+        : undefined;
   return {
     forcedOff,
-    enabled: forcedOff
-      ? false
-      : (block.enabled ??
-        (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true)),
+    enabledBy,
+    enabled: forcedOff ? false : (block.enabled ?? legacySwitch ?? true),
     hard: readSwitch("AUTO_ROUTER_UVI_HARD", processEnv.AUTO_ROUTER_UVI_HARD).on === true || block.hard === true,
     thresholds,
     ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
@@ -72,6 +82,8 @@ export interface QuotaService {
   settings(): UviSettings;
   /** Off under AUTO_ROUTER_UVI=0; else as /auto-router uvi enable|disable set it, else from settings. */
   enabled(): boolean;
+  /** Why pacing is off (the variable, `/auto-router uvi disable`, the routes file or pi's settings.json), when it is. */
+  disabledBy?(): string | undefined;
   setEnabled(enabled: boolean): void;
   assess(now: number): Record<string, QuotaAssessment>;
   sources(): SourceCache;

@@ -172,7 +172,16 @@ describe("the earlier pi-auto-router's state files", () => {
 
   it("keeps UVI off when pi's settings.json says autoRouterUviEnabled: false, as the earlier router stored it", async () => {
     harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, settings: { autoRouterUviEnabled: false } });
-    assert.match(await harness.command("/auto-router uvi"), /^quota pacing \(UVI[^)]*\): disabled/);
+    const off = await harness.command("/auto-router uvi");
+    // Said where it was switched off: the user never ran `uvi disable` here.
+    assert.match(
+      off,
+      /^quota pacing \(UVI[^)]*\): disabled by autoRouterUviEnabled: false in pi's settings\.json \(the earlier pi-auto-router's switch\),/,
+      off,
+    );
+    await harness.command("/auto-router uvi enable");
+    await harness.command("/auto-router uvi disable");
+    assert.match(await harness.command("/auto-router uvi"), /: disabled by \/auto-router uvi disable,/);
     await harness.dispose();
     harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, settings: { autoRouterUviEnabled: true } });
     assert.match(await harness.command("/auto-router uvi"), /^quota pacing \(UVI[^)]*\): enabled/);

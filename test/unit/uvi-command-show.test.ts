@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CommandDeps, CommandOutput } from "../../src/commands/command-types.ts";
 import { uviCommand } from "../../src/quota/uvi-command.ts";
-import type { QuotaService, UviSettings } from "../../src/quota/uvi-settings.ts";
+import { type QuotaService, type UviSettings, uviSettings } from "../../src/quota/uvi-settings.ts";
 import { DEFAULT_UVI_THRESHOLDS } from "../../src/routing/uvi.ts";
 
 async function report(enabled: boolean, settings: Partial<UviSettings>): Promise<string[]> {
@@ -28,6 +28,9 @@ describe("/auto-router uvi show", () => {
       "quota pacing (UVI = used share / elapsed share of a window): disabled by AUTO_ROUTER_UVI=0, so no provider is demoted, excluded or promoted for its quota; once enabled, hard mode: stressed providers are excluded",
     );
     assert.match(thresholds!, /^once enabled: critical ≥ 2 or used up \(excluded\), stressed ≥ 1\.5 \(excluded\)/);
+    const { enabledBy } = uviSettings({ uvi: { enabled: false } }, {}, { autoRouterUviEnabled: true });
+    const [fromFile] = await report(false, { enabledBy });
+    assert.match(fromFile!, /: disabled by uvi\.enabled: false in the routes file, so no provider is demoted/);
     const [on, onThresholds] = await report(true, {});
     assert.equal(
       on,
