@@ -3,6 +3,7 @@
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
 import { statSync } from "node:fs";
+import { formatUsd } from "../analytics/text-format.ts";
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -44,6 +45,7 @@ import {
   legacyOwnerMarker,
   onCalendar,
   readLegacyStats,
+  withoutSubscriptionCost,
 } from "./legacy-stats.ts";
 import { calendarZoneOperation } from "./calendar-move.ts";
 import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
@@ -344,13 +346,22 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         // `state push` compares), whichever of this dir's stores gets the import first.
         const setBy = Math.min(context.now(), statSync(file).mtimeMs);
         limits.update(importLegacyLimitsOperation(legacy, setBy));
-        usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy, scope, onCalendar(legacy, context.now(), keys)));
+        // The marker stays that of the file's content; the spend is counted as this router counts it.
+        const counted = withoutSubscriptionCost(legacy);
+        usage.update(
+          importLegacyOperation(LEGACY_STATS_FILE, legacy, scope, onCalendar(counted.legacy, context.now(), keys)),
+        );
         // Its own step: in team mode the content marker alone decides, in Redis, whether the spend is added.
         usage.update(addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope)));
         // Said at the import only: later starts find the same content imported.
         if (dropped.length > 0)
           context.warn(
             `auto-router: imported ${file} without ${dropped.length === 1 ? "an entry" : `${dropped.length} entries`} it could not read (the file is kept unchanged and imported once: ${dropped.length === 1 ? "it is" : "they are"} not counted here):\n  ${dropped.join("\n  ")}`,
+          );
+        const subscription = Object.entries(counted.subscription);
+        if (subscription.length > 0)
+          context.warn(
+            `auto-router: ${file}: the daily spend of ${subscription.map(([provider, { usd, days }]) => `${provider} (${formatUsd(usd, "spend")} over ${days === 1 ? "1 day" : `${days} days`})`).join(", ")} is imported as $0, its tokens kept: the file's monthly spend, where the earlier router counted only per-token targets, does not hold it, so it was subscription targets' answers, which are no spend here`,
           );
         const noLimits = legacyNoLimits(legacy);
         if (noLimits.length > 0)

@@ -286,6 +286,39 @@ export function onCalendar(
   return { ...legacy, ...moveToCalendar(legacy, "UTC", now, keysAt, "end") };
 }
 
+/** A provider's spend the earlier router recorded for its subscription targets: in USD, over how many days. */
+export type SubscriptionSpend = Record<string, { usd: number; days: number }>;
+
+/**
+ * The old spend as this router counts it. The earlier router added every answer's computed cost to `daily`, its
+ * subscription targets' too, but only its per-token targets' to `monthly`: a provider's day whose month in `monthly`
+ * does not hold that provider was subscription use, which costs $0 here (its tokens are kept). Left as it was, it
+ * showed as spend today, warned of a limit no subscription answer can reach, and ran ahead of the month's spend.
+ */
+export function withoutSubscriptionCost(legacy: LegacyImport): {
+  legacy: LegacyImport;
+  subscription: SubscriptionSpend;
+} {
+  const subscription: SubscriptionSpend = {};
+  const days: Period = {};
+  for (const [day, providers] of Object.entries(legacy.days)) {
+    days[day] = {};
+    for (const [provider, models] of Object.entries(providers)) {
+      const perToken = legacy.months[day.slice(0, 7)]?.[provider] !== undefined;
+      const totals = models[LEGACY_MODEL_ID];
+      if (perToken || !totals || totals.costUsd === 0) {
+        days[day]![provider] = models;
+        continue;
+      }
+      const spent = (subscription[provider] ??= { usd: 0, days: 0 });
+      spent.usd += totals.costUsd;
+      spent.days += 1;
+      days[day]![provider] = { [LEGACY_MODEL_ID]: { ...totals, costUsd: 0 } };
+    }
+  }
+  return { legacy: { ...legacy, days }, subscription };
+}
+
 /** Replayable: adds a marker that carries no spend (ownership, a reported change). */
 export function addMarkerOperation(marker: string) {
   return (ledger: UsageLedger): UsageLedger =>

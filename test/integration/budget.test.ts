@@ -336,6 +336,37 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("imports the earlier router's daily spend of a provider its monthly spend lacks (subscription use) at $0, saying so", async () => {
+    // The earlier router added every answer's cost to `daily` and only per-token targets' to `monthly`: mock-b's day
+    // was subscription use, no spend here (it showed as $18.50 today, 92% of a limit no subscription answer reaches).
+    const logDirectory = freshDir("auto-router-legacy-stats");
+    const file = join(logDirectory, "auto-router.stats.json");
+    const today = new Date().toISOString().slice(0, 10);
+    const usage = (estimatedCost: number) => ({ inputTokens: 1000, outputTokens: 200, estimatedCost });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        daily: { [today]: { "mock-a": usage(0.5), "mock-b": usage(18.5) } },
+        monthly: { [today.slice(0, 7)]: { "mock-a": usage(0.5) } },
+        limits: { "mock-b": { dailyUsd: 20 } },
+      }),
+    );
+    try {
+      const { output, notices } = await budgetShowIn(logDirectory);
+      assert.equal(spentCell(output, "mock-a", "today"), "$0.50", output);
+      assert.equal(spentCell(output, "mock-b", "today"), "$0.00", output);
+      assert.ok(
+        notices.includes(
+          `auto-router: ${file}: the daily spend of mock-b ($18.50 over 1 day) is imported as $0, its tokens kept: the file's monthly spend, where the earlier router counted only per-token targets, does not hold it, so it was subscription targets' answers, which are no spend here`,
+        ),
+        notices,
+      );
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("does not import a stats.json whose cost is not under estimatedCost as $0: it warns, and imports it once fixed", async () => {
     const logDirectory = freshDir("auto-router-legacy-stats");
     const file = join(logDirectory, "auto-router.stats.json");
