@@ -38,6 +38,15 @@ const legacyRatingSchema = lazy(() =>
   }),
 );
 
+/** The fields a rating may leave out: one written as null is left out (the earlier router checked none of them). */
+const OPTIONAL_FIELDS = ["requestId", "routeId", "reason", "tags", "tier", "intent", "conversationId"];
+const withoutNullOptionals = (value: unknown): unknown =>
+  isObject(value)
+    ? Object.fromEntries(
+        Object.entries(value).filter(([field, held]) => !(held === null && OPTIONAL_FIELDS.includes(field))),
+      )
+    : value;
+
 /**
  * The old array's readable ratings as our state, marked as imported, and where each one left out is (`3.rating: ...`,
  * by its place in the array). Ratings without a request id get one from their time, the same on every machine holding
@@ -48,7 +57,7 @@ function readLegacyRatings(raw: readonly unknown[]): LegacyConverted<RatingsStat
   const dropped: string[][] = [];
   let kept = 0;
   raw.forEach((value, index) => {
-    const read = legacyRatingSchema().safeParse(value, { reportInput: true });
+    const read = legacyRatingSchema().safeParse(withoutNullOptionals(value), { reportInput: true });
     if (!read.success) {
       dropped.push(issueLines([index], read.error));
       return;

@@ -127,6 +127,20 @@ describe("the earlier router's ratings file with entries that cannot be read", (
     assert.equal(legacyRatingsFormat.convert(raw)?.dropped.length, 3);
   });
 
+  it("reads an entry whose optional fields are null as one without them, as the earlier router read it", () => {
+    const nulls = { requestId: null, routeId: null, reason: null, tags: null, tier: null, intent: null };
+    const state = parseRatingsState([
+      { ...good, ...nulls, conversationId: null },
+      { ...good, timestamp: 2 },
+    ]);
+    assert.deepEqual(state.targets["mock-a/model-a"], [
+      { at: 1, rating: "good", requestId: "legacy-rating-1" },
+      { at: 2, rating: "good", requestId: "legacy-rating-2" },
+    ]);
+    // A required field written as null is still named.
+    assert.equal(legacyRatingsFormat.convert([{ ...good, modelId: null }, good])?.dropped.length, 1);
+  });
+
   it("says a file that is neither our ratings nor the old array is neither, without naming a field it never had", () => {
     const neither =
       'expected this router\'s ratings ({"v": 1, "targets": {...}}) or the earlier router\'s (an array of ratings)';
