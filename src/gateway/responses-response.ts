@@ -40,11 +40,22 @@ export interface ResponseMeta {
   tools?: ResponseTools;
 }
 
-/** A Responses request's tool settings (the tools it was served with, hosted ones left out). */
+/**
+ * A Responses request's settings that its response echoes (the tools it was served with, hosted ones left out): the
+ * real API's response always carries them, the SDK's types say so, and a client may read them back.
+ */
 export interface ResponseTools {
   tools?: unknown[] | undefined;
   tool_choice?: unknown;
   parallel_tool_calls?: unknown;
+  instructions?: unknown;
+  max_output_tokens?: unknown;
+  metadata?: unknown;
+  reasoning?: { effort?: unknown; summary?: unknown } | null | undefined;
+  temperature?: unknown;
+  text?: unknown;
+  top_p?: unknown;
+  truncation?: unknown;
 }
 
 export const responseMeta = (model: string, now: number, summary = false, tools?: ResponseTools): ResponseMeta => ({
@@ -152,6 +163,22 @@ export function responseObject(
     parallel_tool_calls: meta.tools?.parallel_tool_calls ?? true,
     tool_choice: meta.tools?.tool_choice ?? "auto",
     tools: meta.tools?.tools ?? [],
+    ...echoedSettings(meta.tools),
+  };
+}
+
+/** The request's other settings as api.openai.com's response gives them, its defaults where the request set none. */
+function echoedSettings(request: ResponseTools | undefined): Record<string, unknown> {
+  const reasoning = request?.reasoning;
+  return {
+    instructions: request?.instructions ?? null,
+    max_output_tokens: request?.max_output_tokens ?? null,
+    metadata: request?.metadata ?? {},
+    reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
+    temperature: request?.temperature ?? 1,
+    text: request?.text ?? { format: { type: "text" } },
+    top_p: request?.top_p ?? 1,
+    truncation: request?.truncation ?? "disabled",
   };
 }
 

@@ -104,6 +104,8 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
     fx.emulators.C.enqueue({ text: "Read it." });
     const answered = await fx.openai.responses.create({
       model: "claude",
+      max_output_tokens: 77,
+      temperature: 0.3,
       input: [
         { role: "user", content: "x" },
         { type: "function_call", call_id: "c1", name: "read", arguments: '{"path":"a"}' },
@@ -111,6 +113,11 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
       ],
     });
     assert.equal(answered.output_text, "Read it.");
+    // A translated answer carries the settings api.openai.com's always does: those sent, else its defaults.
+    assert.deepEqual(
+      [answered.max_output_tokens, answered.temperature, answered.top_p, answered.text, answered.instructions],
+      [77, 0.3, 1, { format: { type: "text" } }, null],
+    );
     assert.equal(targetCalls(), 1);
   });
 

@@ -16,6 +16,13 @@ const request = parseResponsesRequest({
   tools: [{ type: "web_search" }, READ],
   tool_choice: "required",
   parallel_tool_calls: false,
+  instructions: "Be brief.",
+  max_output_tokens: 77,
+  temperature: 0.3,
+  top_p: 0.9,
+  reasoning: { effort: "low" },
+  text: { format: { type: "json_object" } },
+  metadata: { run: "7" },
 });
 
 /** The response object of the stream's terminal event. */
@@ -35,6 +42,14 @@ describe("Responses answers echo the request's tool settings", () => {
       assert.deepEqual(response.tools, [READ]);
       assert.equal(response.tool_choice, "required");
       assert.equal(response.parallel_tool_calls, false);
+      // The other settings api.openai.com's response always carries.
+      assert.deepEqual(
+        [response.instructions, response.max_output_tokens, response.temperature, response.top_p, response.truncation],
+        ["Be brief.", 77, 0.3, 0.9, "disabled"],
+      );
+      assert.deepEqual(response.reasoning, { effort: "low", summary: null });
+      assert.deepEqual(response.text, { format: { type: "json_object" } });
+      assert.deepEqual(response.metadata, { run: "7" });
     }
   });
 
@@ -42,6 +57,11 @@ describe("Responses answers echo the request's tool settings", () => {
     const plain = parseResponsesRequest({ model: "auto-router/chat", input: "hi" });
     const response = responsesBody(message("stop"), "auto-router/chat", 0, false, false, plain);
     assert.deepEqual([response.tools, response.tool_choice, response.parallel_tool_calls], [[], "auto", true]);
+    assert.deepEqual(
+      [response.instructions, response.max_output_tokens, response.temperature, response.top_p, response.reasoning],
+      [null, null, 1, 1, { effort: null, summary: null }],
+    );
+    assert.deepEqual(response.text, { format: { type: "text" } });
   });
 
   it("a length stop's message is incomplete; another stop's completed", () => {
