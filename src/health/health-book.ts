@@ -151,7 +151,7 @@ export class HealthBook {
     const out: Record<string, ProviderStatus> = {};
     for (const [provider, record] of Object.entries(this.store.read().providers)) {
       const reason = unhealthyReason(record, now);
-      if (reason) out[provider] = { unhealthy: reason };
+      if (reason) out[provider] = { unhealthy: reason, unhealthyUntil: record.unhealthySince! + UNHEALTHY_HOLD_MS };
     }
     return out;
   }

@@ -115,11 +115,13 @@ export function assessTargets(
       continue;
     }
     const providerStatus = snapshot.providers[auth];
-    const unhealthy =
-      providerStatus?.unhealthy ??
-      (auth !== target.provider ? snapshot.providers[target.provider]?.unhealthy : undefined);
-    if (unhealthy) {
-      skipTarget(decision, target, key, label, "unhealthy", unhealthy);
+    const marked = providerStatus?.unhealthy
+      ? providerStatus
+      : auth !== target.provider
+        ? snapshot.providers[target.provider]
+        : undefined;
+    if (marked?.unhealthy) {
+      skipTarget(decision, target, key, label, "unhealthy", marked.unhealthy, marked.unhealthyUntil);
       continue;
     }
     // A key built afresh on every lookup has to be hashed every time; the remembered one is hashed once.

@@ -150,6 +150,8 @@ export interface ProviderStatus {
   subscriptionQuota?: Pick<ProviderStatus, "quota" | "quotaByModel">;
   /** Set when health checks keep failing: the provider is skipped with this reason. */
   unhealthy?: string;
+  /** When that mark lapses (epoch ms), unless a check clears it sooner. */
+  unhealthyUntil?: number;
 }
 
 export interface RoutingSnapshot {

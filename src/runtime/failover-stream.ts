@@ -23,6 +23,7 @@ import {
   noTargetText,
   unservableText,
   OVER_BUDGET_ADVICE,
+  unhealthyAdvice,
   promptTooLongText,
   skippedReasonText,
   formatClock,
@@ -510,14 +511,19 @@ async function serveRequest(
       coolingUntil = cooling?.until;
       if (state.refusals.length > 0)
         refusal = state.refusals.some((r) => r.spendUnknown) ? "spend-unknown" : "over-budget";
+      // An unhealthy mark is no rest to wait for, but it lapses at a known time, and a probe that answers lifts it
+      // sooner: the one thing the user can do about it, since no request is sent to the provider meanwhile.
+      const unhealthy = refreshed.skipped.filter((s) => s.reason === "unhealthy" && s.until !== undefined);
+      const back = [...(cooling ? [cooling] : []), ...unhealthy].sort((a, b) => a.until! - b.until!)[0];
       return failWith(
         noTargetText(
           named(),
           reasons,
-          cooling ? { key: cooling.key, until: cooling.until! } : undefined,
+          back ? { key: back.key, until: back.until! } : undefined,
           env.clock.now(),
           request.overHttp,
-          refusal === "over-budget" ? OVER_BUDGET_ADVICE : "",
+          (refusal === "over-budget" ? OVER_BUDGET_ADVICE : "") +
+            (unhealthy.length > 0 ? unhealthyAdvice(request.overHttp === true) : ""),
         ),
       );
     }

@@ -179,6 +179,10 @@ export function skippedDetailText(skipped: { reason: string; detail: string }): 
   return `resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
 }
 
+/** What a request refused while a provider is marked unhealthy tells the user to do: a probe that answers lifts it. */
+export const unhealthyAdvice = (overHttp: boolean): string =>
+  ` A provider marked unhealthy is routed to again when its mark lapses, or at once when ${overHttp ? "GET /health/providers?probe=1" : "/auto-router health --probe"} gets an answer from it.`;
+
 /** What a request refused by a hard budget's reservation tells the user to do (as the all-over-budget refusal does). */
 export const OVER_BUDGET_ADVICE = ' Raise the budget or set budgets.policy to "soft".';
 

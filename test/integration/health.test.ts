@@ -100,6 +100,23 @@ describe("provider health through pi", () => {
     assert.equal(h.lastAssistant().provider, "mock-a");
   });
 
+  it("says when a route whose every provider is unhealthy is served again, and that a probe that answers lifts the mark", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const down = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+    for (const provider of ["mock-a", "mock-b"]) h.faux(provider).setResponses([down(), down(), down()]);
+    for (let i = 1; i <= 3; i++) await h.command("/auto-router health --probe");
+    await h.prompt("question");
+    const error = h.lastAssistant().errorMessage ?? "";
+    assert.match(error, /no target of route main is available now \(mock-a\/model-a: health: 3 failed checks/);
+    assert.match(error, /First available: mock-a\/model-a at \d\d:\d\d:\d\d \(in 10m\)\./);
+    assert.match(
+      error,
+      /A provider marked unhealthy is routed to again when its mark lapses, or at once when \/auto-router health --probe gets an answer from it\./,
+    );
+    assert.match(await h.command("/auto-router explain"), /mock-a\/model-a: unhealthy for 10m - health: 3 failed/);
+  });
+
   it("counts one --probe run as one check of a provider, however many of its targets fail", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
