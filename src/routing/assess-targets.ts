@@ -71,10 +71,14 @@ export function assessTargets(
   const warnedProviders: string[] = [];
   const anyCooldown = hasEntries(snapshot.cooldowns);
   const reached: Reached[] = [];
+  // One provider/model listed twice in a route (a load warning) is one target: assessed, listed and tried once.
+  const seen = new Set<string>();
   for (let index = 0; index < targets.length; index++) {
     const target = targets[index];
     const names = namesOf(target);
     const key = names.key;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const label = target.label ?? key;
     if (target.enabled === false) {
       skipTarget(decision, target, key, label, "disabled", "enabled: false in the config");

@@ -59,6 +59,17 @@ describe("route: availability", () => {
     assert.match(decision.trace.winner ?? "", /declared order/);
   });
 
+  it("takes a provider/model listed twice in a route for one target: one candidate, one skipped entry", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1", "a/1", "c/1", "c/1") } });
+    state.providers.c = { unhealthy: "health check failed 3 times" };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), ["a/1", "b/1"]);
+    assert.deepEqual(
+      decision.skipped.map((skipped) => skipped.key),
+      ["c/1"],
+    );
+  });
+
   it("skips disabled, missing, credential-less and unhealthy targets with their reasons", () => {
     const state = snapshot({
       r: { targets: [...targets("a/1", "b/1", "c/1", "d/1"), { provider: "e", modelId: "1", enabled: false }] },
