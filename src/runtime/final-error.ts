@@ -263,9 +263,17 @@ export function noCapableTargetText(
  * The prompt is longer than every capable target's context window. Worded so that pi's overflow check (`prompt is too
  * long`) compacts the conversation and retries, as it does after a provider's own overflow error.
  */
-export function promptTooLongText(routeId: string, skipped: Array<{ key: string; detail: string }>): string {
-  const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
-  return `auto-router: the prompt is too long for every target of route ${routeId} (${parts}). Waiting will not change this: compact the conversation, or choose a route with a larger window.`;
+export function promptTooLongText(
+  routeId: string,
+  skipped: Array<{ key: string; detail: string; requiredBy?: string }>,
+): string {
+  // The targets the prompt would fit may be left out by a requirement of its own shortcut (`@reasoning`, the reasoning
+  // model being the small one): sending it without the shortcut is then a way out, and the text must say so.
+  const asked = (s: { requiredBy?: string }) => (s.requiredBy ? ` (asked for by ${s.requiredBy})` : "");
+  const parts = skipped.map((s) => `${s.key}: ${s.detail}${asked(s)}`).join("; ");
+  const shortcuts = [...new Set(skipped.map((s) => s.requiredBy).filter(isShortcutRequirement))];
+  const without = shortcuts.length > 0 ? `, send the prompt without ${shortcuts.join(" and ")}` : "";
+  return `auto-router: the prompt is too long for every target of route ${routeId} (${parts}). Waiting will not change this: compact the conversation${without}, or choose a route with a larger window.`;
 }
 
 /**

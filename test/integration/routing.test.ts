@@ -143,6 +143,23 @@ describe("routing through real pi", () => {
     assert.doesNotMatch(preference, /available now/);
   });
 
+  it("says a prompt too long for the one target its @reasoning leaves can go without the shortcut", async () => {
+    harness = await createSdkHarness({
+      targets: [
+        { provider: "mock-r", models: [{ id: "model-r", reasoning: true, contextWindow: 1_000 }] },
+        { provider: "mock-b", models: [{ id: "model-b" }] },
+      ],
+      routes: { routes: { main: { targets: ["mock-r/model-r", "mock-b/model-b"].map(target) } } },
+    });
+    await harness.setModel("auto-router", "main");
+    await harness.prompt(`@reasoning ${"word ".repeat(2_000)}`);
+    assert.match(
+      harness.lastAssistant().errorMessage ?? "",
+      /^auto-router: the prompt is too long for every target of route main \(mock-r\/model-r: context window 1000 < \d+ tokens needed; mock-b\/model-b: not a reasoning model \(asked for by the @reasoning shortcut\)\)\. Waiting will not change this: compact the conversation, send the prompt without the @reasoning shortcut, or choose a route with a larger window\.$/,
+    );
+    assert.equal(harness.faux("mock-b").state.callCount, 0);
+  });
+
   it("says a route whose targets pi does not know can serve nothing, and that waiting will not change it", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-aa/model-a", "mock-b/model-bb"].map(target) });
     await h.prompt("hello there");
