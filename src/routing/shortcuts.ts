@@ -89,10 +89,14 @@ export function shortcutMistake(token: string, next?: string): string | undefine
       const providers = value.split(",").map((entry) => entry.split(/[/\\]/)[0]);
       return `@${name}= takes provider names (e.g. @${name}=${providers.join(",")}), not provider/model`;
     }
-    if (value.endsWith(","))
+    if (value.endsWith(",")) {
+      // Every trailing comma goes (`@only=gamma,,`): the list written without them, or with one before the next word.
+      const trimmed = token.replace(/,+$/, "");
+      if (trimmed.endsWith("=")) return `@${name}= takes ${VALUE_EXPECTED[name]}`;
       return next
-        ? `a list of providers has no spaces: write "${token}${next}" if ${next} is a provider, else "${token.slice(0, -1)}"`
-        : `the list of providers ends in a comma: write "${token.slice(0, -1)}", or name the next provider right after the comma`;
+        ? `a list of providers has no spaces: write "${trimmed},${next}" if ${next} is a provider, else "${trimmed}"`
+        : `the list of providers ends in a comma: write "${trimmed}", or name the next provider right after the comma`;
+    }
   }
   if (/[/\\]/.test(body)) return undefined;
   const valueName = VALUE_SHORTCUTS.find((known) => known === name);

@@ -152,6 +152,19 @@ describe("mistyped shortcuts", () => {
       atEnd.mistake?.reason,
       'the list of providers ends in a comma: write "@ignore=alpha", or name the next provider right after the comma',
     );
+    // Two commas, or no name at all: never a suggestion that still ends in a comma or names nothing.
+    assert.equal(
+      parseShortcuts("@only=beta,, hi").mistake?.reason,
+      'a list of providers has no spaces: write "@only=beta,hi" if hi is a provider, else "@only=beta"',
+    );
+    assert.equal(
+      parseShortcuts("@ignore=alpha,,").mistake?.reason,
+      'the list of providers ends in a comma: write "@ignore=alpha", or name the next provider right after the comma',
+    );
+    assert.equal(
+      parseShortcuts("@only=, hi").mistake?.reason,
+      "@only= takes provider names separated by commas, e.g. @only=anthropic,openai",
+    );
   });
 
   it("leaves file mentions, e-mail addresses and unrelated words alone", () => {
