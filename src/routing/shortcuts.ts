@@ -80,6 +80,10 @@ const VALUE_EXPECTED: Readonly<Record<(typeof VALUE_SHORTCUTS)[number], string>>
  */
 export function shortcutMistake(token: string, next?: string): string | undefined {
   const body = token.slice(1);
+  // `@long@vision`: shortcuts written together, each of them right, only the space between them missing.
+  const together = token.split(/(?=@)/);
+  if (together.length > 1 && together.every((part) => applyToken(part, emptyShortcuts())))
+    return `shortcuts are separated by spaces: write "${together.join(" ")}"`;
   const equals = body.indexOf("=");
   const name = (equals < 0 ? body : body.slice(0, equals)).toLowerCase();
   const value = equals < 0 ? undefined : body.slice(equals + 1);

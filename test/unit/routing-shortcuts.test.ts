@@ -167,6 +167,15 @@ describe("mistyped shortcuts", () => {
     );
   });
 
+  it("says shortcuts written together need a space between them, and takes none of them", () => {
+    const parsed = parseShortcuts("@long@only=beta summarise");
+    assert.equal(parsed.text, "@long@only=beta summarise");
+    assert.deepEqual(parsed.shortcuts.tokens, []);
+    assert.equal(parsed.mistake?.reason, 'shortcuts are separated by spaces: write "@long @only=beta"');
+    assert.equal(parseShortcuts("@fast @vision@reasonig x").mistake, undefined);
+    assert.equal(parseShortcuts("@team@example.com x").mistake, undefined);
+  });
+
   it("leaves file mentions, e-mail addresses and unrelated words alone", () => {
     for (const text of ["@src/index.ts explain", "@README.md x", "@Makefile x", "@someone hi", "bob@example.com"])
       assert.equal(parseShortcuts(text).mistake, undefined, text);
