@@ -70,7 +70,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
           : !fact.hasCredentials
             ? "no credentials"
             : provider?.unhealthy
-              ? `unhealthy (${provider.unhealthy})`
+              ? `unhealthy${provider.unhealthyUntil ? ` ${formatTimeLeft(provider.unhealthyUntil - now)}` : ""} (${provider.unhealthy})`
               : cooldown
                 ? `cooldown ${formatTimeLeft(cooldown.until - now)} (${cooldown.kind})`
                 : breaker?.state === "open"

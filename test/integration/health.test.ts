@@ -115,6 +115,7 @@ describe("provider health through pi", () => {
       /A provider marked unhealthy is routed to again when its mark lapses, or at once when \/auto-router health --probe gets an answer from it\./,
     );
     assert.match(await h.command("/auto-router explain"), /mock-a\/model-a: unhealthy for 10m - health: 3 failed/);
+    assert.match(await h.command("/auto-router list"), /mock-a\/model-a\s+unhealthy 10m \(health: 3 failed checks/);
   });
 
   it("counts one --probe run as one check of a provider, however many of its targets fail", async () => {
