@@ -54,6 +54,18 @@ interface Reached extends TargetView {
   target: TargetConfig;
 }
 
+/** Whether a route's target list names one provider/model twice: remembered per list. */
+const repeats = new WeakMap<readonly unknown[], boolean>();
+function repeatsTargets(targets: ReadonlyArray<{ provider: string; modelId: string }>): boolean {
+  let known = repeats.get(targets);
+  if (known === undefined) {
+    const keys = targets.map((target) => `${target.provider}/${target.modelId}`);
+    known = new Set(keys).size < keys.length;
+    repeats.set(targets, known);
+  }
+  return known;
+}
+
 /** Every target of the active route: skipped with a reason, held back for a soft reason, or eligible. */
 export function assessTargets(
   state: RouteState,
@@ -71,14 +83,17 @@ export function assessTargets(
   const warnedProviders: string[] = [];
   const anyCooldown = hasEntries(snapshot.cooldowns);
   const reached: Reached[] = [];
-  // One provider/model listed twice in a route (a load warning) is one target: assessed, listed and tried once.
-  const seen = new Set<string>();
+  // One provider/model listed twice in a route (a load warning) is one target: assessed, listed and tried once. Asked
+  // once per route's list (a config's lists do not change), so a request on a route without repeats makes no set.
+  const seen = repeatsTargets(targets) ? new Set<string>() : undefined;
   for (let index = 0; index < targets.length; index++) {
     const target = targets[index];
     const names = namesOf(target);
     const key = names.key;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     const label = target.label ?? key;
     if (target.enabled === false) {
       skipTarget(decision, target, key, label, "disabled", "enabled: false in the config");
