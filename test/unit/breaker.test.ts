@@ -342,9 +342,15 @@ describe("breaker book", () => {
       for (const book of [gateway, window])
         assert.equal(book.targetStatus(due)["p/m"]?.breaker?.probeInFlight, undefined, "both see the slot free");
       const claims = await Promise.all([gateway.claimProbeShared("p/m", due), window.claimProbeShared("p/m", due)]);
-      assert.deepEqual(claims, [true, false]);
-      assert.equal(window.targetStatus(due)["p/m"]?.breaker?.probeInFlight, true, "the refused one now sees the claim");
-      assert.equal(await window.claimProbeShared("p/m", due + 1), false);
+      // Whichever takes the file's lock first gets the slot (on a busy machine, not always the first asked).
+      assert.equal(claims.filter(Boolean).length, 1, `exactly one claim granted: ${claims}`);
+      const refused = claims[0] ? window : gateway;
+      assert.equal(
+        refused.targetStatus(due)["p/m"]?.breaker?.probeInFlight,
+        true,
+        "the refused one now sees the claim",
+      );
+      assert.equal(await refused.claimProbeShared("p/m", due + 1), false);
     } finally {
       for (const store of stores) await store.close();
       rmSync(dir, { recursive: true, force: true });
