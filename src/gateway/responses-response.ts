@@ -92,7 +92,10 @@ export const isGatewayItemId = (id: unknown, prefix: string): boolean =>
 
 /** The output items of a finished message, for an answer that was not streamed. */
 export function outputItemsOf(meta: ResponseMeta, message: AssistantMessage): OutputItem[] {
-  return message.content.map((block, position): OutputItem => {
+  // Thinking a target redacted holds nothing a client of this API can read or send back: pi-ai's "[Reasoning
+  // redacted]" stand-in is no reasoning the target wrote, so it is left out.
+  return message.content.flatMap((block, position): OutputItem | OutputItem[] => {
+    if (block.type === "thinking" && block.redacted) return [];
     if (block.type === "text") {
       return {
         id: itemId(meta, "msg", position),

@@ -25,6 +25,11 @@ export interface ResponsesSseEvent {
 }
 
 /** The events that add an output item. */
+/** A thinking block its target redacted (pi-ai's stand-in text, with the opaque data as its signature). */
+const isRedacted = (block: unknown): boolean =>
+  (block as { type?: unknown; redacted?: unknown } | undefined)?.type === "thinking" &&
+  (block as { redacted?: unknown }).redacted === true;
+
 const ITEM_STARTS: ReadonlySet<string> = new Set(["text_start", "thinking_start", "toolcall_start"]);
 
 export class ResponsesStreamWriter {
@@ -33,6 +38,8 @@ export class ResponsesStreamWriter {
   private readonly itemByContentIndex = new Map<number, number>();
   /** Content indexes of thinking held until it ends (see thinking_start). */
   private readonly heldReasoning = new Set<number>();
+  /** Content indexes of redacted thinking, which the client is not sent. */
+  private readonly redactedThinking = new Set<number>();
   /**
    * Content indexes of the items added and not yet done. As api.openai.com does, an item is done before the next one
    * is added: pi-ai may end blocks only when the answer ends (its Chat Completions provider does), and then the open
@@ -114,6 +121,11 @@ export class ResponsesStreamWriter {
       case "text_end":
         return this.endMessage(event.contentIndex, event.content);
       case "thinking_start":
+        // Thinking a target redacted is left out, as in a whole answer (outputItemsOf): pi-ai knows it at its start.
+        if (isRedacted(event.partial.content[event.contentIndex])) {
+          this.redactedThinking.add(event.contentIndex);
+          return [];
+        }
         // An openai-responses target's reasoning item is only known whole, at its end: it is held until then so
         // that the client's item has the target's id from its first event.
         if (mayCarryTargetReasoning(event.partial.api)) {
@@ -122,8 +134,10 @@ export class ResponsesStreamWriter {
         }
         return this.startReasoning(event.contentIndex);
       case "thinking_delta":
+        if (this.redactedThinking.has(event.contentIndex)) return [];
         return this.reasoningDelta(event.contentIndex, event.delta);
       case "thinking_end": {
+        if (this.redactedThinking.delete(event.contentIndex)) return [];
         if (!this.heldReasoning.delete(event.contentIndex)) return this.endReasoning(event.contentIndex, event.content);
         const block = event.partial.content[event.contentIndex];
         const own = block?.type === "thinking" ? targetReasoningItem(block, event.partial.api) : undefined;

@@ -124,6 +124,21 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.deepEqual((await fx.anthropic.messages.create(thinkingHi("claude"))).content, expected);
     claude.enqueue(reply);
     assert.deepEqual((await fx.anthropic.messages.stream(thinkingHi("claude")).finalMessage()).content, expected);
+    // A Responses client cannot read or send back redacted thinking: it gets the readable reasoning and the text,
+    // not pi-ai's "[Reasoning redacted]" stand-in as reasoning the target wrote.
+    const asked = { model: "claude", reasoning: { effort: "low" as const }, input: "hi" };
+    claude.enqueue(reply);
+    const whole = await fx.openai.responses.create(asked);
+    claude.enqueue(reply);
+    const streamed = await fx.openai.responses.stream(asked).finalResponse();
+    for (const response of [whole, streamed]) {
+      assert.deepEqual(
+        response.output.map((item) => item.type),
+        ["reasoning", "message"],
+      );
+      assert.doesNotMatch(JSON.stringify(response.output), /redacted/i);
+      assert.equal(response.output_text, "Done.");
+    }
   });
 
   it("streams a Chat target's reasoning, text and tool call to an Anthropic client one block at a time", async () => {
