@@ -133,8 +133,11 @@ export async function probeTarget(
         options.now(),
       );
       result.failureKind = signal.aborted ? "timeout" : failure.kind;
-      // pi-ai reports the status of successful responses only; a failed one's status is in its error text.
-      if (result.status === undefined && failure.status !== undefined) result.status = failure.status;
+      // pi-ai reports the status of successful responses only; a failed one's status is in its error text. An answer
+      // that began 200 and then failed (an error event in the stream) shows the failure's status, or none: "failed 200
+      // server ...: 503 Service Unavailable" read as a contradiction.
+      if (failure.status !== undefined) result.status = failure.status;
+      else delete result.status;
       result.error = redactText(
         signal.aborted
           ? `no answer within ${options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS} ms`

@@ -75,7 +75,8 @@ describe("provider health through pi", () => {
     h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
     for (let i = 1; i <= 3; i++) {
       const probed = await h.command("/auto-router health --probe");
-      assert.match(probed, /mock-a\/model-a\s+failed (\d{3} )?auth \d+ ms: .*\s+yes\s+api-key\s+-\s+closed/);
+      // The failure's status, not the 200 its answer began with (pi's faux target answers 200 and then fails).
+      assert.match(probed, /mock-a\/model-a\s+failed 401 auth \d+ ms: .*\s+yes\s+api-key\s+-\s+closed/);
       assert.match(probed, i < 3 ? new RegExp(`mock-a: healthy, ${i} failed check`) : /mock-a: UNHEALTHY/);
     }
     await h.prompt("question");
