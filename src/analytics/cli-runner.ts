@@ -111,8 +111,9 @@ const COMMON_USAGE = [
   "                    $PI_CODING_AGENT_DIR/extensions, else ~/.pi/agent/extensions",
   "  --route <route>   only requests of this route (requested or served). A route id or an alias of the",
   "                    routes file (either may follow auto-router/), resolved to its route (the log records route ids)",
-  "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w. A date",
-  "                    or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that UTC day)",
+  "  --since <when>    only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d,",
+  "                    2w. A date or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that",
+  "                    UTC day); a Unix time is the event log's `time` (1796533994292)",
   "  --json            print the result as JSON",
   "  -h, --help        show this help",
 ];
@@ -166,6 +167,8 @@ export function parseSince(value: string, now: number): number {
       );
     return now - age;
   }
+  // The event log's `time`, copied from a line: milliseconds since 1970 (13 digits from 2001 to 2286).
+  if (/^\s*\d{13}\s*$/.test(value)) return Number(value);
   // Date.parse reads a bare 1 to 12 as a month of 2001 ("7": July 2001), which would keep every event: an age whose
   // unit was left out. A four-digit number is a year (ISO "2026").
   if (/^\s*\d+(?:\.\d+)?\s*$/.test(value) && !/^\s*\d{4}\s*$/.test(value))

@@ -704,7 +704,7 @@ describe("routing scripts from the command line", () => {
     );
     assert.equal(
       negativeAge.stderr,
-      'routing-stats: --since: negative values are not accepted ("-3d"); expected <when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w\nRun with --help for usage.\n',
+      'routing-stats: --since: negative values are not accepted ("-3d"); expected <when>: only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d, 2w\nRun with --help for usage.\n',
     );
     assert.match(
       valueMissing.stderr,
@@ -818,7 +818,7 @@ describe("routing scripts from the command line", () => {
       [
         "routing-session-stats",
         ["--since", "7d", "--since=2026-05-01"],
-        '--since given more than once ("7d", "2026-05-01"); it takes one value: <when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w',
+        '--since given more than once ("7d", "2026-05-01"); it takes one value: <when>: only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d, 2w',
       ],
       [
         "routing-replay",

@@ -158,7 +158,8 @@ describe("the scripts' help", () => {
 
 describe("the scripts' flags", () => {
   it("says in its own words why a value starting with '-' is not taken, naming the option and what it takes", () => {
-    const since = "<when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w";
+    const since =
+      "<when>: only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d, 2w";
     assert.equal(
       dashValueProblem(routingStatsCommand, ["--since", "-3d"]),
       `--since: negative values are not accepted ("-3d"); expected ${since}`,
@@ -228,7 +229,7 @@ describe("the scripts' flags", () => {
     assert.equal(await runCli(routingStatsCommand, ["--json", "--since"], io), 1);
     assert.equal(await runCli(sessionStatsCommand, ["--html"], io), 1);
     assert.deepEqual(stderr, [
-      "routing-stats: --since needs a value; expected <when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w\nRun with --help for usage.",
+      "routing-stats: --since needs a value; expected <when>: only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d, 2w\nRun with --help for usage.",
       "routing-session-stats: --html needs a value; expected <file>: also write one self-contained HTML report with charts\nRun with --help for usage.",
     ]);
   });
@@ -256,6 +257,13 @@ describe("the scripts' flags", () => {
     for (const day of ["2026-02-30", "2026-04-31", "2026-02-29T10:00"])
       refused(day, `--since: "${day}" names a day its month does not have; expected an ISO date such as 2026-05-04`);
     assert.equal(parseSince("2028-02-29", now), Date.parse("2028-02-29T00:00:00Z"), "a leap day is a day");
+  });
+
+  it("takes a Unix time in milliseconds, as the event log's `time` writes it", () => {
+    const now = Date.parse("2026-12-06T00:00:00Z");
+    assert.equal(parseSince("1796533994292", now), 1_796_533_994_292);
+    // Not an age without its unit, as a shorter number is.
+    assert.throws(() => parseSince("179653399", now), /has no unit/);
   });
 
   it("refuses a negative --since given as --since=-3d, saying what it takes", () => {
