@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { pipeline } from "node:stream/promises";
+import { pipeline as streamPipeline } from "node:stream";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
@@ -25,6 +26,7 @@ import { servingPath } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
+import { MultipartModelRewrite, multipartBoundary } from "./multipart-model.ts";
 import { proxiedAnswerMessage, type UsageReader } from "./proxy-usage.ts";
 import { usageReader } from "./proxy-usage-stream.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -228,7 +230,15 @@ function upstreamBody(
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
     return editJson(input.jsonBytes, input.jsonBody, { set, remove }) as Uint8Array as BodyInit;
   }
-  if (input.rawBody instanceof Readable) return Readable.toWeb(input.rawBody) as BodyInit;
+  if (input.rawBody instanceof Readable) {
+    // A form upload's `model` field (a transcription's, an image edit's) is the target's model id too, when the client
+    // named the route (X-Model): rewritten as the body streams through (multipart-model.ts).
+    const boundary = input.modelNamed ? multipartBoundary(headers["content-type"]) : undefined;
+    const source = boundary
+      ? streamPipeline(input.rawBody, new MultipartModelRewrite(boundary, target.id), () => {})
+      : input.rawBody;
+    return Readable.toWeb(source) as BodyInit;
+  }
   if (Buffer.isBuffer(input.rawBody) || typeof input.rawBody === "string") return input.rawBody as BodyInit;
   return undefined;
 }

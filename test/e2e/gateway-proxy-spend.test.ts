@@ -301,6 +301,9 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     );
     assert.equal(transcription.text, "hello");
     assert.equal(upstream.calls.at(-1)!.path, "/v1/audio/transcriptions");
+    // The form's model field, streamed through, names the target's model, not the route.
+    assert.match(upstream.calls.at(-1)!.body, /name="model"\r\n\r\naa\r\n--/);
+    assert.match(upstream.calls.at(-1)!.body, /RIFF\.\.\.\.WAVE/);
 
     for (const [routeId, target, units] of [
       ["rerank", "rerank-r/rr", { search_units: 1 }],
