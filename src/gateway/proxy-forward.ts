@@ -284,23 +284,21 @@ async function forwardAttempt(
   const classified = (text: string, retryAfter?: string) =>
     classifyFailure({ stopReason: "error", errorMessage: text, retryAfter }, now());
   try {
-    let response: Response;
-    try {
-      response = await fetch(upstreamUrl(auth.baseUrl ?? target.baseUrl, input.path, input.query), {
-        method: input.method,
-        headers,
-        body,
-        signal: controller.signal,
-        // Never followed here: a redirect to another host would take the target's credentials there (fetch drops
-        // only Authorization, not x-api-key). A 3xx is the target's answer, passed back for the client to follow.
-        redirect: "manual",
-        ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
-      } as RequestInit);
-    } finally {
-      clearTimeout(deadline);
-    }
+    const response = await fetch(upstreamUrl(auth.baseUrl ?? target.baseUrl, input.path, input.query), {
+      method: input.method,
+      headers,
+      body,
+      signal: controller.signal,
+      // Never followed here: a redirect to another host would take the target's credentials there (fetch drops
+      // only Authorization, not x-api-key). A 3xx is the target's answer, passed back for the client to follow.
+      redirect: "manual",
+      ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
     if (isTargetFailure(response.status)) {
-      const text = (await response.text().catch(() => "")).slice(0, ERROR_BODY_LIMIT_CHARS);
+      // Read under the same deadline as the status: a target that sends a failure's status and then stalls its body
+      // fails over as one that sends nothing does, instead of holding the request. Only its first words are kept.
+      const text = await errorBodyText(response).catch(() => "");
+      clearTimeout(deadline);
       const failure = classified(`${response.status} ${text}`, response.headers.get("retry-after") ?? undefined);
       report.failed({
         target: candidate.key,
@@ -311,14 +309,25 @@ async function forwardAttempt(
       });
       return { status: "failed", failure, latencyMs: latency() };
     }
+    clearTimeout(deadline);
     if (response.status < 400) attempt.onResponse(response.status, Object.fromEntries(response.headers));
     report.committed(response.status);
     attempt.onCommit();
     const ttftMs = latency();
     // The answer's usage record is read from what is forwarded, as it passes (proxy-usage-stream.ts).
     const tap = usageReader(input.method, response.status, response.headers);
+    // A body read whole before it is sent (a client error's, a short answer's) waits no longer than the stall timeout:
+    // one the target stalls is cut, as a download it stalls would be (idle timeout), not held without an answer.
+    const stallMs = attempt.timeouts.stallMs;
+    const stalled = () => controller.abort(new Error(`no data from ${candidate.key} within ${stallMs} ms: stalled`));
+    const whole = <T>(read: Promise<T>): Promise<T> => {
+      const timer = stallMs ? setTimeout(stalled, stallMs) : undefined;
+      return read.finally(() => clearTimeout(timer));
+    };
     const cutOff =
-      response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response, tap);
+      response.status >= 400
+        ? await whole(sendErrorAnswer(input, response))
+        : await streamAnswer(input, response, tap, whole);
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
     if (cutOff !== undefined)
       return { status: "committed", final: "error", failure: classified(cutOff), ttftMs, latencyMs: latency() };
@@ -345,8 +354,27 @@ async function forwardAttempt(
       };
     return { status: "failed", failure: classified(errorText(error)), latencyMs: latency() };
   } finally {
+    clearTimeout(deadline);
     signal?.removeEventListener("abort", relay);
     upload?.off("error", cutUpload);
+  }
+}
+
+/** The first ERROR_BODY_LIMIT_CHARS of a failure's body: the rest is never read (an error page may be long). */
+async function errorBodyText(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length < ERROR_BODY_LIMIT_CHARS) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+    }
+    return text.slice(0, ERROR_BODY_LIMIT_CHARS);
+  } finally {
+    reader.cancel().catch(() => {});
   }
 }
 
@@ -440,7 +468,12 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
  * target was sent). Returns why the body was
  * cut off, if the upstream failed mid-download (the client's own disconnect is not a cut-off: the caller sees it).
  */
-async function streamAnswer(input: ProxyInput, response: Response, tap?: UsageReader): Promise<string | undefined> {
+async function streamAnswer(
+  input: ProxyInput,
+  response: Response,
+  tap: UsageReader | undefined,
+  whole: <T>(read: Promise<T>) => Promise<T>,
+): Promise<string | undefined> {
   const { reply } = input;
   reply.hijack();
   answerHeaders(input, response);
@@ -448,7 +481,7 @@ async function streamAnswer(input: ProxyInput, response: Response, tap?: UsageRe
   const secrets = rememberedCredentialValues();
   const length = answerLength(input.method, response.status, response.headers, secrets.length > 0);
   if (length === "as-is") reply.raw.setHeader("content-length", response.headers.get("content-length")!.trim());
-  if (length === "scrubbed" && response.body) return sendScrubbedWhole(input, response, secrets, tap);
+  if (length === "scrubbed" && response.body) return whole(sendScrubbedWhole(input, response, secrets, tap));
   reply.raw.writeHead(response.status);
   if (!response.body) return void reply.raw.end();
   // The status and headers go out now, the commit point, whatever the first body bytes wait for (the scrub holds

@@ -31,6 +31,13 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
           apiKey: "sk-plain-key-0000000001",
           models: [{ id: "embed-plain" }],
         },
+        // The plain upstream again, for a route with a short stall timeout (a target of its own, its own breaker).
+        slow: {
+          baseUrl: plain.url,
+          api: "openai-completions",
+          apiKey: "sk-slow-key-0000000005",
+          models: [{ id: "embed-slow" }],
+        },
         // Gemini's own API: the model in the path, the key in x-goog-api-key.
         gem: {
           baseUrl: `${host(google)}/v1beta`,
@@ -59,9 +66,16 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
           gem: routeInOrder("gem/text-embedding-004"),
           azure: routeInOrder("azure/text-embedding-3-large"),
           "gem-openai": routeInOrder("gem-openai/gemini-embedding-001"),
+          // A 503 rests nothing here: the next request asks the target again.
+          slow: {
+            ...routeInOrder("slow/embed-slow"),
+            timeouts: { stallMs: 1_000 },
+            failover: { kinds: { server: { cooldownMs: 0 } } },
+          },
         },
         providers: {
           plain: { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
+          slow: { endpointPrefixes: ["/v1/embeddings"] },
           gem: { endpointPrefixes: ["/v1beta/models"] },
           "gem-openai": { endpointPrefixes: ["/v1/embeddings"] },
           // Written with a trailing slash: the same prefix as /v1/files.
@@ -194,6 +208,29 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
     assert.equal(response.headers.get("content-length"), null);
     assert.equal((data as unknown as { echoed: string }).echoed, "[REDACTED]");
     assert.equal((data as unknown as { pad: string }).pad.length, 1_100_000);
+  });
+
+  it("gives up on a 503 whose body stalls, or a short answer's, within the stall timeout instead of waiting on it", async () => {
+    const post = () =>
+      fetch(`${fx.gateway.url}/v1/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "slow", input: "hi" }),
+      });
+    // The status came, then half the body and silence: read under the same deadline as the status, it is given up and
+    // the 503 passed back (the route's one target), not waited on.
+    plain.replies.push({ status: 503, body: { error: { message: "overloaded, try later" } }, stallBody: true });
+    let started = Date.now();
+    assert.equal((await post()).status, 503);
+    assert.ok(Date.now() - started < 5_000, "the stalled 503 given up at the stall timeout, not held");
+    // A 200 with a declared length is read whole before it is sent (to scrub it): its stall cuts the answer.
+    plain.replies.push({ status: 200, body: { data: [] }, headers: { "content-length": "13" }, stallBody: true });
+    started = Date.now();
+    await assert.rejects(
+      post().then((response) => response.text()),
+      /terminated/,
+    );
+    assert.ok(Date.now() - started < 5_000, "cut at the stall timeout, not held");
   });
 
   it("passes back the Content-Length of an answer to HEAD", async () => {

@@ -20,6 +20,8 @@ export interface Upstream {
     body: unknown;
     headers?: Record<string, string | string[]>;
     hang?: boolean;
+    /** Sends the status, headers and the first half of the body, then nothing more (until the client gives up). */
+    stallBody?: boolean;
     split?: boolean;
     chunks?: string[];
     /** Sent as they are instead of the JSON body (a compressed body). */
@@ -120,6 +122,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
       if ("chunks" in reply && reply.chunks) return writeInTurn(response, reply.chunks);
       if ("bytes" in reply && reply.bytes) return void response.end(reply.bytes);
       const text = JSON.stringify(reply.body);
+      if ("stallBody" in reply && reply.stallBody) return void response.write(text.slice(0, text.length >> 1));
       if (!("split" in reply && reply.split)) return void response.end(text);
       response.write(text.slice(0, text.length >> 1));
       setTimeout(() => response.end(text.slice(text.length >> 1)), 20);
