@@ -37,6 +37,9 @@ export function clientErrorHandler(log: (line: string) => void) {
   return (error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket): void => {
     // A connection reset: nothing to answer, nobody to tell.
     if (error.code === "ECONNRESET" || socket.destroyed) return;
+    // Closed by its client before its request ended (an upload it cancelled, whose request has an access line of its
+    // own, `no-answer`): no malformed request, and nobody to answer; closing the socket ends that request.
+    if (error.code === "HPE_INVALID_EOF_STATE") return void socket.destroy();
     const { status, message } = answerOf(error);
     const request = requestLine(error.rawPacket);
     const protocol = request?.path.startsWith("/v1/messages") ? "anthropic" : "openai";

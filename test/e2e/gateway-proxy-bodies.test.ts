@@ -282,6 +282,28 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
     await until(() => /^POST \/v1\/embeddings 431 /m.test(fx.gateway.stderr()), "the 431's access line");
   });
 
+  it("logs an upload its client cancels mid-body as its request without an answer, not as a malformed request", async () => {
+    const { hostname, port } = new URL(fx.gateway.url);
+    const upload = httpRequest({
+      hostname,
+      port,
+      path: "/v1/files",
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${fx.gateway.token}`,
+        "content-type": "application/octet-stream",
+        "x-model": "pb/emb-b",
+        "transfer-encoding": "chunked",
+      },
+    });
+    upload.on("error", () => {});
+    upload.write(Buffer.alloc(10_000));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    upload.destroy(); // the client gives up before the body's end
+    await until(() => /^POST \/v1\/files route=pb\/emb-b - no-answer/m.test(fx.gateway.stderr()), "the upload's line");
+    assert.doesNotMatch(fx.gateway.stderr(), /malformed HTTP request/);
+  });
+
   it("passes a body fetch could not decode on with its Content-Encoding, and one it decoded without it", async () => {
     const text = JSON.stringify({ id: "file-z", object: "file", bytes: 3, created_at: 0, filename: "z.txt" });
     // `compress` (LZW) is no coding fetch decodes: the bytes reach the client as sent, and must keep their header.
