@@ -10,7 +10,7 @@ import { emptyTimeWindowIssue, type SourcePathOf } from "./empty-time-window.ts"
 import { fixedConditionIssue } from "./fixed-condition.ts";
 import type { ConfigIssue } from "./issues.ts";
 import type { ProviderPreferences, RuleCondition } from "./routing-schema.ts";
-import type { RouterConfig } from "./schema.ts";
+import type { FailoverSettings, RouterConfig } from "./schema.ts";
 
 /** `lower` must stay below `upper` (`orEqual`: or equal), where at least one of them is written in the file. */
 function ordered(
@@ -109,6 +109,34 @@ function checkRoutingBlock(
   });
 }
 
+/**
+ * `holdoffMs` is read only where `revert` is "holdoff": on a route whose own or top-level revert is another mode (the
+ * default is cooldown-expiry), or at the top level when no route inherits it, it silently does nothing (a warning).
+ */
+function holdoffWithoutHoldoff(issues: ConfigIssue[], config: RouterConfig): void {
+  const top: FailoverSettings = config.failover ?? {};
+  const routes = Object.entries(config.routes ?? {});
+  const modeOf = (own: FailoverSettings | undefined) => own?.revert ?? top.revert ?? "cooldown-expiry";
+  const words = (mode: string) =>
+    `does nothing without \`revert: "holdoff"\` (revert is ${mode}${mode === "cooldown-expiry" && !top.revert ? ", the default" : ""}: there is no hold to time)`;
+  for (const [id, route] of routes) {
+    const mode = modeOf(route.failover);
+    if (route.failover?.holdoffMs !== undefined && mode !== "holdoff")
+      issues.push({ severity: "warning", path: `routes.${id}.failover.holdoffMs`, message: words(mode) });
+  }
+  if (top.holdoffMs === undefined) return;
+  // The top-level value is the default of every route that sets no holdoffMs of its own.
+  if (routes.some(([, route]) => modeOf(route.failover) === "holdoff" && route.failover?.holdoffMs === undefined))
+    return;
+  issues.push({
+    severity: "warning",
+    path: "failover.holdoffMs",
+    message: routes.some(([, route]) => modeOf(route.failover) === "holdoff")
+      ? 'does nothing: every route with `revert: "holdoff"` sets its own holdoffMs'
+      : words(modeOf(undefined)),
+  });
+}
+
 /** `sourcePath`: where a path of the migrated config is in the file, so a migrated shape is named in its own words. */
 export function checkContradictions(
   config: RouterConfig,
@@ -118,6 +146,7 @@ export function checkContradictions(
   checkRoutingBlock(issues, "", config, sourcePath);
   for (const [id, route] of Object.entries(config.routes ?? {}))
     checkRoutingBlock(issues, `routes.${id}`, route, sourcePath);
+  holdoffWithoutHoldoff(issues, config);
   const thresholds = config.uvi?.thresholds ?? {};
   const uvi = (name: "surplus" | "stressed" | "critical") => ({
     name,

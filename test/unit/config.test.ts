@@ -652,6 +652,35 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("warns that failover.holdoffMs does nothing where revert is not holdoff", () => {
+    const targets = [{ provider: "x", modelId: "y" }];
+    const lines = (value: unknown) =>
+      parse(value).issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`);
+    assert.deepEqual(
+      lines({
+        failover: { holdoffMs: 60_000 },
+        routes: { a: { targets, failover: { revert: "never", holdoffMs: 1000 } }, b: { targets } },
+      }),
+      [
+        'warning routes.a.failover.holdoffMs: does nothing without `revert: "holdoff"` (revert is never: there is no hold to time)',
+        'warning failover.holdoffMs: does nothing without `revert: "holdoff"` (revert is cooldown-expiry, the default: there is no hold to time)',
+      ],
+    );
+    assert.deepEqual(
+      lines({
+        failover: { holdoffMs: 60_000 },
+        routes: { a: { targets, failover: { revert: "holdoff", holdoffMs: 1000 } } },
+      }),
+      ['warning failover.holdoffMs: does nothing: every route with `revert: "holdoff"` sets its own holdoffMs'],
+    );
+    // Read: a route inherits the top-level holdoff, or a holdoff route inherits the top-level holdoffMs.
+    assert.deepEqual(lines({ failover: { revert: "holdoff", holdoffMs: 60_000 }, routes: { a: { targets } } }), []);
+    assert.deepEqual(
+      lines({ failover: { holdoffMs: 60_000 }, routes: { a: { targets, failover: { revert: "holdoff" } } } }),
+      [],
+    );
+  });
+
   it("says when a route has no targets", () => {
     const result = parse({ routes: { a: { targets: [] } } });
     assert.equal(result.config, undefined);
