@@ -6,6 +6,7 @@
 // machine or team keeps to the same stand-in, one of them probes, and a restart does not forget a hold. They are
 // written only when a hold starts, a probe starts or ends, or a hold ends: never by a request that keeps the order.
 import { z } from "zod";
+import { formatTimeLeft } from "../analytics/text-format.ts";
 import type { RevertMode } from "../config/subscription-schema.ts";
 import { lazy } from "../lazy.ts";
 import type { StateStore } from "../state/json-store.ts";
@@ -100,10 +101,16 @@ export class RevertBook {
       ...candidates.slice(0, standInIndex),
       ...candidates.slice(standInIndex + 1),
     ];
+    // In the words /auto-router status uses for the hold (revert-hold-text.ts), relative to this request: never a raw
+    // UTC time.
     const until =
-      settings.mode === "holdoff"
-        ? ` (holdoff until ${new Date(hold.since + settings.holdoffMs).toISOString()})`
-        : " (revert: never)";
+      settings.mode !== "holdoff"
+        ? " (revert: never)"
+        : probing
+          ? " (holdoff: a probe of the first choice is under way)"
+          : due
+            ? " (holdoff over: the first choice is probed once the decision puts it first)"
+            : ` (holdoff: probes the first choice in ${formatTimeLeft(hold.since + settings.holdoffMs - now)})`;
     return {
       candidates: reordered,
       note: `staying on ${hold.standIn} after failing over from ${hold.preferred}${until}`,

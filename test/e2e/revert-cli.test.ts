@@ -82,7 +82,7 @@ describe("pi CLI: failover.revert holds", () => {
       assert.match(run.stderr, /1\. mock-b\/model-b: failed \(server, HTTP 500/);
       assert.match(
         run.stderr,
-        /Notes:\n {2}staying on mock-b\/model-b after failing over from mock-a\/model-a \(holdoff until [^)]+\)\n {2}revert hold ended: the stand-in mock-b\/model-b failed and the first choice mock-a\/model-a served, so the route is back on it\n/,
+        /Notes:\n {2}staying on mock-b\/model-b after failing over from mock-a\/model-a \(holdoff: probes the first choice in \d+s\)\n {2}revert hold ended: the stand-in mock-b\/model-b failed and the first choice mock-a\/model-a served, so the route is back on it\n/,
       );
       assert.doesNotMatch(run.stderr, /revert holds:/);
     });

@@ -131,10 +131,13 @@ describe("going back to the first choice after a failover", () => {
     await next.prompt("in the next window");
     assert.equal(next.lastAssistant().provider, "mock-b");
     assert.equal(next.faux("mock-a").state.callCount, 0);
+    const explain = await next.command("/auto-router explain");
+    // When the first choice is probed, as /auto-router status says it: not a raw UTC time.
     assert.match(
-      await next.command("/auto-router explain"),
-      /staying on mock-b\/model-b after failing over from mock-a\/model-a \(holdoff until /,
+      explain,
+      /staying on mock-b\/model-b after failing over from mock-a\/model-a \(holdoff: probes the first choice in (59|60)m\)/,
     );
+    assert.doesNotMatch(explain, /\d{4}-\d\d-\d\dT\d\d:/, "no raw ISO time");
     next.ui!.confirmAnswer = true;
     assert.match(await next.command("/auto-router reset all"), /1 revert hold\(s\) cleared/);
     await next.prompt("after the reset");

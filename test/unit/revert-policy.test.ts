@@ -32,6 +32,9 @@ describe("RevertBook", () => {
   it("lets exactly one request probe after the holdoff; others keep to the stand-in until it is served", () => {
     const book = new RevertBook();
     book.onFinished("r", HOLDOFF, "a/1", "b/1", false, 0);
+    const held = book.order("r", HOLDOFF, [A, B], 30_000);
+    assert.deepEqual(keys(held.candidates), ["b/1", "a/1"]);
+    assert.equal(held.note, "staying on b/1 after failing over from a/1 (holdoff: probes the first choice in 30s)");
     assert.deepEqual(keys(book.order("r", HOLDOFF, [A, B], 59_999).candidates), ["b/1", "a/1"]);
     const probe = book.order("r", HOLDOFF, [A, B], 60_000);
     assert.equal(probe.probe, true);
@@ -40,6 +43,17 @@ describe("RevertBook", () => {
       keys(book.order("r", HOLDOFF, [A, B], 60_001).candidates),
       ["b/1", "a/1"],
       "a second request while the probe runs",
+    );
+    assert.equal(
+      book.order("r", HOLDOFF, [A, B], 60_001).note,
+      "staying on b/1 after failing over from a/1 (holdoff: a probe of the first choice is under way)",
+    );
+    // Over, but the decision does not put the first choice first (it rests, say): no probe yet.
+    const other = new RevertBook();
+    other.onFinished("r", HOLDOFF, "a/1", "b/1", false, 0);
+    assert.equal(
+      other.order("r", HOLDOFF, [C, B], 70_000).note,
+      "staying on b/1 after failing over from a/1 (holdoff over: the first choice is probed once the decision puts it first)",
     );
     book.onFinished("r", HOLDOFF, "a/1", "a/1", true, 60_500);
     assert.deepEqual(keys(book.order("r", HOLDOFF, [A, B], 60_600).candidates), ["a/1", "b/1"]);
