@@ -128,6 +128,8 @@ async function serveRequest(
   let notResent: string[] | undefined;
   const settings = routeSettings(env.routing.config(), model.id);
   const maxAttempts = Math.min(settings.maxAttempts, request.maxAttempts ?? Number.POSITIVE_INFINITY);
+  /** The attempt count the request may reach: maxAttempts, and maxAttempts more after a wait for a quota reset. */
+  let attemptLimit = maxAttempts;
   const state: RequestState = {
     requestId: randomUUID(),
     routeId: model.id,
@@ -191,7 +193,7 @@ async function serveRequest(
       );
     // Candidates left when failover.maxAttempts ran out: never tried, so "every target failed" names them as such
     // (and the event log's final line says why they were not).
-    if (state.attempts >= maxAttempts && !request.sentOnce) {
+    if (state.attempts >= attemptLimit && !request.sentOnce) {
       const untried = (lastDecision?.candidates ?? [])
         .map((candidate) => candidate.key)
         .filter((key) => !state.tried.has(key) && !failedKeys.has(key));
@@ -341,7 +343,7 @@ async function serveRequest(
         context,
         options,
         settings.policy,
-        maxAttempts,
+        attemptLimit,
         out,
         request,
       );
@@ -376,7 +378,13 @@ async function serveRequest(
         return finish(message, "failed", { refusedBy: refusing });
       }
       // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
-      if (state.attempts >= maxAttempts && state.failures.length > 0) return failedEveryTarget();
+      // Not so a wait for a quota reset (failover.waitForReset), which the request may still make once: after the
+      // reset the targets are fresh, and a route whose every target ran out in this request (maxAttempts as many as
+      // its targets) would otherwise end the long agent run the wait is there to carry on.
+      const outOfAttempts = state.attempts >= attemptLimit;
+      const mayWaitForReset =
+        settings.waitForResetMs !== undefined && !waitedForReset && request.maxAttempts === undefined;
+      if (outOfAttempts && state.failures.length > 0 && !mayWaitForReset) return failedEveryTarget();
       // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
       const refreshed = decided(
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
@@ -386,7 +394,7 @@ async function serveRequest(
           serves: request.passthrough?.serves,
         }),
       );
-      if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {
+      if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && !outOfAttempts) {
         // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.
         round -= 1;
         continue;
@@ -395,7 +403,7 @@ async function serveRequest(
         .filter((s) => WAITABLE.has(s.reason) && s.until !== undefined)
         .sort((a, b) => a.until! - b.until!)[0];
       const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
-      if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
+      if (cooling && !outOfAttempts && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
         const text = waitingText(
           named(),
           state.failures,
@@ -445,6 +453,7 @@ async function serveRequest(
         observer?.onWait?.(reset.until);
         if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
         state.tried.clear();
+        attemptLimit = state.attempts + maxAttempts;
         round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
         continue;
       }

@@ -70,6 +70,44 @@ describe("waiting for the earliest quota reset", () => {
     assert.doesNotMatch(explain, /outcome: failed|none \(failed\)/);
   });
 
+  it("waits for the reset when the quota failures used up maxAttempts, and tries again after it", async () => {
+    const h = await harnesses.start({
+      targets: TARGETS,
+      clock: true,
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            // As many attempts as targets: both run out in this request, and the wait still carries the run on.
+            failover: { cooldownWaitMs: 0, maxAttempts: 2, waitForReset: { maxMs: 120_000 } },
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
+    });
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: quota(50) })]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: quota(40) }),
+      fauxAssistantMessage("After the reset."),
+    ]);
+    let ended = false;
+    const running = h.prompt("Long agent run").finally(() => {
+      ended = true;
+    });
+    await until(() => ended || /waiting \d+s for mock-b\/model-b/.test(h.ui!.statuses.get("auto-router") ?? ""));
+    if (ended) assert.fail(`no wait: ${h.lastAssistant().errorMessage}`);
+    h.advanceClock(41_000);
+    await running;
+    assert.equal(h.lastAssistant().content[0]?.text, "After the reset.");
+    assert.equal(h.faux("mock-b").state.callCount, 2);
+    assert.match(await h.command("/auto-router explain"), /Attempts:\n {2}3\. mock-b\/model-b: success/);
+  });
+
   it("explains a wait for a quota reset within cooldownWaitMs: both decisions in order, the wait noted and logged", async () => {
     const h = await harnesses.start(
       {
