@@ -78,11 +78,18 @@ export function parseServeArguments(args: string[]): ServeArguments {
           `--port: expected an integer 0-65535 (0 = any free port), got ${JSON.stringify(text)}\n${USAGE}`,
         );
       parsed.port = port;
-    } else if (flag === "--host")
+    } else if (flag === "--host") {
       // An IPv6 address as a URL writes it (`[::1]`, what the listening line prints) is the address without brackets;
       // with them, the listen failed with `getaddrinfo ENOTFOUND [::1]` after the loopback check had passed it.
-      parsed.host = value().replace(/^\[(.*)\]$/s, "$1");
-    else if (flag === "--agent-dir") {
+      const host = value();
+      // listen() reads "" as every interface: an unset variable (`--host "$HOST" --allow-remote`) would serve the
+      // whole network, and without --allow-remote the refusal named a blank host (`--host  is not a loopback ...`).
+      if (host.trim() === "" || /^\[\s*\]$/.test(host))
+        throw new Error(
+          `--host: expected an address to bind (default ${DEFAULT_HOST}), got ${JSON.stringify(host)}; leave --host out for ${DEFAULT_HOST}\n${USAGE}`,
+        );
+      parsed.host = host.replace(/^\[(.*)\]$/s, "$1");
+    } else if (flag === "--agent-dir") {
       const dir = value();
       // resolve("") is the current directory: an unset variable (`--agent-dir "$DIR"`) would make it pi's agent dir.
       if (dir === "") throw new Error(`--agent-dir: expected pi's agent dir, got ""\n${USAGE}`);

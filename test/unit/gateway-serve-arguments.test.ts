@@ -12,6 +12,21 @@ describe("serve arguments", () => {
     assert.equal(parseServeArguments(["--host", "[::]", "--allow-remote"]).host, "::");
   });
 
+  it("refuses an empty --host (an unset variable), which listen() would read as every interface", () => {
+    for (const args of [
+      ["--host", ""],
+      ["--host="],
+      ["--host", " "],
+      ["--host", "[]"],
+      ["--host", "", "--allow-remote"],
+    ])
+      assert.throws(
+        () => parseServeArguments(args),
+        /^Error: --host: expected an address to bind \(default 127\.0\.0\.1\), got "\s*(\[\])?"; leave --host out for 127\.0\.0\.1\n/,
+        JSON.stringify(args),
+      );
+  });
+
   it("points serve --version at the command that prints the version", () => {
     for (const flag of ["--version", "-v"])
       assert.throws(
