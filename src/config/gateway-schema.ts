@@ -1,6 +1,15 @@
 // The `gateway` section of the routes file: what `pi-auto-router serve` adds to the shared config.
 import { z } from "zod";
 
+/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days): Node fires a longer one after 1 ms, with a warning. */
+export const MAX_TIMER_MS = 2_147_483_647;
+// A timeout past it would not be "very long" but immediate: every connection closed, a drain cut at once.
+const timerMs = (schema: z.ZodNumber) =>
+  schema.max(MAX_TIMER_MS, {
+    error: (issue) =>
+      `expected a number of at most ${MAX_TIMER_MS} (ms, about 24.8 days: the longest timer Node keeps), got ${JSON.stringify(issue.input)}`,
+  });
+
 export const gatewaySchema = () =>
   z.strictObject({
     models: z
@@ -21,22 +30,13 @@ export const gatewaySchema = () =>
       .positive()
       .optional()
       .describe("Largest request body; larger gets 413 (default 32 MiB)"),
-    headersTimeoutMs: z
-      .number()
-      .int()
-      .positive()
+    headersTimeoutMs: timerMs(z.number().int().positive())
       .optional()
       .describe("A client must send its headers within this time (default 30000)"),
-    idleTimeoutMs: z
-      .number()
-      .int()
-      .positive()
+    idleTimeoutMs: timerMs(z.number().int().positive())
       .optional()
       .describe("An idle connection is closed after this time (default 120000)"),
-    keepAliveMs: z
-      .number()
-      .int()
-      .nonnegative()
+    keepAliveMs: timerMs(z.number().int().nonnegative())
       .optional()
       .describe(
         "A streamed answer silent this long (a target thinking without streaming its text) gets a keep-alive: Anthropic's ping event, an SSE comment for OpenAI (default 15000; 0 = off)",
@@ -47,10 +47,7 @@ export const gatewaySchema = () =>
       .describe(
         "Send a request unchanged (model id and credentials swapped) to a target of the same API: Anthropic Messages to anthropic-messages, Chat Completions to openai-completions (default true; false translates every request through pi-ai)",
       ),
-    drainTimeoutMs: z
-      .number()
-      .int()
-      .nonnegative()
+    drainTimeoutMs: timerMs(z.number().int().nonnegative())
       .optional()
       .describe("On SIGTERM, how long in-flight requests may finish (default 30000)"),
   });

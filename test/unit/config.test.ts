@@ -347,6 +347,25 @@ describe("routes file parsing", () => {
     assert.deepEqual(eventLog(1.5), [["eventLog.maxBytes", "expected a whole number, got 1.5"]]);
   });
 
+  it("refuses a gateway timeout longer than Node's longest timer, which would fire at once", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const names = ["headersTimeoutMs", "idleTimeoutMs", "keepAliveMs", "drainTimeoutMs"];
+    const result = parse({ routes: { a: route }, gateway: Object.fromEntries(names.map((name) => [name, 3e9])) });
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.severity, issue.path, issue.message]),
+      names.map((name) => [
+        "error",
+        `gateway.${name}`,
+        "expected a number of at most 2147483647 (ms, about 24.8 days: the longest timer Node keeps), got 3000000000",
+      ]),
+    );
+    const longest = parse({
+      routes: { a: route },
+      gateway: Object.fromEntries(names.map((name) => [name, 2_147_483_647])),
+    });
+    assert.deepEqual(longest.issues, []);
+  });
+
   it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });
