@@ -6,6 +6,7 @@
 // An unset side counts at its default: `stressed: 3` alone contradicts the default critical 2.
 import { DEFAULT_BREAKER_SETTINGS } from "../breaker/breaker.ts";
 import { DEFAULT_UVI_THRESHOLDS } from "../routing/uvi.ts";
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS } from "./gateway-schema.ts";
 import { emptyTimeWindowIssue, type SourcePathOf } from "./empty-time-window.ts";
 import { fixedConditionIssue } from "./fixed-condition.ts";
 import type { ConfigIssue } from "./issues.ts";
@@ -163,4 +164,25 @@ export function checkContradictions(
     { name: "maxBreakMs", value: breaker.maxBreakMs, fallback: DEFAULT_BREAKER_SETTINGS.maxBreakMs },
     true,
   );
+  gatewayKeepAlive(issues, config.gateway);
+}
+
+/**
+ * A keep-alive is what stops the idle timeout from closing a streamed answer that is silent while its model thinks:
+ * sent no sooner than the idle timeout, it never is (a pause of idleTimeoutMs cuts the answer off). A warning, not an
+ * error: both work as documented, and pi, which reads the same file, has no use for either.
+ */
+function gatewayKeepAlive(issues: ConfigIssue[], gateway: RouterConfig["gateway"]): void {
+  const { keepAliveMs, idleTimeoutMs } = gateway ?? {};
+  if (keepAliveMs === 0 || (keepAliveMs === undefined && idleTimeoutMs === undefined)) return;
+  const keepAlive = keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  const idle = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  if (keepAlive < idle) return;
+  const named = (name: string, value: number, written: boolean) =>
+    `${name} (${value}${written ? "" : ", the default"})`;
+  issues.push({
+    severity: "warning",
+    path: idleTimeoutMs !== undefined ? "gateway.idleTimeoutMs" : "gateway.keepAliveMs",
+    message: `${named("keepAliveMs", keepAlive, keepAliveMs !== undefined)} is not below ${named("idleTimeoutMs", idle, idleTimeoutMs !== undefined)}: a streamed answer silent for ${idle} ms (a model thinking) is closed as idle before its keep-alive is sent; set keepAliveMs below idleTimeoutMs`,
+  });
 }

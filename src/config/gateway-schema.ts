@@ -1,6 +1,10 @@
 // The `gateway` section of the routes file: what `pi-auto-router serve` adds to the shared config.
 import { z } from "zod";
 
+/** A silent streamed answer gets a keep-alive this often (the gateway's chat-handler.ts openStream). */
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days): Node fires a longer one after 1 ms, with a warning. */
 export const MAX_TIMER_MS = 2_147_483_647;
 // A timeout past it would not be "very long" but immediate: every connection closed, a drain cut at once.

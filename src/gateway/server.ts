@@ -37,13 +37,12 @@ import { isObject } from "../is-object.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { parseResponsesRequest, responsesToContext } from "./responses-request.ts";
 import { presentedTokens, tokenMatcher } from "./token.ts";
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS } from "../config/gateway-schema.ts";
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
-/** A silent streamed answer gets a keep-alive this often (chat-handler.ts openStream). */
-export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+export { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_MS };
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
-export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** How often Node looks for clients past their headers timeout. */
 const HEADERS_CHECK_INTERVAL_MS = 1_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;

@@ -366,6 +366,29 @@ describe("routes file parsing", () => {
     assert.deepEqual(longest.issues, []);
   });
 
+  it("warns when the gateway's keep-alive is not sent before its idle timeout would close a silent stream", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const issues = (gateway: object) =>
+      parse({ routes: { a: route }, gateway }).issues.map((issue) => [issue.severity, issue.path, issue.message]);
+    assert.deepEqual(issues({ idleTimeoutMs: 10_000 }), [
+      [
+        "warning",
+        "gateway.idleTimeoutMs",
+        "keepAliveMs (15000, the default) is not below idleTimeoutMs (10000): a streamed answer silent for 10000 ms (a model thinking) is closed as idle before its keep-alive is sent; set keepAliveMs below idleTimeoutMs",
+      ],
+    ]);
+    assert.deepEqual(issues({ keepAliveMs: 120_000 }), [
+      [
+        "warning",
+        "gateway.keepAliveMs",
+        "keepAliveMs (120000) is not below idleTimeoutMs (120000, the default): a streamed answer silent for 120000 ms (a model thinking) is closed as idle before its keep-alive is sent; set keepAliveMs below idleTimeoutMs",
+      ],
+    ]);
+    assert.deepEqual(issues({ idleTimeoutMs: 10_000, keepAliveMs: 5_000 }), []);
+    assert.deepEqual(issues({ idleTimeoutMs: 10_000, keepAliveMs: 0 }), [], "keep-alives turned off on purpose");
+    assert.ok(parse({ routes: { a: route }, gateway: { idleTimeoutMs: 1_000 } }).config, "a warning: the file is used");
+  });
+
   it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });
