@@ -186,6 +186,8 @@ export async function serve(args: string[], env: Record<string, string | undefin
       // Its lines need no second redaction: an access line holds the method, route, status, target and time, and
       // an error line's message is redacted where it is built.
       log: stderr.line,
+    }).catch((error: unknown) => {
+      throw new Error(listenProblem(error, options) ?? (error instanceof Error ? error.message : String(error)));
     });
     stderr.flush();
     if (missingAgentDir)
@@ -234,6 +236,19 @@ export async function serve(args: string[], env: Record<string, string | undefin
     stderr.flush();
     process.off("exit", stderr.flush);
   }
+}
+
+/** Node's words for a listen that failed (`listen EADDRINUSE: address already in use ...`) as what to do about it. */
+function listenProblem(error: unknown, options: ServeArguments): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`;
+  if (code === "EADDRINUSE")
+    return `cannot listen on ${where}: the port is already in use (another gateway, or another program, listens there); stop it, or give another --port (--port 0 picks a free one)`;
+  if (code === "EADDRNOTAVAIL")
+    return `cannot listen on ${where}: --host ${options.host} is no address of this machine; give one of its addresses, or leave --host out for ${DEFAULT_HOST}`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return `cannot listen on ${where}: --host ${options.host} is no host name this machine can resolve; give an address, or leave --host out for ${DEFAULT_HOST}`;
+  return undefined;
 }
 
 /** The command: resolves with the exit code, except `serve`, which ends the process itself. */

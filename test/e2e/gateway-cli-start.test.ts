@@ -14,6 +14,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
@@ -50,7 +51,8 @@ function serve(options: { cwd: string; home: string; env?: Record<string, string
   delete env.PI_CODING_AGENT_DIR;
   delete env.AUTO_ROUTER_TOKEN;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, [GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])], {
+  const port = options.args?.some((arg) => arg.startsWith("--port")) ? [] : ["--port", "0"];
+  const child = spawn(process.execPath, [GATEWAY_BIN, "serve", ...port, ...(options.args ?? [])], {
     cwd: options.cwd,
     env: env as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
@@ -95,6 +97,27 @@ function writeRoutes(agentDir: string, routeId: string): void {
     JSON.stringify({ routes: { [routeId]: { targets: [{ provider: "anthropic", modelId: "claude-sonnet-4-5" }] } } }),
   );
 }
+
+describe("gateway start: where it listens", () => {
+  it("says a port already in use is in use, and what to do, instead of Node's EADDRINUSE (exit 2)", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const cwd = freshDir("pi-auto-router-cwd");
+      const home = freshDir("pi-auto-router-home");
+      const run = await refusal({ cwd, home, args: ["--port", String(port)], env: { AUTO_ROUTER_TOKEN: TOKEN } });
+      assert.equal(run.listened, false, run.stderr);
+      assert.equal(run.code, 2);
+      assert.equal(
+        run.stderr,
+        `pi-auto-router serve: cannot listen on 127.0.0.1:${port}: the port is already in use (another gateway, or another program, listens there); stop it, or give another --port (--port 0 picks a free one)\n`,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+});
 
 describe("gateway start: pi's agent dir", () => {
   it("refuses an empty --agent-dir (exit 2), writing nothing into the current directory", async () => {
