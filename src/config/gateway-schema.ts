@@ -8,7 +8,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days): Node fires a longer one after 1 ms, with a warning. */
 export const MAX_TIMER_MS = 2_147_483_647;
 // A timeout past it would not be "very long" but immediate: every connection closed, a drain cut at once.
-const timerMs = (schema: z.ZodNumber) =>
+export const timerMs = (schema: z.ZodNumber) =>
   schema.max(MAX_TIMER_MS, {
     error: (issue) =>
       `expected a number of at most ${MAX_TIMER_MS} (ms, about 24.8 days: the longest timer Node keeps), got ${JSON.stringify(issue.input)}`,

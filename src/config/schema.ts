@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { billingSchema, policyRuleSchema, providerPreferencesSchema, tiersSchema } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
-import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
+import { gatewaySchema, proxyProvidersSchema, timerMs } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
 import { timeZoneSchema } from "./time-zone.ts";
 import { floorAmountSchema } from "./floor-amount.ts";
@@ -22,7 +22,8 @@ export const FAILURE_KIND_NAMES = FAILURE_KINDS.filter(
   (kind): kind is Exclude<FailureKind, "aborted"> => kind !== "aborted",
 );
 
-const milliseconds = () => z.number().int().nonnegative();
+// At most Node's longest timer: a longer one fires at once (a requestMs of 3e9 timed every request out).
+const milliseconds = () => timerMs(z.number().int().nonnegative());
 
 export const timeoutsSchema = () =>
   z.strictObject({

@@ -347,7 +347,7 @@ describe("routes file parsing", () => {
     assert.deepEqual(eventLog(1.5), [["eventLog.maxBytes", "expected a whole number, got 1.5"]]);
   });
 
-  it("refuses a gateway timeout longer than Node's longest timer, which would fire at once", () => {
+  it("refuses a gateway or route timeout longer than Node's longest timer, which would fire at once", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const names = ["headersTimeoutMs", "idleTimeoutMs", "keepAliveMs", "drainTimeoutMs"];
     const result = parse({ routes: { a: route }, gateway: Object.fromEntries(names.map((name) => [name, 3e9])) });
@@ -359,9 +359,22 @@ describe("routes file parsing", () => {
         "expected a number of at most 2147483647 (ms, about 24.8 days: the longest timer Node keeps), got 3000000000",
       ]),
     );
+    const timeouts = parse({
+      routes: { a: { ...route, timeouts: { requestMs: 3e9 } } },
+      failover: { cooldownWaitMs: 3e9 },
+    });
+    assert.deepEqual(
+      timeouts.issues.map((issue) => [issue.severity, issue.path, issue.message]),
+      ["routes.a.timeouts.requestMs", "failover.cooldownWaitMs"].map((path) => [
+        "error",
+        path,
+        "expected a number of at most 2147483647 (ms, about 24.8 days: the longest timer Node keeps), got 3000000000",
+      ]),
+    );
     const longest = parse({
       routes: { a: route },
-      gateway: Object.fromEntries(names.map((name) => [name, 2_147_483_647])),
+      // keepAliveMs one below: at idleTimeoutMs itself it is warned about (it would come too late).
+      gateway: { ...Object.fromEntries(names.map((name) => [name, 2_147_483_647])), keepAliveMs: 2_147_483_646 },
     });
     assert.deepEqual(longest.issues, []);
   });
