@@ -2,9 +2,11 @@
 // routerConfigSchema; the plugins read them defensively with readUviConfig / readBreakerConfig.
 import { z } from "zod";
 import { endpointUrlSchema } from "./endpoint-url.ts";
+import { timerMs } from "./gateway-schema.ts";
 
-const milliseconds = () => z.number().int().nonnegative();
-const positiveMilliseconds = () => z.number().int().positive();
+// At most Node's longest timer, as every duration of the routes file.
+const milliseconds = () => timerMs(z.number().int().nonnegative());
+const positiveMilliseconds = () => timerMs(z.number().int().positive());
 
 export const uviThresholdsSchema = () =>
   z.strictObject({

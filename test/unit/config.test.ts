@@ -362,14 +362,17 @@ describe("routes file parsing", () => {
     const timeouts = parse({
       routes: { a: { ...route, timeouts: { requestMs: 3e9 } } },
       failover: { cooldownWaitMs: 3e9 },
+      breaker: { breakMs: 3e9, maxBreakMs: 3e9 },
     });
     assert.deepEqual(
       timeouts.issues.map((issue) => [issue.severity, issue.path, issue.message]),
-      ["routes.a.timeouts.requestMs", "failover.cooldownWaitMs"].map((path) => [
-        "error",
-        path,
-        "expected a number of at most 2147483647 (ms, about 24.8 days: the longest timer Node keeps), got 3000000000",
-      ]),
+      ["routes.a.timeouts.requestMs", "failover.cooldownWaitMs", "breaker.breakMs", "breaker.maxBreakMs"].map(
+        (path) => [
+          "error",
+          path,
+          "expected a number of at most 2147483647 (ms, about 24.8 days: the longest timer Node keeps), got 3000000000",
+        ],
+      ),
     );
     const longest = parse({
       routes: { a: route },
