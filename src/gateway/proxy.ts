@@ -43,8 +43,11 @@ const OWN_ENDPOINTS = [
   "POST /v1/messages/count_tokens",
   "POST /v1/chat/completions",
   "POST /v1/responses",
+  "POST /v1/responses/input_tokens",
   "GET /v1/models",
   "GET /health/providers",
+  "GET /healthz",
+  "HEAD /healthz",
 ];
 
 /**
@@ -54,6 +57,9 @@ const OWN_ENDPOINTS = [
  */
 export function ownEndpointMeant(method: string, path: string): string {
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  // The health check most services have: which of the two the gateway has is the operator's choice.
+  if (trimmed === "/health" && ["GET", "HEAD"].includes(method.toUpperCase()))
+    return ". The gateway's health endpoints are GET /healthz (liveness, no token) and GET /health/providers (whether the providers can serve)";
   const own = OWN_ENDPOINTS.filter((endpoint) => endpoint.startsWith(`${method.toUpperCase()} `));
   const served = (candidate: string) => own.find((endpoint) => endpoint === `${method.toUpperCase()} ${candidate}`);
   const withV1 = served(`/v1${trimmed}`);

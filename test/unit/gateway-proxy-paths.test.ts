@@ -87,4 +87,16 @@ describe("the hint after a 404 for one of the gateway's own endpoints with a /v1
     );
     assert.doesNotMatch(messages, /OpenAI/);
   });
+
+  it("names the two health endpoints for GET /health, and the liveness probe for a letter off it", () => {
+    assert.equal(
+      ownEndpointMeant("GET", "/health"),
+      ". The gateway's health endpoints are GET /healthz (liveness, no token) and GET /health/providers (whether the providers can serve)",
+    );
+    assert.equal(ownEndpointMeant("GET", "/healtz"), ". Did you mean GET /healthz, the gateway's own endpoint?");
+    assert.equal(
+      ownEndpointMeant("POST", "/responses/input_tokens"),
+      ". The gateway serves POST /v1/responses/input_tokens itself: the client's base URL probably lacks /v1 (http://<host>:<port>/v1 for the OpenAI clients)",
+    );
+  });
 });
