@@ -12,7 +12,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { numberBetween, objectToolSchema, stringOrBlocks } from "./tool-schema.ts";
-import { thinkingOn } from "./anthropic-thinking.ts";
+import { thinkingOn } from "../runtime/anthropic-thinking.ts";
 import {
   type ClientContext,
   dataUrlImage,

@@ -2,7 +2,7 @@
 // strict tools, stop sequences, top_p, seed, the end user), read from each client API into one neutral form. A
 // translated request carries them to its target through the payload hook (target-settings.ts); a passthrough request
 // keeps them as the client wrote them.
-import { thinkingOn } from "./anthropic-thinking.ts";
+import { thinkingOn } from "../runtime/anthropic-thinking.ts";
 import type { IgnoredTool } from "./hosted-tools.ts";
 import { levelForBudget } from "./client-messages.ts";
 import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";

@@ -3,7 +3,7 @@
 // the named SSE events. Text deltas are not parsed after the commit point: usage and the stop reason come from
 // message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread.
 import type { StopReason } from "@mariozechner/pi-ai";
-import { fitAnthropicThinking, withoutThinkingEdits } from "./anthropic-thinking.ts";
+import { fitAnthropicThinking, withoutThinkingEdits } from "../runtime/anthropic-thinking.ts";
 import { errorBody } from "./errors.ts";
 import type { JsonEdits } from "./json-edit.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";

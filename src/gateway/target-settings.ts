@@ -6,7 +6,7 @@
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { targetKey } from "../routing/types.ts";
 import { type OpenRouterKeys, openRouterFields } from "./openrouter-keys.ts";
-import { fitAnthropicThinking, thinkingOn } from "./anthropic-thinking.ts";
+import { fitAnthropicThinking, thinkingOn } from "../runtime/anthropic-thinking.ts";
 import type {
   ClientSettings,
   OutputFormat,

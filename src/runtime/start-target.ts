@@ -8,6 +8,7 @@ import {
   type Model,
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
+import { thinkingOn, toolTurnLacksThinking, withoutThinkingEdits } from "./anthropic-thinking.ts";
 import { contextForTarget } from "./client-history.ts";
 import { applyRequestPatch, type RequestPatch } from "./request-patch.ts";
 import { rememberCredentials } from "../state/redact.ts";
@@ -95,11 +96,34 @@ function targetOptions(input: StartTargetInput, auth: AuthResult & { ok: true })
   options.apiKey = auth.apiKey;
   options.headers = cleanHeaders(auth.headers);
   if (auth.env) options.env = auth.env;
+  if (input.model.api === "anthropic-messages")
+    options.onPayload = fittedToAnthropicThinking(options.onPayload as SimpleStreamOptions["onPayload"]);
   options.signal = input.signal;
   // One retry loop (DESIGN.md rule 5): the SDK must not retry or sleep on Retry-After itself.
   options.maxRetries = 0;
   if (input.requestTimeoutMs) options.timeoutMs = input.requestTimeoutMs;
   return options as SimpleStreamOptions;
+}
+
+type Payload = Record<string, unknown>;
+
+/**
+ * The caller's payload hook, then Anthropic's thinking rule for a tool loop (anthropic-thinking.ts): when the tool
+ * calls the last turn answers were made by another API or model (a failover in the middle of the loop: pi-ai sends
+ * their reasoning as text, or none), thinking is off for this request, as Anthropic's own 400 advises. Anthropic
+ * would refuse it, and a 400 fails over nowhere: the prompt would end in the middle of its tool calls.
+ */
+function fittedToAnthropicThinking(previous: SimpleStreamOptions["onPayload"]): SimpleStreamOptions["onPayload"] {
+  return async (payload: unknown, model: Model<Api>) => {
+    const changed = previous ? await previous(payload, model) : undefined;
+    const body = (changed === undefined ? payload : changed) as Payload;
+    if (!thinkingOn(body?.thinking) || !toolTurnLacksThinking(body.messages)) return changed;
+    const { thinking: _off, ...rest } = body;
+    const contextManagement = withoutThinkingEdits(rest.context_management);
+    if (contextManagement === undefined) delete rest.context_management;
+    else rest.context_management = contextManagement;
+    return rest;
+  };
 }
 
 export async function startTarget(input: StartTargetInput): Promise<AssistantMessageEventStream | string> {

@@ -24,8 +24,8 @@ describe("pi CLI with auto-router against emulated providers", () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", C: "anthropic", B: "openai" },
       providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] },
-        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c"] },
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a", { id: "thinker-a", reasoning: true }] },
+        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c", { id: "thinker-c", reasoning: true }] },
         "mock-dead": {
           baseUrl: `http://127.0.0.1:${deadPort}/v1`,
           api: "openai-completions",
@@ -64,6 +64,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
             ],
           },
           empty: routeInOrder("mock-c/model-c", "mock-b/model-b"),
+          toolLoop: routeInOrder("mock-a/thinker-a", "mock-c/thinker-c"),
           // Rests long enough to outlast the second pi process's start on a loaded machine (the default is 15 s).
           dropped: {
             ...routeInOrder("mock-a/model-a", "mock-b/model-b"),
@@ -161,6 +162,38 @@ describe("pi CLI with auto-router against emulated providers", () => {
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/empty", "-p", "Anything"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "B filled in.");
+  });
+
+  it("fails over in the middle of a tool loop with thinking on to an Anthropic target, which gets thinking off", async () => {
+    reset();
+    openai.enqueue(
+      { thinking: "The files will tell.", toolCall: { name: "ls", arguments: { path: "." } } },
+      { status: 429, errorMessage: "Rate limit reached for requests. Please try again in 10m0s." },
+    );
+    // api.anthropic.com's refusal when the tool calls the last turn answers do not start with a thinking block.
+    anthropic.setDefault((call) => {
+      const calls = call.body.messages.at(-2);
+      return call.body.thinking?.type === "enabled" && calls?.content?.[0]?.type !== "thinking"
+        ? {
+            status: 400,
+            errorMessage: `messages.1.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${calls?.content?.[0]?.type}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`.`,
+          }
+        : { text: "Listed after the tool." };
+    });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/toolLoop", "--thinking", "high", "--tools", "ls", "--mode", "json", "List"],
+    });
+    const [calls, answer] = assistantMessages(run.stdout);
+    assert.equal(calls?.provider, "mock-a", run.stdout + run.stderr);
+    assert.equal(answer?.provider, "mock-c", run.stdout + run.stderr);
+    assert.equal(answer.errorMessage, undefined);
+    assert.deepEqual(answer.content, [{ type: "text", text: "Listed after the tool." }]);
+    assert.equal(anthropic.calls.length, 1);
+    const sent = anthropic.calls[0]!.body;
+    assert.equal(sent.thinking, undefined);
+    assert.equal(sent.messages.at(-1).content[0].type, "tool_result");
+    assert.equal(sent.messages.at(-1).content[0].tool_use_id, calls.content.at(-1).id);
   });
 
   it("surfaces a connection dropped after text and never calls the next target", async () => {

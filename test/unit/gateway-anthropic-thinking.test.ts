@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fitAnthropicThinking, withoutThinkingEdits } from "../../src/gateway/anthropic-thinking.ts";
+import { fitAnthropicThinking, withoutThinkingEdits } from "../../src/runtime/anthropic-thinking.ts";
 import { anthropicToolUseId } from "../../src/gateway/client-messages.ts";
 
 const call = { type: "tool_use", id: "c1", name: "read", input: {} };

@@ -1,6 +1,7 @@
 // Anthropic's rules for thinking in a request's history, applied to a Messages body on its way to an Anthropic target
-// (a passthrough of the client's body, or pi-ai's payload for a translated request). A conversation whose turns other
-// APIs served breaks them, and Anthropic refuses such a request with a 400 that no failover gets past:
+// (a gateway passthrough of the client's body, or pi-ai's payload for a translated request or for pi's own). A
+// conversation whose turns other APIs or models served (a failover in the middle of a tool loop) breaks them, and
+// Anthropic refuses such a request with a 400 that no failover gets past:
 // - a thinking block must carry the signature Anthropic gave it: another API's reasoning (which an Anthropic client
 //   got from the gateway with `signature: ""`) is left out;
 // - with thinking on, the assistant turn whose tool calls the last user turn answers must start with a thinking
@@ -41,18 +42,24 @@ export function fitAnthropicThinking(body: Loose): ThinkingFit | undefined {
       content: content.length ? content : [{ type: "text", text: "(reasoning left out)" }],
     };
   });
-  const list = messages ?? given;
-  const on = thinkingOn(body.thinking);
-  const last = list.at(-1);
+  const thinkingOff = thinkingOn(body.thinking) && toolTurnLacksThinking(messages ?? given);
+  return messages || thinkingOff ? { ...(messages ? { messages } : {}), thinkingOff } : undefined;
+}
+
+/**
+ * Whether the last user turn answers tool calls of an assistant turn that does not start with a thinking block: with
+ * thinking on, Anthropic refuses that ("a final `assistant` message must start with a thinking block").
+ */
+export function toolTurnLacksThinking(messages: unknown): boolean {
+  if (!Array.isArray(messages)) return false;
+  const last = messages.at(-1) as Loose | undefined;
   const answersTools =
     last?.role === "user" &&
     Array.isArray(last.content) &&
     last.content.some((block: Loose) => block?.type === "tool_result");
-  const calls = answersTools ? list.at(-2) : undefined;
-  const startsWithThinking =
-    calls?.role === "assistant" && Array.isArray(calls.content) && THINKING_BLOCKS.has(calls.content[0]?.type);
-  const thinkingOff = on && calls?.role === "assistant" && !startsWithThinking;
-  return messages || thinkingOff ? { ...(messages ? { messages } : {}), thinkingOff } : undefined;
+  const calls = answersTools ? (messages.at(-2) as Loose | undefined) : undefined;
+  if (calls?.role !== "assistant") return false;
+  return !(Array.isArray(calls.content) && THINKING_BLOCKS.has(calls.content[0]?.type));
 }
 
 /**
