@@ -21,10 +21,13 @@ function hasImageBlock(content: unknown): boolean {
  * model without image input, as it does on a plain model, so one screenshot does not tie the rest of the session to
  * vision targets.
  */
-function imagesInCurrentPrompt(messages: ReadonlyArray<{ role?: unknown; content?: unknown }>): boolean {
+function imagesInCurrentPrompt(
+  messages: ReadonlyArray<{ role?: unknown; content?: unknown }>,
+  toolImages: boolean,
+): boolean {
   for (let index = messages.length - 1; index >= 0; index--) {
     const message = messages[index]!;
-    if (hasImageBlock(message.content)) return true;
+    if ((toolImages || message.role === "user") && hasImageBlock(message.content)) return true;
     if (message.role === "user") return false;
   }
   return false;
@@ -37,12 +40,17 @@ export interface FeatureOptions {
   maxTokens?: number;
   /** An intent already classified for this prompt (the tool-call turns of one prompt share its last user text). */
   intent?: { intent: RequestFeatures["intent"]; confidence: number };
+  /**
+   * false: a tool result's image does not need a vision target (the route pi runs takes no images: pi-ai sends a note
+   * in its place, as on a plain model without images, and pi 0.73's read tool tells the model it is left out).
+   */
+  toolImagesNeedVision?: boolean;
 }
 
 export function extractFeatures(context: Context, options?: FeatureOptions): RequestFeatures {
   const estimatedTokens = estimateTokens(context);
   const hasTools = currentTools(context).length > 0;
-  const hasImages = imagesInCurrentPrompt(conversationMessages(context));
+  const hasImages = imagesInCurrentPrompt(conversationMessages(context), options?.toolImagesNeedVision ?? true);
   // pi's own summary of the conversation is no ask of the user's: it has no intent, and no intent rule applies to it.
   const { intent, confidence } =
     options?.intent ?? (isPiSummaryRequest(context) ? UNCLASSIFIED : classifyIntent(lastUserText(context)));

@@ -13,6 +13,7 @@ import { inDeclaredOrder } from "./decision-events.ts";
 import type { LiveStatus } from "./live-status.ts";
 import type { RouterCollaborators } from "./plugin.ts";
 import type { PromptMemory } from "./prompt-memory.ts";
+import { routeTakesImages } from "./provider-models.ts";
 import { buildSnapshot } from "./snapshot.ts";
 import type { TargetFacts } from "./target-facts.ts";
 
@@ -57,10 +58,15 @@ export function computeDecision(inputs: DecisionInputs, request: DecisionRequest
   const { routeId, context, options } = request;
   const { prompt } = request;
   const knownIntent = prompts.knownIntent(prompt);
-  const features = extractFeatures(context, { maxTokens: options?.maxTokens, intent: knownIntent });
+  const models = inputs.facts.at(config, now);
+  const routeConfig = config.routes[routeId];
+  const features = extractFeatures(context, {
+    maxTokens: options?.maxTokens,
+    intent: knownIntent,
+    toolImagesNeedVision: !routeConfig || routeTakesImages(routeConfig, models),
+  });
   if (prompt !== undefined && !knownIntent)
     prompts.rememberIntent({ prompt, intent: features.intent, confidence: features.intentConfidence });
-  const models = inputs.facts.at(config, now);
   const { targets, providers, quotaHard } = inputs.liveStatus(now);
   const snapshot = buildSnapshot({
     config,

@@ -18,12 +18,28 @@ export interface VirtualModel {
   maxTokens: number;
 }
 
+type Route = RouterConfig["routes"][string];
+
+/** The facts of the route's enabled targets that pi's registry can resolve. */
+const knownTargets = (route: Route, facts: Record<string, ModelFacts>): ModelFacts[] =>
+  route.targets
+    .filter((t) => t.enabled !== false)
+    .map((t) => facts[targetKey(t.provider, t.modelId)])
+    .filter((f): f is ModelFacts => !!f?.resolvable);
+
+/**
+ * Whether pi sees the route's model take images (its `input`). When it does not, pi's read tool tells the model an
+ * image it read is left out, and pi-ai sends a note in its place.
+ */
+export function routeTakesImages(route: Route, facts: Record<string, ModelFacts>): boolean {
+  if (route.input) return route.input.includes("image");
+  const known = knownTargets(route, facts);
+  return known.length === 0 || known.some((f) => f.vision);
+}
+
 export function virtualModels(config: RouterConfig, facts: Record<string, ModelFacts>): VirtualModel[] {
   return Object.entries(config.routes).map(([id, route]) => {
-    const known = route.targets
-      .filter((t) => t.enabled !== false)
-      .map((t) => facts[targetKey(t.provider, t.modelId)])
-      .filter((f): f is ModelFacts => !!f?.resolvable);
+    const known = knownTargets(route, facts);
     const windows = known.map((f) => f.contextWindow).filter((n): n is number => !!n);
     const outputs = known.map((f) => f.maxTokens).filter((n): n is number => !!n);
     const input: ("text" | "image")[] = route.input ?? (known.some((f) => f.vision) ? ["text", "image"] : ["text"]);

@@ -1,6 +1,8 @@
 // The decision core through real pi (SDK, faux targets): shortcuts are stripped before the model sees the prompt,
 // per-prompt preferences and policy rules steer the choice, and explain prints the recorded decision.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
@@ -9,6 +11,8 @@ const TARGETS = [
   { provider: "mock-b", models: [{ id: "model-b", input: ["text"] as ("text" | "image")[] }] },
   { provider: "mock-v", models: [{ id: "model-v", input: ["text", "image"] as ("text" | "image")[] }] },
 ];
+const ONE_PIXEL_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 const target = (key: string) => ({ provider: key.split("/")[0]!, modelId: key.split("/")[1]! });
 
 let harness: SdkHarness | undefined;
@@ -64,11 +68,7 @@ describe("routing through real pi", () => {
         return fauxAssistantMessage("text answered by a");
       },
     ]);
-    const image = {
-      type: "image",
-      data: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
-      mimeType: "image/png",
-    };
+    const image = { type: "image", data: ONE_PIXEL_PNG, mimeType: "image/png" };
     await h.prompt("what is this?", { images: [image] });
     assert.equal(h.lastAssistant().provider, "mock-v", "the image needs the vision target");
     await h.prompt("and now a plain question");
@@ -77,6 +77,29 @@ describe("routing through real pi", () => {
     // The history the text-only target got still holds the first prompt (pi-ai's faux provider, like a real one,
     // leaves out or replaces what its model cannot read).
     assert.match(JSON.stringify(sentToA), /what is this\?/);
+  });
+
+  it("goes on with a tool loop whose tool read an image on a route without image targets, as pi leaves it out", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) } } },
+      tools: ["read"],
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    writeFileSync(join(h.agentDir, "shot.png"), Buffer.from(ONE_PIXEL_PNG, "base64"));
+    const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage(fauxToolCall("read", { path: "shot.png" }), { stopReason: "toolUse" }),
+      fauxAssistantMessage("read it: the image was left out"),
+    ]);
+    await h.prompt("look at shot.png");
+    // The route takes no images: pi-ai sends the target a note in the image's place, as on a plain model.
+    const result = h.chat().find((m: any) => m.role === "toolResult");
+    assert.match(JSON.stringify(result.content), /"type":"image"/);
+    assert.equal(h.lastAssistant().errorMessage, undefined);
+    assert.equal(textOf(h.lastAssistant()), "read it: the image was left out");
+    assert.equal(h.faux("mock-a").state.callCount, 2);
   });
 
   it("names the request's own asks when some targets lack what it needs and the others are outside its @only=", async () => {
