@@ -69,6 +69,8 @@ export interface ModelFacts {
   contextWindow?: number;
   maxTokens?: number;
   reasoning?: boolean;
+  /** It offers the `xhigh` thinking level (its thinkingLevelMap maps it). */
+  xhigh?: boolean;
   vision?: boolean;
   tools?: boolean;
   /** USD per 1M tokens. */

@@ -38,6 +38,7 @@ export function catalogueRegistryWith(agentDir: string): RegistryLike {
         contextWindow: facts.contextWindow,
         maxTokens: facts.maxTokens,
         reasoning: facts.reasoning,
+        ...(facts.xhigh ? { thinkingLevelMap: { xhigh: "xhigh" } } : {}),
         input: facts.vision ? ["text", "image"] : ["text"],
         cost: { ...facts.pricing, cacheRead: 0, cacheWrite: 0 },
       } as Model<Api>;

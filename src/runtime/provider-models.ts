@@ -1,6 +1,6 @@
 // The virtual models `auto-router/<route>` as pi sees them. Capabilities come from the route's resolvable targets
 // unless the route sets them: the smallest context window (so pi compacts before any target overflows), the
-// smallest output limit, reasoning if any target reasons, images if any target sees them.
+// smallest output limit, reasoning if any target reasons (the xhigh level if any offers it), images if any target sees them.
 import type { RouterConfig } from "../config/schema.ts";
 import { targetKey, type ModelFacts } from "../routing/types.ts";
 
@@ -16,6 +16,8 @@ export interface VirtualModel {
   cost: { input: number; output: number; cacheRead: number; cacheWrite: number };
   contextWindow: number;
   maxTokens: number;
+  /** `xhigh` when a reasoning target offers it: pi offers that level only for a model whose map names it. */
+  thinkingLevelMap?: { xhigh: "xhigh" };
 }
 
 type Route = RouterConfig["routes"][string];
@@ -52,6 +54,8 @@ export function virtualModels(config: RouterConfig, facts: Record<string, ModelF
       cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
       contextWindow: route.contextWindow ?? (windows.length ? Math.min(...windows) : FALLBACK_CONTEXT_WINDOW),
       maxTokens: route.maxTokens ?? (outputs.length ? Math.min(...outputs) : FALLBACK_MAX_TOKENS),
+      // Each target's pi-ai lowers xhigh to the highest level that target has.
+      ...(known.some((f) => f.xhigh) ? { thinkingLevelMap: { xhigh: "xhigh" as const } } : {}),
     };
   });
 }

@@ -44,6 +44,8 @@ export function collectModelFacts(
         vision: model.input?.includes("image"),
         pricing: model.cost ? { input: model.cost.input, output: model.cost.output } : undefined,
       };
+      const xhigh = (model.thinkingLevelMap as Record<string, unknown> | undefined)?.xhigh;
+      if (model.reasoning && xhigh !== undefined && xhigh !== null) facts[key].xhigh = true;
     }
   }
   return facts;

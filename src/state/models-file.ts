@@ -26,6 +26,8 @@ export interface ModelsFileFacts {
   contextWindow: number;
   maxTokens: number;
   reasoning: boolean;
+  /** Its thinkingLevelMap maps the xhigh level (pi offers xhigh only then). */
+  xhigh?: boolean;
   vision: boolean;
   pricing: { input: number; output: number };
 }
@@ -52,6 +54,9 @@ export function readModelsFileFacts(agentDir: string): Map<string, ModelsFileFac
           vision: Array.isArray(model.input) && model.input.includes("image"),
           pricing: { input: number(cost.input, 0), output: number(cost.output, 0) },
         });
+        const levels = model.thinkingLevelMap as Record<string, unknown> | undefined;
+        if (model.reasoning === true && typeof levels?.xhigh === "string")
+          facts.get(`${provider}/${model.id}`)!.xhigh = true;
       }
     }
   } catch {

@@ -25,7 +25,22 @@ describe("pi CLI with auto-router against emulated providers", () => {
       emulators: { A: "openai", C: "anthropic", B: "openai" },
       providers: {
         "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a", { id: "thinker-a", reasoning: true }] },
-        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c", { id: "thinker-c", reasoning: true }] },
+        "mock-c": {
+          emulator: "C",
+          apiKey: "sk-ant-mock-c",
+          models: [
+            "model-c",
+            { id: "thinker-c", reasoning: true },
+            // An adaptive-thinking Claude (pi-ai sends an effort; 0.73.1 knows it by its id, 1.6.0 by the compat
+            // flag), whose xhigh is Anthropic's "max".
+            {
+              id: "claude-opus-4-6",
+              reasoning: true,
+              thinkingLevelMap: { xhigh: "max" },
+              compat: { forceAdaptiveThinking: true },
+            },
+          ],
+        },
         "mock-dead": {
           baseUrl: `http://127.0.0.1:${deadPort}/v1`,
           api: "openai-completions",
@@ -65,6 +80,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
           },
           empty: routeInOrder("mock-c/model-c", "mock-b/model-b"),
           toolLoop: routeInOrder("mock-a/thinker-a", "mock-c/thinker-c"),
+          xhigh: routeInOrder("mock-c/claude-opus-4-6", "mock-b/model-b"),
           // Rests long enough to outlast the second pi process's start on a loaded machine (the default is 15 s).
           dropped: {
             ...routeInOrder("mock-a/model-a", "mock-b/model-b"),
@@ -194,6 +210,19 @@ describe("pi CLI with auto-router against emulated providers", () => {
     assert.equal(sent.thinking, undefined);
     assert.equal(sent.messages.at(-1).content[0].type, "tool_result");
     assert.equal(sent.messages.at(-1).content[0].tool_use_id, calls.content.at(-1).id);
+  });
+
+  it("offers the xhigh thinking level on a route whose target has it, and that target gets it", async () => {
+    reset();
+    anthropic.enqueue({ text: "Thought hard." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/xhigh", "--thinking", "xhigh", "-p", "Think"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Thought hard.");
+    // pi had lowered the route's xhigh to high: the target got effort "high", not its xhigh ("max").
+    assert.deepEqual(anthropic.calls[0]!.body.output_config, { effort: "max" });
   });
 
   it("surfaces a connection dropped after text and never calls the next target", async () => {

@@ -25,6 +25,9 @@ export interface ProviderSpec {
     contextWindow?: number;
     maxTokens?: number;
     reasoning?: boolean;
+    /** pi's thinking level -> the provider's value (`null`: not offered); pi offers xhigh only when it is mapped. */
+    thinkingLevelMap?: Record<string, string | null>;
+    compat?: Record<string, unknown>;
     input?: ("text" | "image")[];
     cost?: { input: number; output: number; cacheRead?: number; cacheWrite?: number };
   }>;
