@@ -26,6 +26,8 @@ export interface ComputedDecision {
   shortcuts: PromptShortcuts | undefined;
   decision: Decision;
   shadow: ShadowComparison | undefined;
+  /** The request is pi's summary of the conversation (compaction): no prompt of the user's. */
+  summary: boolean;
 }
 
 /** What a decision is computed from. */
@@ -76,7 +78,8 @@ export function computeDecision(inputs: DecisionInputs, request: DecisionRequest
     providers,
     quotaHard,
   });
-  if (prompt === undefined && isPiSummaryRequest(context)) prompts.noteSummary();
+  const summary = prompt === undefined && isPiSummaryRequest(context);
+  if (summary) prompts.noteSummary();
   const facts = request.shortcuts ? undefined : prompts.factsFor(prompt);
   const shortcuts = request.shortcuts ?? facts?.shortcuts;
   const ranked = route(
@@ -86,5 +89,5 @@ export function computeDecision(inputs: DecisionInputs, request: DecisionRequest
   );
   const shadowOn = !ranked.refusal && (inputs.shadow?.shadowMode() ?? false);
   const { decision, shadow } = shadowOn ? inDeclaredOrder(ranked) : { decision: ranked, shadow: undefined };
-  return { config, models, features, shortcuts, decision, shadow };
+  return { config, models, features, shortcuts, decision, shadow, summary };
 }

@@ -20,8 +20,11 @@ export type TargetFilter = (target: Pick<Candidate, "provider" | "modelId">) => 
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
 export interface StatusSink {
-  /** `warnings`: the plugins' and the config's, for the sink to call when it shows them. */
-  onDecision?(decision: Decision, warnings?: () => string[]): void;
+  /**
+   * `warnings`: the plugins' and the config's, for the sink to call when it shows them. `summary`: the request is pi's
+   * summary of the conversation (compaction), which has no intent of the user's.
+   */
+  onDecision?(decision: Decision, warnings?: () => string[], summary?: boolean): void;
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void;
   onCommitted(routeId: string, candidate: Candidate): void;
   /** `notice` says in one line what the router waits for and why (printed on stderr without a UI). */

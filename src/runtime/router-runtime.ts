@@ -224,7 +224,7 @@ export class RouterRuntime implements RequestEnvironment {
     // The plugins' warnings and the strategies that do nothing as they read when the line is built (again after a
     // command): a budget blocked before local midnight is not still blocked after it, and a provider whose answer
     // brought rate-limit headers has a quota source now.
-    this.status.onDecision?.(decision, this.standingWarnings);
+    this.status.onDecision?.(decision, this.standingWarnings, computed.summary);
     this.record(
       requestId,
       routeId,

@@ -223,14 +223,15 @@ export class StatusLine implements StatusSink {
    * The decision's warnings (the plugins' among them) are worked out when the line is next built, once: while no status
    * line is shown (print mode, the SDK, the gateway) they are never needed.
    */
-  onDecision(decision: Decision, extraWarnings: () => string[] = () => []): void {
+  onDecision(decision: Decision, extraWarnings: () => string[] = () => [], summary = false): void {
     this.forRoute(decision.requestedRouteId);
     const view = this.view;
     view.servingRouteId = decision.routeId;
     view.tier = decision.trace.tier;
     view.tierSource = decision.trace.tierSource;
-    view.intent = decision.trace.intent;
-    view.confidence = decision.trace.intentConfidence;
+    // pi's summary (compaction) is no ask of the user's: its unclassified "general 0.00" is no intent to show.
+    view.intent = summary ? undefined : decision.trace.intent;
+    view.confidence = summary ? undefined : decision.trace.intentConfidence;
     this.unbuiltWarnings = { decision, extra: extraWarnings };
     this.lastDecision = this.unbuiltWarnings;
   }

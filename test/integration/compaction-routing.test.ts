@@ -88,4 +88,24 @@ describe("pi's compaction on a route", () => {
     // The retry keeps @reasoning.
     assert.deepEqual(shape(decisions.at(-1)), ["small", "general", "reasoning"]);
   });
+
+  it("shows no intent on the status line for pi's summary after /compact, which is no ask of the user's", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: [target("mock-big/model-big")] } } },
+      settings: { compaction: { enabled: true, keepRecentTokens: 1 } },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    // Two answers, then pi's summaries (the newer pi lines summarise the history and the kept turn's prefix apart).
+    h.faux("mock-big").setResponses(
+      ["Hello.", "Fixed.", "summary", "summary of the prefix"].map((text) => fauxAssistantMessage(text)),
+    );
+    await h.prompt("hello");
+    await h.prompt("Fix this TypeScript function: function add(a, b) { return a - b; }");
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /· code \d\.\d\d$/);
+    await h.session.compact();
+    assert.equal(h.ui!.statuses.get("auto-router"), "⇄ main · → mock-big/model-big");
+  });
 });
