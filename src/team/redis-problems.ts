@@ -15,10 +15,29 @@ export const DB_OUT_OF_RANGE = /DB index is out of range|invalid DB index/i;
 export const NOT_REDIS = /Protocol error, got "(.*?)" as reply type byte/;
 export const REDIS_URL_SOURCE = "state.url (or AUTO_ROUTER_REDIS_URL)";
 /**
- * Redis refused a command to the URL's ACL user: NOPERM for a command, key or channel; from a script, the PUBLISH of
- * its change notice (Redis 7 gives a new user no channel unless `&<channel>` or `allchannels` is granted).
+ * Redis refused a command to the URL's ACL user: NOPERM for a command, key or channel; from a script (Redis 7.0's
+ * words: "ERR The user executing the script can't ..."), a command the user lacks (EXISTS or EXPIRE for a user
+ * without `@keyspace`), a key, or the PUBLISH of its change notice (Redis 7 gives a new user no channel unless
+ * `&<channel>` or `allchannels` is granted).
  */
-export const NO_PERMISSION = /^NOPERM\b|can't publish to the channel|no permissions to (?:run|access)/;
+export const NO_PERMISSION =
+  /^NOPERM\b|can't publish to the channel|can't run this command|can't access at least one of the keys|no permissions to (?:run|access)/;
+
+/**
+ * A refusal's text as the warning quotes it: without the script's sha and line that Redis appends to an error from
+ * inside a script (" script: 0ba7..., on @user_script:8."), which tell the user nothing, and without the final period.
+ */
+export function refusalText(message: string): string {
+  return message.replace(/ script: [0-9a-f]{40}, on @user_script:\d+\.?\s*$/, "").replace(/\.$/, "");
+}
+
+/** Which grant a refusal asks for: the team's channel, its keys, or the commands. */
+export function refusedGrant(message: string): "keys" | "commands" | "channel" {
+  if (/channel/.test(message)) return "channel";
+  // "one of the keys used as arguments", and from a script "at least one of the keys mentioned in the command ...".
+  if (/\bkeys\b/.test(message)) return "keys";
+  return "commands";
+}
 /** Redis's refusal of a write when maxmemory is reached and nothing may be evicted. */
 export const OUT_OF_MEMORY = /^OOM /;
 export const OUT_OF_MEMORY_TEXT =

@@ -17,6 +17,8 @@ import {
   NOT_REDIS,
   REDIS_URL_SOURCE,
   NO_PERMISSION,
+  refusalText,
+  refusedGrant,
   OUT_OF_MEMORY,
   OUT_OF_MEMORY_TEXT,
   EpochLostError,
@@ -528,8 +530,8 @@ export class TeamConnection {
   private onPermissionRefused(message: string): void {
     // INFO is only read for the eviction check, which a user without it (`-@dangerous`) skips: nothing to fix.
     if (this.closed || /'info' command/i.test(message)) return;
-    this.refusedGrants.add(/channel/.test(message) ? "channel" : /command/.test(message) ? "commands" : "keys");
-    this.refusedPermission ??= message.replace(/\.$/, "");
+    this.refusedGrants.add(refusedGrant(message));
+    this.refusedPermission ??= refusalText(message);
     // Said after the first sync (the subscriber is refused its channel at connect, the sync its keys if they are
     // refused too: one advice names both as a rule), and again only when Redis refuses another kind of grant later.
     void this.firstSync.then(() => {

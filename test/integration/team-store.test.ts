@@ -351,6 +351,36 @@ describe("team store on Redis", () => {
     assert.equal(said().length, before + 2, "each process says it once");
   });
 
+  it("says that Redis 7.0 refused a command inside a team script (a user without @keyspace) and the grant, not silently", async () => {
+    const prefix = "par:noks:";
+    // Every command the store sends itself is granted; its compare-and-set script's EXISTS (@keyspace) is not, which
+    // Redis 7.0 refuses as "ERR The user executing the script can't run this command or subcommand script: <sha>...".
+    redis.cli(
+      "ACL",
+      "SETUSER",
+      "noks",
+      "on",
+      ">noks-pass-1",
+      `~${prefix}*`,
+      `&${prefix}changed`,
+      "+@all",
+      "-@keyspace",
+    );
+    const a = machine("noks", redis.url.replace("://:team-secret@", "://noks:noks-pass-1@"), prefix);
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    store.update(addOne);
+    const refused = (text: string) => text.includes("refused a command to this machine's Redis user");
+    await eventually(() => warnings.some(refused), "the refusal is warned about");
+    const warning = warnings.find(refused)!;
+    assert.match(
+      warning,
+      /\(ERR The user executing the script can't run this command or subcommand\); grant the user the commands, e\.g\. ACL SETUSER noks \+@all$/,
+    );
+    assert.doesNotMatch(warning, /@user_script|script: [0-9a-f]/);
+    assert.match(a.backend.describe(Date.now()).lastError ?? "", /can't run this command or subcommand\); grant/);
+  });
+
   it("copies this machine's file state into an empty team store once (state push)", async () => {
     const a = machine("pusher", redis.url, "par:push:");
     writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 41, names: ["from-file"] }));

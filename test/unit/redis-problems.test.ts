@@ -1,7 +1,13 @@
 // The team store's connection errors in the user's terms (what the warning and /health/providers' stateBackend show).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DROPPED_COMMAND_TEXT, explainConnectionError } from "../../src/team/redis-problems.ts";
+import {
+  DROPPED_COMMAND_TEXT,
+  explainConnectionError,
+  NO_PERMISSION,
+  refusalText,
+  refusedGrant,
+} from "../../src/team/redis-problems.ts";
 
 const explain = (message: string, code?: string, handshaking = false) =>
   explainConnectionError(Object.assign(new Error(message), { code }), {
@@ -38,5 +44,26 @@ describe("team store connection errors in the user's terms", () => {
     const problem = explain("WRONGPASS invalid username-password pair or user is disabled.");
     assert.equal(problem.how, "refuses this machine's login");
     assert.match(problem.reason, /check the user and password in state\.url \(or AUTO_ROUTER_REDIS_URL\)$/);
+  });
+
+  it("reads Redis 7.0's refusals from inside a script as the grant they need, without the script's sha", () => {
+    const sha = "872bc6701b4ac00ebb820e81652ffe2b4bc16f1b";
+    const cases = [
+      ["ERR The user executing the script can't run this command or subcommand", "commands"],
+      [
+        "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments",
+        "keys",
+      ],
+      ["ERR The user executing the script can't publish to the channel mentioned in the command", "channel"],
+      ["NOPERM this user has no permissions to run the 'set' command", "commands"],
+      ["NOPERM this user has no permissions to access one of the keys used as arguments", "keys"],
+      ["NOPERM this user has no permissions to access one of the channels used as arguments", "channel"],
+    ] as const;
+    for (const [text, grant] of cases) {
+      const message = text.startsWith("ERR") ? `${text} script: ${sha}, on @user_script:8.` : text;
+      assert.ok(NO_PERMISSION.test(message), message);
+      assert.equal(refusedGrant(message), grant, message);
+      assert.equal(refusalText(message), text);
+    }
   });
 });
