@@ -56,6 +56,25 @@ return 1
 export const RECORD_USAGE_LUA = `
 local epoch = ARGV[8]
 if epoch and epoch ~= '' and redis.call('GET', ARGV[7]) ~= epoch then return -1 end
+-- Redis does not undo a script's writes when a later command of it fails: a command refused to the ACL user half-way
+-- (EXPIRE for a user without @keyspace) would leave the attempt's marker set and its day counted but not its month,
+-- and the retry would then find it counted. Every write is checked first (Redis 7's acl_check_cmd), so a refusal
+-- writes nothing and the entry counts whole once the user is granted the command.
+if redis.acl_check_cmd then
+  local checks = {{'HDEL', KEYS[2], 'x'}, {'SET', KEYS[1], '1', 'NX', 'EX', '1'}, {'SADD', KEYS[4], 'x'},
+    {'SADD', KEYS[3], 'x'}, {'SMEMBERS', KEYS[3]}, {'SREM', KEYS[3], 'x'}}
+  for i = 5, #KEYS do
+    table.insert(checks, {'HINCRBYFLOAT', KEYS[i], 'x', '1'})
+    table.insert(checks, {'EXPIRE', KEYS[i], '1'})
+    table.insert(checks, {'EXISTS', KEYS[i]})
+  end
+  for _, check in ipairs(checks) do
+    if not redis.acl_check_cmd(unpack(check)) then
+      -- In Redis's own words for a refused command (a refused key would have stopped the commands sent before).
+      return redis.error_reply("NOPERM this user has no permissions to run the '" .. string.lower(check[1]) .. "' command")
+    end
+  end
+end
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[2], ARGV[2]) end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
 if ARGV[6] and ARGV[6] ~= '' then

@@ -135,6 +135,42 @@ describe("team ledger on Redis", () => {
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
   });
 
+  it("writes nothing of an entry while the ACL user is refused a command of the ledger's script, and counts it whole once granted", async () => {
+    const prefix = "par:noks:";
+    // The plain commands are granted; the script's EXPIRE and EXISTS (@keyspace) are not. Redis does not undo a
+    // script's writes when a later command fails: its day would count and its month not, the marker found set after.
+    redis.cli(
+      "ACL",
+      "SETUSER",
+      "noks",
+      "on",
+      ">noks-pass-2",
+      `~${prefix}*`,
+      `&${prefix}changed`,
+      "+@all",
+      "-@keyspace",
+    );
+    const sink: string[] = [];
+    const m = machine("noks", prefix, {
+      url: redis.url.replace("://:ledger-secret@", "://noks:noks-pass-2@"),
+      warnings: sink,
+    });
+    await m.backend.ready();
+    m.ledger.record({ id: "noks:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.5) });
+    const refused = (text: string) => text.includes("refused a command to this machine's Redis user");
+    await eventually(() => sink.some(refused), "the refusal is warned about");
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 0, "nothing of the entry was written");
+    assert.equal(redis.cli("KEYS", `${prefix}usage:attempt:*`), "", "its marker was not set");
+    // Named as Redis names a refused command (the script stops before its first write).
+    assert.match(sink.find(refused)!, /\(NOPERM this user has no permissions to run the 'expire' command\); grant/);
+    redis.cli("ACL", "SETUSER", "noks", "+@all");
+    // Pending entries go with the next write (here: the flush a process's next entry or its close makes).
+    await m.usage.flush();
+    await eventually(() => costField(prefix, "month", "mock-a|*|requests") === 1, "the entry counts once granted");
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 1);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+  });
+
   it("forgets expired period hashes from the set the machines read, and keeps them out of the view", async () => {
     const prefix = "par:expired:";
     const a = machine("ea", prefix);
