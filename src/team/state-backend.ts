@@ -22,6 +22,7 @@ import type { LedgerPushOutcome } from "./ledger-commands.ts";
 import { RedisLedgerStore } from "./redis-ledger.ts";
 import { RedisStateStore } from "./redis-store.ts";
 import { emptyUnwritten, unwrittenStateSchema } from "./unwritten-marker.ts";
+import { NO_PERMISSION } from "./redis-problems.ts";
 import { TeamConnection, type BackendStatus } from "./team-connection.ts";
 import type { TeamSettings } from "./team-settings.ts";
 
@@ -88,6 +89,9 @@ async function pushLimitsInto(store: StateStore<unknown>, local: LimitsState): P
   return describeLimitsPush(done);
 }
 
+/** A team store opened by this process, with what `state push` reads its file-store state with. */
+type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean | LedgerPushOutcome> };
+type StoreEntry = { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown };
 /**
  * A machine's view of the limits put into the team's after Redis came back empty and another machine re-seeded it
  * from its own (perhaps older) view: per provider and field the newest set or clear wins. Set values go in as
@@ -191,12 +195,11 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       close: async () => undefined,
     };
   }
-  type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean | LedgerPushOutcome> };
   const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) =>
     unwrittenStateSchema().parse(raw),
   );
   const connection = new TeamConnection(settings, options.warn, unwritten);
-  const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
+  const stores = new Map<string, StoreEntry>();
   // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
   // one JSON value written by compare-and-set.
   const openTeamStore = <T>(
@@ -268,16 +271,31 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         );
       const results: PushResult[] = [];
       for (const [name, entry] of stores) {
+        try {
+          await pushStore(name, entry);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (!NO_PERMISSION.test(message)) throw error;
+          // What was pushed already is not pushed twice: the ledger's push is marked per machine, the limits go by
+          // their set time, and every other store only into a team store that does not hold it yet.
+          throw new Error(
+            `the team store ${settings.displayUrl} ${connection.describeRefusal(message)}; state push stopped at ${name}: run it again once the user is granted`,
+          );
+        }
+      }
+      return results;
+
+      async function pushStore(name: string, entry: StoreEntry): Promise<void> {
         const local = openFile(name, entry.defaults, entry.parse, undefined, 0);
         const state = local.read();
         await local.close();
         if (JSON.stringify(pushedContent(name, state)) === JSON.stringify(entry.defaults())) {
           results.push({ name, result: "nothing local" });
-          continue;
+          return;
         }
         if (name === LIMITS_STORE_NAME) {
           results.push({ name, result: await pushLimitsInto(entry.store, state as LimitsState) });
-          continue;
+          return;
         }
         const pushed = await entry.store.push(state);
         results.push({
@@ -285,7 +303,6 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
           result: typeof pushed === "object" ? describeLedgerPush(pushed) : pushed ? "pushed" : "team store not empty",
         });
       }
-      return results;
     },
     async close() {
       await Promise.allSettled([...stores.values()].map((entry) => entry.store.close()));

@@ -543,6 +543,12 @@ export class TeamConnection {
     });
   }
 
+  /** A refusal (NOPERM, or a script's in Redis 7.0's words) as the warning says it, with the grant that fixes it. */
+  describeRefusal(message: string): string {
+    this.refusedGrants.add(refusedGrant(message));
+    return this.permissionProblem(refusalText(message));
+  }
+
   private permissionProblem(message: string): string {
     let user = "default";
     try {

@@ -381,6 +381,34 @@ describe("team store on Redis", () => {
     assert.match(a.backend.describe(Date.now()).lastError ?? "", /can't run this command or subcommand\); grant/);
   });
 
+  it("says which grant state push needs when Redis refuses the ACL user a command of its script, and pushes once granted", async () => {
+    const prefix = "par:pushks:";
+    redis.cli(
+      "ACL",
+      "SETUSER",
+      "pushks",
+      "on",
+      ">pushks-pass",
+      `~${prefix}*`,
+      `&${prefix}changed`,
+      "+@all",
+      "-@keyspace",
+    );
+    const a = machine("pushks", redis.url.replace("://:team-secret@", "://pushks:pushks-pass@"), prefix);
+    writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 7, names: [] }));
+    await a.backend.ready();
+    a.backend.open("tally", defaults, parse);
+    await assert.rejects(a.backend.pushLocal(), (error: Error) => {
+      assert.match(
+        error.message,
+        /^the team store redis:\/\/pushks:\*\*\*@[^ ]+ refused a command to this machine's Redis user \(ERR The user executing the script can't run this command or subcommand\); grant the user the commands, e\.g\. ACL SETUSER pushks \+@all; state push stopped at tally: run it again once the user is granted$/,
+      );
+      return true;
+    });
+    redis.cli("ACL", "SETUSER", "pushks", "+@all");
+    assert.deepEqual(await a.backend.pushLocal(), [{ name: "tally", result: "pushed" }]);
+  });
+
   it("copies this machine's file state into an empty team store once (state push)", async () => {
     const a = machine("pusher", redis.url, "par:push:");
     writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 41, names: ["from-file"] }));
