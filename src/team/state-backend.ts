@@ -1,5 +1,6 @@
 // Chooses where routing state lives: the machine's files (default) or the team store on Redis. Services open every
 // store through `wrap`, so the code above never knows which backend it has.
+import { statSync } from "node:fs";
 import { type OpenStore, openJsonStore, type StateStore, type StoreWarning } from "../state/json-store.ts";
 import { stateFile } from "../state/state-paths.ts";
 import { importLegacyFile, type LegacyFormat, type LegacyMarked } from "../state/legacy-import.ts";
@@ -171,6 +172,18 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       flushDelayMs,
     });
   if (settings.backend === "file") {
+    // Read once: the file store never writes the team views, so what was there at start stays.
+    let teamViewAt: number | undefined | null = null;
+    const teamView = () => {
+      if (teamViewAt === null) {
+        try {
+          teamViewAt = statSync(stateFile(stateDir, `${TEAM_MIRROR_PREFIX}${USAGE_STORE_NAME}`)).mtimeMs;
+        } catch {
+          teamViewAt = undefined;
+        }
+      }
+      return teamViewAt;
+    };
     return {
       settings,
       // The file store reads an old file of its own name itself: its parser converts the old shape.
@@ -184,6 +197,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         pendingWrites: 0,
         roundTrips: 0,
         ...(options.fileReason ? { lastError: options.fileReason } : {}),
+        ...(teamView() !== undefined ? { teamViewAt: teamView() } : {}),
       }),
       ready: async () => undefined,
       claim: async () => true,

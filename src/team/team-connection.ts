@@ -64,6 +64,12 @@ export interface BackendStatus {
   /** Round trips to Redis since start (each command or script call is one). */
   roundTrips: number;
   lastError?: string;
+  /**
+   * The file store only: when this machine's view of a team store (auto-router.team-usage.json) was last written, if
+   * it ran in team mode before. The file store does not read it: the spend, limits and other state of team mode are
+   * not counted here.
+   */
+  teamViewAt?: number;
 }
 
 /** What the connection asks of each store it serves. */

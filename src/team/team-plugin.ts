@@ -16,6 +16,12 @@ export function describeBackendLines(status: BackendStatus): string[] {
       `state backend: file store (machine ${status.machine})`,
       // A team store that was asked for and could not be used (an invalid state.url): said here, not only at start.
       ...(status.lastError ? [`  not the team store: ${status.lastError}`] : []),
+      // A machine switched back from team mode: its budgets here count none of the spend it recorded there.
+      ...(status.teamViewAt !== undefined
+        ? [
+            `  this machine ran in team mode (its view of the team store, auto-router.team-*.json, last written ${new Date(status.teamViewAt).toISOString()}): the file store does not read it, so the spend, limits and cooldowns of team mode do not count here; state.backend "redis" uses them again`,
+          ]
+        : []),
     ];
   return [
     `state backend: redis ${status.url} (machine ${status.machine})`,

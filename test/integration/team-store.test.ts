@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { COMPARE_AND_SET_LUA } from "../../src/team/redis-scripts.ts";
 import { openStateBackend, type StateBackend } from "../../src/team/state-backend.ts";
+import { describeBackendLines } from "../../src/team/team-plugin.ts";
 import { resolveTeamSettings } from "../../src/team/team-settings.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
@@ -407,6 +408,26 @@ describe("team store on Redis", () => {
     });
     redis.cli("ACL", "SETUSER", "pushks", "+@all");
     assert.deepEqual(await a.backend.pushLocal(), [{ name: "tally", result: "pushed" }]);
+  });
+
+  it("says on a machine switched back to the file store that the state of its team mode does not count there", async () => {
+    const fileBackend = (dir: string) => {
+      const { settings } = resolveTeamSettings({ backend: "file", machine: "back" }, {});
+      const backend = openStateBackend({ settings, stateDir: dir, onWarning: () => undefined, warn: () => undefined });
+      backends.push(backend);
+      return describeBackendLines(backend.describe(Date.now()));
+    };
+    const dir = freshDir("auto-router-team-back");
+    dirs.push(dir);
+    assert.deepEqual(fileBackend(dir), ["state backend: file store (machine back)"], "a machine never in team mode");
+    // What a team-mode run leaves: its view of the team's ledger (and of every other store) beside the file store.
+    writeFileSync(join(dir, "auto-router.team-usage.json"), JSON.stringify({ days: {}, months: {} }));
+    const lines = fileBackend(dir);
+    assert.equal(lines[0], "state backend: file store (machine back)");
+    assert.match(
+      lines[1] ?? "",
+      /^ {2}this machine ran in team mode \(its view of the team store, auto-router\.team-\*\.json, last written \d{4}-\d\d-\d\dT[^)]+\): the file store does not read it, so the spend, limits and cooldowns of team mode do not count here; state\.backend "redis" uses them again$/,
+    );
   });
 
   it("copies this machine's file state into an empty team store once (state push)", async () => {
