@@ -147,6 +147,14 @@ export function resolveTeamSettings(
       });
     return { settings: { backend: "file", machine }, issues };
   }
+  // The environment wins, also over a routes file that asks for the file store: said, so a machine switched back to
+  // the file store in its routes file is not left sharing state through a URL its shell still exports.
+  if (fromEnv && state?.backend === "file")
+    issues.push({
+      severity: "warning",
+      path: "state.backend",
+      message: `is "file", but ${REDIS_URL_ENV} is set and selects the team store (the environment wins): unset ${REDIS_URL_ENV} to use the file store`,
+    });
   const problem = checkRedisUrl(url);
   if (problem) {
     issues.push({ severity: "warning", path: where, message: `${problem}; using the file store` });

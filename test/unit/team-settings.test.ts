@@ -34,6 +34,24 @@ describe("team store settings", () => {
     assert.equal(fromEnv.settings.displayUrl, "rediss://team:***@env-host:6380/1");
     const envOnly = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: "redis://env-host" }, "box");
     assert.equal(envOnly.settings.backend, "redis");
+    assert.deepEqual(envOnly.issues, []);
+  });
+
+  it('says that AUTO_ROUTER_REDIS_URL overrides a routes file\'s "backend": "file" (a machine switched back)', () => {
+    const { settings, issues } = resolveTeamSettings(
+      { backend: "file" },
+      { AUTO_ROUTER_REDIS_URL: "redis://:s3cret@env-host:6379/0" },
+      "box",
+    );
+    assert.equal(settings.backend, "redis");
+    assert.deepEqual(issues, [
+      {
+        severity: "warning",
+        path: "state.backend",
+        message:
+          'is "file", but AUTO_ROUTER_REDIS_URL is set and selects the team store (the environment wins): unset AUTO_ROUTER_REDIS_URL to use the file store',
+      },
+    ]);
   });
 
   it("reports an invalid URL as an issue naming the field and falls back to the file store", () => {
