@@ -41,6 +41,29 @@ return 1
 `;
 
 /**
+ * Lua that checks, before a script's first write, that the ACL user may run each of its writes (Redis 7's
+ * acl_check_cmd; older servers skip it), and else ends the script with Redis's own words for a refused command.
+ * `fixed`: Lua tables {command, args...}; every key from KEYS[periodsFrom] on is a period hash (added to, expired,
+ * checked for existence).
+ */
+function checkedBeforeWriting(fixed: string, periodsFrom: number): string {
+  return `if redis.acl_check_cmd then
+  local checks = {${fixed}}
+  for i = ${periodsFrom}, #KEYS do
+    table.insert(checks, {'HINCRBYFLOAT', KEYS[i], 'x', '1'})
+    table.insert(checks, {'EXPIRE', KEYS[i], '1'})
+    table.insert(checks, {'EXISTS', KEYS[i]})
+  end
+  for _, check in ipairs(checks) do
+    if not redis.acl_check_cmd(unpack(check)) then
+      -- In Redis's own words for a refused command (a refused key would have stopped the commands sent before).
+      return redis.error_reply("NOPERM this user has no permissions to run the '" .. string.lower(check[1]) .. "' command")
+    end
+  end
+end`;
+}
+
+/**
  * One counted attempt into the spend ledger: a hash per day and per month (see redis-ledger.ts), each field added
  * with HINCRBYFLOAT, guarded by the attempt's marker set in the same step, so a re-sent write never counts twice.
  * KEYS[1] the attempt's marker; KEYS[2] the provider's reservations hash; KEYS[3] the set of period hashes;
@@ -58,23 +81,9 @@ local epoch = ARGV[8]
 if epoch and epoch ~= '' and redis.call('GET', ARGV[7]) ~= epoch then return -1 end
 -- Redis does not undo a script's writes when a later command of it fails: a command refused to the ACL user half-way
 -- (EXPIRE for a user without @keyspace) would leave the attempt's marker set and its day counted but not its month,
--- and the retry would then find it counted. Every write is checked first (Redis 7's acl_check_cmd), so a refusal
--- writes nothing and the entry counts whole once the user is granted the command.
-if redis.acl_check_cmd then
-  local checks = {{'HDEL', KEYS[2], 'x'}, {'SET', KEYS[1], '1', 'NX', 'EX', '1'}, {'SADD', KEYS[4], 'x'},
-    {'SADD', KEYS[3], 'x'}, {'SMEMBERS', KEYS[3]}, {'SREM', KEYS[3], 'x'}}
-  for i = 5, #KEYS do
-    table.insert(checks, {'HINCRBYFLOAT', KEYS[i], 'x', '1'})
-    table.insert(checks, {'EXPIRE', KEYS[i], '1'})
-    table.insert(checks, {'EXISTS', KEYS[i]})
-  end
-  for _, check in ipairs(checks) do
-    if not redis.acl_check_cmd(unpack(check)) then
-      -- In Redis's own words for a refused command (a refused key would have stopped the commands sent before).
-      return redis.error_reply("NOPERM this user has no permissions to run the '" .. string.lower(check[1]) .. "' command")
-    end
-  end
-end
+-- and the retry would then find it counted. Every write is checked first, so a refusal writes nothing and the entry
+-- counts whole once the user is granted the command.
+${checkedBeforeWriting("{'HDEL', KEYS[2], 'x'}, {'SET', KEYS[1], '1', 'NX', 'EX', '1'}, {'SADD', KEYS[4], 'x'}, {'SADD', KEYS[3], 'x'}, {'SMEMBERS', KEYS[3]}, {'SREM', KEYS[3], 'x'}", 5)}
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[2], ARGV[2]) end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
 if ARGV[6] and ARGV[6] ~= '' then
@@ -229,6 +238,9 @@ for _, marker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local at, machine = string.match(marker, '^state%-push:(%d+)@(.*)$')
   if machine == ARGV[1] then return {0, at} end
 end
+-- As in RECORD_USAGE_LUA: a push refused half-way would have added some periods without its mark, and the push
+-- run again once the user is granted would add them twice.
+${checkedBeforeWriting("{'SADD', KEYS[1], 'x'}, {'SISMEMBER', KEYS[1], 'x'}, {'SADD', KEYS[2], 'x'}", 3)}
 local own = cjson.decode(ARGV[3])
 local imported = cjson.decode(ARGV[4])
 local withImported = 1

@@ -531,6 +531,38 @@ describe("team ledger on Redis", () => {
     await eventually(() => a.backend.describe(Date.now()).connection === "connected", "machine a reconnects");
   });
 
+  it("state push refused a command of its script writes nothing, so the push run again once granted adds the spend once", async () => {
+    const prefix = "par:push-noks:";
+    redis.cli(
+      "ACL",
+      "SETUSER",
+      "pushnoks",
+      "on",
+      ">pn-pass-3",
+      `~${prefix}*`,
+      `&${prefix}changed`,
+      "+@all",
+      "-@keyspace",
+    );
+    const dir = freshDir("auto-router-ledger-push-noks");
+    dirs.push(dir);
+    const spent = emptyLedger();
+    spent.days[calendar.day] = { "mock-a": { "model-a": totals(0.5) } };
+    spent.months[calendar.month] = { "mock-a": { "model-a": totals(0.5) } };
+    writeFileSync(join(dir, "auto-router.usage.json"), JSON.stringify(spent));
+    const url = redis.url.replace("://:ledger-secret@", "://pushnoks:pn-pass-3@");
+    const a = machine("pn", prefix, { dir, url, warnings: [] });
+    await a.backend.ready();
+    await assert.rejects(a.backend.pushLocal(), /refused a command to this machine's Redis user/);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0, "nothing of the push was written");
+    redis.cli("ACL", "SETUSER", "pushnoks", "+@all");
+    assert.deepEqual(await a.backend.pushLocal(), [
+      { name: USAGE_STORE_NAME, result: "added this machine's spend (2 entries)" },
+    ]);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+    assert.equal(costField(prefix, "month", "mock-a|*|costUsd"), 0.5);
+  });
+
   it("state push finds a file ledger holding only open reservations empty, and pushes spend without its reservations", async () => {
     const prefix = "par:push-reserved:";
     const dir = freshDir("auto-router-ledger-push");
