@@ -3,6 +3,7 @@
 import type { Engine } from "../engine.ts";
 import type { CommandOutput } from "../commands/command-types.ts";
 import { runCommand } from "../commands/dispatch.ts";
+import { configNotice } from "../commands/route-commands.ts";
 import { setupProblem, type ProviderHealth, type QuotaSourceHealth } from "../health/health-check.ts";
 import type { ProviderStatus } from "../routing/types.ts";
 import type { BackendStatus } from "../team/team-connection.ts";
@@ -104,7 +105,12 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
 export async function providersHealth(
   engine: Engine,
   probe: boolean,
-): Promise<{ ok: boolean; providers: ProviderHealthLine[]; stateBackend: BackendStatus }> {
+): Promise<{
+  ok: boolean;
+  providers: ProviderHealthLine[];
+  routesFile: { ok: boolean; problem?: string };
+  stateBackend: BackendStatus;
+}> {
   let json: string | undefined;
   let failure: string | undefined;
   const output: CommandOutput = {
@@ -119,10 +125,14 @@ export async function providersHealth(
   const providers = (JSON.parse(json).providers as ProviderHealth[]).map((report) =>
     healthLine(report, now, live[report.provider]),
   );
+  // A broken edit of the routes file (the last good routes still serve, so `ok` stays theirs), said where a monitor
+  // reads, not only on the gateway's stderr.
+  const notice = configNotice(engine.commandDeps());
   // The state backend (file, or the team store: its URL without the password, connection state and lag).
   return {
     ok: providers.every((provider) => provider.ok),
     providers,
+    routesFile: notice ? { ok: false, problem: notice.text } : { ok: true },
     stateBackend: engine.services.backend.describe(now),
   };
 }

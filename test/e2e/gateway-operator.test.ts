@@ -180,6 +180,12 @@ describe("gateway operator", () => {
     const report = fx.gateway.stderr().slice(before);
     assert.match(report, /auto-router\.routes\.json/);
     assert.match(report, /is invalid; keeping the last good config/);
+    // A monitor sees it too: /health/providers names the problem beside the providers the last good routes serve.
+    const health = async () =>
+      (await fetch(`${fx.gateway.url}/health/providers`, { headers: { "x-api-key": fx.gateway.token } })).json() as any;
+    const broken = (await health()).routesFile;
+    assert.equal(broken.ok, false);
+    assert.match(broken.problem, /auto-router\.routes\.json.*not valid JSON.*keeping the last good config/);
     target.enqueue({ text: "still served" });
     const kept = await fx.openai.chat.completions.create({
       model: "gpt-4o",
@@ -189,6 +195,7 @@ describe("gateway operator", () => {
     const restored = fx.gateway.stderr().length;
     writeFileSync(routesFile(), JSON.stringify(routes()));
     await until(() => fx.gateway.stderr().slice(restored).includes("(1 route)"), "the routes file restored", 15_000);
+    assert.deepEqual((await health()).routesFile, { ok: true });
     assert.deepEqual(await modelIds(), ["auto-router/main"]);
   });
 
