@@ -337,7 +337,10 @@ describe("spend through the pi CLI", () => {
       if (!immutable) return t.skip("chattr +i is not available here");
       const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "three"] });
       assert.equal(third.code, 0, third.stderr);
-      assert.match(third.stderr, /is not usable \(EPERM\); the state it holds is read, but changes/);
+      assert.match(
+        third.stderr,
+        /is not usable \(this user may not write in it: EPERM\); the state it holds is read, but changes/,
+      );
       assert.equal(emulator.calls.length, 2, "the $0.12 on disk counts: mock-a's third answer would pass $0.15");
       assert.equal(fallback.calls.length, 1);
     } finally {
