@@ -77,9 +77,10 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       assert.doesNotMatch(shown, /wordSECRET|Pa ss|my pass/, url);
     };
     // Every shape is masked by one function, unit-tested on all of them and from both sources
-    // (test/unit/team-settings.test.ts); through pi, each shape is shown once, from the routes file and from the
-    // environment in turn (a pi run costs seconds of CPU).
-    for (const [index, url] of malformed.entries()) await (index % 2 === 0 ? fromFile(url) : fromEnv(url));
+    // (test/unit/team-settings.test.ts); through pi, one shape with a parseable URL from the routes file and one
+    // without "://" from the environment (a pi run costs seconds of CPU, and CI's time is near its limit).
+    await fromFile(malformed[1]!);
+    await fromEnv(malformed[3]!);
     const gateway = await startGatewayProcess({
       agentDir: team.machine("leak3", "par:leak:").agentDir,
       env: { AUTO_ROUTER_REDIS_URL: malformed[0] },
