@@ -13,6 +13,11 @@ export interface RedisServer {
   url: string;
   /** Runs redis-cli against it and returns its output (for assertions on what the team store holds). */
   cli(...args: string[]): string;
+  /**
+   * Makes an ACL user of the keys and change channel under `prefix`, with `rules` (e.g. "+@all", "-@keyspace"), and
+   * returns the server's URL logged in as it.
+   */
+  aclUser(name: string, password: string, prefix: string, ...rules: string[]): string;
   kill(): Promise<void>;
   restart(): Promise<void>;
   pause(): void;
@@ -115,24 +120,30 @@ export async function startRedisServer(
   };
   await launch();
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
+  const urlAs = (login: string) => `${certificate ? "rediss" : "redis"}://${login}127.0.0.1:${port}/0`;
+  const cli = (...args: string[]): string => {
+    const result = spawnSync(
+      "redis-cli",
+      [
+        "-p",
+        String(port),
+        ...(certificate ? ["--tls", "--cacert", certificate.cert] : []),
+        ...(options.password ? ["-a", options.password, "--no-auth-warning"] : []),
+        ...args,
+      ],
+      { encoding: "utf8" },
+    );
+    if (result.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${result.stderr}`);
+    return result.stdout.trim();
+  };
   return {
     port,
-    url: `${certificate ? "rediss" : "redis"}://${auth}127.0.0.1:${port}/0`,
+    url: urlAs(auth),
     ...(certificate ? { caFile: certificate.cert } : {}),
-    cli: (...args) => {
-      const result = spawnSync(
-        "redis-cli",
-        [
-          "-p",
-          String(port),
-          ...(certificate ? ["--tls", "--cacert", certificate.cert] : []),
-          ...(options.password ? ["-a", options.password, "--no-auth-warning"] : []),
-          ...args,
-        ],
-        { encoding: "utf8" },
-      );
-      if (result.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${result.stderr}`);
-      return result.stdout.trim();
+    cli,
+    aclUser: (name, password, prefix, ...rules) => {
+      cli("ACL", "SETUSER", name, "on", `>${password}`, `~${prefix}*`, `&${prefix}changed`, ...rules);
+      return urlAs(`${encodeURIComponent(name)}:${encodeURIComponent(password)}@`);
     },
     kill,
     pause: () => signal("SIGSTOP"),

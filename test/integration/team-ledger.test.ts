@@ -139,20 +139,10 @@ describe("team ledger on Redis", () => {
     const prefix = "par:noks:";
     // The plain commands are granted; the script's EXPIRE and EXISTS (@keyspace) are not. Redis does not undo a
     // script's writes when a later command fails: its day would count and its month not, the marker found set after.
-    redis.cli(
-      "ACL",
-      "SETUSER",
-      "noks",
-      "on",
-      ">noks-pass-2",
-      `~${prefix}*`,
-      `&${prefix}changed`,
-      "+@all",
-      "-@keyspace",
-    );
+    const url = redis.aclUser("noks", "noks-pass-2", prefix, "+@all", "-@keyspace");
     const sink: string[] = [];
     const m = machine("noks", prefix, {
-      url: redis.url.replace("://:ledger-secret@", "://noks:noks-pass-2@"),
+      url,
       warnings: sink,
     });
     await m.backend.ready();
@@ -533,24 +523,13 @@ describe("team ledger on Redis", () => {
 
   it("state push refused a command of its script writes nothing, so the push run again once granted adds the spend once", async () => {
     const prefix = "par:push-noks:";
-    redis.cli(
-      "ACL",
-      "SETUSER",
-      "pushnoks",
-      "on",
-      ">pn-pass-3",
-      `~${prefix}*`,
-      `&${prefix}changed`,
-      "+@all",
-      "-@keyspace",
-    );
+    const url = redis.aclUser("pushnoks", "pn-pass-3", prefix, "+@all", "-@keyspace");
     const dir = freshDir("auto-router-ledger-push-noks");
     dirs.push(dir);
     const spent = emptyLedger();
     spent.days[calendar.day] = { "mock-a": { "model-a": totals(0.5) } };
     spent.months[calendar.month] = { "mock-a": { "model-a": totals(0.5) } };
     writeFileSync(join(dir, "auto-router.usage.json"), JSON.stringify(spent));
-    const url = redis.url.replace("://:ledger-secret@", "://pushnoks:pn-pass-3@");
     const a = machine("pn", prefix, { dir, url, warnings: [] });
     await a.backend.ready();
     await assert.rejects(a.backend.pushLocal(), /refused a command to this machine's Redis user/);

@@ -356,18 +356,8 @@ describe("team store on Redis", () => {
     const prefix = "par:noks:";
     // Every command the store sends itself is granted; its compare-and-set script's EXISTS (@keyspace) is not, which
     // Redis 7.0 refuses as "ERR The user executing the script can't run this command or subcommand script: <sha>...".
-    redis.cli(
-      "ACL",
-      "SETUSER",
-      "noks",
-      "on",
-      ">noks-pass-1",
-      `~${prefix}*`,
-      `&${prefix}changed`,
-      "+@all",
-      "-@keyspace",
-    );
-    const a = machine("noks", redis.url.replace("://:team-secret@", "://noks:noks-pass-1@"), prefix);
+    const url = redis.aclUser("noks", "noks-pass-1", prefix, "+@all", "-@keyspace");
+    const a = machine("noks", url, prefix);
     await a.backend.ready();
     const store = a.backend.open("tally", defaults, parse);
     store.update(addOne);
@@ -384,18 +374,8 @@ describe("team store on Redis", () => {
 
   it("says which grant state push needs when Redis refuses the ACL user a command of its script, and pushes once granted", async () => {
     const prefix = "par:pushks:";
-    redis.cli(
-      "ACL",
-      "SETUSER",
-      "pushks",
-      "on",
-      ">pushks-pass",
-      `~${prefix}*`,
-      `&${prefix}changed`,
-      "+@all",
-      "-@keyspace",
-    );
-    const a = machine("pushks", redis.url.replace("://:team-secret@", "://pushks:pushks-pass@"), prefix);
+    const url = redis.aclUser("pushks", "pushks-pass", prefix, "+@all", "-@keyspace");
+    const a = machine("pushks", url, prefix);
     writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 7, names: [] }));
     await a.backend.ready();
     a.backend.open("tally", defaults, parse);
