@@ -512,7 +512,12 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("streams a file upload through once: a 429 from the target is passed back, never resent to another", async () => {
-    third.replies.push({ status: 429, body: { error: { message: "Too many uploads", type: "rate_limit_error" } } });
+    // retry-after 0: no rest for embed-c, which a later test needs (a cooling target is waited for, up to 30 s).
+    third.replies.push({
+      status: 429,
+      body: { error: { message: "Too many uploads", type: "rate_limit_error" } },
+      headers: { "retry-after": "0" },
+    });
     const bytes = Buffer.from('{"custom_id":"1"}\n'.repeat(2_000));
     await assert.rejects(
       fx.openai.files.create(
