@@ -217,8 +217,9 @@ describe("team ledger on Redis", () => {
     redis.cli("PUBLISH", `${prefix}changed`, "usage:other:0");
     await eventually(() => hgetalls() - before >= 2, "a reads after the notice");
     await new Promise((resolve) => setTimeout(resolve, 200));
-    // (2 per read: the notice's, and perhaps the 5 s re-check's)
-    assert.ok(hgetalls() - before <= 4, `${hgetalls() - before} hashes read`);
+    // 2 per read: the notice's, and the 5 s re-check's, which a loaded machine can run more than once in this window
+    // (6 seen at load ~6). Reading the 27 days the view dropped again would be 29 or more.
+    assert.ok(hgetalls() - before <= 10, `${hgetalls() - before} hashes read`);
   });
 
   it("forgets expired period hashes from the set with the first entry of a new day, with no process reading them all", () => {
