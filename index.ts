@@ -17,7 +17,7 @@ import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-targets.ts";
 import { catalogueModels, registryLoadError, registryModels } from "./src/runtime/model-catalogue.ts";
-import { describeLoad } from "./src/state/config-file.ts";
+import { describeLoad, servesBuiltInRoutes } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
 import { listingEntries } from "./src/ui/listing-entry.ts";
@@ -111,7 +111,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   const checkConfig = () => {
     // The built-in routes name models of every pi line; the ones this pi lacks are skipped with a reason when routing
     // (explain, /auto-router list and status show them), not warned about: the user wrote none of them.
-    if (services.config.state.origin === "defaults") return;
+    if (servesBuiltInRoutes(services.config.state)) return;
     const unknown = unknownTargets();
     // pi leaves out a models.json it cannot read, whole: its providers are then unknown for that reason alone.
     const error = unknown.length > 0 ? registryLoadError(runtime.registry()) : undefined;
@@ -193,8 +193,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
     checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     engine.start();
     if (isActive(ctx)) status.select(ctx.model!.id);
-    const builtIn =
-      services.config.state.origin === "defaults" ? { routesFile: services.config.state.file } : undefined;
+    const loaded = services.config.state;
+    const builtIn = servesBuiltInRoutes(loaded)
+      ? { routesFile: loaded.file, fileHasNoRoutes: loaded.origin !== "defaults" }
+      : undefined;
     await settleStartRoute({
       ctx,
       setModel: (model) => pi.setModel(model),

@@ -16,8 +16,8 @@ export interface RoutesView {
   file: string;
   /** Undefined when the file cannot be read or is invalid: then no alias is known. */
   config?: RouterConfig;
-  /** No routes file: the router runs on its built-in routes and aliases. */
-  builtIn?: boolean;
+  /** The router runs on its built-in routes and aliases: there is no routes file, or the file has no routes. */
+  builtIn?: "no-file" | "no-routes";
 }
 
 export function readRoutesView(file: string): RoutesView {
@@ -26,10 +26,12 @@ export function readRoutesView(file: string): RoutesView {
     text = readFileSync(file, "utf8");
   } catch (error) {
     // No file: the router's built-in routes and aliases are the ones in force.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { file, config: defaultConfig(), builtIn: true };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      return { file, config: defaultConfig(), builtIn: "no-file" };
     return { file };
   }
-  return { file, config: parseConfigText(text).config };
+  const parsed = parseConfigText(text);
+  return { file, config: parsed.config, ...(parsed.builtInRoutes && { builtIn: "no-routes" }) };
 }
 
 /** `--route` as asked, and the route id the log records for it. */
@@ -80,7 +82,12 @@ export function resolveRouteFilter(asked: string, view: RoutesView): RouteFilter
 
 /** One line for stderr when `--route` was an alias that was resolved: the report is of the route it names. */
 export function resolvedRouteNote(filter: RouteFilter, view: RoutesView): string | undefined {
-  const source = view.builtIn ? "a built-in alias: no routes file" : `the routes file ${view.file}`;
+  const source =
+    view.builtIn === "no-file"
+      ? "a built-in alias: no routes file"
+      : view.builtIn === "no-routes"
+        ? `the built-in routes with the settings of ${view.file}, which has no routes of its own`
+        : `the routes file ${view.file}`;
   if (filter.via === "alias")
     return `--route ${filter.asked} is an alias of route ${filter.routeId} (${source}): showing that route's requests`;
   if (filter.via === "model-name") return `--route ${filter.asked}: showing the requests of route ${filter.routeId}`;
@@ -118,7 +125,12 @@ export function unknownRouteNote(
   const meant = filter.via || filter.aliasOfModel ? undefined : closestKey(filter.routeId, [...candidates]);
   const parts = [`routes in the log${window}: ${routesInLog.size === 0 ? "none" : listed(routesInLog)}`];
   if (view && config) {
-    const source = view.builtIn ? `built-in routes (no routes file at ${view.file})` : `routes in ${view.file}`;
+    const source =
+      view.builtIn === "no-file"
+        ? `built-in routes (no routes file at ${view.file})`
+        : view.builtIn === "no-routes"
+          ? `built-in routes (${view.file} has no routes of its own)`
+          : `routes in ${view.file}`;
     parts.push(`${source}: ${listed(configRoutes)}`);
     if (aliases.length > 0) parts.push(`aliases: ${listed(aliases)}`);
     if (gatewayNames.length > 0) parts.push(`gateway.models: ${listed(gatewayNames)}`);

@@ -2,7 +2,7 @@
 import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
 import { accountOf, billingOf, quotaOfModel, targetKey, routeTargetKey, type QuotaLevel } from "../routing/types.ts";
-import { describeOrigin } from "../state/config-file.ts";
+import { describeOrigin, servesBuiltInRoutes } from "../state/config-file.ts";
 import { formatIssue } from "../config/issues.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
@@ -165,7 +165,7 @@ function unknownTargetLines(deps: CommandDeps): string[] {
   const loaded = deps.services.config.state;
   const unknown = deps.unknownTargets();
   if (unknown.length === 0) return [];
-  if (loaded.origin === "defaults")
+  if (servesBuiltInRoutes(loaded))
     return [
       `  built-in targets this pi does not know (skipped when routing): ${unknown.map((target) => target.key).join(", ")}`,
     ];

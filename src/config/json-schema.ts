@@ -43,6 +43,8 @@ export function routesJsonSchema(): Record<string, unknown> {
     override: refuseRegexFlags,
   }) as Record<string, unknown>;
   allowDocumentationKeys(schema);
+  // A file without `routes` is valid: it adds its settings to the built-in routes (parse-config.ts).
+  delete schema.required;
   return {
     ...schema,
     $id: "https://github.com/pi-auto-router/pi-auto-router/auto-router.routes.schema.json",

@@ -14,6 +14,8 @@ import { migrateConfig } from "./migrate.ts";
 import { withoutByteOrderMark } from "../state/json-text.ts";
 import { sourceMessageOf, sourcePathOf, type SourcePaths } from "./source-paths.ts";
 import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
+import { defaultConfig, type KnowsModel } from "./defaults.ts";
+import { isObject } from "../is-object.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
 import { accountOf } from "../routing/types.ts";
@@ -24,6 +26,8 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
   /** Line and column of a path inside the text (e.g. `policyRules[0].providers[1]`), for warnings made later. */
   locate?: (path: string) => { line: number; column: number } | undefined;
+  /** The file has no `routes`: the built-in routes serve with its other settings (withBuiltInRoutes). */
+  builtInRoutes?: true;
 }
 
 function deleteAt(root: unknown, path: ReadonlyArray<PropertyKey>, keys: string[]): void {
@@ -260,14 +264,17 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
 export const parseConfigValue = (raw: unknown): ParsedConfig => parseMigrated(raw).parsed;
 
 /** The parse, and where a path of the migrated config is in the file (source-paths.ts). */
-function parseMigrated(raw: unknown): { parsed: ParsedConfig; sourcePath: (path: string) => string } {
+function parseMigrated(
+  raw: unknown,
+  knowsModel?: KnowsModel,
+): { parsed: ParsedConfig; sourcePath: (path: string) => string } {
   const moves: SourcePaths = new Map();
   const sourcePath = (path: string) => sourcePathOf(path, moves);
   const migration: ConfigIssue[] = [];
   const migrated = migrateConfig(raw, migration, moves);
   // The migration's warnings name the file's paths already; every later issue is about the migrated config.
   const checked: ConfigIssue[] = [];
-  const parsed = checkMigrated(migrated, migration, checked, sourcePath);
+  const parsed = checkMigrated(migrated, migration, checked, sourcePath, knowsModel);
   const issues = [
     ...migration,
     ...checked.map((issue) => ({
@@ -279,14 +286,32 @@ function parseMigrated(raw: unknown): { parsed: ParsedConfig; sourcePath: (path:
   return { parsed: { ...parsed, issues }, sourcePath };
 }
 
+/**
+ * A file of settings alone (budgets, providers, aliases...) adds them to the built-in routes: their routes, and their
+ * aliases and tiers beside the file's own (which win on a shared name). A top-level key that looks like a misspelt `routes`
+ * keeps the file invalid (its routes are what the user meant). True when the built-in routes were put in.
+ */
+function withBuiltInRoutes(value: unknown, known: readonly string[], knowsModel?: KnowsModel): boolean {
+  if (!isObject(value) || Object.hasOwn(value, "routes")) return false;
+  if (Object.keys(value).some((key) => !known.includes(key) && closestKey(key, known) === "routes")) return false;
+  const builtIn = defaultConfig(knowsModel);
+  value.routes = builtIn.routes;
+  // The file's own win on a shared name; a value of the wrong type is left for the schema to refuse.
+  if (value.aliases === undefined || isObject(value.aliases)) value.aliases = { ...builtIn.aliases, ...value.aliases };
+  if (value.tiers === undefined || isObject(value.tiers)) value.tiers = { ...builtIn.tiers, ...value.tiers };
+  return true;
+}
+
 function checkMigrated(
   migrated: unknown,
   migration: ConfigIssue[],
   issues: ConfigIssue[],
   sourcePath: (path: string) => string,
+  knowsModel?: KnowsModel,
 ): ParsedConfig {
   if (migration.some((i) => i.severity === "error")) return { issues };
   const schema = routerConfigSchema();
+  const builtInRoutes = withBuiltInRoutes(migrated, keysAt(schema, []), knowsModel);
   // reportInput: a message can say what was written ("got \"interactiv\"; did you mean ...").
   let result = schema.safeParse(migrated, { reportInput: true });
   if (!result.success) {
@@ -319,10 +344,11 @@ function checkMigrated(
   checkReferences(result.data, issues);
   checkContradictions(result.data, issues, sourcePath);
   if (issues.some((i) => i.severity === "error")) return { issues };
-  return { config: result.data, issues };
+  return { config: result.data, issues, ...(builtInRoutes && { builtInRoutes }) };
 }
 
-export function parseConfigText(fileText: string): ParsedConfig {
+/** `knowsModel`: the running pi's catalogue, for the built-in routes a file without `routes` runs on (defaults.ts). */
+export function parseConfigText(fileText: string, knowsModel?: KnowsModel): ParsedConfig {
   // Positions below are in the text without the mark, as an editor counts them.
   const text = withoutByteOrderMark(fileText);
   let raw: unknown;
@@ -347,7 +373,7 @@ export function parseConfigText(fileText: string): ParsedConfig {
     return { issues: [jsonSyntaxIssue(text, error)] };
   }
   const tree = parseTree(text);
-  const { parsed, sourcePath } = parseMigrated(raw);
+  const { parsed, sourcePath } = parseMigrated(raw, knowsModel);
   return {
     ...parsed,
     issues: [...locateIssues(text, tree, parsed.issues), ...duplicateKeyIssues(text, tree)],

@@ -198,17 +198,19 @@ export const routerConfigSchema = () => {
       .describe(
         'Not used (warned about): pi starts on the model its settings.json names ("defaultProvider": "auto-router", "defaultModel": "<route>")',
       ),
-    routes: z.record(
-      z
-        .string()
-        // Capitals are fine (pi's `/model auto-router/<id>` takes them), written out rather than with the `i` flag:
-        // JSON Schema patterns have no flags, so the generated schema would reject them (json-schema.ts refuses).
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-          "a route id may contain only letters, digits, dots, underscores and dashes, and starts with a letter or digit (no spaces)",
-        ),
-      routeSchema(policyRule),
-    ),
+    routes: z
+      .record(
+        z
+          .string()
+          // Capitals are fine (pi's `/model auto-router/<id>` takes them), written out rather than with the `i` flag:
+          // JSON Schema patterns have no flags, so the generated schema would reject them (json-schema.ts refuses).
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+            "a route id may contain only letters, digits, dots, underscores and dashes, and starts with a letter or digit (no spaces)",
+          ),
+        routeSchema(policyRule),
+      )
+      .describe("Your routes; a file without them keeps the built-in routes and adds its other settings to them"),
     aliases: z
       .record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
       .optional()

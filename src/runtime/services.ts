@@ -120,10 +120,11 @@ export class ConfigHolder {
    * through a reload while it is still gone).
    */
   reload(): LoadedConfig {
-    const { origin, config, signature } = this.loaded;
+    const { origin, config, signature, builtInRoutes } = this.loaded;
     const lastGood = origin === "file" || origin === "last-good" || origin === "missing" ? config : undefined;
     this.loaded = loadConfigFile(this.file, {
       lastGood,
+      lastGoodBuiltInRoutes: builtInRoutes,
       copyPath: this.copyPath,
       knowsModel,
       existed: signature !== "" || origin === "missing",

@@ -43,11 +43,18 @@ export interface LoadedConfig {
   removed?: boolean;
   /** Line and column of a path in the file the config was read from (origin file, or last-good from the copy). */
   locate?: (path: string) => { line: number; column: number } | undefined;
+  /**
+   * The file, its copy or the config kept from it has no routes of its own (only settings for the built-in routes).
+   * servesBuiltInRoutes() also counts origin defaults (no file).
+   */
+  builtInRoutes?: boolean;
 }
 
 export interface LoadOptions {
   /** The config in use before this load (kept when the file turns invalid). */
   lastGood?: RouterConfig;
+  /** That config runs on the built-in routes (LoadedConfig.builtInRoutes). */
+  lastGoodBuiltInRoutes?: boolean;
   /** Where the last good copy lives, given the config's logDir (the state directory depends on it). */
   copyPath?: (logDir: string | undefined) => string;
   /** The file existed at the previous load: its absence now is a removal worth reporting, not the no-file default. */
@@ -91,17 +98,31 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
   let issues: ConfigIssue[];
   try {
     text = readFileSync(file, "utf8");
-    const parsed = parseConfigText(text);
+    const parsed = parseConfigText(text, options.knowsModel);
     if (parsed.config) {
       if (options.copyPath) saveCopy(options.copyPath(parsed.config.logDir), text);
-      return { file, config: parsed.config, issues: parsed.issues, origin: "file", locate: parsed.locate };
+      return {
+        file,
+        config: parsed.config,
+        issues: parsed.issues,
+        origin: "file",
+        locate: parsed.locate,
+        builtInRoutes: parsed.builtInRoutes === true,
+      };
     }
     issues = parsed.issues;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
       if (options.existed && options.lastGood)
-        return { file, config: options.lastGood, issues: [], origin: "missing", removed: true };
+        return {
+          file,
+          config: options.lastGood,
+          issues: [],
+          origin: "missing",
+          removed: true,
+          ...keptBuiltIn(options),
+        };
       return {
         file,
         config: defaultConfig(options.knowsModel),
@@ -112,14 +133,23 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     }
     issues = [{ severity: "error", path: "", message: readErrorText(file, code) }];
   }
-  if (options.lastGood) return { file, config: options.lastGood, issues, origin: "last-good" };
+  if (options.lastGood) return { file, config: options.lastGood, issues, origin: "last-good", ...keptBuiltIn(options) };
   // Start-up on a broken file: whatever can still be read of it says where the state directory is and which routes
   // the user has (pi may have one of them selected).
   const readable = text === undefined ? undefined : lenientValue(text);
   if (options.copyPath) {
     const copy = options.copyPath(typeof readable?.logDir === "string" ? readable.logDir : undefined);
-    const saved = readCopy(copy);
-    if (saved?.config) return { file, config: saved.config, issues, origin: "last-good", copy, locate: saved.locate };
+    const saved = readCopy(copy, options.knowsModel);
+    if (saved?.config)
+      return {
+        file,
+        config: saved.config,
+        issues,
+        origin: "last-good",
+        copy,
+        locate: saved.locate,
+        builtInRoutes: saved.builtInRoutes === true,
+      };
   }
   const declared = declaredRouteIds(readable?.routes);
   if (declared.length === 0) return { file, config: defaultConfig(options.knowsModel), issues, origin: "defaults" };
@@ -168,10 +198,12 @@ function saveCopy(copy: string, text: string): void {
   }
 }
 
-function readCopy(copy: string): ParsedConfig | undefined {
+function readCopy(copy: string, knowsModel: KnowsModel | undefined): ParsedConfig | undefined {
   const text = readOptionalText(copy);
-  return text === undefined ? undefined : parseConfigText(text);
+  return text === undefined ? undefined : parseConfigText(text, knowsModel);
 }
+
+const keptBuiltIn = (options: LoadOptions) => (options.lastGoodBuiltInRoutes ? { builtInRoutes: true } : {});
 
 function readOptionalText(path: string): string | undefined {
   try {
@@ -196,11 +228,17 @@ export function configErrorText(loaded: LoadedConfig, routeId: string): string |
   return `auto-router: route ${routeId} is not in ${using} the router runs on while the routes file is invalid (${problem}). Fix the file; it is re-read automatically.`;
 }
 
+/** The routes in use are the built-in ones: there is no routes file, or it has no routes of its own. */
+export const servesBuiltInRoutes = (loaded: LoadedConfig): boolean =>
+  loaded.origin === "defaults" || loaded.builtInRoutes === true;
+
 /** One phrase for where the config in use came from (status, reload). */
 export function describeOrigin(loaded: LoadedConfig): string {
   switch (loaded.origin) {
     case "file":
-      return "loaded";
+      return loaded.builtInRoutes
+        ? "loaded: no routes of its own, its settings apply to the built-in routes"
+        : "loaded";
     case "defaults":
       return loaded.issues.some((issue) => issue.severity === "error")
         ? "INVALID, using the built-in routes"
@@ -230,7 +268,7 @@ function declaredRouteIds(routes: unknown): string[] {
 /** "1 route", "3 routes": how many routes a loaded config has. */
 export function routeCount(loaded: LoadedConfig): string {
   const count = Object.keys(loaded.config.routes).length;
-  return `${count} route${count === 1 ? "" : "s"}`;
+  return `${count} ${servesBuiltInRoutes(loaded) ? "built-in " : ""}route${count === 1 ? "" : "s"}`;
 }
 
 /** One line per issue, plus what the router does about it. */

@@ -8,10 +8,21 @@ const routesList = (routes: Record<string, unknown>): string => {
   return known.length ? ` (routes: ${known.join(", ")})` : "";
 };
 
-/** Where the routes are: the routes file, or the built-in routes when there is none (`builtIn` names the file). */
-const notAmong = (builtIn: { routesFile: string } | undefined, was: string): string =>
+/**
+ * Where the routes are: the routes file, or the built-in routes when there is none or it has no routes of its own
+ * (`builtIn` names the file, and `fileHasNoRoutes` says it is there).
+ */
+export interface BuiltInRoutesNote {
+  routesFile: string;
+  fileHasNoRoutes?: boolean;
+}
+const notAmong = (builtIn: BuiltInRoutesNote | undefined, was: string): string =>
   builtIn
-    ? `is not one of the built-in routes (there is no routes file, ${builtIn.routesFile})`
+    ? `is not one of the built-in routes (${
+        builtIn.fileHasNoRoutes
+          ? `the routes file ${builtIn.routesFile} has no routes of its own`
+          : `there is no routes file, ${builtIn.routesFile}`
+      })`
     : `is ${was} in the routes file`;
 
 /**
@@ -23,7 +34,7 @@ export function resumedRouteGoneNotice(
   routerProvider: string,
   taken: ModelRef,
   routes: Record<string, unknown>,
-  builtIn?: { routesFile: string },
+  builtIn?: BuiltInRoutesNote,
 ): string {
   return (
     `auto-router: this session's route ${routerProvider}/${route} ${notAmong(builtIn, "no longer")}; it continues on ` +
@@ -42,7 +53,7 @@ export function defaultRouteGoneNotice(
   routerProvider: string,
   taken: ModelRef | undefined,
   routes: Record<string, unknown>,
-  builtIn?: { routesFile: string },
+  builtIn?: BuiltInRoutesNote,
 ): string | undefined {
   if (defaults.provider !== routerProvider || defaults.model === undefined) return undefined;
   if (Object.hasOwn(routes, defaults.model)) return undefined;

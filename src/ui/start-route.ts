@@ -7,7 +7,12 @@ import { routeIdOf } from "../config/alias-names.ts";
 import { earlierBuiltIn } from "../config/defaults.ts";
 import type { RouteConfig } from "../config/schema.ts";
 import { modelChosenOnCommandLine, restoredRouteNotice, routeToRestore } from "../runtime/resumed-route.ts";
-import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from "./missing-route-notice.ts";
+import {
+  type BuiltInRoutesNote,
+  defaultRouteGoneNotice,
+  resumedRouteGoneNotice,
+  startsOnDefault,
+} from "./missing-route-notice.ts";
 
 export interface StartRouteInput {
   ctx: ExtensionContext;
@@ -15,8 +20,8 @@ export interface StartRouteInput {
   routerProvider: string;
   agentDir: string;
   routes: Record<string, RouteConfig>;
-  /** Set when there is no routes file: the built-in routes serve, and this names where the file would be. */
-  builtIn: { routesFile: string } | undefined;
+  /** Set when the built-in routes serve (no routes file, or one without routes): names where the file is. */
+  builtIn: BuiltInRoutesNote | undefined;
   show: (text: string, level: "info" | "warning") => void;
 }
 
@@ -27,7 +32,7 @@ export interface StartRouteInput {
 export function earlierRouteCounterpart(
   route: string,
   routes: Record<string, unknown>,
-  builtIn: { routesFile: string } | undefined,
+  builtIn: BuiltInRoutesNote | undefined,
 ): string | undefined {
   const counterpart = builtIn ? earlierBuiltIn(routeIdOf(route))?.inPlace : undefined;
   return counterpart !== undefined && Object.hasOwn(routes, counterpart) ? counterpart : undefined;

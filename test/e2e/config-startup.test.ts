@@ -487,6 +487,30 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /at route: unknown key \(ignored\); did you mean "routes"\?/);
   });
 
+  it("serves the built-in routes with the settings of a routes file that has no routes of its own", async () => {
+    const dir = agentDir({
+      budgets: { providers: { anthropic: { daily: 4 } } },
+      aliases: { quick: "subscription-economy" },
+    });
+    const run = await runPi({
+      agentDir: dir,
+      args: ["-p", "/auto-router status", "/auto-router budget", "/auto-router resolve quick", "/auto-router reload"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.ok(
+      shown.includes(
+        `config: ${routesFile(dir)} (loaded: no routes of its own, its settings apply to the built-in routes)`,
+      ),
+      shown,
+    );
+    assert.match(shown, /^routes: subscription-reasoning, subscription-swe, /m);
+    assert.match(shown, /^anthropic\b.*\$4\.00/m, "the file's budget is in force");
+    assert.match(shown, /^quick → auto-router\/subscription-economy \(alias\): route, 4 target/m, "the file's alias");
+    assert.match(shown, /reloaded .*: 5 built-in routes/);
+    assert.doesNotMatch(shown, /error|warning|missing/i);
+  });
+
   it("says an empty routes file is empty, what a routes file holds, and that without one the built-in routes serve", async () => {
     const dir = agentDir(undefined);
     mkdirSync(join(dir, "extensions"), { recursive: true });

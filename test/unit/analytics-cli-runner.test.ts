@@ -18,7 +18,12 @@ import {
   runCli,
 } from "../../src/analytics/cli-runner.ts";
 import { emptyJoinStats } from "../../src/analytics/request-join.ts";
-import { resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "../../src/analytics/route-names.ts";
+import {
+  readRoutesView,
+  resolvedRouteNote,
+  resolveRouteFilter,
+  unknownRouteNote,
+} from "../../src/analytics/route-names.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
@@ -143,6 +148,28 @@ describe("--route names", () => {
       unknownRouteNote(resolveRouteFilter("claude-sonet-4-5", view), new Set(["main"]), false, view),
       /^--route claude-sonet-4-5: no requests for route claude-sonet-4-5 in the log; did you mean "claude-sonnet-4-5"\?/,
     );
+  });
+});
+
+describe("--route under a routes file without routes of its own", () => {
+  it("resolves the built-in aliases and names the built-in routes, saying the file has none", () => {
+    const dir = freshDir("auto-router-route-names");
+    try {
+      const file = join(dir, "auto-router.routes.json");
+      writeFileSync(file, JSON.stringify({ budgets: { providers: { anthropic: { daily: 5 } } } }));
+      const view = readRoutesView(file);
+      assert.equal(view.builtIn, "no-routes");
+      assert.equal(
+        resolvedRouteNote(resolveRouteFilter("fast", view), view),
+        `--route fast is an alias of route subscription-fast (the built-in routes with the settings of ${file}, which has no routes of its own): showing that route's requests`,
+      );
+      assert.match(
+        unknownRouteNote(resolveRouteFilter("mian", view), new Set(["x"]), false, view),
+        /; built-in routes \(\S+ has no routes of its own\): subscription-economy, /,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

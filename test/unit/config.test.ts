@@ -453,11 +453,46 @@ describe("routes file parsing", () => {
   it("says a required key is missing, where the object that should hold it is, not zod's 'received undefined'", () => {
     const issues = (text: string) =>
       parseConfigText(text).issues.map((issue) => [issue.path, issue.line, issue.column, issue.message]);
-    assert.deepEqual(issues("{}"), [["routes", 1, 1, "missing: this key is required (an object)"]]);
+    assert.deepEqual(issues('{"route": {}}'), [
+      ["route", 1, 2, 'unknown key (ignored); did you mean "routes"?'],
+      ["routes", 1, 1, "missing: this key is required (an object)"],
+    ]);
     assert.deepEqual(issues('{"routes": {"a": {"targets": [\n  {"provider": "x", "modelID": "y"}]}}}'), [
       ["routes.a.targets[0].modelID", 2, 21, 'unknown key (ignored); did you mean "modelId"?'],
       ["routes.a.targets[0].modelId", 2, 3, "missing: this key is required (a string)"],
     ]);
+  });
+
+  it("puts the built-in routes under a file of settings alone, its own aliases and tiers over theirs", () => {
+    const builtIn = defaultConfig();
+    const settings = parseConfigText(
+      JSON.stringify({
+        budgets: { providers: { anthropic: { daily: 5 } } },
+        aliases: { fast: "subscription-economy", mine: "anthropic/claude-sonnet-4-5" },
+      }),
+    );
+    assert.deepEqual(settings.issues, []);
+    assert.equal(settings.builtInRoutes, true);
+    assert.deepEqual(settings.config?.routes, builtIn.routes);
+    assert.deepEqual(settings.config?.tiers, builtIn.tiers);
+    assert.deepEqual(settings.config?.budgets, { providers: { anthropic: { daily: 5 } } });
+    assert.deepEqual(settings.config?.aliases, {
+      ...builtIn.aliases,
+      fast: "subscription-economy",
+      mine: "anthropic/claude-sonnet-4-5",
+    });
+    // The file's tier wins over the built-in one of its name; `{}` is the built-in routes with nothing added.
+    const tiers = parseConfigText('{"tiers": {"fast": {"route": "subscription-economy"}}}').config?.tiers;
+    assert.deepEqual(tiers, { ...builtIn.tiers, fast: { route: "subscription-economy" } });
+    assert.deepEqual(parseConfigText("{}").config?.routes, builtIn.routes);
+    // A file with its own routes is not one of them, nor a file whose aliases are of the wrong type (still refused).
+    assert.equal(parse({ routes: { a: { targets: [{ provider: "x", modelId: "y" }] } } }).builtInRoutes, undefined);
+    const wrong = parseConfigText('{"aliases": "fast"}');
+    assert.equal(wrong.config, undefined);
+    assert.deepEqual(
+      wrong.issues.map((issue) => issue.path),
+      ["aliases"],
+    );
   });
 
   it("names the accepted values and the closest one for a value outside a fixed set, in unions too", () => {

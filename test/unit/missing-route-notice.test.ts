@@ -54,6 +54,14 @@ describe("missing route notices", () => {
       }),
       'auto-router: pi\'s default model in settings.json (defaultProvider "auto-router", defaultModel "subscription-premium") names a route that is not one of the built-in routes (there is no routes file, /agent/extensions/auto-router.routes.json); pi started on mock-a/model-a instead. Pick a route with /model (routes: duo, solo)',
     );
+    // A routes file of settings alone: the built-in routes serve, and the file is there.
+    assert.match(
+      defaultRouteGoneNotice({ provider: "auto-router", model: "mine" }, "auto-router", taken, routes, {
+        routesFile: "/agent/extensions/auto-router.routes.json",
+        fileHasNoRoutes: true,
+      }) ?? "",
+      /names a route that is not one of the built-in routes \(the routes file \/agent\/extensions\/auto-router\.routes\.json has no routes of its own\); pi started on/,
+    );
   });
 
   it("names the route to write for a default written as auto-router/<route>, which pi does not read as the route", () => {
