@@ -86,6 +86,8 @@ const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w.!#$&^-]+\+)?json\s*(?:;|$)/i;
  */
 export const LENGTH_KEPT_BYTES = 1024 * 1024;
 const ERROR_BODY_LIMIT_CHARS = 4_000;
+/** A client error's body up to this size is read whole and redacted before it is passed back (sendErrorAnswer). */
+const ERROR_ANSWER_WHOLE_BYTES = 256 * 1024;
 
 /** Statuses that say the target, not the request, is the problem: classified, and failed over when policy says so. */
 const isTargetFailure = (status: number) => status === 408 || status === 429 || status >= 500;
@@ -326,7 +328,7 @@ async function forwardAttempt(
     };
     const cutOff =
       response.status >= 400
-        ? await whole(sendErrorAnswer(input, response))
+        ? await sendErrorAnswer(input, response, whole)
         : await streamAnswer(input, response, tap, whole);
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
     if (cutOff !== undefined)
@@ -438,20 +440,59 @@ export function answerLength(
 
 /**
  * A client error the target answered (a 400, 401, 404...): its status, headers and body, the body read whole and
- * redacted first (a provider's 401 may quote the key it was sent). Returns why the body was cut off, as streamAnswer.
+ * redacted first (a provider's 401 may quote the key it was sent), up to ERROR_ANSWER_WHOLE_BYTES. A longer body (an
+ * error page rather than an error) is not held in memory: what was read and the rest are streamed on without the
+ * credentials the router knows, as a download is. `whole` bounds the wait for the part read whole (the stall
+ * timeout). Returns why the body was cut off, as streamAnswer: the client then gets the status and headers and a cut
+ * connection, never a complete answer with what arrived or an empty one.
  */
-async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
+async function sendErrorAnswer(
+  input: ProxyInput,
+  response: Response,
+  whole: <T>(read: Promise<T>) => Promise<T>,
+): Promise<string | undefined> {
   const { reply } = input;
-  let text = "";
-  let cutOff: string | undefined;
+  const reader = response.body?.getReader();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  let more = false;
   try {
-    text = await response.text();
+    await whole(
+      (async () => {
+        while (reader) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          head.push(value);
+          size += value.length;
+          if (size > ERROR_ANSWER_WHOLE_BYTES) return void (more = true);
+        }
+      })(),
+    );
   } catch (error) {
-    cutOff = `network error: ${errorText(error)} (terminated)`;
+    reply.hijack();
+    answerHeaders(input, response);
+    reply.raw.writeHead(response.status);
+    reply.raw.flushHeaders();
+    reply.raw.destroy();
+    return `network error: ${errorText(error)} (terminated)`;
   }
-  const body = input.redact(text);
   reply.hijack();
   answerHeaders(input, response);
+  if (more) {
+    reply.raw.writeHead(response.status);
+    const rest = Readable.from(
+      (async function* () {
+        yield* head;
+        while (true) {
+          const { done, value } = await reader!.read();
+          if (done) return;
+          yield value;
+        }
+      })(),
+    );
+    return forwardBody(reply, rest, rememberedCredentialValues());
+  }
+  const body = input.redact(Buffer.concat(head).toString("utf8"));
   // An answer to a HEAD has no body: the length the upstream declared is passed back (answerLength).
   const bodyless = input.method === "HEAD" && answerLength("HEAD", response.status, response.headers, true) === "as-is";
   reply.raw.setHeader(
@@ -460,7 +501,7 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
   );
   reply.raw.writeHead(response.status);
   reply.raw.end(body);
-  return cutOff;
+  return undefined;
 }
 
 /**
@@ -488,6 +529,20 @@ async function streamAnswer(
   // back the end of each chunk): a download cut off before them still reaches the client as a cut-off body.
   reply.raw.flushHeaders();
   const source = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+  return forwardBody(reply, source, secrets, tap);
+}
+
+/**
+ * Pipes an upstream body to the client without the credentials the router knows (`secrets`); `tap` sees each chunk
+ * as it is forwarded. Returns why the upstream cut the body off, if it did (the client's own disconnect is not a
+ * cut-off: the caller sees it).
+ */
+async function forwardBody(
+  reply: FastifyReply,
+  source: Readable,
+  secrets: readonly string[],
+  tap?: UsageReader,
+): Promise<string | undefined> {
   // Which side broke first: a client that went away is not the target's fault (the caller sees its signal).
   let upstreamError: unknown;
   let clientLeft = false;

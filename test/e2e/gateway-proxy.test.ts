@@ -765,4 +765,24 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(second.calls.length, reached, "the retry never reached the target");
     assert.equal(third.calls.length, toUploader, "nor the other provider");
   });
+  // After the download above: a cut-off answer rests its target (embed-a here, which no test asks after this one).
+  it("passes a client error's body cut off by the target on as cut off, never as a complete empty answer", async () => {
+    // A long one (an error page rather than an error) is streamed on, not held whole, and without the target's key.
+    const key = "sk-embed-a-key-0000000001";
+    const page = `<html>${"x".repeat(400_000)} sent ${key}</html>`;
+    first.replies.push({ status: 404, body: null, bytes: Buffer.from(page), headers: { "content-type": "text/html" } });
+    const create = () => fx.openai.embeddings.create({ model: "embed-a/embed-small", input: "hi" });
+    await assert.rejects(create(), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+      assert.ok(error.message.endsWith(`${"x".repeat(400_000)} sent [REDACTED]</html>`), error.message.slice(-200));
+      return true;
+    });
+    first.replies.push({ status: 400, body: { error: { message: "Unsupported input" } }, dropBody: true });
+    await assert.rejects(create(), (error: unknown) => {
+      // The client's read of the body fails (the SDK puts the read's error in the message): it got no whole answer.
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.match(error.message, /terminated/);
+      return true;
+    });
+  });
 });

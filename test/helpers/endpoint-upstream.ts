@@ -22,6 +22,8 @@ export interface Upstream {
     hang?: boolean;
     /** Sends the status, headers and the first half of the body, then nothing more (until the client gives up). */
     stallBody?: boolean;
+    /** Sends the status, headers and the first half of the body, then drops the connection. */
+    dropBody?: boolean;
     split?: boolean;
     chunks?: string[];
     /** Sent as they are instead of the JSON body (a compressed body). */
@@ -123,6 +125,10 @@ export async function startUpstream(name: string): Promise<Upstream> {
       if ("bytes" in reply && reply.bytes) return void response.end(reply.bytes);
       const text = JSON.stringify(reply.body);
       if ("stallBody" in reply && reply.stallBody) return void response.write(text.slice(0, text.length >> 1));
+      if ("dropBody" in reply && reply.dropBody) {
+        response.write(text.slice(0, text.length >> 1));
+        return void setTimeout(() => response.destroy(), 20);
+      }
       if (!("split" in reply && reply.split)) return void response.end(text);
       response.write(text.slice(0, text.length >> 1));
       setTimeout(() => response.end(text.slice(text.length >> 1)), 20);
