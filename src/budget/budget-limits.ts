@@ -9,6 +9,8 @@ import { z } from "zod";
 import type { BudgetsConfig, RouterConfig } from "../config/schema.ts";
 import { type FloorAmount, floorOf, USD } from "../config/floor-amount.ts";
 import { accountOf } from "../routing/types.ts";
+import { lazy } from "../lazy.ts";
+import { numberFromText } from "../number-from-text.ts";
 
 export const LIMITS_STORE_NAME = "budget-limits";
 export const BUDGET_PERIODS = ["daily", "monthly"] as const;
@@ -16,32 +18,42 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 /** What a command can set per provider: a period's limit, or the balance floor. */
 export type LimitField = BudgetPeriod | "balanceFloor";
 
-const usd = z.number().finite().nonnegative().nullable().optional();
+const amount = z.number().finite().nonnegative().nullable().optional();
 const time = z.number().finite().optional();
 /** A time (epoch ms) per field. */
 const fieldTimes = z.object({ daily: time, monthly: time, balanceFloor: time });
-/** Strict about its own keys, as the usage ledger: a file of another shape is damage, not an empty set of limits. */
-export const limitsStateSchema = z.strictObject({
-  version: z.number().int().default(1),
-  providers: z
-    .record(
-      z.string(),
-      z.object({
-        daily: usd,
-        monthly: usd,
-        balanceFloor: usd,
-        /** The balance floor's currency when it is not USD (stores written before floors had one hold USD). */
-        balanceFloorCurrency: z.string().optional(),
-        /** When the latest of its fields was set. */
-        updatedAt: z.number().optional(),
-        /** When each field was set (stores written before kept only updatedAt: it stands for each field then). */
-        setAt: fieldTimes.optional(),
-      }),
-    )
-    .default({}),
-  /** When a command last cleared a provider's field (epoch ms); a value set since removes it. No limit in itself. */
-  cleared: z.record(z.string(), fieldTimes).optional(),
-});
+/**
+ * Strict about its own keys, as the usage ledger: a file of another shape is damage, not an empty set of limits.
+ * `lenient` (the salvage of a damaged file): an amount written as text (`"3"`, a hand edit) is that number, as the
+ * ledger's salvage reads its figures.
+ */
+const limitsSchemaOf = (lenient: boolean) => {
+  const usd = lenient ? z.preprocess(numberFromText, amount) : amount;
+  return z.strictObject({
+    version: z.number().int().default(1),
+    providers: z
+      .record(
+        z.string(),
+        z.object({
+          daily: usd,
+          monthly: usd,
+          balanceFloor: usd,
+          /** The balance floor's currency when it is not USD (stores written before floors had one hold USD). */
+          balanceFloorCurrency: z.string().optional(),
+          /** When the latest of its fields was set. */
+          updatedAt: z.number().optional(),
+          /** When each field was set (stores written before kept only updatedAt: it stands for each field then). */
+          setAt: fieldTimes.optional(),
+        }),
+      )
+      .default({}),
+    /** When a command last cleared a provider's field (epoch ms); a value set since removes it. No limit in itself. */
+    cleared: z.record(z.string(), fieldTimes).optional(),
+  });
+};
+const limitsStateSchema = limitsSchemaOf(false);
+/** Built when a damaged limits file is read (a healthy session never needs it). */
+export const lenientLimitsStateSchema = lazy(() => limitsSchemaOf(true));
 export type LimitsState = z.infer<typeof limitsStateSchema>;
 
 export const emptyLimits = (): LimitsState => ({ version: 1, providers: {} });

@@ -24,7 +24,7 @@ import {
   effectiveLimits,
   emptyLimits,
   LIMITS_STORE_NAME,
-  limitsStateSchema,
+  lenientLimitsStateSchema,
   parseLimits,
   providerNameIn,
   type LimitsState,
@@ -101,7 +101,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     LIMITS_STORE_NAME,
     emptyLimits,
     parseLimits,
-    salvageRecords(limitsStateSchema, emptyLimits),
+    salvageRecords(lenientLimitsStateSchema, emptyLimits),
   );
   const floors = openBalanceFloors(context, options.fetch);
   const refusals = openRefusalBook(context);

@@ -44,4 +44,26 @@ describe("a state file whose keys are none of the store's", () => {
       assert.match(warnings, new RegExp(`${name.replaceAll(".", "\\.")}.*moved aside`), warnings);
     }
   });
+
+  it("reads a limit written as text in the limits file (a hand edit) as that number, keeping the original aside", async () => {
+    const limits = join(dir, "auto-router.budget-limits.json");
+    for (const file of readdirSync(dir)) rmSync(join(dir, file), { recursive: true, force: true });
+    const written = '{"version":1,"providers":{"mock-a":{"daily":"3","monthly":12}}}';
+    writeFileSync(limits, written);
+    harness = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { main: routeInOrder("mock-a/model-a") } },
+      env: { AUTO_ROUTER_LOG_DIR: dir },
+    });
+    await harness.setModel("auto-router", "main");
+    const table = await harness.command("/auto-router budget");
+    assert.match(table, /^mock-a\s+today\s+\$0\.00\s+\$3\.00\s/m, table);
+    assert.match(table, /^\s+month\s+\$0\.00\s+\$12\.00\s/m, table);
+    await harness.dispose();
+    harness = undefined;
+    assert.deepEqual(JSON.parse(readFileSync(limits, "utf8")).providers["mock-a"], { daily: 3, monthly: 12 });
+    const kept = readdirSync(dir).filter((file) => file.startsWith("auto-router.budget-limits.json.corrupt-"));
+    assert.equal(kept.length, 1);
+    assert.equal(readFileSync(join(dir, kept[0]!), "utf8"), written, "the file as written is kept");
+  });
 });
