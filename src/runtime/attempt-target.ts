@@ -64,6 +64,8 @@ export interface TargetAttempt {
   out: AssistantMessageEventStream;
   /** The client gets the answer only whole (see AttemptInput.holdsAnswer). */
   holdsAnswer?: boolean;
+  /** Adds a note to the request's record (the event log's final line). */
+  note?: (text: string) => void;
 }
 
 /** What an attempt uses of the request's environment. */
@@ -110,6 +112,7 @@ export async function attemptTarget(
       requestTimeoutMs: timeouts.requestMs || undefined,
       stream: env.routing.stream,
       patch,
+      onNote: attempt.note,
     });
     if (typeof started === "string") {
       outcome = {

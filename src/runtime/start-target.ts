@@ -65,6 +65,8 @@ export interface StartTargetInput {
   auth?: AuthResult;
   /** Replaces the caller's onResponse (the router's hook wraps the caller's own). */
   onResponse?: SimpleStreamOptions["onResponse"];
+  /** A note for the request's event log (thinking turned off for Anthropic's rule, below). */
+  onNote?: (text: string) => void;
 }
 
 function cleanHeaders(headers: Record<string, string | null> | undefined): Record<string, string> | undefined {
@@ -97,7 +99,10 @@ function targetOptions(input: StartTargetInput, auth: AuthResult & { ok: true })
   options.headers = cleanHeaders(auth.headers);
   if (auth.env) options.env = auth.env;
   if (input.model.api === "anthropic-messages")
-    options.onPayload = fittedToAnthropicThinking(options.onPayload as SimpleStreamOptions["onPayload"]);
+    options.onPayload = fittedToAnthropicThinking(
+      options.onPayload as SimpleStreamOptions["onPayload"],
+      input.onNote && (() => input.onNote!(thinkingOffNote(input.model))),
+    );
   options.signal = input.signal;
   // One retry loop (DESIGN.md rule 5): the SDK must not retry or sleep on Retry-After itself.
   options.maxRetries = 0;
@@ -113,11 +118,15 @@ type Payload = Record<string, unknown>;
  * their reasoning as text, or none), thinking is off for this request, as Anthropic's own 400 advises. Anthropic
  * would refuse it, and a 400 fails over nowhere: the prompt would end in the middle of its tool calls.
  */
-function fittedToAnthropicThinking(previous: SimpleStreamOptions["onPayload"]): SimpleStreamOptions["onPayload"] {
+function fittedToAnthropicThinking(
+  previous: SimpleStreamOptions["onPayload"],
+  turnedOff: (() => void) | undefined,
+): SimpleStreamOptions["onPayload"] {
   return async (payload: unknown, model: Model<Api>) => {
     const changed = previous ? await previous(payload, model) : undefined;
     const body = (changed === undefined ? payload : changed) as Payload;
     if (!thinkingOn(body?.thinking) || !toolTurnLacksThinking(body.messages)) return changed;
+    turnedOff?.();
     const { thinking: _off, ...rest } = body;
     const contextManagement = withoutThinkingEdits(rest.context_management);
     if (contextManagement === undefined) delete rest.context_management;
@@ -125,6 +134,10 @@ function fittedToAnthropicThinking(previous: SimpleStreamOptions["onPayload"]): 
     return rest;
   };
 }
+
+/** What the event log says when the rule above turned thinking off for a request. */
+export const thinkingOffNote = (model: Model<Api>): string =>
+  `thinking off for ${model.provider}/${model.id}: the tool calls this turn answers were made by another API or model, and Anthropic refuses thinking on then`;
 
 export async function startTarget(input: StartTargetInput): Promise<AssistantMessageEventStream | string> {
   try {

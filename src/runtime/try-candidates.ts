@@ -166,6 +166,7 @@ export async function tryCandidates(
               isLast,
               out,
               holdsAnswer: request.holdsAnswer,
+              note: (text) => addNote(env.report, state, text),
             },
             onCommit,
           );

@@ -10,6 +10,7 @@ import { assistantMessages, type PiRun, runPi, lastAssistantMessage } from "../h
 import type { AnthropicReply } from "../helpers/anthropic-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 import { freePort } from "../helpers/free-port.ts";
 
 describe("pi CLI with auto-router against emulated providers", () => {
@@ -210,6 +211,18 @@ describe("pi CLI with auto-router against emulated providers", () => {
     assert.equal(sent.thinking, undefined);
     assert.equal(sent.messages.at(-1).content[0].type, "tool_result");
     assert.equal(sent.messages.at(-1).content[0].tool_use_id, calls.content.at(-1).id);
+    // The event log says so on the request's final line (the gateway says it in x-auto-router-ignored).
+    const served = readLoggedEvents(dir.agentDir).find(
+      (event) => event.type === "final" && event.data.servedTarget === "mock-c/thinker-c",
+    );
+    assert.ok(
+      served?.data.notes?.some((note: string) =>
+        /^thinking off for mock-c\/thinker-c: the tool calls this turn answers were made by another API or model/.test(
+          note,
+        ),
+      ),
+      JSON.stringify(served),
+    );
   });
 
   it("offers the xhigh thinking level on a route whose target has it, and that target gets it", async () => {
