@@ -60,7 +60,9 @@ async function attempt(
 
 describe("runAttempt", () => {
   it("keeps a stream that sends events more often than the stall timeout, however long it runs", async () => {
-    const { outcome, pushed } = await attempt([20, 60, 100, 140, 180, 220, 260], { stallMs: 100 });
+    // Gaps of 40 ms against a stall timeout of 250 (room for a loaded machine's late timers), over twice as long.
+    const every40 = Array.from({ length: 14 }, (_, index) => 20 + 40 * index);
+    const { outcome, pushed } = await attempt(every40, { stallMs: 250 });
     assert.equal(outcome.status, "committed");
     assert.equal(outcome.status === "committed" && outcome.final, "done");
     assert.equal(pushed.at(-1)?.type, "done");
@@ -74,7 +76,9 @@ describe("runAttempt", () => {
   });
 
   it("holds an answer its client takes only whole: a stall mid-answer is a failure to fail over from", async () => {
-    const stalled = await attempt([10, 400], { firstTokenMs: 60, stallMs: 80 }, true, true);
+    // Timers far enough apart for a loaded machine: the first word well inside the first-token timeout, the gaps of the
+    // whole answer 100 ms inside the stall timeout.
+    const stalled = await attempt([10, 1_000], { firstTokenMs: 200, stallMs: 250 }, true, true);
     assert.equal(stalled.outcome.status, "failed");
     assert.equal(stalled.outcome.status === "failed" && stalled.outcome.failure.kind, "timeout");
     assert.match(
@@ -85,7 +89,7 @@ describe("runAttempt", () => {
     assert.deepEqual(stalled.pushed, [], "nothing reached the client");
     assert.equal(stalled.commits, 0);
     // Past the commit point the first-token deadline is gone: a slow but steady answer is kept, and forwarded whole.
-    const whole = await attempt([10, 60, 110, 160], { firstTokenMs: 60, stallMs: 80 }, true, true);
+    const whole = await attempt([10, 160, 310, 460], { firstTokenMs: 200, stallMs: 250 }, true, true);
     assert.equal(whole.outcome.status === "committed" && whole.outcome.final, "done");
     assert.equal(whole.commits, 1);
     assert.deepEqual(
