@@ -3,6 +3,9 @@
 import type { Constraint, Tier } from "../config/routing-schema.ts";
 import type { ModelFacts, RequestFeatures, SkipReason } from "./types.ts";
 
+/** Why a target without image input is left out of a request with images (a skipped target's detail). */
+export const NO_IMAGE_INPUT = "no image input";
+
 /** `@long` asks for at least this window even for a short prompt: the user expects the conversation to grow. */
 export const LONG_TIER_MIN_CONTEXT_TOKENS = 100_000;
 
@@ -113,7 +116,7 @@ export function checkConstraint(
     };
   }
   if (constraint.vision && facts.vision === false)
-    return { reason: "capability", detail: "no image input", need: "vision" };
+    return { reason: "capability", detail: NO_IMAGE_INPUT, need: "vision" };
   if (constraint.reasoning && facts.reasoning === false)
     return { reason: "capability", detail: "not a reasoning model", need: "reasoning" };
   if (constraint.tools && facts.tools === false)

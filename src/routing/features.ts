@@ -33,6 +33,12 @@ function imagesInCurrentPrompt(
   return false;
 }
 
+/** The prompt being answered has images only in tool results (no vision target is needed for a note in their place). */
+export const toolResultImagesOnly = (context: Context): boolean => {
+  const messages = conversationMessages(context);
+  return imagesInCurrentPrompt(messages, true) && !imagesInCurrentPrompt(messages, false);
+};
+
 /** The text the user wrote last: the intent is about the current ask, not the whole history. */
 export { lastUserText };
 

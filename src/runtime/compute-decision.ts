@@ -53,6 +53,8 @@ export interface DecisionRequest {
    * route() leaves the others out before it assesses any, so no budget, fallback or order is decided on them.
    */
   serves?: RouteRequest["serves"];
+  /** A tool result's image needs no vision target (RequestRouting.decide's flag). */
+  toolImagesAsNotes?: boolean;
 }
 
 export function computeDecision(inputs: DecisionInputs, request: DecisionRequest, now: number): ComputedDecision {
@@ -65,7 +67,7 @@ export function computeDecision(inputs: DecisionInputs, request: DecisionRequest
   const features = extractFeatures(context, {
     maxTokens: options?.maxTokens,
     intent: knownIntent,
-    toolImagesNeedVision: !routeConfig || routeTakesImages(routeConfig, models),
+    toolImagesNeedVision: !request.toolImagesAsNotes && (!routeConfig || routeTakesImages(routeConfig, models)),
   });
   if (prompt !== undefined && !knownIntent)
     prompts.rememberIntent({ prompt, intent: features.intent, confidence: features.intentConfidence });

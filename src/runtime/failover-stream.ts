@@ -39,7 +39,9 @@ import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import { overBudgetText } from "../routing/soft-fallback.ts";
 import { restKey } from "../routing/rest-key.ts";
-import { type Decision, type RefusalKind, type SkipReason, targetKey } from "../routing/types.ts";
+import { type Decision, type RefusalKind, type SkipReason, type SkippedTarget, targetKey } from "../routing/types.ts";
+import { NO_IMAGE_INPUT } from "../routing/constraints.ts";
+import { toolResultImagesOnly } from "../routing/features.ts";
 import { unitPricesOf, unitsCostUsd, usageUnits } from "../usage-units.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
@@ -76,6 +78,10 @@ const LASTING_REST_KINDS: ReadonlySet<string> = new Set<FailureKind>(["auth", "m
 const RESTING: ReadonlySet<SkipReason> = new Set(["cooldown"]);
 /** Reasons whose skip says when the target is back: the request may wait for it (failover.cooldownWaitMs). */
 const WAITABLE: ReadonlySet<SkipReason> = new Set(["cooldown", "circuit-open", "quota"]);
+
+/** A target was left out for having no image input that only the request's images asked for (no rule, no @vision). */
+const imagesWaitForVision = (skipped: readonly SkippedTarget[]): boolean =>
+  skipped.some((s) => s.reason === "capability" && s.detail === NO_IMAGE_INPUT && s.requiredBy === undefined);
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -319,6 +325,8 @@ async function serveRequest(
     }
     if (request.note) addNote(env.report, state, request.note);
     let waitedForReset = false;
+    // Set once no vision target can take the prompt's tool-result image: the next decisions need none (below).
+    let toolImagesAsNotes = false;
 
     for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
       if (signal?.aborted) return abortNow();
@@ -329,6 +337,7 @@ async function serveRequest(
           shortcuts: request.shortcuts,
           prompt: state.prompt,
           serves: request.passthrough?.serves,
+          toolImagesAsNotes,
         }),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
@@ -392,6 +401,7 @@ async function serveRequest(
           shortcuts: request.shortcuts,
           prompt: state.prompt,
           serves: request.passthrough?.serves,
+          toolImagesAsNotes,
         }),
       );
       if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && !outOfAttempts) {
@@ -455,6 +465,21 @@ async function serveRequest(
         state.tried.clear();
         attemptLimit = state.attempts + maxAttempts;
         round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
+        continue;
+      }
+      // The prompt's only images are a tool's (a screenshot it read) and no vision target can take them now: a target
+      // without image input carries on, with pi-ai's note in each image's place, rather than the tool loop ending.
+      if (
+        !toolImagesAsNotes &&
+        !outOfAttempts &&
+        imagesWaitForVision(refreshed.skipped) &&
+        toolResultImagesOnly(context)
+      ) {
+        toolImagesAsNotes = true;
+        const text = `auto-router: no target of route ${state.routeId} that takes images is available now; the tool result's image goes to a target without image input, as a note in its place`;
+        addNote(env.report, state, text.replace(/^auto-router: /, ""));
+        env.report.warn(text);
+        round -= 1;
         continue;
       }
       if (state.failures.length > 0) return failedEveryTarget();

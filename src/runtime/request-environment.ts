@@ -57,6 +57,14 @@ export interface RequestBooks {
   upstreamPins?: UpstreamPins;
 }
 
+export interface DecideFlags {
+  quiet?: boolean;
+  shortcuts?: PromptShortcuts;
+  prompt?: string;
+  serves?: TargetFilter;
+  toolImagesAsNotes?: boolean;
+}
+
 /** Where a request's decision and its targets come from. */
 export interface RequestRouting {
   registry(): RegistryLike | undefined;
@@ -67,7 +75,9 @@ export interface RequestRouting {
    * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
    * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over;
    * `prompt` is the identity of the request's prompt (none: the request is no prompt); `serves`, the targets the
-   * request's passthrough can serve: the others are left out of the decision, the one published included.
+   * request's passthrough can serve: the others are left out of the decision, the one published included;
+   * `toolImagesAsNotes`: a tool result's image needs no vision target (none is available: pi-ai sends a note in its
+   * place, as on a model without image input).
    */
   decide(
     requestId: string,
@@ -75,7 +85,7 @@ export interface RequestRouting {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string; serves?: TargetFilter },
+    flags?: DecideFlags,
   ): Decision;
   modelFacts(key: string): ModelFacts | undefined;
   /** How a target is called; absent = pi-ai's streamSimple. */

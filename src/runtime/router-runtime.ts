@@ -25,7 +25,7 @@ import type {
   RequestReport,
   RequestRouting,
   StatusSink,
-  TargetFilter,
+  DecideFlags,
 } from "./request-environment.ts";
 import { liveStatus, type LiveStatus } from "./live-status.ts";
 import { PromptMemory } from "./prompt-memory.ts";
@@ -175,7 +175,7 @@ export class RouterRuntime implements RequestEnvironment {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string; serves?: TargetFilter },
+    flags?: DecideFlags,
   ): Decision {
     const computed = computeDecision(
       {
@@ -186,7 +186,15 @@ export class RouterRuntime implements RequestEnvironment {
         cooldowns: this.cooldowns,
         shadow: this.collaborators.shadow,
       },
-      { routeId, context, options, shortcuts: flags?.shortcuts, prompt: flags?.prompt, serves: flags?.serves },
+      {
+        routeId,
+        context,
+        options,
+        shortcuts: flags?.shortcuts,
+        prompt: flags?.prompt,
+        serves: flags?.serves,
+        toolImagesAsNotes: flags?.toolImagesAsNotes,
+      },
       now,
     );
     if (!flags?.quiet) this.publishDecision(requestId, routeId, computed, now);

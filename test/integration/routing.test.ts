@@ -102,6 +102,36 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 2);
   });
 
+  it("goes on without image input when the only vision target rests in a tool loop whose tool read an image", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { sortBy: "config", targets: ["mock-v/model-v", "mock-a/model-a"].map(target) } } },
+      tools: ["read"],
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    writeFileSync(join(h.agentDir, "shot.png"), Buffer.from(ONE_PIXEL_PNG, "base64"));
+    const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;
+    h.faux("mock-v").setResponses([
+      fauxAssistantMessage(fauxToolCall("read", { path: "shot.png" }), { stopReason: "toolUse" }),
+      // Rests for longer than a request waits for a resting target (failover.cooldownWaitMs).
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 10m.",
+      }),
+    ]);
+    h.faux("mock-a").setResponses([fauxAssistantMessage("read it without the image")]);
+    await h.prompt("look at shot.png");
+    assert.equal(h.lastAssistant().errorMessage, undefined, JSON.stringify(h.lastAssistant()));
+    assert.equal(textOf(h.lastAssistant()), "read it without the image");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const said = h.ui!.notifications.map((notification) => notification.message).join("\n");
+    assert.match(
+      said,
+      /no target of route main that takes images is available now; the tool result's image goes to a target without image input, as a note in its place/,
+    );
+  });
+
   it("names the request's own asks when some targets lack what it needs and the others are outside its @only=", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-v/model-v"].map(target) });
     await h.prompt("@vision @only=mock-a describe the screenshot");
