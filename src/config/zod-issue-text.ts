@@ -22,7 +22,8 @@ export const shown = (value: unknown): string => {
 
 const typeName = (value: unknown): string => (Array.isArray(value) ? "array" : value === null ? "null" : typeof value);
 
-function oneOf(values: readonly unknown[], input: unknown): string {
+/** `expected one of "user", "assistant", got "assitant"; did you mean "assistant"?` (the nearest only if near). */
+export function oneOf(values: readonly unknown[], input: unknown): string {
   const listed = values.map(shown).join(", ");
   const near =
     typeof input === "string"
@@ -115,6 +116,24 @@ export function describeIssue(issue: Issue): IssueText[] {
       {
         path: [],
         message: `expected a number ${issue.inclusive ? "of at most" : "below"} ${issue.maximum}, got ${shown(issue.input)}`,
+      },
+    ];
+  // zod's "Too small: expected array to have >=1 items": how many it takes, and how many were sent.
+  if (issue.code === "too_small" && issue.origin === "array" && issue.message.startsWith("Too small")) {
+    const count = Array.isArray(issue.input) ? issue.input.length : undefined;
+    const items = (n: number | bigint) => `${n} item${n === 1 ? "" : "s"}`;
+    return [
+      {
+        path: [],
+        message: `expected at least ${items(issue.minimum)}${count === undefined ? "" : `, got ${count === 0 ? "an empty array" : items(count)}`}`,
+      },
+    ];
+  }
+  if (issue.code === "too_small" && issue.origin === "string" && issue.message.startsWith("Too small"))
+    return [
+      {
+        path: [],
+        message: `expected ${Number(issue.minimum) === 1 ? "a non-empty string" : `at least ${issue.minimum} characters`}, got ${shown(issue.input)}`,
       },
     ];
   if (

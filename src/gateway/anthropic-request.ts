@@ -21,7 +21,7 @@ import {
   textBlock,
   toolResultBlocks,
 } from "./client-messages.ts";
-import { bodySchemaError, GatewayError } from "./errors.ts";
+import { bodySchemaError, GatewayError, issueText } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
 const content = stringOrBlocks("content blocks");
@@ -50,8 +50,12 @@ const customTool = z.looseObject({
  */
 const tool = z.looseObject({ type: z.string().optional() }).superRefine((item, issues) => {
   if (!isCustomTool(item)) return;
-  const parsed = customTool.safeParse(item);
-  for (const { path, message } of parsed.error?.issues ?? []) issues.addIssue({ code: "custom", path, message });
+  const parsed = customTool.safeParse(item, { reportInput: true });
+  // In zod's own words where it has no other (a name of ""): said as the body's other issues are (issueText).
+  for (const issue of parsed.error?.issues ?? []) {
+    const { path, message } = issueText(issue);
+    issues.addIssue({ code: "custom", path, message, input: issue.input });
+  }
 });
 
 const MIN_THINKING_BUDGET = 1_024;
@@ -263,7 +267,7 @@ export function parseAnthropicRequest(
   schema: z.ZodType<z.infer<typeof anthropicCountTokensSchema>> = anthropicRequestSchema,
   interleavedThinking = false,
 ): AnthropicRequest {
-  const parsed = schema.safeParse(raw);
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }

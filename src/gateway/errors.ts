@@ -4,6 +4,7 @@ import type { RequestEnd } from "../runtime/failover-stream.ts";
 import { TRANSIENT_KINDS } from "../runtime/final-error.ts";
 import { isObject } from "../is-object.ts";
 import { redactText } from "../state/redact.ts";
+import { describeIssue, type IssueText } from "../config/zod-issue-text.ts";
 
 export type Protocol = "anthropic" | "openai";
 
@@ -59,9 +60,32 @@ export function bodyPath(path: readonly PropertyKey[]): string {
   return where;
 }
 
+/** zod's own English ("Invalid input: expected array, received string"), which a schema's own message is not. */
+const ZOD_WORDS = /^(Invalid (input|option)|Too (small|big))\b/;
+
+/**
+ * A schema issue (of a parse with `reportInput`) in the words the routes file's errors use: what was expected and what
+ * was sent (its type; the value itself for one of a fixed set, with the one meant: `expected one of "user",
+ * "assistant", "system", got "assitant"; did you mean "assistant"?`), at its place below the issue's own (a union's
+ * option may fail deeper down). A schema's own message is kept as it is.
+ */
+export function issueText(issue: { path: readonly PropertyKey[]; message: string; code?: string }): IssueText {
+  if (!("code" in issue) || !ZOD_WORDS.test(issue.message)) return { path: [...issue.path], message: issue.message };
+  const [text] = describeIssue(issue as Parameters<typeof describeIssue>[0]);
+  return text
+    ? { path: [...issue.path, ...text.path], message: text.message }
+    : { path: [...issue.path], message: issue.message };
+}
+
 /** The 400 for a body the endpoint's schema refuses: the first issue, with its place. */
-export const bodySchemaError = (issue: { path: readonly PropertyKey[]; message: string }): GatewayError =>
-  new GatewayError(400, "invalid_request", `${bodyPath(issue.path)}: ${issue.message}`);
+export const bodySchemaError = (issue: {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+}): GatewayError => {
+  const { path, message } = issueText(issue);
+  return new GatewayError(400, "invalid_request", `${bodyPath(path)}: ${message}`);
+};
 
 const ANTHROPIC_TYPES: Record<ErrorCategory, string> = {
   invalid_request: "invalid_request_error",

@@ -85,7 +85,7 @@ const customName = (tool: ToolShape) => (tool as { custom?: { name?: unknown } }
 
 export function parseOpenAIRequest(raw: unknown): OpenAIRequest {
   const { body, ignoredTools } = withoutHostedTools(raw, isFunctionTool, customName);
-  const parsed = openAIRequestSchema.safeParse(body);
+  const parsed = openAIRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }

@@ -9,7 +9,7 @@ import { type ProviderPreferences, providerNameSchema, SORT_KEYS, type SortKey }
 import { emptyShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
-import { GatewayError } from "./errors.ts";
+import { GatewayError, issueText } from "./errors.ts";
 import {
   OPENROUTER_ONLY_KEYS,
   type OpenRouterKeys,
@@ -164,9 +164,9 @@ export function parseProviderPreferences(
       );
     }
   }
-  const parsed = preferencesSchema.safeParse(value);
+  const parsed = preferencesSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = issueText(parsed.error.issues[0]!);
     // OpenRouter's own keys are checked against its types: the one at fault is named, not the router's grammar.
     const forOpenRouter = OPENROUTER_ONLY_KEYS.includes(String(issue.path[0]));
     const path = issue.path.map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${String(segment)}`));

@@ -16,6 +16,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { oneOf } from "../config/zod-issue-text.ts";
 import { numberBetween, openAIToolSchema, orNull } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
@@ -40,7 +41,7 @@ const PART_SCHEMAS: Record<string, z.ZodType<ContentPart>> = {
 };
 /** Content parts of the Responses API that pi-ai has no form for. */
 const UNMODELLED_PARTS = ["input_file", "input_audio"];
-const PART_TYPES = [...Object.keys(PART_SCHEMAS), ...UNMODELLED_PARTS].join(", ");
+const PART_TYPES = [...Object.keys(PART_SCHEMAS), ...UNMODELLED_PARTS];
 
 // Content is checked part by part (contentParts): a union of shapes would be reported at `input` alone.
 const parts = z.union([z.string(), z.array(z.unknown())], { error: "expected a string or an array of content parts" });
@@ -96,7 +97,7 @@ const UNMODELLED_ITEMS = [
   "tool_search_output",
   "compaction",
 ];
-const ITEM_TYPES = [...Object.keys(ITEM_SCHEMAS), ...UNMODELLED_ITEMS].join(", ");
+const ITEM_TYPES = [...Object.keys(ITEM_SCHEMAS), ...UNMODELLED_ITEMS];
 
 type MessageItem = Omit<z.infer<typeof messageItem>, "content"> & { content: string | ContentPart[] };
 type FunctionCallOutputItem = Omit<z.infer<typeof functionCallOutputItem>, "output"> & {
@@ -160,8 +161,14 @@ const isObject = (value: unknown): value is Loose =>
 /** A schema issue of one part of the input, with its place in the whole body. */
 const issueAt = (where: readonly PropertyKey[], error: z.ZodError) => {
   const issue = error.issues[0]!;
-  return bodySchemaError({ path: [...where, ...issue.path], message: issue.message });
+  return bodySchemaError({ ...issue, path: [...where, ...issue.path] });
 };
+
+/** `expected one of "input_text", ..., got "input_txt"; did you mean "input_text"?` (`got none` for no type). */
+const typeOneOf = (types: readonly string[], type: unknown): string =>
+  type === undefined
+    ? `expected one of ${types.map((name) => JSON.stringify(name)).join(", ")}, got none`
+    : oneOf(types, type);
 
 const REMOTE = /^https?:\/\//i;
 
@@ -185,8 +192,8 @@ function contentParts(list: unknown[], where: readonly PropertyKey[], untranslat
       return [];
     }
     const schema = typeof type === "string" ? PART_SCHEMAS[type] : undefined;
-    if (!schema) throw invalid(`${at}.type`, `expected one of ${PART_TYPES} (got ${JSON.stringify(type) ?? "none"})`);
-    const parsed = schema.safeParse(part);
+    if (!schema) throw invalid(`${at}.type`, typeOneOf(PART_TYPES, type));
+    const parsed = schema.safeParse(part, { reportInput: true });
     if (!parsed.success) throw issueAt([...where, index], parsed.error);
     return [parsed.data];
   });
@@ -207,9 +214,9 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
     if (!schema)
       throw invalid(
         `${bodyPath(where)}.type`,
-        `expected a message (with a role) or one of ${ITEM_TYPES} (got ${JSON.stringify(type) ?? "none"})`,
+        `expected a message (with a role) or ${typeOneOf(ITEM_TYPES, type).slice("expected ".length)}`,
       );
-    const parsed = schema.safeParse(item);
+    const parsed = schema.safeParse(item, { reportInput: true });
     if (!parsed.success) throw issueAt(where, parsed.error);
     const data = parsed.data as Loose;
     // A message's content and a tool output's parts; a reasoning item's content (reasoning_text parts) is its own.
@@ -251,7 +258,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   const asSent = body as Loose;
   const { body: served, ignoredTools } = withoutHostedTools(body, (tool) => tool?.type === "function");
   body = served;
-  const parsed = responsesRequestSchema.safeParse(body);
+  const parsed = responsesRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }

@@ -109,6 +109,12 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
       ],
       [{ tool_choice: { type: "bogus" } }, 'body.tool_choice.type: expected "auto", "any", "tool" or "none"'],
       [{ stop_sequences: "END" }, "body.stop_sequences: expected a list of strings"],
+      // A field of the wrong shape: what it takes and what was sent, a mistyped role with the one meant.
+      [{ messages: "hi" }, "body.messages: expected an array, got a string"],
+      [
+        { messages: [...hi, { role: "assistant", content: "yes" }, { role: "assitant", content: "no" }] },
+        'body.messages[2].role: expected one of "user", "assistant", "system", got "assitant"; did you mean "assistant"?',
+      ],
     ];
     for (const model of ["claude", "chat"])
       for (const [extra, message] of cases) {

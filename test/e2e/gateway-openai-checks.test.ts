@@ -166,6 +166,27 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
     assert.equal(targetCalls(), 0);
   });
 
+  it("says which field has the wrong shape and what was sent, and the role a mistyped one meant, on Chat and Responses", async () => {
+    assert.equal(
+      await refused(fx.openai.chat.completions.create({ model: "chat", messages: "hi" as never })),
+      "body.messages: expected an array, got a string",
+    );
+    assert.equal(
+      await refused(
+        fx.openai.chat.completions.create({
+          model: "chat",
+          messages: [{ role: "user", content: "hi" }, { role: "assitant", content: "yes" } as never],
+        }),
+      ),
+      'body.messages[1].role: expected one of "system", "developer", "user", "assistant", "tool", "function", got "assitant"; did you mean "assistant"?',
+    );
+    assert.equal(
+      await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "usr", content: "hi" } as never] })),
+      'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "usr"; did you mean "user"?',
+    );
+    assert.equal(targetCalls(), 0);
+  });
+
   it("keeps an assistant turn's refusal given beside content: null as its text in a translated conversation", async () => {
     fx.emulators.C.enqueue({ text: "Because." });
     const answer = await fx.openai.chat.completions.create({

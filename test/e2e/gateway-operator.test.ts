@@ -436,7 +436,7 @@ describe("gateway operator", () => {
     );
     // JSON that is no object, and a field's place written as a client writes it.
     for (const [body, expected] of [
-      [[1, 2], /request body: .*expected object, received array/],
+      [[1, 2], /request body: expected an object, got an array/],
       ["hello", /request body: expected a JSON object, got a JSON string/],
       [
         {

@@ -121,7 +121,7 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.equal(typo.status, 400);
     assert.match(
       typo.message,
-      /^body\.input\[0\]\.content\[0\]\.type: expected one of input_text, .*\(got "input_txt"\)$/,
+      /^body\.input\[0\]\.content\[0\]\.type: expected one of "input_text", .*, got "input_txt"; did you mean "input_text"\?$/,
     );
     const noCallId = await refusal(
       fx.openai.responses.create({

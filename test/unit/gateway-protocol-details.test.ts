@@ -41,7 +41,7 @@ describe("gateway request bodies: what each client's own API refuses", () => {
     );
     assert.equal(
       refusal(() => parseAnthropicRequest({ model: "m", max_tokens: "many", messages: user })),
-      "body.max_tokens: Invalid input: expected number, received string",
+      'body.max_tokens: expected a number, got the text "many"',
     );
     const counted = parseAnthropicRequest({ model: "m", messages: user }, anthropicCountTokensSchema);
     assert.equal(anthropicToContext(counted, 1).options.maxTokens, undefined);
@@ -116,6 +116,81 @@ describe("gateway request bodies: what each client's own API refuses", () => {
         }),
       ),
       undefined,
+    );
+  });
+});
+
+describe("gateway request bodies of the wrong shape: the field, what it takes and what was sent", () => {
+  const messages = (value: unknown) => ({ model: "m", max_tokens: 9, messages: value });
+
+  it("says a field's path, the shape expected and the shape sent, in place of zod's words", () => {
+    assert.equal(
+      refusal(() => parseAnthropicRequest(messages("hi"))),
+      "body.messages: expected an array, got a string",
+    );
+    assert.equal(
+      refusal(() => parseAnthropicRequest(messages([]))),
+      "body.messages: expected at least 1 item, got an empty array",
+    );
+    assert.equal(
+      refusal(() => parseAnthropicRequest({ model: "m", max_tokens: 9 })),
+      "body.messages: missing: this key is required (an array)",
+    );
+    assert.equal(
+      refusal(() => parseAnthropicRequest([1, 2])),
+      "request body: expected an object, got an array",
+    );
+    assert.equal(
+      refusal(() =>
+        parseAnthropicRequest({ ...messages(user), tools: [{ name: "", input_schema: { type: "object" } }] }),
+      ),
+      'body.tools[0].name: expected a non-empty string, got ""',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: "m", messages: { role: "user", content: "hi" } })),
+      "body.messages: expected an array, got an object",
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: 5, messages: user })),
+      "body.model: expected a string, got a number",
+    );
+    assert.equal(
+      refusal(() =>
+        parseResponsesRequest({
+          model: "m",
+          input: [{ type: "function_call", call_id: "c", name: "n", arguments: {} }],
+        }),
+      ),
+      "body.input[0].arguments: expected a string, got an object",
+    );
+  });
+
+  it("names the value meant for one outside a fixed set: a mistyped role, effort or part type", () => {
+    assert.equal(
+      refusal(() => parseAnthropicRequest(messages([...user, { role: "assitant", content: "x" }]))),
+      'body.messages[1].role: expected one of "user", "assistant", "system", got "assitant"; did you mean "assistant"?',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: "m", messages: [{ role: "usr", content: "x" }] })),
+      'body.messages[0].role: expected one of "system", "developer", "user", "assistant", "tool", "function", got "usr"; did you mean "user"?',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: "m", messages: user, reasoning_effort: "hgih" })),
+      'body.reasoning_effort: expected one of "none", "minimal", "low", "medium", "high", "xhigh", got "hgih"; did you mean "high"?',
+    );
+    assert.equal(
+      refusal(() => parseResponsesRequest({ model: "m", input: [{ role: "asistant", content: "x" }] })),
+      'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "asistant"; did you mean "assistant"?',
+    );
+    // Far from every value: the list and the value, no guess.
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: "m", messages: [{ role: "robot", content: "x" }] })),
+      'body.messages[0].role: expected one of "system", "developer", "user", "assistant", "tool", "function", got "robot"',
+    );
+    // A schema's own message is kept.
+    assert.equal(
+      refusal(() => parseAnthropicRequest({ ...messages(user), temperature: "hot" })),
+      "body.temperature: expected a number from 0 to 1",
     );
   });
 });

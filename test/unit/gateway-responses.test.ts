@@ -196,11 +196,11 @@ describe("Responses requests", () => {
     };
     assert.match(
       messageOf([{ role: "user", content: [{ type: "input_txt", text: "hi" }] }]),
-      /^body\.input\[0\]\.content\[0\]\.type: expected one of input_text, .*input_file.* \(got "input_txt"\)$/,
+      /^body\.input\[0\]\.content\[0\]\.type: expected one of "input_text", .*"input_file".*, got "input_txt"; did you mean "input_text"\?$/,
     );
     assert.match(
       messageOf([{ type: "function_calls", call_id: "c" }]),
-      /^body\.input\[0\]\.type: expected a message \(with a role\) or one of message, function_call, .*item_reference.* \(got "function_calls"\)$/,
+      /^body\.input\[0\]\.type: expected a message \(with a role\) or one of "message", "function_call", .*"item_reference".*, got "function_calls"; did you mean "function_call"\?$/,
     );
     assert.match(
       messageOf([
