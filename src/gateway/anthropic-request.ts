@@ -11,6 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { oneOf } from "../config/zod-issue-text.ts";
 import { numberBetween, objectToolSchema, stringOrBlocks } from "./tool-schema.ts";
 import { thinkingOn } from "../runtime/anthropic-thinking.ts";
 import {
@@ -72,6 +73,53 @@ function checkImage(item: Block, path: PropertyKey[], issues: Issues): void {
 }
 
 /**
+ * The content block types Anthropic's Messages API takes in a message (its SDK's ContentBlockParam and
+ * BetaContentBlockParam, @anthropic-ai/sdk 0.91 to 0.129): any other is refused here, before a target is asked (a
+ * passthrough target would refuse it after a wasted attempt; a translation would drop it without a word).
+ */
+export const ANTHROPIC_BLOCK_TYPES = [
+  "text",
+  "image",
+  "document",
+  "search_result",
+  "thinking",
+  "redacted_thinking",
+  "tool_use",
+  "tool_result",
+  "server_tool_use",
+  "web_search_tool_result",
+  "web_fetch_tool_result",
+  "code_execution_tool_result",
+  "bash_code_execution_tool_result",
+  "text_editor_code_execution_tool_result",
+  "tool_search_tool_result",
+  "advisor_tool_result",
+  "mcp_tool_use",
+  "mcp_tool_result",
+  "mcp_tool_listing",
+  "container_upload",
+  "compaction",
+  "fallback",
+  "tool_addition",
+  "tool_removal",
+];
+/** The blocks a tool_result's content takes (ToolResultBlockParam's). */
+export const ANTHROPIC_TOOL_RESULT_BLOCK_TYPES = [
+  "text",
+  "image",
+  "search_result",
+  "document",
+  "tool_reference",
+  "browser_state",
+];
+
+/** A block whose string type is none of `known`: `expected one of "text", ..., got "imgae"; did you mean "image"?`. */
+function checkBlockType(item: Block, known: readonly string[], path: PropertyKey[], issues: Issues): void {
+  if (typeof item?.type !== "string" || known.includes(item.type)) return;
+  issues.addIssue({ code: "custom", path: [...path, "type"], message: oneOf(known, item.type), input: item.type });
+}
+
+/**
  * What Anthropic's API refuses beyond each field's own shape, checked here so that a translated request is refused as
  * Anthropic would refuse it (a target of another API would take it, or the prompt would be quietly changed).
  */
@@ -89,6 +137,7 @@ function anthropicRules(body: Block, issues: Issues): void {
         message: "expected at least one content block (only the final assistant turn may be empty)",
       });
     message.content.forEach((item: Block, blockIndex: number) => {
+      checkBlockType(item, ANTHROPIC_BLOCK_TYPES, [...where, blockIndex], issues);
       checkImage(item, [...where, blockIndex], issues);
       // A translation would send it as empty text (Anthropic's API refuses it: `text: Field required`).
       if (item?.type === "text" && typeof item.text !== "string")
@@ -98,9 +147,11 @@ function anthropicRules(body: Block, issues: Issues): void {
           message: `expected a string${item.text === undefined ? " (a text block needs its text)" : ""}`,
         });
       if (item.type === "tool_result" && Array.isArray(item.content))
-        item.content.forEach((inner: Block, innerIndex: number) =>
-          checkImage(inner, [...where, blockIndex, "content", innerIndex], issues),
-        );
+        item.content.forEach((inner: Block, innerIndex: number) => {
+          const at = [...where, blockIndex, "content", innerIndex];
+          checkBlockType(inner, ANTHROPIC_TOOL_RESULT_BLOCK_TYPES, at, issues);
+          checkImage(inner, at, issues);
+        });
     });
   });
   // A system prompt of another block (an image) would be left out of a translation, the prompt quietly lost.

@@ -9,6 +9,13 @@ import Anthropic from "@anthropic-ai/sdk";
 import { type GatewayFixture, READ_TOOL, threeApiGatewayPerSuite } from "../helpers/gateway-fixture.ts";
 
 const hi = [{ role: "user" as const, content: "hi" }];
+/** The content block types Anthropic's API takes in a message, as a refusal lists them. */
+const BLOCK_TYPES =
+  '"text", "image", "document", "search_result", "thinking", "redacted_thinking", "tool_use", "tool_result", ' +
+  '"server_tool_use", "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result", ' +
+  '"bash_code_execution_tool_result", "text_editor_code_execution_tool_result", "tool_search_tool_result", ' +
+  '"advisor_tool_result", "mcp_tool_use", "mcp_tool_result", "mcp_tool_listing", "container_upload", "compaction", ' +
+  '"fallback", "tool_addition", "tool_removal"';
 const PNG = "iVBORw0KGgo=";
 
 /** The error a request gets, as the SDK reports it: its class, status and body. */
@@ -115,6 +122,25 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         { messages: [...hi, { role: "assistant", content: "yes" }, { role: "assitant", content: "no" }] },
         'body.messages[2].role: expected one of "user", "assistant", "system", got "assitant"; did you mean "assistant"?',
       ],
+      // A block of a type Anthropic's API does not have: refused here, not sent on for the target to refuse.
+      [
+        {
+          messages: [
+            {
+              role: "user",
+              content: [
+                { type: "text", text: "look" },
+                { type: "imgae", source: { type: "base64", media_type: "image/png", data: PNG } },
+              ],
+            },
+          ],
+        },
+        `body.messages[0].content[1].type: expected one of ${BLOCK_TYPES}, got "imgae"; did you mean "image"?`,
+      ],
+      [
+        { messages: [{ role: "user", content: [{ type: "bogus", text: "x" }] }] },
+        `body.messages[0].content[0].type: expected one of ${BLOCK_TYPES}, got "bogus"`,
+      ],
     ];
     for (const model of ["claude", "chat"])
       for (const [extra, message] of cases) {
@@ -147,6 +173,43 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
           },
           { role: "system", content: [] },
           { role: "assistant", content: [] },
+        ],
+      },
+      // Blocks of Anthropic's other types: a document, a search result, a container upload, a server tool's call and
+      // result, an MCP tool's, and a tool reference in a tool result.
+      {
+        tools: [READ_TOOL],
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "document", source: { type: "text", media_type: "text/plain", data: "notes" } },
+              {
+                type: "search_result",
+                source: "https://docs.x/a",
+                title: "Doc A",
+                content: [{ type: "text", text: "a" }],
+              },
+              { type: "container_upload", file_id: "file_1" },
+              { type: "text", text: "look it up" },
+            ],
+          },
+          {
+            role: "assistant",
+            content: [
+              { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "x" } },
+              { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] },
+              { type: "mcp_tool_use", id: "mcptoolu_1", name: "fetch", server_name: "docs", input: {} },
+              { type: "mcp_tool_result", tool_use_id: "mcptoolu_1", content: "fetched" },
+              { type: "tool_use", id: "toolu_1", name: "read", input: { path: "a" } },
+            ],
+          },
+          {
+            role: "user",
+            content: [
+              { type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "tool_reference", tool_name: "read" }] },
+            ],
+          },
         ],
       },
     ];

@@ -195,6 +195,64 @@ describe("gateway request bodies of the wrong shape: the field, what it takes an
   });
 });
 
+describe("gateway Messages content blocks: the types Anthropic's API has", () => {
+  const turn = (...content: object[]) => ({ model: "m", max_tokens: 9, messages: [{ role: "user", content }] });
+
+  it("refuses a block of a type the API does not have, naming its path, the types it takes and the one meant", () => {
+    const imgae = refusal(() => parseAnthropicRequest(turn({ type: "text", text: "a" }, { type: "imgae" })));
+    assert.match(
+      imgae!,
+      /^body\.messages\[0\]\.content\[1\]\.type: expected one of "text", "image", "document", .*"container_upload".*, got "imgae"; did you mean "image"\?$/,
+    );
+    assert.match(
+      refusal(() => parseAnthropicRequest(turn({ type: "tool_reslut", tool_use_id: "t" })))!,
+      /, got "tool_reslut"; did you mean "tool_result"\?$/,
+    );
+    // Inside a tool result, the types a tool result's content takes.
+    assert.equal(
+      refusal(() =>
+        parseAnthropicRequest(turn({ type: "tool_result", tool_use_id: "t", content: [{ type: "txt", text: "a" }] })),
+      ),
+      'body.messages[0].content[0].content[0].type: expected one of "text", "image", "search_result", "document", "tool_reference", "browser_state", got "txt"; did you mean "text"?',
+    );
+  });
+
+  it("takes every block type of Anthropic's SDK, server tools' results, documents, containers and MCP blocks among them", () => {
+    for (const type of [
+      "document",
+      "search_result",
+      "redacted_thinking",
+      "server_tool_use",
+      "web_search_tool_result",
+      "web_fetch_tool_result",
+      "code_execution_tool_result",
+      "bash_code_execution_tool_result",
+      "text_editor_code_execution_tool_result",
+      "tool_search_tool_result",
+      "advisor_tool_result",
+      "mcp_tool_use",
+      "mcp_tool_result",
+      "mcp_tool_listing",
+      "container_upload",
+      "compaction",
+      "fallback",
+      "tool_addition",
+      "tool_removal",
+    ])
+      assert.equal(
+        refusal(() => parseAnthropicRequest(turn({ type }))),
+        undefined,
+        type,
+      );
+    for (const type of ["search_result", "document", "tool_reference", "browser_state"])
+      assert.equal(
+        refusal(() => parseAnthropicRequest(turn({ type: "tool_result", tool_use_id: "t", content: [{ type }] }))),
+        undefined,
+        type,
+      );
+  });
+});
+
 describe("gateway /v1/models: Anthropic's page", () => {
   const config = { routes: { a: {}, b: {}, c: {} }, aliases: { fast: "a" } } as unknown as RouterConfig;
   const page = (query: object) => {
