@@ -47,7 +47,11 @@ import {
   type TeamCommands,
 } from "./redis-scripts.ts";
 
-export type ConnectionState = "connecting" | "connected" | "down";
+/**
+ * "refused": Redis answers, but refuses this machine's ACL user a command the sync needs (a user without `@write`):
+ * no network problem, and it does not pass by waiting; the sync is tried again, so a grant ends it without a restart.
+ */
+export type ConnectionState = "connecting" | "connected" | "down" | "refused";
 
 /** What `/auto-router status` and the gateway's /health/providers show about the state backend. */
 export interface BackendStatus {
@@ -86,6 +90,8 @@ export interface TeamMember {
 }
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
+/** A sync that failed while the connection stayed up is tried again after this long. */
+const SYNC_RETRY_MS = 1_000;
 /** How long the marker of an applied write batch is kept: far longer than any replay after an outage. */
 export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -517,11 +523,15 @@ export class TeamConnection {
       // The connection dropped under the sync: ioredis' words for the commands it gave up on say less than the reason
       // the connection gave (kept), and are not the user's terms.
       if (DROPPED_COMMAND.test(message) || UNWRITABLE.test(message)) this.lastError ??= DROPPED_COMMAND_TEXT;
-      else this.lastError = OUT_OF_MEMORY.test(message) ? OUT_OF_MEMORY_TEXT : message;
-      // A sync that failed while the connection stays up (the team store lost its data again mid-way, say) is tried
-      // again; a lost connection syncs on its reconnect.
-      if (this.state === "connecting" && this.writable && !this.closed)
-        setTimeout(() => this.writable && !this.closed && this.onReady(), 1_000).unref();
+      else if (NO_PERMISSION.test(message) && this.writable) {
+        // Redis answered and refused the rights: said as such, with the grant, not as a connection still being made.
+        this.state = "refused";
+        this.lastError = `Redis answers, but ${this.describeRefusal(message)}; the sync is tried again every ${SYNC_RETRY_MS / 1000} s, so the grant needs no restart`;
+      } else this.lastError = OUT_OF_MEMORY.test(message) ? OUT_OF_MEMORY_TEXT : message;
+      // A sync that failed while the connection stays up (the team store lost its data again mid-way, a refused
+      // right, say) is tried again; a lost connection syncs on its reconnect.
+      if ((this.state === "connecting" || this.state === "refused") && this.writable && !this.closed)
+        setTimeout(() => this.writable && !this.closed && this.onReady(), SYNC_RETRY_MS).unref();
     } finally {
       this.resolveFirstSync();
     }

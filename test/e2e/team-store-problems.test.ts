@@ -514,6 +514,28 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.doesNotMatch(granted.stderr, /refused|NOPERM/);
   });
 
+  it("says that Redis answers but refuses a user without @write, not that it is still connecting, and syncs once granted", async () => {
+    const prefix = "par:nowrite:";
+    const url = team.redis.aclUser("nowrite", "nowrite-pass-6", prefix, "+@all", "-@write");
+    const gateway = await startGatewayProcess({
+      agentDir: team.machine("nw1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "nw1" } })
+        .agentDir,
+    });
+    try {
+      await eventually(async () => (await stateBackend(gateway)).connection === "refused", "the state says refused");
+      assert.equal(
+        (await stateBackend(gateway)).lastError,
+        "Redis answers, but refused a command to this machine's Redis user (NOPERM this user has no permissions to run the 'set' command); grant the user the commands, e.g. ACL SETUSER nowrite +@all; the sync is tried again every 1 s, so the grant needs no restart",
+      );
+      // The grant it names, with the gateway left running: no request, no restart.
+      team.redis.cli("ACL", "SETUSER", "nowrite", "+@all");
+      await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected once granted");
+      assert.notEqual(team.redis.cli("GET", `${prefix}epoch`), "", "the sync wrote the team's epoch");
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+  });
+
   it("says why a server that accepts the connection and drops it is down, not in ioredis' words", async () => {
     // A TCP proxy whose Redis is gone: it accepts each connection and closes it at once.
     let accepted = 0;
