@@ -190,9 +190,15 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
    * a sync began during the read: after Redis lost its data the view must stay what this machine held before the loss
    * until its sync re-seeds or merges it (a view that took another machine's re-seed first would merge its own
    * pending spend into the team's ledger a second time). The sync reads the team's ledger itself.
+   * Entries Redis refused while connected (an ACL user not granted a command of the script, a full Redis) are sent
+   * again after the read: once granted (or given room), a process that records nothing more writes them within 5 s.
    */
   refresh(): Promise<void> {
-    return this.serialize(() => (this.synced() ? this.fetch(false, () => this.synced()) : Promise.resolve()));
+    return this.serialize(async () => {
+      if (!this.synced()) return;
+      await this.fetch(false, () => this.synced());
+      if (this.synced()) await this.send();
+    });
   }
 
   private synced(): boolean {
