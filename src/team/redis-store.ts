@@ -243,6 +243,10 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     return this.queue.length;
   }
 
+  get batchDelayMs(): number {
+    return this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+  }
+
   // ---- writing -------------------------------------------------------------------------------------------------
   /**
    * `syncing`: called by sync(). Otherwise queued writes wait while the connection syncs (at start, after a reconnect,

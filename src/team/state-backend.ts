@@ -195,6 +195,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         connection: "local",
         lagMs: 0,
         pendingWrites: 0,
+        batchedWrites: 0,
         roundTrips: 0,
         ...(options.fileReason ? { lastError: options.fileReason } : {}),
         ...(teamView() !== undefined ? { teamViewAt: teamView() } : {}),

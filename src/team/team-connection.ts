@@ -62,9 +62,20 @@ export interface BackendStatus {
   keyPrefix?: string;
   machine: string;
   connection: ConnectionState | "local";
-  /** Age of the oldest write not yet in the team store (0 when everything is written). */
+  /**
+   * Age of the oldest write not yet in the team store that is late: past its store's batch interval and the bound of
+   * one command (0 when every write is in the team store, batched or being sent).
+   */
   lagMs: number;
+  /** Writes not yet in the team store, `batchedWrites` among them. */
   pendingWrites: number;
+  /**
+   * Of `pendingWrites`, those that wait for their store's batch (latency is written every 5 s) or are being sent: the
+   * normal state right after an answer, not a lag. None while the connection is not up.
+   */
+  batchedWrites: number;
+  /** When the last of the batched writes is due, from now. */
+  batchDueMs?: number;
   /** Round trips to Redis since start (each command or script call is one). */
   roundTrips: number;
   lastError?: string;
@@ -85,6 +96,8 @@ export interface TeamMember {
   onRemoteChange(version: number): void;
   pendingSince(): number | undefined;
   pendingCount(): number;
+  /** How long the store holds a write to send it with later ones (unset: sent at once). */
+  readonly batchDelayMs?: number;
   /** Writes what was queued while the connection was syncing (members that hold their writes until then). */
   flush?(): Promise<void>;
 }
@@ -384,10 +397,20 @@ export class TeamConnection {
   status(now: number): BackendStatus {
     let oldest: number | undefined;
     let pendingWrites = 0;
+    let batchedWrites = 0;
+    let batchDueAt: number | undefined;
     for (const member of this.members.values()) {
       const since = member.pendingSince();
-      if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
-      pendingWrites += member.pendingCount();
+      const count = member.pendingCount();
+      pendingWrites += count;
+      if (since === undefined) continue;
+      // A store's writes go out together once its oldest is due: until then (and while that send awaits its answer)
+      // they are batched, not late.
+      const dueAt = since + (member.batchDelayMs ?? 0);
+      if (this.state === "connected" && now <= dueAt + COMMAND_TIMEOUT_MS) {
+        batchedWrites += count;
+        batchDueAt = Math.max(batchDueAt ?? dueAt, dueAt);
+      } else if (oldest === undefined || since < oldest) oldest = since;
     }
     return {
       backend: "redis",
@@ -397,6 +420,8 @@ export class TeamConnection {
       connection: this.state,
       lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
       pendingWrites,
+      batchedWrites,
+      ...(batchDueAt !== undefined ? { batchDueMs: Math.max(0, batchDueAt - now) } : {}),
       roundTrips: this.roundTrips,
       // Connected, but the writes wait because Redis is full: the status says why they wait.
       lastError:

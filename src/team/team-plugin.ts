@@ -26,11 +26,22 @@ export function describeBackendLines(status: BackendStatus): string[] {
   return [
     `state backend: redis ${status.url} (machine ${status.machine})`,
     `  connection: ${status.connection}${status.lastError ? ` (${status.lastError})` : ""}`,
-    `  lag: ${status.pendingWrites === 0 ? "none, every write is in the team store" : `${status.pendingWrites} write(s) waiting, oldest ${Math.round(status.lagMs / 1000)} s`}`,
+    `  lag: ${describeLag(status)}`,
     `  round trips since start: ${status.roundTrips}`,
     // Machines share state only under one prefix: a machine on another is alone, whatever its URL.
     ...(status.keyPrefix !== undefined ? [`  team keys: ${status.keyPrefix}*`] : []),
   ];
+}
+
+/** Writes that wait for their store's batch (latency every 5 s) or their answer are said to be on time, not a lag. */
+function describeLag(status: BackendStatus): string {
+  if (status.pendingWrites === 0) return "none, every write is in the team store";
+  const batched = status.batchedWrites;
+  const due = `sent within ${Math.max(1, Math.ceil((status.batchDueMs ?? 0) / 1000))} s`;
+  if (batched === status.pendingWrites)
+    return `none late, ${batched} write(s) batched or being sent (${due}), as usual right after an answer`;
+  const late = `${status.pendingWrites - batched} write(s) waiting, oldest ${Math.round(status.lagMs / 1000)} s`;
+  return batched === 0 ? late : `${late}; ${batched} more batched (${due})`;
 }
 
 export function stateCommand(backend: StateBackend): Subcommand {

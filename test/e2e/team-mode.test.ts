@@ -432,6 +432,11 @@ describe("team mode: several pi machines share one Redis", () => {
     const shown = run.stdout + run.stderr;
     assert.ok(shown.includes(`state backend: redis ${masked} (machine qp1)`), shown);
     assert.match(shown, /connection: connected/);
+    // Right after an answer its latency waits for its 5 s batch: said as batching, not as a lag.
+    assert.match(
+      shown,
+      /\n {2}lag: none late, \d+ write\(s\) batched or being sent \(sent within [1-5] s\), as usual right after an answer\n/,
+    );
     const marker = readFileSync(join(dir.agentDir, "extensions", "auto-router.team-unwritten.json"), "utf8");
     assert.ok(marker.includes(`${masked} ${prefix}`), marker);
     const gateway = await startGatewayProcess({

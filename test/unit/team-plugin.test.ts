@@ -23,6 +23,7 @@ function fakeBackend(connection: BackendStatus["connection"], onStoreDown: "loca
       connection,
       lagMs: 4_000,
       pendingWrites: 3,
+      batchedWrites: 0,
       roundTrips: 12,
     }),
     claim: async () => true,
@@ -81,5 +82,15 @@ describe("team plugin", () => {
     assert.match(text, /connection: down/);
     assert.match(text, /3 write\(s\) waiting, oldest 4 s/);
     assert.doesNotMatch(text, /:pw@/);
+  });
+
+  it("says that writes waiting for their store's batch are not late, and when they are due", () => {
+    const status = { ...fakeBackend("connected").describe(0), lagMs: 0, batchedWrites: 3, batchDueMs: 4_200 };
+    assert.match(
+      describeBackendLines(status).join("\n"),
+      /\n {2}lag: none late, 3 write\(s\) batched or being sent \(sent within 5 s\), as usual right after an answer\n/,
+    );
+    const mixed = describeBackendLines({ ...status, lagMs: 9_000, batchedWrites: 1 }).join("\n");
+    assert.match(mixed, /\n {2}lag: 2 write\(s\) waiting, oldest 9 s; 1 more batched \(sent within 5 s\)\n/);
   });
 });
