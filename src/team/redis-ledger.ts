@@ -297,6 +297,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       const counted = await Promise.all(batch.map((entry) => sendLedgerEntry(connection, entry, () => this.message())));
       const sent = new Set(batch.map((entry) => entry.id));
       this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !sent.has(entry.id)) }));
+      if (this.queue.length === 0) connection.noteWritten();
       if (this.remote && counted.every(Boolean)) {
         for (const entry of batch) this.remote = applyChanges(this.remote, entry.changes, entry.migrated);
         this.adopt(this.remote);

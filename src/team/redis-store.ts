@@ -321,7 +321,9 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.queue.splice(0, this.batch?.count ?? 0);
     this.batch = undefined;
     this.adopt(remote);
-    if (this.queue.length === 0) clearUnwritten(this.options.unwritten, this.name);
+    if (this.queue.length > 0) return;
+    clearUnwritten(this.options.unwritten, this.name);
+    this.options.connection.noteWritten();
   }
 
   private async fetch(): Promise<Remote<T>> {

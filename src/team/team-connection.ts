@@ -129,6 +129,8 @@ export class TeamConnection {
   private synced = false;
   /** What Redis answered when it refused a command to the URL's ACL user (NOPERM); said once per process. */
   private refusedPermission: string | undefined;
+  /** The refusal of the change channel (the subscriber's, at connect): it stays until a reconnect subscribes. */
+  private refusedChannel: string | undefined;
   /** What Redis refused the URL's ACL user so far: the advice grants these only (see permissionProblem). */
   private refusedGrants = new Set<"keys" | "commands" | "channel">();
   /** How many of them the last advice named. */
@@ -538,6 +540,7 @@ export class TeamConnection {
       if (this.views && this.knownEpoch) rememberEpoch(this.views, this.team, this.knownEpoch);
       this.state = "connected";
       this.lastError = undefined;
+      this.noteWritten();
       // Writes queued while the members synced were held back (see the ledger's flush): send them now.
       for (const member of this.members.values()) void member.flush?.();
       const warning = syncWarning(this.settings.displayUrl, cause, reseed);
@@ -571,8 +574,10 @@ export class TeamConnection {
   private onPermissionRefused(message: string): void {
     // INFO is only read for the eviction check, which a user without it (`-@dangerous`) skips: nothing to fix.
     if (this.closed || /'info' command/i.test(message)) return;
-    this.refusedGrants.add(refusedGrant(message));
+    const grant = refusedGrant(message);
+    this.refusedGrants.add(grant);
     this.refusedPermission ??= refusalText(message);
+    if (grant === "channel") this.refusedChannel ??= refusalText(message);
     // Said after the first sync (the subscriber is refused its channel at connect, the sync its keys if they are
     // refused too: one advice names both as a rule), and again only when Redis refuses another kind of grant later.
     void this.firstSync.then(() => {
@@ -582,6 +587,20 @@ export class TeamConnection {
         `auto-router: team store ${this.settings.displayUrl} ${this.permissionProblem(this.refusedPermission!)}`,
       );
     });
+  }
+
+  /**
+   * A store wrote to the team store: once nothing waits any more (a write Redis refused is retried until it goes
+   * through), a refusal of commands or keys is over, granted since, and the status stops advising the grant. Redis
+   * refusing it again names it again.
+   */
+  noteWritten(): void {
+    if (!this.refusedGrants.has("commands") && !this.refusedGrants.has("keys")) return;
+    for (const member of this.members.values()) if (member.pendingCount() > 0) return;
+    this.refusedGrants.delete("commands");
+    this.refusedGrants.delete("keys");
+    this.refusedPermission = this.refusedChannel;
+    this.advisedGrants = Math.min(this.advisedGrants, this.refusedGrants.size);
   }
 
   /** A refusal (NOPERM, or a script's in Redis 7.0's words) as the warning says it, with the grant that fixes it. */

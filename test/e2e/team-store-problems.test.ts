@@ -531,6 +531,8 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       team.redis.cli("ACL", "SETUSER", "nowrite", "+@all");
       await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected once granted");
       assert.notEqual(team.redis.cli("GET", `${prefix}epoch`), "", "the sync wrote the team's epoch");
+      // Granted: the status no longer advises the grant.
+      assert.equal((await stateBackend(gateway)).lastError, undefined);
     } finally {
       assert.equal(await gateway.stop(), 0, gateway.stderr());
     }

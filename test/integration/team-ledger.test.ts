@@ -157,6 +157,8 @@ describe("team ledger on Redis", () => {
     // Granted while the process records nothing more: its re-check (every 5 s) sends what Redis refused.
     await eventually(() => costField(prefix, "month", "mock-a|*|requests") === 1, "the entry counts once granted");
     await eventually(() => m.backend.describe(Date.now()).pendingWrites === 0, "no entry waits any more");
+    // Granted and written: the status no longer advises the grant.
+    assert.equal(m.backend.describe(Date.now()).lastError, undefined);
     assert.equal(costField(prefix, "day", "mock-a|*|requests"), 1);
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
   });
