@@ -133,7 +133,7 @@ export const sessionStatsCommand: CliCommand = {
     const writeFiles =
       html !== undefined
         ? (log: LogSummary) => {
-            const scope = { route: log.route, since: log.since, read: formatReadLine(log) };
+            const scope = { route: log.route, since: log.since, until: log.until, read: formatReadLine(log) };
             try {
               // Routes, models and spend are no business of other local users: 0600, as the state files and the debug report.
               writeFileSync(html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString(), scope }), {

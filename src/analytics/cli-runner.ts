@@ -35,7 +35,7 @@ export interface CliIo {
 
 export interface CommandContext {
   values: FlagValues;
-  /** Joined requests, feedback and quota events of the selected files, after --since. */
+  /** Joined requests, feedback and quota events of the selected files, after --since and before --until. */
   items: AsyncIterable<JoinedItem>;
   /** The log files read, oldest first. */
   files: readonly string[];
@@ -62,7 +62,7 @@ export interface CommandOutput {
   /**
    * Writes the files the command was asked for (`--html`). Called only once every file read proved to be an event
    * log: a run refused as bad input must leave the files it names as they were. `log` is what was read (files,
-   * --since, --route), for a report that must say which requests it holds.
+   * --since, --until, --route), for a report that must say which requests it holds.
    */
   writeFiles?: (log: LogSummary) => void;
 }
@@ -102,6 +102,7 @@ const COMMON_OPTIONS: OptionSpecs = {
   file: { type: "string", multiple: true },
   route: { type: "string" },
   since: { type: "string" },
+  until: { type: "string" },
 };
 
 const COMMON_USAGE = [
@@ -114,12 +115,15 @@ const COMMON_USAGE = [
   "  --since <when>    only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d,",
   "                    2w. A date or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that",
   "                    UTC day); a Unix time is the event log's `time` (1796533994292)",
+  "  --until <when>    only events before this instant, in --since's forms (the instant itself is left out).",
+  "                    --since 2026-12-01 --until 2026-12-02 is that UTC day; --until 2d ends 2 days ago. A request",
+  "                    begun before it is read to its end. It must be after --since",
   "  --json            print the result as JSON",
   "  -h, --help        show this help",
 ];
 
 const RELATIVE_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-/** The longest `--since` age taken: 100 years. */
+/** The longest `--since` or `--until` age taken: 100 years. */
 const MAX_SINCE_AGE_MS = 100 * 365.25 * 86_400_000;
 
 /** An ISO date-time without a zone (`2026-12-01T08:00`, `2026-12-01 08:00:30.5`): Date.parse reads it as local time. */
@@ -150,11 +154,14 @@ function utcUnlessZoned(value: string): number {
   );
 }
 
-/** `--since` value to epoch ms: an age back from `now`, or a date/time read as UTC unless it names its zone. */
-export function parseSince(value: string, now: number): number {
+/**
+ * A `--since` or `--until` value (`flag` names which, for its errors) to epoch ms: an age back from `now`, or a
+ * date/time read as UTC unless it names its zone.
+ */
+export function parseWhen(value: string, now: number, flag: "--since" | "--until" = "--since"): number {
   if (/^\s*-\d/.test(value))
     throw new CliError(
-      `--since: negative values are not accepted ("${value}"); expected an ISO date/time or an age like 7d, 12h or 30m`,
+      `${flag}: negative values are not accepted ("${value}"); expected an ISO date/time or an age like 7d, 12h or 30m`,
     );
   const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
   if (relative) {
@@ -163,7 +170,7 @@ export function parseSince(value: string, now: number): number {
     // date at all (`before --since -271764-03-24T...`).
     if (!(age <= MAX_SINCE_AGE_MS))
       throw new CliError(
-        `--since: "${value.trim()}" reaches back more than 100 years; expected an age such as 30d or 2w, or an ISO date/time such as 2026-05-04`,
+        `${flag}: "${value.trim()}" reaches back more than 100 years; expected an age such as 30d or 2w, or an ISO date/time such as 2026-05-04`,
       );
     return now - age;
   }
@@ -173,24 +180,27 @@ export function parseSince(value: string, now: number): number {
   // unit was left out. A four-digit number is a year (ISO "2026").
   if (/^\s*\d+(?:\.\d+)?\s*$/.test(value) && !/^\s*\d{4}\s*$/.test(value))
     throw new CliError(
-      `--since: "${value.trim()}" has no unit; expected an age such as ${value.trim()}d (days), ${value.trim()}h, ${value.trim()}m or ${value.trim()}w, or an ISO date/time such as 2026-05-04`,
+      `${flag}: "${value.trim()}" has no unit; expected an age such as ${value.trim()}d (days), ${value.trim()}h, ${value.trim()}m or ${value.trim()}w, or an ISO date/time such as 2026-05-04`,
     );
   const time = utcUnlessZoned(value);
   if (Number.isNaN(time))
-    throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
+    throw new CliError(`${flag}: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
   // Date.parse moves a day the month does not have into the next month ("2026-02-30": 2 March).
   const day = /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(value);
   if (day && new Date(Date.UTC(+day[1]!, +day[2]! - 1, +day[3]!)).getUTCDate() !== +day[3]!)
     throw new CliError(
-      `--since: "${value}" names a day its month does not have; expected an ISO date such as 2026-05-04`,
+      `${flag}: "${value}" names a day its month does not have; expected an ISO date such as 2026-05-04`,
     );
   // A date without its year ("Dec 1", "March 5") is read as one in 2001, again keeping every event.
   if (!/\d{4}/.test(value))
     throw new CliError(
-      `--since: "${value}" names no year (it would be read as ${new Date(time).getFullYear()}); expected an ISO date/time such as 2026-05-04 or an age like 7d, 12h or 30m`,
+      `${flag}: "${value}" names no year (it would be read as ${new Date(time).getFullYear()}); expected an ISO date/time such as 2026-05-04 or an age like 7d, 12h or 30m`,
     );
   return time;
 }
+
+/** `--since` value to epoch ms (see parseWhen). */
+export const parseSince = (value: string, now: number): number => parseWhen(value, now, "--since");
 
 /** pi's agent dir: $PI_CODING_AGENT_DIR (a leading `~` is the home dir, as pi reads it), else ~/.pi/agent. */
 export function agentDirectory(processEnv: Record<string, string | undefined>, home: string): string {
@@ -364,10 +374,12 @@ export function helpText(command: CliCommand): string {
 }
 
 /** Reading summary shown by every script: how much was read and how much was skipped, and why. */
-export function logSummary(stats: ReadStats, join: JoinStats, since?: number) {
+export function logSummary(stats: ReadStats, join: JoinStats, since?: number, until?: number) {
   return {
     /** The instant `--since` was read as (ISO 8601, UTC). */
     ...(since !== undefined && { since: new Date(since).toISOString() }),
+    /** The instant `--until` was read as (ISO 8601, UTC): events at or after it are left out. */
+    ...(until !== undefined && { until: new Date(until).toISOString() }),
     files: stats.files,
     lines: stats.lines,
     events: stats.events,
@@ -377,6 +389,8 @@ export function logSummary(stats: ReadStats, join: JoinStats, since?: number) {
     malformedSamples: stats.malformedSamples,
     unknownTypes: stats.unknownTypes,
     filteredOut: stats.filteredOut,
+    /** Events at or after --until left out (a request begun before it is read to its end). */
+    ...(until !== undefined && { filteredOutUntil: stats.filteredOutUntil }),
     completedRequests: join.completed,
     incompleteRequests: join.incomplete,
     /** Requests read again from another file (overlapping logs) after they completed: counted once. */
@@ -400,6 +414,7 @@ export function formatReadLine(summary: LogSummary): string {
   const unknown = Object.values(summary.unknownTypes).reduce((sum, value) => sum + value, 0);
   if (unknown) parts.push(`${count(unknown)} of unknown types`);
   if (summary.since) parts.push(`${count(summary.filteredOut)} before --since ${summary.since}`);
+  if (summary.until) parts.push(`${count(summary.filteredOutUntil ?? 0)} at or after --until ${summary.until}`);
   if (summary.repeatedRequests)
     parts.push(`${count(summary.repeatedRequests)} request(s) read again from another file counted once`);
   return parts.join(", ");
@@ -542,7 +557,13 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
       io.stdout(helpText(command));
       return 0;
     }
-    const since = typeof values.since === "string" ? parseSince(values.since, io.now()) : undefined;
+    const now = io.now();
+    const since = typeof values.since === "string" ? parseWhen(values.since, now, "--since") : undefined;
+    const until = typeof values.until === "string" ? parseWhen(values.until, now, "--until") : undefined;
+    if (since !== undefined && until !== undefined && until <= since)
+      throw new CliError(
+        `--until ${(values.until as string).trim()} (${new Date(until).toISOString()}) is ${until === since ? "the same instant as" : "before"} --since ${(values.since as string).trim()} (${new Date(since).toISOString()}): the window would hold no event; --until must be after --since`,
+      );
     const problem = command.validate?.(values);
     if (problem) throw new CliError(problem);
     const named = new Set<string>();
@@ -551,7 +572,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const readStats = emptyReadStats();
     const joinStats = emptyJoinStats();
     const joined = joinRequests(
-      readEvents(files, { since, stats: readStats, skipTypes: command.skipTypes }),
+      readEvents(files, { since, until, stats: readStats, skipTypes: command.skipTypes }),
       joinStats,
     );
     // The log records route ids: an alias of the routes file (or `auto-router/<route>`) is resolved to its route's.
@@ -576,7 +597,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     if (notLog) throw new CliError(notLog);
     for (const warning of damagedLogWarnings(readStats, named)) io.stderr(`${command.name}: ${warning}`);
     const log: LogSummary = {
-      ...logSummary(readStats, joinStats, since),
+      ...logSummary(readStats, joinStats, since, until),
       ...(routeFilter && { route: { asked: routeFilter.asked, routeId: routeFilter.routeId } }),
     };
     output.writeFiles?.(log);
@@ -585,7 +606,9 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
       const resolved = resolvedRouteNote(routeFilter, routesView);
       if (resolved) io.stderr(`${command.name}: ${resolved}`);
       if (!routesInLog.has(routeFilter.routeId))
-        io.stderr(`${command.name}: ${unknownRouteNote(routeFilter, routesInLog, since !== undefined, routesView)}`);
+        io.stderr(
+          `${command.name}: ${unknownRouteNote(routeFilter, routesInLog, since !== undefined, routesView, until !== undefined)}`,
+        );
     }
     if (values.json) io.stdout(JSON.stringify({ log, ...(output.json as object) }, null, 2));
     else io.stdout(`${output.text}\n\n${formatLogSummary(log)}`);

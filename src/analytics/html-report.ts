@@ -150,6 +150,8 @@ export interface ReportScope {
   route?: { asked: string; routeId: string };
   /** The instant --since was read as (ISO 8601, UTC). */
   since?: string;
+  /** The instant --until was read as (ISO 8601, UTC): the report holds the events before it. */
+  until?: string;
   /** The reading summary's line: `read N lines from N file(s): ...`. */
   read?: string;
 }
@@ -159,6 +161,7 @@ function scopeText(scope: ReportScope): string {
   const parts = [
     ...(route ? [`route ${route.routeId}${route.asked === route.routeId ? "" : ` (--route ${route.asked})`}`] : []),
     ...(scope.since ? [`since ${scope.since}`] : []),
+    ...(scope.until ? [`before ${scope.until}`] : []),
   ];
   return parts.length > 0 ? ` of ${parts.join(", ")}` : "";
 }

@@ -114,8 +114,10 @@ export function unknownRouteNote(
   routesInLog: ReadonlySet<string>,
   since: boolean,
   view?: RoutesView,
+  until = false,
 ): string {
-  const window = since ? " at or after --since" : "";
+  const window =
+    since && until ? " between --since and --until" : since ? " at or after --since" : until ? " before --until" : "";
   const config = view?.config;
   const configRoutes = config ? Object.keys(config.routes) : [];
   const aliases = config?.aliases ? Object.keys(config.aliases) : [];

@@ -35,6 +35,8 @@ export interface ReadStats {
   unknownTypes: Record<string, number>;
   /** Events dropped by `since`. */
   filteredOut: number;
+  /** Events dropped by `until` (at or after it). */
+  filteredOutUntil: number;
   /** Per file: so a reader can tell a file that holds no event at all (README.md given as a log) from a few bad lines. */
   byFile: Record<string, FileReadStats>;
 }
@@ -49,6 +51,11 @@ export interface FileReadStats {
 export interface ReadOptions {
   /** Epoch ms: events before it are skipped (and counted in `filteredOut`). */
   since?: number;
+  /**
+   * Epoch ms: events at or after it are skipped (and counted in `filteredOutUntil`), but those of a request begun
+   * before it, up to its final: a request that straddles the end of the window is read whole, not left unfinished.
+   */
+  until?: number;
   /** Filled while reading; pass your own to read it afterwards. */
   stats?: ReadStats;
   /**
@@ -81,6 +88,7 @@ export const emptyReadStats = (): ReadStats => ({
   malformedSamples: [],
   unknownTypes: {},
   filteredOut: 0,
+  filteredOutUntil: 0,
   byFile: {},
 });
 
@@ -219,12 +227,16 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
   let legacy: LegacyEventReader | undefined;
   const skip = skippedTypeMarkers(options.skipTypes);
   const skippedKind = (line: string): "ours" | "legacy" | undefined => {
-    if (skip.ours.length === 0 || options.since !== undefined) return undefined; // --since needs each line's time
+    // --since and --until need each line's time
+    if (skip.ours.length === 0 || options.since !== undefined || options.until !== undefined) return undefined;
     const head = line.slice(0, TYPE_HEAD_CHARS);
     if (skip.legacy.some((marker) => head.includes(marker))) return "legacy";
     return skip.ours.some((marker) => head.includes(marker)) ? "ours" : undefined;
   };
   const envelopes = new RequestEnvelopes();
+  /** Requests begun before `until` whose final is not read yet: their later events are still theirs. */
+  const openBeforeUntil = new Set<string>();
+  const { until } = options;
   const unused: ReadonlySet<string> = new Set(options.skipTypes ?? []);
   for (const file of files) {
     stats.files.push(file);
@@ -262,6 +274,20 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window
           if (options.since !== undefined && event.time < options.since) {
             stats.filteredOut++;
+            continue;
+          }
+          if (until !== undefined && event.requestId !== undefined && event.type !== "feedback") {
+            if (event.time < until) {
+              if (event.type === "final") openBeforeUntil.delete(event.requestId);
+              else openBeforeUntil.add(event.requestId);
+            } else if (openBeforeUntil.has(event.requestId)) {
+              if (event.type === "final") openBeforeUntil.delete(event.requestId);
+            } else {
+              stats.filteredOutUntil++;
+              continue;
+            }
+          } else if (until !== undefined && event.time >= until) {
+            stats.filteredOutUntil++;
             continue;
           }
           stats.events++;

@@ -35,7 +35,7 @@ describe("routing scripts from the command line", () => {
       const run = await runScript(script, ["--help"]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`Usage: node scripts/${script}\\.mjs`));
-      for (const flag of ["--file", "--route", "--since", "--json"])
+      for (const flag of ["--file", "--route", "--since", "--until", "--json"])
         assert.ok(run.stdout.includes(flag), `${flag} documented`);
       assert.match(
         run.stdout.replace(/\s+/g, " "),
@@ -683,6 +683,51 @@ describe("routing scripts from the command line", () => {
     assert.match(spaced.stdout, / before --since 2026-05-02T09:30:00\.000Z$/m, "the text report says the instant");
     // The fixture's requests after 09:30 UTC on May 2nd: 10:00 and 11:00 that day, 09:00 on May 3rd (and one unfinished).
     assert.equal(atNineThirty.stats.requests, 3);
+  });
+
+  it("closes the window with --until (left out itself), reads a request begun before it to its end, and refuses one not after --since", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const [straddling, day, reversed, badUntil] = await Promise.all([
+      // r3 runs from 09:00:00.000 to its final at 09:00:00.754 on May 2nd.
+      runScript("routing-stats", [
+        "--json",
+        "--since",
+        "2026-05-02",
+        "--until",
+        "2026-05-02T09:00:00.100",
+        "--file",
+        file,
+      ]),
+      runScript("routing-quality-stats", ["--since", "2026-05-02", "--until", "2026-05-03", "--file", file]),
+      runScript("routing-session-stats", ["--since", "2026-05-02", "--until", "2026-05-01T12:00", "--file", file]),
+      runScript("routing-replay", ["--until", "7", "--file", file, "--config", file]),
+    ]);
+    const window = json(straddling);
+    assert.equal(window.log.since, "2026-05-02T00:00:00.000Z");
+    assert.equal(window.log.until, "2026-05-02T09:00:00.100Z", "a date-time without a zone is UTC, as for --since");
+    assert.equal(window.log.filteredOut, 16);
+    // Lines 24-45 but r3's last 4 events (after 09:00:00.100): 21 events, the config-reloaded line is no event.
+    assert.equal(window.log.filteredOutUntil, 21);
+    assert.deepEqual(
+      [window.stats.requests, window.log.completedRequests, window.log.incompleteRequests],
+      [1, 1, 0],
+      "the request begun before --until is read to its final, not counted unfinished",
+    );
+    assert.equal(day.code, 0, day.stderr);
+    assert.match(
+      day.stdout,
+      /, 16 before --since 2026-05-02T00:00:00\.000Z, 8 at or after --until 2026-05-03T00:00:00\.000Z$/m,
+      "the reading summary says the window's end and what it left out",
+    );
+    assert.equal(reversed.code, 1);
+    assert.equal(
+      reversed.stderr,
+      "routing-session-stats: --until 2026-05-01T12:00 (2026-05-01T12:00:00.000Z) is before --since 2026-05-02 (2026-05-02T00:00:00.000Z): the window would hold no event; --until must be after --since\nRun with --help for usage.\n",
+    );
+    assert.equal(
+      badUntil.stderr,
+      'routing-replay: --until: "7" has no unit; expected an age such as 7d (days), 7h, 7m or 7w, or an ISO date/time such as 2026-05-04\nRun with --help for usage.\n',
+    );
   });
 
   it("exits 1 on a bad --since, a bad --limit, or replay without --config", async () => {

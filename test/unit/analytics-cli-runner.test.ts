@@ -97,6 +97,14 @@ describe("the scripts' notes on what they read", () => {
     );
     const many = new Set(Array.from({ length: 12 }, (_, index) => `route-${String(index).padStart(2, "0")}`));
     assert.match(unknownRouteNote(asked("other"), many, false), /route-09, \+2 more\)$/);
+    assert.match(
+      unknownRouteNote(asked("nightly"), routes, true, undefined, true),
+      /^--route nightly: no requests for route nightly in the log between --since and --until \(routes in the log between --since and --until: /,
+    );
+    assert.match(
+      unknownRouteNote(asked("nightly"), routes, false, undefined, true),
+      /^--route nightly: no requests for route nightly in the log before --until \(routes in the log before --until: /,
+    );
   });
 });
 
@@ -330,6 +338,39 @@ describe("the HTML report's scope", () => {
       assert.match(
         html,
         /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z<\/p>/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the HTML report's window", () => {
+  it("says the end of the window --until set beside its start, and what it left out", async () => {
+    const dir = freshDir("auto-router-html-until");
+    try {
+      const report = join(dir, "report.html");
+      const stderr: string[] = [];
+      const code = await runCli(
+        sessionStatsCommand,
+        ["--file", fixture("ours.jsonl"), "--since", "2026-05-02", "--until", "2026-05-03", "--html", report],
+        {
+          stdout: () => {},
+          stderr: (text) => stderr.push(text),
+          processEnv: { PI_CODING_AGENT_DIR: join(dir, "agent") },
+          home: dir,
+          now: () => Date.parse("2026-05-05T00:00:00.000Z"),
+        },
+      );
+      assert.equal(code, 0, stderr.join("\n"));
+      const html = readFileSync(report, "utf8");
+      assert.match(
+        html,
+        /<p id="generated">2026-05-05T00:00:00\.000Z · 3 requests of since 2026-05-02T00:00:00\.000Z, before 2026-05-03T00:00:00\.000Z<\/p>/,
+      );
+      assert.match(
+        html,
+        /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z, 8 at or after --until 2026-05-03T00:00:00\.000Z<\/p>/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
