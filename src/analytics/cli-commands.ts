@@ -19,7 +19,7 @@ import {
 } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
 import { routerFileAt, sameLocation } from "./report-path.ts";
-import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
+import { formatQualityStats, QualityStatsAccumulator } from "./quality-stats.ts";
 import { replayDecisions, type ModelLookup } from "./replay.ts";
 import { formatReplayReport } from "./replay-format.ts";
 import { computeRoutingStats, formatRoutingStats } from "./routing-stats.ts";
@@ -70,8 +70,13 @@ export const qualityStatsCommand: CliCommand = {
   options: { limit: { type: "string" } },
   validate: checkIntegers("limit"),
   skipTypes: ["candidates"],
-  async run({ items, route: routeFilter, values }) {
-    const stats = await computeQualityStats(items, { route: routeFilter, limit: integerFlag(values, "limit", 10) });
+  async run({ items, route: routeFilter, values, onLeftOut }) {
+    const accumulator = new QualityStatsAccumulator({ route: routeFilter, limit: integerFlag(values, "limit", 10) });
+    // A rating belongs to the window of the request it rates: one of a request before --since is left out of it, and
+    // one given after --until of a request in it is counted.
+    onLeftOut((event, side) => accumulator.addLeftOut(event, side));
+    for await (const item of items) accumulator.add(item);
+    const stats = accumulator.result();
     return { json: { stats }, text: formatQualityStats(stats) };
   },
 };

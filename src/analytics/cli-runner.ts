@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, readFileSync, type Stats, statSync }
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { getSystemErrorMap, parseArgs, type ParseArgsConfig } from "node:util";
-import type { EventType } from "../events/event-types.ts";
+import type { EventType, NormalizedEvent } from "../events/event-types.ts";
 import {
   CUT_OFF_REASON,
   emptyReadStats,
@@ -41,6 +41,11 @@ export interface CommandContext {
   files: readonly string[];
   route?: string;
   io: CliIo;
+  /**
+   * Registers a listener told of each event --since ("before") or --until ("after") leaves out of `items`, as it is
+   * read: call it before iterating `items`.
+   */
+  onLeftOut: (listener: (event: NormalizedEvent, side: "before" | "after") => void) => void;
 }
 
 export interface CliCommand {
@@ -571,8 +576,12 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const files = resolveLogFiles(given.length > 0 ? given : undefined, io, named);
     const readStats = emptyReadStats();
     const joinStats = emptyJoinStats();
+    const leftOutListeners: Array<(event: NormalizedEvent, side: "before" | "after") => void> = [];
+    const onLeftOut = (event: NormalizedEvent, side: "before" | "after") => {
+      for (const listener of leftOutListeners) listener(event, side);
+    };
     const joined = joinRequests(
-      readEvents(files, { since, until, stats: readStats, skipTypes: command.skipTypes }),
+      readEvents(files, { since, until, onLeftOut, stats: readStats, skipTypes: command.skipTypes }),
       joinStats,
     );
     // The log records route ids: an alias of the routes file (or `auto-router/<route>`) is resolved to its route's.
@@ -586,7 +595,14 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const items = route === undefined ? joined : notingRoutes(joined, routesInLog);
     let output;
     try {
-      output = await command.run({ values, items, files, route, io });
+      output = await command.run({
+        values,
+        items,
+        files,
+        route,
+        io,
+        onLeftOut: (listener) => leftOutListeners.push(listener),
+      });
     } catch (error) {
       if (error instanceof CliError) throw error;
       const code = (error as NodeJS.ErrnoException).code;

@@ -8,7 +8,7 @@
 // not in the log (rotated out, or read from another file), so such ratings still count by tier, intent and outcome.
 import { RecentMap } from "../recent-map.ts";
 import { SharedNames } from "./shared-names.ts";
-import type { EventOf } from "../events/event-types.ts";
+import type { EventOf, NormalizedEvent } from "../events/event-types.ts";
 import type { LegacyFeedbackData } from "../events/legacy-events.ts";
 import { failedOver, providerOf, servedTargetOf, type JoinedItem } from "./request-join.ts";
 import {
@@ -61,6 +61,8 @@ export interface QualityStats {
   positiveShare?: number;
   /** Ratings whose request is not in the log (or was forgotten): grouped by what the rating itself says. */
   unjoined: number;
+  /** Ratings given in the window of requests before --since: left out, as their requests are (see addLeftOut). */
+  ofRequestsBeforeSince: number;
   byRoute: ShareRow[];
   byProvider: ShareRow[];
   byModel: ShareRow[];
@@ -101,11 +103,36 @@ export class QualityStatsAccumulator {
   /** The few route, target, tier, intent and outcome names, one copy each for every summary remembered. */
   private readonly names = new SharedNames();
 
+  /** Requests --since left out (their route): a rating of one is outside the window, not unmatched. */
+  private readonly beforeSince = new RecentMap<string, string | undefined>(MAX_REMEMBERED_REQUESTS);
+  /** Ratings given after --until: counted only when the request they rate is in the window. */
+  private readonly late = new Set<string>();
+
   constructor(private readonly options: { route?: string; limit?: number } = {}) {}
+
+  /**
+   * An event the reader left out of the window: a request event before --since marks its request as outside it, and
+   * a rating after --until is kept, for a request in the window.
+   */
+  addLeftOut(event: NormalizedEvent, side: "before" | "after"): void {
+    if (side === "after") {
+      if (event.type !== "feedback") return;
+      const feedback = event as EventOf<"feedback">;
+      this.add({ kind: "feedback", event: feedback });
+      this.late.add(feedback.data.ratedRequestId);
+      return;
+    }
+    if (event.type === "feedback" || event.requestId === undefined) return;
+    const routeId = event.type === "decision" ? (event.data as { routeId?: string }).routeId : undefined;
+    const known = this.beforeSince.get(event.requestId);
+    const route = routeId ?? known ?? event.routeId ?? undefined;
+    this.beforeSince.set(event.requestId, route === undefined ? undefined : this.names.of(route));
+  }
 
   add(item: JoinedItem): void {
     if (item.kind === "feedback") {
       const id = item.event.data.ratedRequestId;
+      this.late.delete(id);
       this.ratings.delete(id); // re-insert so Map order follows the latest rating
       this.ratings.set(id, item.event);
       return;
@@ -138,16 +165,28 @@ export class QualityStatsAccumulator {
     let good = 0;
     let bad = 0;
     let unjoined = 0;
+    let ofRequestsBeforeSince = 0;
     const failover = { rated: 0, withFailover: 0, goodWith: 0, goodWithout: 0 };
     const recent: RecentRating[] = [];
     for (const [ratedRequestId, event] of this.ratings) {
       const summary = this.requests.get(ratedRequestId);
-      const routeId = summary?.routeId ?? event.data.routeId ?? event.routeId;
+      // A rating given after --until whose request is not in the window is outside it too.
+      if (!summary && this.late.has(ratedRequestId)) continue;
+      const outside = !summary && this.beforeSince.has(ratedRequestId);
+      const routeId =
+        summary?.routeId ??
+        (outside ? this.beforeSince.get(ratedRequestId) : undefined) ??
+        event.data.routeId ??
+        event.routeId;
       if (
         this.options.route !== undefined &&
         !(routeId === this.options.route || summary?.requestedRouteId === this.options.route)
       )
         continue;
+      if (outside) {
+        ofRequestsBeforeSince++;
+        continue;
+      }
       const isGood = event.data.rating === "good";
       if (isGood) good++;
       else bad++;
@@ -192,6 +231,7 @@ export class QualityStatsAccumulator {
       bad,
       positiveShare: ratio(good, good + bad),
       unjoined,
+      ofRequestsBeforeSince,
       byRoute: rows(groupings.route),
       byProvider: rows(groupings.provider),
       byModel: rows(groupings.model),
@@ -250,7 +290,7 @@ const recentTable = (ratings: RecentRating[], total: number): string =>
 
 export function formatQualityStats(stats: QualityStats): string {
   const summary = [
-    `ratings          ${formatCount(stats.ratings)} (good ${formatCount(stats.good)}, bad ${formatCount(stats.bad)})${stats.unjoined ? `, ${formatCount(stats.unjoined)} not matched to a request` : ""}`,
+    `ratings          ${formatCount(stats.ratings)} (good ${formatCount(stats.good)}, bad ${formatCount(stats.bad)})${stats.unjoined ? `, ${formatCount(stats.unjoined)} not matched to a request` : ""}${stats.ofRequestsBeforeSince ? `; ${formatCount(stats.ofRequestsBeforeSince)} left out: their requests are before --since` : ""}`,
     `positive share   ${formatPercent(stats.positiveShare)}`,
     `failover share   ${formatPercent(stats.failover.failoverShare)} of ${formatCount(stats.failover.rated)} matched ratings had a failover`,
     `positive share   ${formatPercent(stats.failover.positiveShareWithFailover)} with failover, ${formatPercent(stats.failover.positiveShareWithoutFailover)} without`,

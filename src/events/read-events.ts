@@ -56,6 +56,8 @@ export interface ReadOptions {
    * before it, up to its final: a request that straddles the end of the window is read whole, not left unfinished.
    */
   until?: number;
+  /** Told of each event `since` (side "before") or `until` (side "after") leaves out, as it is read. */
+  onLeftOut?: (event: NormalizedEvent, side: "before" | "after") => void;
   /** Filled while reading; pass your own to read it afterwards. */
   stats?: ReadStats;
   /**
@@ -274,6 +276,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window
           if (options.since !== undefined && event.time < options.since) {
             stats.filteredOut++;
+            options.onLeftOut?.(event, "before");
             continue;
           }
           if (until !== undefined && event.requestId !== undefined && event.type !== "feedback") {
@@ -284,10 +287,12 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
               if (event.type === "final") openBeforeUntil.delete(event.requestId);
             } else {
               stats.filteredOutUntil++;
+              options.onLeftOut?.(event, "after");
               continue;
             }
           } else if (until !== undefined && event.time >= until) {
             stats.filteredOutUntil++;
+            options.onLeftOut?.(event, "after");
             continue;
           }
           stats.events++;

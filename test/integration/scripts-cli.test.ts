@@ -102,6 +102,42 @@ describe("routing scripts from the command line", () => {
     assert.equal(output.stats.failover.failoverShare, 0.25);
   });
 
+  it("routing-quality-stats counts a rating in the window of the request it rates, not as unmatched", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    // r1 and r2 run on May 1st before 11:00, rated at 11:30 and 11:31; r4 and r5 on May 2nd before 11:30, rated at
+    // 12:00 and 12:01; the fifth rating is of a request the log does not have.
+    const [since, sinceText, until] = await Promise.all([
+      runScript("routing-quality-stats", ["--json", "--since", "2026-05-01T11:00", "--file", file]),
+      runScript("routing-quality-stats", ["--since", "2026-05-01T11:00", "--file", file]),
+      runScript("routing-quality-stats", [
+        "--json",
+        "--since",
+        "2026-05-02",
+        "--until",
+        "2026-05-02T11:30",
+        "--file",
+        file,
+      ]),
+    ]);
+    const before = json(since).stats;
+    assert.deepEqual(
+      [before.ratings, before.unjoined, before.ofRequestsBeforeSince],
+      [3, 1, 2],
+      "the ratings of r1 and r2 are left out with their requests, not reported as not matched",
+    );
+    assert.equal(sinceText.code, 0, sinceText.stderr);
+    assert.match(
+      sinceText.stdout,
+      /^ratings {10}3 \(good 2, bad 1\), 1 not matched to a request; 2 left out: their requests are before --since$/m,
+    );
+    const after = json(until).stats;
+    assert.deepEqual(
+      [after.ratings, after.good, after.bad, after.unjoined, after.ofRequestsBeforeSince],
+      [2, 1, 1, 0, 0],
+      "r4 and r5, in the window, keep their ratings given after --until; the unknown request's is outside it",
+    );
+  });
+
   it("routing-session-stats --json --html writes the chart page and reports drift", async () => {
     const html = join(freshDir("auto-router-cli-html"), "report.html");
     const run = await runScript("routing-session-stats", [
