@@ -142,10 +142,16 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   const events = event.v >= 3 ? unfoldEvents(event, unknownTypes) : undefined;
   // An error message or rating reason an older writer (or a hand) left a key in: redacted as read, in every format.
   if (events === undefined) {
+    const implausible = implausibleFigure(event);
+    if (implausible) return { malformed: implausible };
     redactFreeTexts(event);
     return { event };
   }
   if (!Array.isArray(events)) return events;
+  for (const carried of events) {
+    const implausible = implausibleFigure(carried);
+    if (implausible) return { malformed: implausible };
+  }
   for (const carried of events) redactFreeTexts(carried);
   return unknownTypes.length > 0 ? { event, events, unknownTypes } : { event, events };
 }
@@ -175,6 +181,56 @@ function invalidFinal(data: Record<string, unknown>): string | undefined {
       return `final without ${count} as a whole number`;
   }
   return undefined;
+}
+
+/** The largest cost one event can book: beyond it a line was edited by hand or damaged, and would swamp every sum. */
+const MAX_EVENT_COST_USD = 1_000_000;
+/** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
+const MAX_EVENT_MS = 1_000_000_000_000;
+
+/** A cost, when present, that is no amount a report can sum: not a number, negative, or beyond MAX_EVENT_COST_USD. */
+function implausibleCost(type: string, field: string, value: unknown): string | undefined {
+  // null: the writer's NaN (JSON writes it so), an unknown cost the reports already leave out.
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number" && value >= 0 && value <= MAX_EVENT_COST_USD) return undefined;
+  return `${type} with ${field} not an amount from 0 to ${MAX_EVENT_COST_USD.toLocaleString("en-US")}`;
+}
+
+/** A time, when present, that is no number of milliseconds (`"NaN"`, `1e308`). */
+function implausibleTime(type: string, field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number" && Math.abs(value) <= MAX_EVENT_MS) return undefined;
+  return `${type} with ${field} not a number of milliseconds up to ${MAX_EVENT_MS.toLocaleString("en-US")}`;
+}
+
+/**
+ * A cost or time the reports would sum or rank as written though no request has it (`"costUsd": 1e308`, a negative
+ * cost, `"NaN"`): the line is skipped and counted as malformed, as a final's count that is no number is. Token counts
+ * are read by no report, so a line is not lost over one.
+ */
+function implausibleFigure(event: NormalizedEvent): string | undefined {
+  const data = event.data as unknown as Record<string, unknown>;
+  if (typeof data !== "object" || data === null) return undefined;
+  switch (event.type) {
+    case "usage":
+      return implausibleCost(event.type, "costUsd", data.costUsd);
+    case "result": {
+      const usage = data.usage as Record<string, unknown> | undefined;
+      return (
+        implausibleTime(event.type, "latencyMs", data.latencyMs) ??
+        implausibleTime(event.type, "ttftMs", data.ttftMs) ??
+        (typeof usage === "object" && usage !== null
+          ? implausibleCost(event.type, "usage.costUsd", usage.costUsd)
+          : undefined)
+      );
+    }
+    case "final":
+      return (
+        implausibleTime(event.type, "latencyMs", data.latencyMs) ?? implausibleCost(event.type, "costUsd", data.costUsd)
+      );
+    default:
+      return undefined;
+  }
 }
 
 /** Every event of a parsed line, in order. */

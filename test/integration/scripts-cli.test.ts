@@ -594,6 +594,62 @@ describe("routing scripts from the command line", () => {
     assert.equal(json.stats.targetSwitches, 0);
   });
 
+  it('skips and names a line whose cost or time no request has (1e308, negative, "NaN"), rather than summing it', async () => {
+    const file = join(freshDir("auto-router-cli-figures"), "auto-router.events.jsonl");
+    const line = (type: string, requestId: string | undefined, data: Record<string, unknown>) =>
+      JSON.stringify({
+        v: 1,
+        type,
+        ts: "2026-05-04T10:00:01.000Z",
+        ...(requestId && { requestId }),
+        routeId: "r1",
+        data,
+      });
+    const usage = {
+      target: "p/m",
+      provider: "p",
+      outcome: "success",
+      input: 10,
+      output: 5,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd: 0.25,
+      estimated: false,
+      day: "2026-05-04",
+      month: "2026-05",
+    };
+    const served = {
+      outcome: "success",
+      servedTarget: "p/m",
+      attempts: 1,
+      failovers: 0,
+      latencyMs: 900,
+      failureKinds: [],
+    };
+    writeFileSync(
+      file,
+      `${[
+        line("usage", "good", usage),
+        line("usage", "good", { ...usage, costUsd: -5 }),
+        line("result", "good", { attempt: 1, target: "p/m", outcome: "success", latencyMs: "NaN" }),
+        line("final", "good", { ...served, costUsd: 0.25 }),
+        line("final", "huge", { ...served, costUsd: 1e308 }),
+        line("usage", undefined, { ...usage, costUsd: "12", probe: true }),
+      ].join("\n")}\n`,
+    );
+    const run = await runScript("routing-stats", ["--file", file, "--json"]);
+    const output = json(run);
+    assert.deepEqual([output.log.events, output.log.malformed], [2, 4]);
+    assert.deepEqual(output.log.malformedSamples, [
+      `${file}:2 (usage with costUsd not an amount from 0 to 1,000,000)`,
+      `${file}:3 (result with latencyMs not a number of milliseconds up to 1,000,000,000,000)`,
+      `${file}:5 (final with costUsd not an amount from 0 to 1,000,000)`,
+      `${file}:6 (usage with costUsd not an amount from 0 to 1,000,000)`,
+    ]);
+    assert.equal(output.stats.totalCostUsd, 0.25, "the good request's cost alone, not 1e308");
+    assert.deepEqual(output.stats.probes, { count: 0, costUsd: 0 }, 'a probe costing "12" is not summed as text');
+  });
+
   it("shows no day for --limit 0 in routing-session-stats, as for its other lists, not every day", async () => {
     const file = join(fixtures, "ours.jsonl");
     const [none, one] = await Promise.all([

@@ -66,6 +66,31 @@ describe("parseEventLine", () => {
   });
 });
 
+describe("parseEventLine's figures", () => {
+  const final = (data: Record<string, unknown>) =>
+    parseEventLine(
+      JSON.stringify({
+        v: 1,
+        type: "final",
+        ts: "2026-05-01T00:00:01.000Z",
+        requestId: "a",
+        data: { outcome: "success", attempts: 1, failovers: 0, latencyMs: 10, failureKinds: [], ...data },
+      }),
+    );
+
+  it("refuses a cost or time no request has, and takes an unknown one (null: the writer's NaN) or a plausible one", () => {
+    for (const costUsd of [1e308, -0.5, "0.5", "NaN"])
+      assert.deepEqual(final({ costUsd }), { malformed: "final with costUsd not an amount from 0 to 1,000,000" });
+    for (const latencyMs of ["NaN", 1e308])
+      assert.deepEqual(final({ latencyMs }), {
+        malformed: "final with latencyMs not a number of milliseconds up to 1,000,000,000,000",
+      });
+    for (const costUsd of [null, undefined, 0, 12.5]) assert.ok("event" in final({ costUsd }), String(costUsd));
+    // A wall clock stepped back during the request: written so by the router, kept.
+    assert.ok("event" in final({ latencyMs: -40 }));
+  });
+});
+
 describe("readEvents", () => {
   it("skips and counts every malformed line of a file while yielding the good ones", async () => {
     const stats = emptyReadStats();
