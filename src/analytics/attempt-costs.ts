@@ -17,8 +17,9 @@ export interface AttemptCost {
   estimated: boolean;
 }
 
+/** A cost to sum: a negative one (a result's usage as a provider counted it, see read-events.ts) is unknown. */
 const finite = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 
 const fromUsage = (usage: UsageEventData, result?: ResultEventData): AttemptCost => ({
   target: usage.target,

@@ -188,12 +188,19 @@ const MAX_EVENT_COST_USD = 1_000_000;
 /** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
 const MAX_EVENT_MS = 1_000_000_000_000;
 
-/** A cost, when present, that is no amount a report can sum: not a number, negative, or beyond MAX_EVENT_COST_USD. */
-function implausibleCost(type: string, field: string, value: unknown): string | undefined {
+/**
+ * A cost, when present, that is no amount a report can sum: not a number, negative, or beyond MAX_EVENT_COST_USD.
+ * With `signed`, a negative one is kept: a result's usage is the provider's figure as pi-ai priced it (a provider that
+ * counts more cached tokens than prompt tokens makes it negative), which the reports leave out (attempt-costs.ts)
+ * rather than lose the request over, as a v3 final line carrying it would be.
+ */
+function implausibleCost(type: string, field: string, value: unknown, signed = false): string | undefined {
   // null: the writer's NaN (JSON writes it so), an unknown cost the reports already leave out.
   if (value === undefined || value === null) return undefined;
-  if (typeof value === "number" && value >= 0 && value <= MAX_EVENT_COST_USD) return undefined;
-  return `${type} with ${field} not an amount from 0 to ${MAX_EVENT_COST_USD.toLocaleString("en-US")}`;
+  if (typeof value === "number" && value >= (signed ? -MAX_EVENT_COST_USD : 0) && value <= MAX_EVENT_COST_USD)
+    return undefined;
+  const limit = MAX_EVENT_COST_USD.toLocaleString("en-US");
+  return `${type} with ${field} not an amount from ${signed ? `-${limit}` : "0"} to ${limit}`;
 }
 
 /** A time, when present, that is no number of milliseconds (`"NaN"`, `1e308`). */
@@ -220,7 +227,7 @@ function implausibleFigure(event: NormalizedEvent): string | undefined {
         implausibleTime(event.type, "latencyMs", data.latencyMs) ??
         implausibleTime(event.type, "ttftMs", data.ttftMs) ??
         (typeof usage === "object" && usage !== null
-          ? implausibleCost(event.type, "usage.costUsd", usage.costUsd)
+          ? implausibleCost(event.type, "usage.costUsd", usage.costUsd, true)
           : undefined)
       );
     }

@@ -112,6 +112,28 @@ describe("attempt costs", () => {
     );
   });
 
+  it("leaves out a result's negative cost (a provider counting more cached tokens than prompt tokens), as unknown", async () => {
+    const [request] = await joined([
+      event("result", "r4", 1, {
+        attempt: 1,
+        target: "a/x",
+        outcome: "success",
+        latencyMs: 5,
+        usage: { input: -200, output: 10, cacheRead: 300, cacheWrite: 0, costUsd: -0.0004 },
+      }),
+      event("final", "r4", 2, {
+        outcome: "success",
+        servedTarget: "a/x",
+        attempts: 1,
+        failovers: 0,
+        latencyMs: 5,
+        failureKinds: [],
+      }),
+    ]);
+    assert.equal(attemptCosts(request!)[0]!.costUsd, undefined);
+    assert.deepEqual(requestCost(request!), { costUsd: 0, estimated: 0 });
+  });
+
   it("counts a usage step whose result is not in the log as spend, not as an attempt", async () => {
     const [request] = await joined([event("usage", "r4", 1, usage(1, "a/x", 0.5, false))]);
     assert.deepEqual(

@@ -89,6 +89,23 @@ describe("parseEventLine's figures", () => {
     // A wall clock stepped back during the request: written so by the router, kept.
     assert.ok("event" in final({ latencyMs: -40 }));
   });
+
+  it("keeps a result whose usage a provider counted below zero (its request would be lost with a v3 final line)", () => {
+    const result = (costUsd: unknown) =>
+      parseEventLine(
+        JSON.stringify({
+          v: 1,
+          type: "result",
+          ts: "2026-05-01T00:00:01.000Z",
+          requestId: "a",
+          data: { attempt: 1, target: "a/x", outcome: "success", latencyMs: 5, usage: { input: -200, costUsd } },
+        }),
+      );
+    assert.ok("event" in result(-0.0004));
+    assert.deepEqual(result(-1e308), {
+      malformed: "result with usage.costUsd not an amount from -1,000,000 to 1,000,000",
+    });
+  });
 });
 
 describe("readEvents", () => {
