@@ -120,9 +120,9 @@ const COMMON_USAGE = [
   "  --since <when>    only events at or after an ISO date/time, a Unix time in ms, or a relative age: 30m, 12h, 7d,",
   "                    2w. A date or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that",
   "                    UTC day); a Unix time is the event log's `time` (1796533994292)",
-  "  --until <when>    only events before this instant, in --since's forms (the instant itself is left out).",
-  "                    --since 2026-12-01 --until 2026-12-02 is that UTC day; --until 2d ends 2 days ago. A request",
-  "                    begun before it is read to its end. It must be after --since",
+  "  --until <when>    only events before an instant, in any form --since takes (the instant itself left out).",
+  "                    With --since 2026-12-01, --until 2026-12-02 is that UTC day; --until 2d ends 2 days ago. A",
+  "                    request begun before it is read to its end. It must be after --since",
   "  --json            print the result as JSON",
   "  -h, --help        show this help",
 ];

@@ -200,6 +200,10 @@ describe("the scripts' flags", () => {
       `--since: negative values are not accepted ("-3d"); expected ${since}`,
     );
     assert.equal(
+      dashValueProblem(routingStatsCommand, ["--until", "-2d"]),
+      '--until: negative values are not accepted ("-2d"); expected <when>: only events before an instant, in any form --since takes (the instant itself left out)',
+    );
+    assert.equal(
       dashValueProblem(sessionStatsCommand, ["--file", "log", "--daily-top", "-1"]),
       '--daily-top: negative values are not accepted ("-1"); expected <n>: models named per day, the rest summed as "other" (default 5)',
     );
