@@ -316,25 +316,26 @@ describe("the scripts' flags", () => {
   });
 });
 
+/** routing-session-stats --html over the fixture log with `args`, on 2026-05-05: the page it wrote. */
+async function htmlReport(dir: string, args: string[]): Promise<string> {
+  const report = join(dir, "report.html");
+  const stderr: string[] = [];
+  const code = await runCli(sessionStatsCommand, ["--file", fixture("ours.jsonl"), ...args, "--html", report], {
+    stdout: () => {},
+    stderr: (text) => stderr.push(text),
+    processEnv: { PI_CODING_AGENT_DIR: join(dir, "agent") },
+    home: dir,
+    now: () => Date.parse("2026-05-05T00:00:00.000Z"),
+  });
+  assert.equal(code, 0, stderr.join("\n"));
+  return readFileSync(report, "utf8");
+}
+
 describe("the HTML report's scope", () => {
   it("says in the page which route and since when its requests are, and what was read, as the text report does", async () => {
     const dir = freshDir("auto-router-html-scope");
     try {
-      const report = join(dir, "report.html");
-      const stderr: string[] = [];
-      const code = await runCli(
-        sessionStatsCommand,
-        ["--file", fixture("ours.jsonl"), "--route", "subscription-swe", "--since", "2026-05-02", "--html", report],
-        {
-          stdout: () => {},
-          stderr: (text) => stderr.push(text),
-          processEnv: { PI_CODING_AGENT_DIR: join(dir, "agent") },
-          home: dir,
-          now: () => Date.parse("2026-05-05T00:00:00.000Z"),
-        },
-      );
-      assert.equal(code, 0, stderr.join("\n"));
-      const html = readFileSync(report, "utf8");
+      const html = await htmlReport(dir, ["--route", "subscription-swe", "--since", "2026-05-02"]);
       assert.match(
         html,
         /<p id="generated">2026-05-05T00:00:00\.000Z · 2 requests of route subscription-swe, since 2026-05-02T00:00:00\.000Z, 1 unfinished<\/p>/,
@@ -353,21 +354,7 @@ describe("the HTML report's window", () => {
   it("says the end of the window --until set beside its start, and what it left out", async () => {
     const dir = freshDir("auto-router-html-until");
     try {
-      const report = join(dir, "report.html");
-      const stderr: string[] = [];
-      const code = await runCli(
-        sessionStatsCommand,
-        ["--file", fixture("ours.jsonl"), "--since", "2026-05-02", "--until", "2026-05-03", "--html", report],
-        {
-          stdout: () => {},
-          stderr: (text) => stderr.push(text),
-          processEnv: { PI_CODING_AGENT_DIR: join(dir, "agent") },
-          home: dir,
-          now: () => Date.parse("2026-05-05T00:00:00.000Z"),
-        },
-      );
-      assert.equal(code, 0, stderr.join("\n"));
-      const html = readFileSync(report, "utf8");
+      const html = await htmlReport(dir, ["--since", "2026-05-02", "--until", "2026-05-03"]);
       assert.match(
         html,
         /<p id="generated">2026-05-05T00:00:00\.000Z · 3 requests of since 2026-05-02T00:00:00\.000Z, before 2026-05-03T00:00:00\.000Z<\/p>/,
