@@ -129,7 +129,7 @@ describe("gateway: OpenRouter's own provider preferences", () => {
         assert.equal(error.status, 400);
         assert.match(
           error.message,
-          /body\.provider\.data_collection: .*"allow"\|"deny" \(OpenRouter's own key, sent to OpenRouter targets\)/,
+          /body\.provider\.data_collection: expected one of "allow", "deny", got "never" \(OpenRouter's own key, sent to OpenRouter targets\)/,
         );
         return true;
       },
