@@ -144,6 +144,16 @@ export class RevertBook {
         const standIn = failed.has(hold.standIn) ? `${hold.standIn} failed` : `${hold.standIn} did not serve`;
         return `revert hold ended: the stand-in ${standIn} and the first choice ${hold.preferred} served, so the route is back on it`;
       }
+      if (served && served !== hold.standIn) {
+        // A third target served after the stand-in failed (or did not serve): the hold moves to it, so the next
+        // request keeps to the target that took over, as the policy says, not to the one that failed. Its holdoff
+        // starts again when the first choice was tried (and failed) in this request.
+        const { probeSince: _ended, ...held } = hold;
+        const since = probe || failed.has(hold.preferred) ? now : hold.since;
+        this.store.update(withHold(routeId, { ...held, standIn: served, since }));
+        const standIn = failed.has(hold.standIn) ? `${hold.standIn} failed` : `${hold.standIn} did not serve`;
+        return `revert hold moved: the stand-in ${standIn} and ${served} served, so the route stays on it`;
+      }
       if (probe) {
         const { probeSince: _ended, ...held } = hold;
         this.store.update(withHold(routeId, { ...held, since: now })); // the probe failed: hold off again

@@ -10,11 +10,16 @@ import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
   { provider: "mock-b", models: [{ id: "model-b" }] },
+  { provider: "mock-c", models: [{ id: "model-c" }] },
 ];
 
 const harnesses = harnessPerTest();
 
-async function start(failover: Record<string, unknown>, env?: Record<string, string>): Promise<SdkHarness> {
+async function start(
+  failover: Record<string, unknown>,
+  env?: Record<string, string>,
+  third = false,
+): Promise<SdkHarness> {
   const harness = await harnesses.start({
     env,
     targets: TARGETS,
@@ -26,6 +31,7 @@ async function start(failover: Record<string, unknown>, env?: Record<string, str
           targets: [
             { provider: "mock-a", modelId: "model-a" },
             { provider: "mock-b", modelId: "model-b" },
+            ...(third ? [{ provider: "mock-c", modelId: "model-c" }] : []),
           ],
         },
       },
@@ -71,6 +77,34 @@ describe("going back to the first choice after a failover", () => {
       await h.command("/auto-router explain"),
       /Notes:\n {2}staying on mock-b\/model-b after failing over from mock-a\/model-a \(revert: never\)/,
     );
+  });
+
+  it("moves the hold to a third target that takes over when the stand-in fails, and stays there (revert never)", async () => {
+    const h = await start({ revert: "never" }, undefined, true);
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const failure = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+    // Prompt 2 keeps to the stand-in B, which fails, and the first choice fails again: C serves.
+    await failOverOnce(
+      h,
+      [failure(), fauxAssistantMessage("A too early")],
+      [failure(), fauxAssistantMessage("B again")],
+    );
+    h.faux("mock-c").setResponses([fauxAssistantMessage("C took over"), fauxAssistantMessage("still C")]);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-c");
+    assert.match(
+      await h.command("/auto-router explain"),
+      /revert hold moved: the stand-in mock-b\/model-b failed and mock-c\/model-c served, so the route stays on it/,
+    );
+    assert.match(
+      await h.command("/auto-router status"),
+      /\n {2}main: on mock-c\/model-c after failing over from mock-a\/model-a; until it fails \(revert: never\)/,
+    );
+    // Every target is available again (no cooldowns): the route stays on the target that took over.
+    await h.prompt("third");
+    assert.equal(h.lastAssistant().provider, "mock-c");
+    assert.equal(h.faux("mock-a").state.callCount, 2);
+    assert.equal(h.faux("mock-b").state.callCount, 2);
   });
 
   it("holds off on the stand-in, then probes the first choice with one request and goes back when it answers", async () => {

@@ -91,6 +91,33 @@ describe("RevertBook", () => {
     assert.equal(book.onFinished("r", HOLDOFF, "a/1", "a/1", true, 70_500), undefined);
   });
 
+  it("moves the hold to a third target that serves when the stand-in fails, keeping the holdoff unless the first choice failed too", () => {
+    const book = new RevertBook();
+    book.onFinished("r", HOLDOFF, "a/1", "b/1", false, 0, new Set(["a/1"]));
+    assert.equal(
+      book.onFinished("r", HOLDOFF, "b/1", "c/1", false, 10_000, new Set(["b/1"])),
+      "revert hold moved: the stand-in b/1 failed and c/1 served, so the route stays on it",
+    );
+    const order = book.order("r", HOLDOFF, [A, B, C], 20_000);
+    assert.deepEqual(keys(order.candidates), ["c/1", "a/1", "b/1"]);
+    assert.match(
+      order.note ?? "",
+      /^staying on c\/1 after failing over from a\/1 \(holdoff: probes the first choice in 40s\)/,
+    );
+    // The first choice failed again in the request the third target served: its holdoff starts then.
+    book.onFinished("r", HOLDOFF, "c/1", "b/1", false, 30_000, new Set(["c/1", "a/1"]));
+    assert.match(
+      book.order("r", HOLDOFF, [A, B, C], 40_000).note ?? "",
+      /^staying on b\/1 .*probes the first choice in 50s/,
+    );
+    // A probe a third target served: the hold moves there and the holdoff starts again.
+    assert.equal(book.order("r", HOLDOFF, [A, B, C], 90_000).probe, true);
+    book.onFinished("r", HOLDOFF, "a/1", "c/1", true, 91_000, new Set(["a/1", "b/1"]));
+    const after = book.order("r", HOLDOFF, [A, B, C], 92_000);
+    assert.equal(after.probe, undefined);
+    assert.deepEqual(keys(after.candidates), ["c/1", "a/1", "b/1"]);
+  });
+
   it("shares holds and the probe between books on one store (pi windows, gateways, team machines)", () => {
     const store = createMemoryStore(emptyReverts());
     const windowA = new RevertBook(() => store);
