@@ -299,7 +299,7 @@ async function forwardAttempt(
     if (isTargetFailure(response.status)) {
       // Read under the same deadline as the status: a target that sends a failure's status and then stalls its body
       // fails over as one that sends nothing does, instead of holding the request. Only its first words are kept.
-      const text = await errorBodyText(response).catch(() => "");
+      const text = await errorBodyText(response);
       clearTimeout(deadline);
       const failure = classified(`${response.status} ${text}`, response.headers.get("retry-after") ?? undefined);
       report.failed({
@@ -362,7 +362,10 @@ async function forwardAttempt(
   }
 }
 
-/** The first ERROR_BODY_LIMIT_CHARS of a failure's body: the rest is never read (an error page may be long). */
+/**
+ * The first ERROR_BODY_LIMIT_CHARS of a failure's body: the rest is never read (an error page may be long). A body the
+ * target stalls or cuts off (the deadline aborts the read) keeps the words it had sent: they may say why.
+ */
 async function errorBodyText(response: Response): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
@@ -375,6 +378,8 @@ async function errorBodyText(response: Response): Promise<string> {
       text += decoder.decode(value, { stream: true });
     }
     return text.slice(0, ERROR_BODY_LIMIT_CHARS);
+  } catch {
+    return text + decoder.decode();
   } finally {
     reader.cancel().catch(() => {});
   }

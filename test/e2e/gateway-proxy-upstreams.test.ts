@@ -218,10 +218,14 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
         body: JSON.stringify({ model: "slow", input: "hi" }),
       });
     // The status came, then half the body and silence: read under the same deadline as the status, it is given up and
-    // the 503 passed back (the route's one target), not waited on.
+    // the 503 passed back with the words it had (the route's one target), not waited on.
     plain.replies.push({ status: 503, body: { error: { message: "overloaded, try later" } }, stallBody: true });
     let started = Date.now();
-    assert.equal((await post()).status, 503);
+    const stalled = await post();
+    assert.equal(stalled.status, 503);
+    // The words it had sent before the stall reach the client: half the JSON error the emulator meant to send.
+    const whole = JSON.stringify({ error: { message: "overloaded, try later" } });
+    assert.equal(await stalled.text(), whole.slice(0, whole.length >> 1));
     assert.ok(Date.now() - started < 5_000, "the stalled 503 given up at the stall timeout, not held");
     // A 200 with a declared length is read whole before it is sent (to scrub it): its stall cuts the answer.
     plain.replies.push({ status: 200, body: { data: [] }, headers: { "content-length": "13" }, stallBody: true });
