@@ -7,11 +7,12 @@
 //      looked up and pinned for the session.
 //   3. breakPin: a pinned target that failed loses its pin (a note and a `pin` event); the next answer pins again.
 //   4. restTarget: when the request moves on from a failed target (not for a same-target retry), or a target cut its
-//      answer off, the target rests for the failure's cooldown on this route; rejected credentials get one warning.
+//      answer off, the target rests for the failure's cooldown on this route (an account's failure: on every route
+//      naming it); rejected credentials get one warning.
 import type { RouterConfig } from "../config/schema.ts";
 import { unitPricesOf } from "../usage-units.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
-import type { Candidate } from "../routing/types.ts";
+import { type Candidate, targetKey } from "../routing/types.ts";
 import { restKey } from "../routing/rest-key.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
@@ -166,7 +167,7 @@ export function restTarget(
   if (failure.cooldownMs && failure.cooldownMs > 0) {
     const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
     env.books.cooldowns.set(
-      restKey(env.routing.config().routes, routeId, candidate.key),
+      restKeysOf(env.routing.config().routes, routeId, candidate.key, failure),
       {
         until: env.clock.now() + failure.cooldownMs,
         kind: failure.kind,
@@ -180,6 +181,26 @@ export function restTarget(
     env.report.warn(
       `auto-router: ${candidate.key} rejected its credentials or access (${providerWords(failure)}); it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`,
     );
+}
+
+/**
+ * Where a failed target rests: on this route; and where the failure is a fact about the target's account rather than
+ * this request (its quota or usage limit used up, its credentials refused), on every route naming it too, so another
+ * route's next request does not ask it again. A rate limit or a server error rests it on this route only.
+ */
+function restKeysOf(
+  routes: RouterConfig["routes"] | undefined,
+  routeId: string,
+  key: Candidate["key"],
+  failure: Failure,
+): string[] {
+  const here = restKey(routes, routeId, key);
+  if ((failure.kind !== "quota_exhausted" && failure.kind !== "auth") || !routes) return [here];
+  const keys = new Set([here]);
+  for (const [id, route] of Object.entries(routes))
+    if (route.targets.some((target) => targetKey(target.provider, target.modelId) === key))
+      keys.add(restKey(routes, id, key));
+  return [...keys];
 }
 
 /** The provider's own words for a refusal, short and redacted: "invalid x-api-key", "User location is not supported". */

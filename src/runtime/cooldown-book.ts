@@ -80,12 +80,15 @@ export class CooldownBook {
     return soonest;
   }
 
-  set(key: string, entry: CooldownEntry, now: number): void {
+  /** Rests the target under `keys` (one cooldown key, or several in one write); never shortens a longer rest. */
+  set(keys: string | readonly string[], entry: CooldownEntry, now: number): void {
     this.store.update((state) => {
       const entries: CooldownState["entries"] = {};
       for (const [k, e] of Object.entries(this.bounded(state, now).entries)) if (e.until > now) entries[k] = e;
-      const existing = entries[key];
-      if (!existing || existing.until < entry.until) entries[key] = { ...entry, ms: Math.max(0, entry.until - now) };
+      for (const key of typeof keys === "string" ? [keys] : keys) {
+        const existing = entries[key];
+        if (!existing || existing.until < entry.until) entries[key] = { ...entry, ms: Math.max(0, entry.until - now) };
+      }
       return { v: 1, entries };
     });
   }

@@ -35,6 +35,8 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-000000000002", models: ["model-b"] },
         "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c-key-0000001", models: ["model-c"] },
         "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-0000002", models: ["model-d"] },
+        // Emulator A again under another account: a rejected key rests a target on every route naming it.
+        "mock-e": { emulator: "A", apiKey: "sk-mock-e-key-000000000005", models: ["model-a"] },
       },
       routes: {
         routes: {
@@ -45,8 +47,9 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
           mixed: routeInOrder("mock-a/model-a", "mock-d/model-d"),
           tiny: routeInOrder("mock-a/model-s"),
           hidden: routeInOrder("mock-a/model-a"),
-          // A target resting here (a rejected key rests it for its kind's default) stays out of the other tests' way.
-          resting: routeInOrder("mock-a/model-a", "mock-b/model-b"),
+          // A target resting here (a rejected key rests it for its kind's default, on every route naming it) is an
+          // account no other route has, out of the other tests' way.
+          resting: routeInOrder("mock-e/model-a", "mock-b/model-b"),
         },
         aliases: { fast: "chat" },
         // The second mapping names a route that is not there (a typo); the third hides the route of its name.
@@ -594,7 +597,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     await assert.rejects(
       fx.openai.chat.completions.create(
         { model: "resting", messages: [{ role: "user", content: "hi" }] },
-        { headers: { "X-Provider": JSON.stringify({ ignore: ["mock-a", "mock-b"] }) } },
+        { headers: { "X-Provider": JSON.stringify({ ignore: ["mock-e", "mock-b"] }) } },
       ),
       (error: any) => {
         // Told to retry later, a client would wait for a target its own preferences leave out.
@@ -603,7 +606,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         assert.equal(error.headers.get("retry-after"), null);
         assert.match(
           error.message,
-          /no target of route resting matches the provider preferences \(mock-a\/model-a: ignored: mock-a; mock-b\/model-b: ignored: mock-b\)/,
+          /no target of route resting matches the provider preferences \(mock-e\/model-a: ignored: mock-e; mock-b\/model-b: ignored: mock-b\)/,
         );
         return true;
       },

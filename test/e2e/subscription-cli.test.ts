@@ -20,15 +20,29 @@ const target = (key: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const retryRoute = {
+const retryRoute = (warm = "mock-warm") => ({
   sortBy: "config",
   targets: [
-    target("mock-warm/warm", {
+    target(`${warm}/warm`, {
       retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 200 },
     }),
     target("mock-spare/spare"),
   ],
-};
+});
+
+/**
+ * A used-up quota rests its target on every route naming it: the routes whose tests use one up name the emulators
+ * under accounts of their own (`mock-warm-r/warm` is the warm emulator under account r), out of the other tests' way.
+ */
+const quotaAccounts = (suffix: string) => ({
+  [`mock-warm-${suffix}`]: { emulator: "warm", apiKey: `sk-warm-${suffix}-key`, models: ["warm"] },
+  [`mock-spare-${suffix}`]: { emulator: "spare", apiKey: `sk-spare-${suffix}-key`, models: ["spare"] },
+});
+const quotaRoute = (suffix: string, maxMs: number) => ({
+  sortBy: "config",
+  failover: { cooldownWaitMs: 0, waitForReset: { maxMs } },
+  targets: [target(`mock-warm-${suffix}/warm`), target(`mock-spare-${suffix}/spare`)],
+});
 
 describe("subscription features through the pi CLI", () => {
   let claude: Emulator;
@@ -48,6 +62,10 @@ describe("subscription features through the pi CLI", () => {
         "mock-thinker": { emulator: "warm", apiKey: "sk-thinker-key", models: [{ id: "thinker", reasoning: true }] },
         // And once more: a subscription whose reserve is kept for prompts a person types.
         "mock-typist": { emulator: "warm", apiKey: "sk-typist-key", models: ["typist"] },
+        ...quotaAccounts("q"),
+        ...quotaAccounts("r"),
+        ...quotaAccounts("s"),
+        ...quotaAccounts("t"),
       },
       routes: {
         // Several tests fail the same target on purpose; the breaker would take it out of the later ones.
@@ -75,28 +93,16 @@ describe("subscription features through the pi CLI", () => {
               target("mock-spare/spare"),
             ],
           },
-          blip: retryRoute,
-          // Its own route, so the quota cooldown it leaves does not touch the other retry tests.
-          "quota-blip": retryRoute,
+          blip: retryRoute(),
+          // Its own account, so the quota cooldown it leaves does not touch the other retry tests.
+          "quota-blip": retryRoute("mock-warm-q"),
           // cooldownWaitMs 0: only the reset wait may wait here.
-          "wait-reset": {
-            sortBy: "config",
-            failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } },
-            targets: [target("mock-warm/warm"), target("mock-spare/spare")],
-          },
-          // Cooldowns are per route: a fresh route with the same settings.
-          "wait-transient": {
-            sortBy: "config",
-            failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } },
-            targets: [target("mock-warm/warm"), target("mock-spare/spare")],
-          },
+          "wait-reset": quotaRoute("r", 20_000),
+          // A fresh route with the same settings, on accounts of its own.
+          "wait-transient": quotaRoute("t", 20_000),
           reserved: { sortBy: "config", targets: [target("mock-thinker/thinker"), target("mock-spare/spare")] },
           typed: { sortBy: "config", targets: [target("mock-typist/typist"), target("mock-spare/spare")] },
-          "wait-short": {
-            sortBy: "config",
-            failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 500 } },
-            targets: [target("mock-warm/warm"), target("mock-spare/spare")],
-          },
+          "wait-short": quotaRoute("s", 500),
         },
       },
     });
@@ -289,13 +295,13 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(waitLines.length, 1, run.stderr);
     assert.match(
       waitLines[0]!,
-      /every target of wait-reset is out of quota; waiting \d+s for mock-spare\/spare to reset/,
+      /every target of wait-reset is out of quota; waiting \d+s for mock-spare-r\/spare to reset/,
     );
     const wait = events()
       .filter((event) => event.type === "wait")
       .at(-1);
     assert.equal(wait.data.reason, "quota-reset");
-    assert.equal(wait.data.target, "mock-spare/spare");
+    assert.equal(wait.data.target, "mock-spare-r/spare");
     assert.equal(
       events()
         .filter((event) => event.type === "final")

@@ -321,6 +321,44 @@ describe("cooldowns", () => {
     assert.equal(textOf(h.lastAssistant()), "two");
   });
 
+  it("rests a target whose quota is used up on every route naming it; a plain rate limit only on its own route", async () => {
+    const target = (id: string) => ({ provider: `mock-${id}`, modelId: `model-${id}` });
+    const h = await start({
+      routes: {
+        routes: {
+          main: { sortBy: "config", targets: [target("a"), target("b")] },
+          other: { sortBy: "config", targets: [target("a"), target("c")] },
+          third: { sortBy: "config", targets: [target("b"), target("c")] },
+        },
+      },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const quota = "429 You exceeded your current quota, please check your plan and billing details.";
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: quota })]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage("B for main"),
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" }),
+      fauxAssistantMessage("B for main again"),
+    ]);
+    h.faux("mock-c").setResponses([fauxAssistantMessage("C for other"), fauxAssistantMessage("C for third")]);
+    await h.prompt("first");
+    await h.setModel("auto-router", "other");
+    await h.prompt("second");
+    assert.equal(textOf(h.lastAssistant()), "C for other");
+    assert.equal(h.faux("mock-a").state.callCount, 1, "the used-up quota was not asked again through another route");
+    assert.match(
+      await h.command("/auto-router status"),
+      /cooldowns:\n {2}main mock-a\/model-a: quota_exhausted, 60m left\n {2}other mock-a\/model-a: quota_exhausted, 60m left\n/,
+    );
+    // A rate limit without the provider's retry time rests B on route third only: main still asks it.
+    await h.setModel("auto-router", "third");
+    await h.prompt("third");
+    assert.equal(textOf(h.lastAssistant()), "C for third");
+    await h.setModel("auto-router", "main");
+    await h.prompt("fourth");
+    assert.equal(textOf(h.lastAssistant()), "B for main again");
+  });
+
   it("keeps cooldowns across a restart of pi (persisted in the state directory)", async () => {
     const stateDir = freshDir("auto-router-state");
     try {
