@@ -55,10 +55,12 @@ function knownTargets(book: BreakerBook, config: RouterConfig, now: number): Set
   return keys;
 }
 
+const USAGE = "circuit [reset [provider/model]]";
+
 export function circuitCommand(book: BreakerBook, settings: () => BreakerSettings & { enabled: boolean }): Subcommand {
   return {
     name: "circuit",
-    usage: "circuit [reset [provider/model]]",
+    usage: USAGE,
     maxArguments: { reset: 2 },
     description: "Circuit breaker per target: state, failures in the window, when it probes",
     complete(prefix, deps) {
@@ -86,11 +88,11 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
           const ofProvider = [...known].filter((target) => target.toLowerCase().startsWith(prefix));
           if (ofProvider.length > 0)
             return output.error(
-              `'${key}' is a provider, not a target: a breaker is per provider/model (${ofProvider.join(", ")}); usage: /auto-router circuit [reset [provider/model]]`,
+              `circuit reset: "${key}" is a provider, not a target: a breaker is per provider/model (${ofProvider.join(", ")})\nusage: /auto-router ${USAGE}`,
             );
           const near = closestId(key, known);
           return output.error(
-            `'${key}' is not a target of any route${near ? `; did you mean '${near}'?` : ""} (see /auto-router circuit)`,
+            `circuit reset: "${key}" is not a target of any route${near ? `; did you mean "${near}"?` : ""} (see /auto-router circuit)\nusage: /auto-router ${USAGE}`,
           );
         }
         return output.info(
@@ -100,9 +102,7 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
         );
       }
       if (args.length > 0)
-        return output.error(
-          unknownWordText("circuit", "action", args[0]!, ["reset"], "/auto-router circuit [reset [provider/model]]"),
-        );
+        return output.error(unknownWordText("circuit", "action", args[0]!, ["reset"], `/auto-router ${USAGE}`));
       const current = settings();
       const header = `circuit breakers${current.enabled ? "" : " (disabled)"}: open at ≥ ${Math.round(current.ratio * 100)}% failures of ≥ ${current.minimumCalls} calls in ${formatDuration(current.windowMs)}; break ${formatDuration(current.breakMs)} doubling to ${formatDuration(current.maxBreakMs)}`;
       const rows = book.rows(now);

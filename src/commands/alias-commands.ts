@@ -84,7 +84,7 @@ export const resolveCommand: Subcommand = {
     if (!name) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
     const config = deps.config();
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
-    if (!resolved) return output.error(unresolvedText(name, config, deps.runtime.registry()));
+    if (!resolved) return output.error(`resolve: ${unresolvedText(name, config, deps.runtime.registry())}`);
     const state = resolvedState(resolved, deps);
     // The model the gateway would suggest for the same mistyped name.
     const near =

@@ -47,7 +47,7 @@ export const switchCommand: Subcommand = {
     }
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
-    if (!resolved) return output.error(unresolvedText(name, config, deps.runtime.registry()));
+    if (!resolved) return output.error(`switch: ${unresolvedText(name, config, deps.runtime.registry())}`);
     const [provider, modelId] =
       resolved.kind === "route" ? [ROUTER_PROVIDER, resolved.routeId] : [resolved.provider, resolved.modelId];
     const target = describeResolved(resolved);

@@ -74,20 +74,20 @@ describe("/auto-router subcommands through pi", () => {
     );
     assert.equal(
       await run("/auto-router switch nowhere"),
-      '"nowhere" is neither a route, an alias nor provider/model (routes: main, deep; aliases: quick, think, bee; aliases pointing at nothing: broken)',
+      'switch: "nowhere" is neither a route, an alias nor provider/model (routes: main, deep; aliases: quick, think, bee; aliases pointing at nothing: broken)',
     );
     // A misspelt route gets the one meant; an alias whose name is no route says so, not that the alias is unknown.
     assert.match(
       await run("/auto-router switch deeq"),
-      /^"deeq" is neither a route, an alias nor provider\/model; did you mean "deep"\?/,
+      /^switch: "deeq" is neither a route, an alias nor provider\/model; did you mean "deep"\?/,
     );
     assert.equal(
       await run("/auto-router switch broken"),
-      'alias broken points at "nowhere", which is neither a route nor provider/model (routes: main, deep)',
+      'switch: alias broken points at "nowhere", which is neither a route nor provider/model (routes: main, deep)',
     );
     assert.equal(
       await run("/auto-router resolve broken"),
-      'alias broken points at "nowhere", which is neither a route nor provider/model (routes: main, deep)',
+      'resolve: alias broken points at "nowhere", which is neither a route nor provider/model (routes: main, deep)',
     );
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
     // The pickers of switch and show closed without a choice (this UI's select answers like Esc).
@@ -593,16 +593,18 @@ describe("/auto-router subcommands through pi", () => {
     assert.equal(h.lastAssistant().content[0]?.text, "B again");
     assert.equal(
       await run("/auto-router circuit reset mock-a/modl-a"),
-      "'mock-a/modl-a' is not a target of any route; did you mean 'mock-a/model-a'? (see /auto-router circuit)",
+      'circuit reset: "mock-a/modl-a" is not a target of any route; did you mean "mock-a/model-a"? (see /auto-router circuit)\n' +
+        "usage: /auto-router circuit [reset [provider/model]]",
     );
     // Before: "'mock-a' is not a target of any route", not saying a target is provider/model nor which mock-a has.
     assert.equal(
       await run("/auto-router circuit reset mock-a"),
-      "'mock-a' is a provider, not a target: a breaker is per provider/model (mock-a/model-a); usage: /auto-router circuit [reset [provider/model]]",
+      'circuit reset: "mock-a" is a provider, not a target: a breaker is per provider/model (mock-a/model-a)\n' +
+        "usage: /auto-router circuit [reset [provider/model]]",
     );
     assert.match(
       await run("/auto-router circuit reset Mock-A"),
-      /^'Mock-A' is a provider, not a target: .*\(mock-a\/model-a\)/,
+      /^circuit reset: "Mock-A" is a provider, not a target: .*\(mock-a\/model-a\)\nusage: /,
     );
     assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/, "a mistyped reset closes nothing");
     assert.equal(await run("/auto-router circuit reset mock-a/model-a"), "breaker of mock-a/model-a closed");

@@ -22,16 +22,16 @@ describe("a mistyped name after /auto-router switch", () => {
     // "gone" (its route removed) and "old-model" (a model pi does not know) are each one letter away.
     assert.equal(
       await h.command("/auto-router switch gonee"),
-      `"gonee" is neither a route, an alias nor provider/model ${listed}`,
+      `switch: "gonee" is neither a route, an alias nor provider/model ${listed}`,
     );
     assert.equal(
       await h.command("/auto-router resolve old-modell"),
-      `"old-modell" is neither a route, an alias nor provider/model ${listed}`,
+      `resolve: "old-modell" is neither a route, an alias nor provider/model ${listed}`,
     );
     // The live ones still are suggested.
     assert.equal(
       await h.command("/auto-router switch quickk"),
-      `"quickk" is neither a route, an alias nor provider/model; did you mean "quick"? ${listed}`,
+      `switch: "quickk" is neither a route, an alias nor provider/model; did you mean "quick"? ${listed}`,
     );
     assert.match(await h.command("/auto-router switch minee"), /; did you mean "mine"\?/);
     // Nor offered: the picker of a bare `switch` and Tab completion leave the dead aliases out.

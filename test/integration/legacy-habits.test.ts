@@ -191,14 +191,14 @@ describe("habits from the earlier pi-auto-router", () => {
         '"auto-router/subscription-coding" is a built-in route of the earlier pi-auto-router; "subscription-swe" is the route in its place here ',
       ],
     ]) {
-      assert.match(await h.command(`/auto-router switch ${typed}`), new RegExp(`^${literal(said + routes)}`));
+      assert.match(await h.command(`/auto-router switch ${typed}`), new RegExp(`^switch: ${literal(said + routes)}`));
       assert.match(await h.command(`/auto-router show ${typed}`), new RegExp(literal(said)));
     }
     // With a routes file of one's own, the names are the file's: no route in place to name.
     const own = await start();
     assert.match(
       await own.command("/auto-router switch premium"),
-      /^"premium" is neither a route, an alias nor provider\/model/,
+      /^switch: "premium" is neither a route, an alias nor provider\/model/,
     );
   });
 
