@@ -73,7 +73,12 @@ export function createTeamPlugin(
   config: () => RouterConfig,
   limitedProviders: () => string[],
 ): FeaturePlugin {
-  const down = (now: number) => backend.describe(now).connection === "down";
+  // Refused (a user without `@write`) is down for what the team's state can be trusted for: the reservation is refused
+  // as "the team store is down" meanwhile, so the mark and the fail-closed budget say it too (the state word stays).
+  const down = (now: number) => {
+    const connection = backend.describe(now).connection;
+    return connection === "down" || connection === "refused";
+  };
   return {
     name: "team",
     statusWarnings: (now) => (down(now) ? [STORE_DOWN_MARK] : []),

@@ -8,6 +8,7 @@ import { type AddressInfo, connect, createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
+import { STORE_DOWN_REFUSAL } from "../../src/team/redis-ledger.ts";
 import { TEAM_MIRROR_PREFIX } from "../../src/team/state-backend.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
@@ -255,12 +256,9 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(response.status, 200, await response.clone().text());
     await response.json();
   };
-  const stateBackend = async (gateway: { url: string; token: string }) =>
-    (
-      (await (
-        await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
-      ).json()) as any
-    ).stateBackend;
+  const providersHealth = async (gateway: { url: string; token: string }) =>
+    (await (await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })).json()) as any;
+  const stateBackend = async (gateway: { url: string; token: string }) => (await providersHealth(gateway)).stateBackend;
 
   it("notices a FLUSHDB of the live Redis while gateways stay connected, and re-seeds the team's spend", async () => {
     const prefix = "par:flushed:";
@@ -517,22 +515,37 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
   it("says that Redis answers but refuses a user without @write, not that it is still connecting, and syncs once granted", async () => {
     const prefix = "par:nowrite:";
     const url = team.redis.aclUser("nowrite", "nowrite-pass-6", prefix, "+@all", "-@write");
-    const gateway = await startGatewayProcess({
-      agentDir: team.machine("nw1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "nw1" } })
-        .agentDir,
-    });
+    // A hard budget that fails closed while the team's spend is unknown, which it is while Redis refuses the writes.
+    const machine = (name: string) =>
+      team.machine(name, prefix, {
+        state: { backend: "redis", url, keyPrefix: prefix, machine: name, onStoreDown: "block" },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 5 } } },
+      });
+    const gateway = await startGatewayProcess({ agentDir: machine("nw1").agentDir });
+    const mockA = async () =>
+      (await providersHealth(gateway)).providers.find((line: any) => line.provider === "mock-a").budget;
     try {
       await eventually(async () => (await stateBackend(gateway)).connection === "refused", "the state says refused");
       assert.equal(
         (await stateBackend(gateway)).lastError,
         "Redis answers, but refused a command to this machine's Redis user (NOPERM this user has no permissions to run the 'set' command); grant the user the commands, e.g. ACL SETUSER nowrite +@all; the sync is tried again every 1 s, so the grant needs no restart",
       );
+      // Blocked as while the store is down (a reservation is refused so meanwhile), and marked on pi's status line
+      // (`status` lists its warnings); before, neither said so.
+      assert.deepEqual(await mockA(), { level: "blocked", detail: STORE_DOWN_REFUSAL });
+      const refused = await runPi({
+        agentDir: machine("nw2").agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router state", "/auto-router status"],
+      });
+      assert.match(refused.stderr, /^ {2}connection: refused \(Redis answers, but refused/m, refused.stderr);
+      assert.match(refused.stderr, /^warnings: team store down(, |$)/m, refused.stderr);
       // The grant it names, with the gateway left running: no request, no restart.
       team.redis.cli("ACL", "SETUSER", "nowrite", "+@all");
       await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected once granted");
       assert.notEqual(team.redis.cli("GET", `${prefix}epoch`), "", "the sync wrote the team's epoch");
-      // Granted: the status no longer advises the grant.
+      // Granted: the status no longer advises the grant, and the budget counts the team's spend again.
       assert.equal((await stateBackend(gateway)).lastError, undefined);
+      assert.equal((await mockA()).level, "ok");
     } finally {
       assert.equal(await gateway.stop(), 0, gateway.stderr());
     }

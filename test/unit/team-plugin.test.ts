@@ -42,19 +42,26 @@ const config = (policy: "soft" | "hard"): RouterConfig => ({
 const limited = () => ["deepseek"];
 
 describe("team plugin", () => {
-  it("marks the status line while the team store is down, and only then", () => {
+  it("marks the status line while the team store is down or refuses this machine's writes, and only then", () => {
     assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft"), limited).statusWarnings!(0), [
       STORE_DOWN_MARK,
     ]);
+    // Before: no mark while refused, though a reservation is refused as "the team store is down" meanwhile.
+    assert.deepEqual(createTeamPlugin(fakeBackend("refused"), () => config("soft"), limited).statusWarnings!(0), [
+      STORE_DOWN_MARK,
+    ]);
+    assert.deepEqual(createTeamPlugin(fakeBackend("connecting"), () => config("soft"), limited).statusWarnings!(0), []);
     assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("soft"), limited).statusWarnings!(0), []);
   });
 
-  it("fails a hard budget closed while the team store is down (onStoreDown block), for providers with a spend limit", () => {
-    const status = createTeamPlugin(fakeBackend("down"), () => config("hard"), limited).providerStatus!(0);
-    assert.deepEqual(Object.keys(status), ["deepseek"]);
-    assert.equal(status.deepseek?.budget?.level, "blocked");
-    assert.match(status.deepseek!.budget!.detail, /team store is down/);
-    assert.equal(status.deepseek?.budget?.spendUnknown, true);
+  it("fails a hard budget closed while the team store is down or refused (onStoreDown block), for providers with a spend limit", () => {
+    for (const connection of ["down", "refused"] as const) {
+      const status = createTeamPlugin(fakeBackend(connection), () => config("hard"), limited).providerStatus!(0);
+      assert.deepEqual(Object.keys(status), ["deepseek"], connection);
+      assert.equal(status.deepseek?.budget?.level, "blocked", connection);
+      assert.match(status.deepseek!.budget!.detail, /team store is down/);
+      assert.equal(status.deepseek?.budget?.spendUnknown, true, connection);
+    }
   });
 
   it("blocks the providers the budget's limits name, a limit set by command included, not only the routes file's", () => {
