@@ -43,7 +43,8 @@ export function onPasswordNotAsked(listener: () => void): () => void {
 /**
  * The connection that receives the other machines' change notices. It subscribes on every connect itself: ioredis'
  * own re-subscribe after a reconnect leaves its promise unhandled, so a connection lost again (or closed) before
- * Redis answered would end the process with an unhandled rejection.
+ * Redis answered would end the process with an unhandled rejection. `onRefused`: Redis refused the channel to the
+ * URL's user; `onSubscribed`: a subscribe went through (a grant since a refusal, say).
  */
 export function openChangeSubscriber(
   RedisClient: typeof Redis,
@@ -52,6 +53,7 @@ export function openChangeSubscriber(
   channel: string,
   onMessage: (message: string) => void,
   onRefused: (error: Error) => void = () => undefined,
+  onSubscribed: () => void = () => undefined,
 ): Redis {
   const subscriber = new RedisClient(url, {
     ...options,
@@ -63,7 +65,7 @@ export function openChangeSubscriber(
   subscriber.on(
     "ready",
     () =>
-      void subscriber.subscribe(channel).catch((error: unknown) => {
+      void subscriber.subscribe(channel).then(onSubscribed, (error: unknown) => {
         if (error instanceof Error && NO_PERMISSION.test(error.message)) onRefused(error);
       }),
   );

@@ -37,7 +37,10 @@ export interface RedisLedgerOptions {
 }
 
 const REFRESH_DELAY_MS = 20;
-/** A change notice lost while the subscriber reconnected is caught by this periodic read of the newest periods. */
+/**
+ * A change notice lost while the subscriber reconnected is caught by this periodic read of the newest periods; at the
+ * same time a subscriber refused its channel asks for it again (TeamConnection.retrySubscribe).
+ */
 const REFRESH_INTERVAL_MS = 5_000;
 /** Entries sent in one go (each its own script call, pipelined on the one connection). */
 const SEND_BATCH = 64;
@@ -69,7 +72,10 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     // a re-seed with this view counts them, so their later sends must count nothing.
     for (const entry of this.queue) this.inView.set(entry.id, entry);
     this.whileDown = new LocalSpendLedger(this);
-    this.periodicTimer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
+    this.periodicTimer = setInterval(() => {
+      void this.refresh();
+      options.connection.retrySubscribe();
+    }, REFRESH_INTERVAL_MS);
     this.periodicTimer.unref();
     options.connection.join(this);
   }

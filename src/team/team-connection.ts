@@ -129,8 +129,12 @@ export class TeamConnection {
   private synced = false;
   /** What Redis answered when it refused a command to the URL's ACL user (NOPERM); said once per process. */
   private refusedPermission: string | undefined;
-  /** The refusal of the change channel (the subscriber's, at connect): it stays until a reconnect subscribes. */
+  /** The refusal of the change channel (the subscriber's): it stays until a subscribe goes through. */
   private refusedChannel: string | undefined;
+  /** The first refusal of the team's keys or commands: what the advice quotes once the channel is granted. */
+  private refusedWrite: string | undefined;
+  /** A subscribe tried again (retrySubscribe) and not answered yet. */
+  private resubscribing = false;
   /** What Redis refused the URL's ACL user so far: the advice grants these only (see permissionProblem). */
   private refusedGrants = new Set<"keys" | "commands" | "channel">();
   /** How many of them the last advice named. */
@@ -232,6 +236,7 @@ export class TeamConnection {
       this.channel,
       (message) => this.onMessage(message),
       (error) => this.onPermissionRefused(error.message),
+      () => this.noteSubscribed(),
     );
     this.client = client;
     this.subscriber = subscriber;
@@ -578,6 +583,7 @@ export class TeamConnection {
     this.refusedGrants.add(grant);
     this.refusedPermission ??= refusalText(message);
     if (grant === "channel") this.refusedChannel ??= refusalText(message);
+    else this.refusedWrite ??= refusalText(message);
     // Said after the first sync (the subscriber is refused its channel at connect, the sync its keys if they are
     // refused too: one advice names both as a rule), and again only when Redis refuses another kind of grant later.
     void this.firstSync.then(() => {
@@ -599,8 +605,42 @@ export class TeamConnection {
     for (const member of this.members.values()) if (member.pendingCount() > 0) return;
     this.refusedGrants.delete("commands");
     this.refusedGrants.delete("keys");
+    this.refusedWrite = undefined;
     this.refusedPermission = this.refusedChannel;
     this.advisedGrants = Math.min(this.advisedGrants, this.refusedGrants.size);
+  }
+
+  /**
+   * The subscriber subscribed to the change channel: a refusal of it is over, granted since, and the status stops
+   * advising the grant (a refusal of keys or commands still waiting is still advised). Redis refusing it again names it
+   * again.
+   */
+  private noteSubscribed(): void {
+    if (!this.refusedGrants.has("channel")) return;
+    this.refusedGrants.delete("channel");
+    this.refusedChannel = undefined;
+    const writesRefused = this.refusedGrants.has("commands") || this.refusedGrants.has("keys");
+    this.refusedPermission = writesRefused ? (this.refusedWrite ?? this.refusedPermission) : undefined;
+    this.advisedGrants = Math.min(this.advisedGrants, this.refusedGrants.size);
+  }
+
+  /**
+   * The re-check (every 5 s, the ledger's) while the change channel is refused and the sync went through: the
+   * subscriber asks for the channel again, so a grant takes effect at once, not at the subscriber's next reconnect (until
+   * then the machine hears of the team's changes only at its re-check).
+   */
+  retrySubscribe(): void {
+    const subscriber = this.subscriber;
+    if (this.refusedChannel === undefined || this.state !== "connected" || this.resubscribing || this.closed) return;
+    if (subscriber?.status !== "ready") return;
+    this.resubscribing = true;
+    subscriber
+      .subscribe(this.channel)
+      .then(
+        () => this.noteSubscribed(),
+        () => undefined, // still refused (advised already), or the connection went: its reconnect subscribes
+      )
+      .finally(() => (this.resubscribing = false));
   }
 
   /** A refusal (NOPERM, or a script's in Redis 7.0's words) as the warning says it, with the grant that fixes it. */

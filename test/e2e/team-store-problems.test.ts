@@ -497,12 +497,22 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       await eventually(async () => (await stateBackend(gateway)).lastError === refused, "the health page says why");
       assert.equal((await stateBackend(gateway)).connection, "connected");
       assert.equal(gateway.stderr().split(`auto-router: team store ${masked} ${refused}`).length, 2, gateway.stderr());
+      // The grant the warning names is enough, with the gateway left running: its re-check (every 5 s) subscribes
+      // again, and the status stops advising it (before, only a reconnect subscribed, and the advice stayed).
+      team.redis.cli("ACL", "SETUSER", "router", `&${prefix}changed`);
+      await eventually(
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 250)); // the re-check comes every 5 s: asked less often
+          return (await stateBackend(gateway)).lastError === undefined;
+        },
+        "the advice ends once the channel is granted",
+        40,
+      );
+      assert.equal(team.redis.cli("PUBSUB", "NUMSUB", `${prefix}changed`).split("\n")[1], "1", "subscribed");
     } finally {
       assert.equal(await gateway.stop(), 0, gateway.stderr());
     }
     for (const text of [gateway.stderr(), gateway.stdout()]) assert.doesNotMatch(text, /router-pass-5/);
-    // The grant the warning names is enough.
-    team.redis.cli("ACL", "SETUSER", "router", `&${prefix}changed`);
     const granted = await runPi({
       agentDir: machine("acl2").agentDir,
       args: ["--model", "auto-router/main", "-p", "hello", "/auto-router state"],

@@ -29,9 +29,18 @@ describe("team change subscriber", () => {
 
   const subscribe = (channel: string) => {
     const messages: string[] = [];
-    const subscriber = openChangeSubscriber(Redis, redis.url, OPTIONS, channel, (message) => messages.push(message));
+    const subscribed = { count: 0 };
+    const subscriber = openChangeSubscriber(
+      Redis,
+      redis.url,
+      OPTIONS,
+      channel,
+      (message) => messages.push(message),
+      undefined,
+      () => subscribed.count++,
+    );
     opened.push(subscriber);
-    return { subscriber, messages };
+    return { subscriber, messages, subscribed };
   };
   /** Publishes until the subscriber has a notice: a SUBSCRIBE is answered asynchronously. */
   const published = async (channel: string, messages: string[], text: string) => {
@@ -41,11 +50,14 @@ describe("team change subscriber", () => {
     }, `the subscriber receives ${text}`);
   };
 
-  it("receives notices again after Redis restarts", async () => {
-    const { messages } = subscribe("par:sub:changed");
+  it("receives notices again after Redis restarts, and says each time it subscribed", async () => {
+    const { messages, subscribed } = subscribe("par:sub:changed");
     await published("par:sub:changed", messages, "before");
+    assert.equal(subscribed.count, 1);
     await redis.restart();
     await published("par:sub:changed", messages, "after");
+    // The team connection stops advising a channel grant when a subscribe goes through (a reconnect's included).
+    assert.equal(subscribed.count, 2);
   });
 
   it("subscribes again after connections cut while subscribing, and closes without an unhandled rejection", async () => {
