@@ -392,6 +392,10 @@ export function logSummary(stats: ReadStats, join: JoinStats, since?: number, un
     malformed: stats.malformed,
     malformedByReason: stats.malformedByReason,
     malformedSamples: stats.malformedSamples,
+    /** Figures (a cost, a time) of steps a v3 final line carries left out as implausible; their requests are read. */
+    droppedFigures: stats.droppedFigures,
+    droppedFiguresByReason: stats.droppedFiguresByReason,
+    droppedFigureSamples: stats.droppedFigureSamples,
     unknownTypes: stats.unknownTypes,
     filteredOut: stats.filteredOut,
     /** Events at or after --until left out (a request begun before it is read to its end). */
@@ -416,6 +420,7 @@ export function formatReadLine(summary: LogSummary): string {
   ];
   if (summary.legacyEvents) parts.push(`${count(summary.legacyEvents)} in the earlier format`);
   parts.push(`${count(summary.malformed)} malformed line(s) skipped`);
+  if (summary.droppedFigures) parts.push(`${count(summary.droppedFigures)} implausible figure(s) left out`);
   const unknown = Object.values(summary.unknownTypes).reduce((sum, value) => sum + value, 0);
   if (unknown) parts.push(`${count(unknown)} of unknown types`);
   if (summary.since) parts.push(`${count(summary.filteredOut)} before --since ${summary.since}`);
@@ -428,6 +433,7 @@ export function formatReadLine(summary: LogSummary): string {
 function formatLogSummary(summary: LogSummary): string {
   const lines = [formatReadLine(summary)];
   for (const sample of summary.malformedSamples) lines.push(`  malformed: ${sample}`);
+  for (const sample of summary.droppedFigureSamples) lines.push(`  figure left out: ${sample}`);
   return lines.join("\n");
 }
 

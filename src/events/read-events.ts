@@ -31,6 +31,11 @@ export interface ReadStats {
   malformedByReason: Record<string, number>;
   /** The first few malformed positions, `file:line`. */
   malformedSamples: string[];
+  /** Figures of events a v3 line carries left out as implausible (their events kept), as malformed lines are counted. */
+  droppedFigures: number;
+  droppedFiguresByReason: Record<string, number>;
+  /** The first few, `file:line (reason)`. */
+  droppedFigureSamples: string[];
   /** Well-formed envelopes of a type no script uses (newer writer, other kinds). */
   unknownTypes: Record<string, number>;
   /** Events dropped by `since`. */
@@ -88,6 +93,9 @@ export const emptyReadStats = (): ReadStats => ({
   malformed: 0,
   malformedByReason: {},
   malformedSamples: [],
+  droppedFigures: 0,
+  droppedFiguresByReason: {},
+  droppedFigureSamples: [],
   unknownTypes: {},
   filteredOut: 0,
   filteredOutUntil: 0,
@@ -99,9 +107,10 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 export type LineOutcome =
   /**
    * `event` is the line's own; `events`, when the line carries several (v3), all of them in order, `event` among them;
-   * `unknownTypes`, the types of carried events no reader knows (left out of `events`).
+   * `unknownTypes`, the types of carried events no reader knows (left out of `events`); `droppedFigures`, why each
+   * figure of a carried event was left out (made null) as implausible, its event kept.
    */
-  | { event: NormalizedEvent; events?: NormalizedEvent[]; unknownTypes?: string[] }
+  | { event: NormalizedEvent; events?: NormalizedEvent[]; unknownTypes?: string[]; droppedFigures?: string[] }
   | { malformed: string }
   | { unknownType: string }
   | { blank: true };
@@ -143,17 +152,29 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   // An error message or rating reason an older writer (or a hand) left a key in: redacted as read, in every format.
   if (events === undefined) {
     const implausible = implausibleFigure(event);
-    if (implausible) return { malformed: implausible };
+    if (implausible) return { malformed: implausible.reason };
     redactFreeTexts(event);
     return { event };
   }
   if (!Array.isArray(events)) return events;
+  const ownFigure = implausibleFigure(event);
+  if (ownFigure) return { malformed: ownFigure.reason };
+  // A step's implausible figure is made unknown (null, as the writer's NaN), not the line skipped: skipping it would
+  // lose the request and its other steps over one attempt's figure.
+  const droppedFigures: string[] = [];
   for (const carried of events) {
-    const implausible = implausibleFigure(carried);
-    if (implausible) return { malformed: implausible };
+    for (let figure = implausibleFigure(carried); figure; figure = implausibleFigure(carried)) {
+      figure.holder[figure.key] = null;
+      droppedFigures.push(figure.reason);
+    }
+    redactFreeTexts(carried);
   }
-  for (const carried of events) redactFreeTexts(carried);
-  return unknownTypes.length > 0 ? { event, events, unknownTypes } : { event, events };
+  return {
+    event,
+    events,
+    ...(unknownTypes.length > 0 && { unknownTypes }),
+    ...(droppedFigures.length > 0 && { droppedFigures }),
+  };
 }
 
 /**
@@ -210,31 +231,44 @@ function implausibleTime(type: string, field: string, value: unknown): string | 
   return `${type} with ${field} not a number of milliseconds up to ${MAX_EVENT_MS.toLocaleString("en-US")}`;
 }
 
+/** An implausible figure: why, and where it stands (`holder[key]`), so that it alone can be dropped. */
+interface ImplausibleFigure {
+  reason: string;
+  holder: Record<string, unknown>;
+  key: string;
+}
+
+const found = (
+  reason: string | undefined,
+  holder: Record<string, unknown>,
+  key: string,
+): ImplausibleFigure | undefined => (reason === undefined ? undefined : { reason, holder, key });
+
 /**
  * A cost or time the reports would sum or rank as written though no request has it (`"costUsd": 1e308`, a negative
- * cost, `"NaN"`): the line is skipped and counted as malformed, as a final's count that is no number is. Token counts
- * are read by no report, so a line is not lost over one.
+ * cost, `"NaN"`): a line of its own is then skipped and counted as malformed, as a final's count that is no number is;
+ * a step a v3 final line carries loses that figure alone (see parseEventLine). Token counts are read by no report, so
+ * a line is not lost over one.
  */
-function implausibleFigure(event: NormalizedEvent): string | undefined {
+function implausibleFigure(event: NormalizedEvent): ImplausibleFigure | undefined {
   const data = event.data as unknown as Record<string, unknown>;
   if (typeof data !== "object" || data === null) return undefined;
+  const time = (key: string) => found(implausibleTime(event.type, key, data[key]), data, key);
   switch (event.type) {
     case "usage":
-      return implausibleCost(event.type, "costUsd", data.costUsd);
+      return found(implausibleCost(event.type, "costUsd", data.costUsd), data, "costUsd");
     case "result": {
       const usage = data.usage as Record<string, unknown> | undefined;
       return (
-        implausibleTime(event.type, "latencyMs", data.latencyMs) ??
-        implausibleTime(event.type, "ttftMs", data.ttftMs) ??
+        time("latencyMs") ??
+        time("ttftMs") ??
         (typeof usage === "object" && usage !== null
-          ? implausibleCost(event.type, "usage.costUsd", usage.costUsd, true)
+          ? found(implausibleCost(event.type, "usage.costUsd", usage.costUsd, true), usage, "costUsd")
           : undefined)
       );
     }
     case "final":
-      return (
-        implausibleTime(event.type, "latencyMs", data.latencyMs) ?? implausibleCost(event.type, "costUsd", data.costUsd)
-      );
+      return time("latencyMs") ?? found(implausibleCost(event.type, "costUsd", data.costUsd), data, "costUsd");
     default:
       return undefined;
   }
@@ -248,6 +282,13 @@ function recordMalformed(stats: ReadStats, reason: string, position: string): vo
   stats.malformed++;
   stats.malformedByReason[reason] = (stats.malformedByReason[reason] ?? 0) + 1;
   if (stats.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) stats.malformedSamples.push(`${position} (${reason})`);
+}
+
+function recordDroppedFigure(stats: ReadStats, reason: string, position: string): void {
+  stats.droppedFigures++;
+  stats.droppedFiguresByReason[reason] = (stats.droppedFiguresByReason[reason] ?? 0) + 1;
+  if (stats.droppedFigureSamples.length < MALFORMED_SAMPLE_LIMIT)
+    stats.droppedFigureSamples.push(`${position} (${reason})`);
 }
 
 /**
@@ -335,6 +376,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
       } else {
         fileStats.eventLines++;
         for (const type of outcome.unknownTypes ?? []) stats.unknownTypes[type] = (stats.unknownTypes[type] ?? 0) + 1;
+        for (const reason of outcome.droppedFigures ?? []) recordDroppedFigure(stats, reason, `${file}:${lineNumber}`);
         for (const event of eventsOfLine(outcome)) {
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window
           if (options.since !== undefined && event.time < options.since) {

@@ -635,18 +635,56 @@ describe("routing scripts from the command line", () => {
         line("final", "good", { ...served, costUsd: 0.25 }),
         line("final", "huge", { ...served, costUsd: 1e308 }),
         line("usage", undefined, { ...usage, costUsd: "12", probe: true }),
+        // A v3 final line whose failed attempt carries implausible figures: that step's figures alone are left out.
+        JSON.stringify({
+          v: 3,
+          type: "final",
+          ts: "2026-05-04T10:00:02.000Z",
+          requestId: "v3",
+          routeId: "r1",
+          data: { ...served, attempts: 2, failovers: 1, failureKinds: ["rate_limit"], costUsd: 0.5 },
+          steps: [
+            { type: "attempt", ms: -900, data: { attempt: 1, target: "q/n" } },
+            {
+              type: "result",
+              ms: -800,
+              data: { attempt: 1, target: "q/n", outcome: "failed", failureKind: "rate_limit", latencyMs: 1e308 },
+            },
+            { type: "usage", ms: -800, data: { ...usage, target: "q/n", provider: "q", attempt: 1, costUsd: 1e308 } },
+            { type: "attempt", ms: -800, data: { attempt: 2, target: "p/m" } },
+            { type: "result", ms: -1, data: { attempt: 2, target: "p/m", outcome: "success", latencyMs: 799 } },
+            { type: "usage", ms: -1, data: { ...usage, attempt: 2, costUsd: 0.5 } },
+          ],
+        }),
       ].join("\n")}\n`,
     );
-    const run = await runScript("routing-stats", ["--file", file, "--json"]);
+    const [run, text] = await Promise.all([
+      runScript("routing-stats", ["--file", file, "--json"]),
+      runScript("routing-stats", ["--file", file]),
+    ]);
     const output = json(run);
-    assert.deepEqual([output.log.events, output.log.malformed], [2, 4]);
+    assert.deepEqual([output.log.events, output.log.malformed, output.log.droppedFigures], [9, 4, 2]);
     assert.deepEqual(output.log.malformedSamples, [
       `${file}:2 (usage with costUsd not an amount from 0 to 1,000,000)`,
       `${file}:3 (result with latencyMs not a number of milliseconds up to 1,000,000,000,000)`,
       `${file}:5 (final with costUsd not an amount from 0 to 1,000,000)`,
       `${file}:6 (usage with costUsd not an amount from 0 to 1,000,000)`,
     ]);
-    assert.equal(output.stats.totalCostUsd, 0.25, "the good request's cost alone, not 1e308");
+    const dropped = [
+      `${file}:7 (result with latencyMs not a number of milliseconds up to 1,000,000,000,000)`,
+      `${file}:7 (usage with costUsd not an amount from 0 to 1,000,000)`,
+    ];
+    assert.deepEqual(output.log.droppedFigureSamples, dropped);
+    assert.deepEqual([output.stats.requests, output.stats.failovers], [2, 1], "the v3 line's request is kept");
+    assert.equal(output.stats.totalCostUsd, 0.75, "the good requests' costs alone, not 1e308");
+    assert.equal(text.code, 0, text.stderr);
+    assert.ok(text.stdout.includes("9 events, 4 malformed line(s) skipped, 2 implausible figure(s) left out\n"));
+    assert.ok(
+      text.stdout.includes(
+        `${output.log.malformedSamples.map((sample: string) => `  malformed: ${sample}\n`).join("")}${dropped.map((sample) => `  figure left out: ${sample}\n`).join("")}`,
+      ),
+      text.stdout,
+    );
     assert.deepEqual(output.stats.probes, { count: 0, costUsd: 0 }, 'a probe costing "12" is not summed as text');
   });
 

@@ -106,6 +106,57 @@ describe("parseEventLine's figures", () => {
       malformed: "result with usage.costUsd not an amount from -1,000,000 to 1,000,000",
     });
   });
+
+  it("keeps a v3 final line whose carried step has an implausible figure, leaving out (null) that figure alone", () => {
+    const outcome = parseEventLine(
+      JSON.stringify({
+        v: 3,
+        type: "final",
+        ts: "2026-05-01T00:00:01.000Z",
+        requestId: "a",
+        data: { outcome: "success", servedTarget: "b/y", attempts: 2, failovers: 1, latencyMs: 90, costUsd: 0.5 },
+        steps: [
+          { type: "attempt", ms: -90, data: { attempt: 1, target: "a/x" } },
+          {
+            type: "result",
+            ms: -60,
+            data: { attempt: 1, target: "a/x", outcome: "failed", latencyMs: "NaN", usage: { costUsd: 1e308 } },
+          },
+          { type: "usage", ms: -60, data: { attempt: 1, target: "a/x", provider: "a", costUsd: -2 } },
+          { type: "attempt", ms: -60, data: { attempt: 2, target: "b/y" } },
+          { type: "result", ms: -1, data: { attempt: 2, target: "b/y", outcome: "success", latencyMs: 59 } },
+          { type: "usage", ms: -1, data: { attempt: 2, target: "b/y", provider: "b", costUsd: 0.5 } },
+        ],
+      }),
+    );
+    assert.ok("event" in outcome, JSON.stringify(outcome));
+    assert.deepEqual(
+      outcome.events?.map((event) => event.type),
+      ["attempt", "result", "usage", "attempt", "result", "usage", "final"],
+    );
+    const [, failed, failedUsage, , served, servedUsage] = (outcome.events ?? []).map(
+      (event) => event.data as unknown as Record<string, unknown> & { usage?: Record<string, unknown> },
+    );
+    assert.deepEqual([failed!.latencyMs, failed!.usage!.costUsd, failedUsage!.costUsd], [null, null, null]);
+    assert.deepEqual([served!.latencyMs, servedUsage!.costUsd], [59, 0.5]);
+    assert.deepEqual(outcome.droppedFigures, [
+      "result with latencyMs not a number of milliseconds up to 1,000,000,000,000",
+      "result with usage.costUsd not an amount from -1,000,000 to 1,000,000",
+      "usage with costUsd not an amount from 0 to 1,000,000",
+    ]);
+    // The final's own figure is the line's: still skipped whole, as a v1 final line is.
+    const own = parseEventLine(
+      JSON.stringify({
+        v: 3,
+        type: "final",
+        ts: "2026-05-01T00:00:01.000Z",
+        requestId: "a",
+        data: { outcome: "success", attempts: 1, failovers: 0, latencyMs: 9, costUsd: 1e308 },
+        steps: [{ type: "attempt", ms: -9, data: { attempt: 1, target: "a/x" } }],
+      }),
+    );
+    assert.deepEqual(own, { malformed: "final with costUsd not an amount from 0 to 1,000,000" });
+  });
 });
 
 describe("readEvents", () => {
