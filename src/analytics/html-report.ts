@@ -4,7 +4,15 @@
 import { drawnComposition } from "./composition-series.ts";
 import { CHART_WIDTH, dayBarChart, escapeHtml, fitTexts, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
-import { formatCount, formatDuration, formatPercent, formatUsd, moreRows } from "./text-format.ts";
+import {
+  formatCount,
+  formatDuration,
+  formatPercent,
+  formatUsd,
+  formatUtcTime,
+  moreRows,
+  UTC_TIME_HEADER,
+} from "./text-format.ts";
 
 const PALETTE = [
   "#4e79a7",
@@ -156,14 +164,17 @@ export interface ReportScope {
   read?: string;
 }
 
+/** What follows "N requests": ` of route X (--route y)`, then ` since A, before B` (each part only when set). */
 function scopeText(scope: ReportScope): string {
   const route = scope.route;
-  const parts = [
-    ...(route ? [`route ${route.routeId}${route.asked === route.routeId ? "" : ` (--route ${route.asked})`}`] : []),
+  const window = [
     ...(scope.since ? [`since ${scope.since}`] : []),
     ...(scope.until ? [`before ${scope.until}`] : []),
-  ];
-  return parts.length > 0 ? ` of ${parts.join(", ")}` : "";
+  ].join(", ");
+  return (
+    (route ? ` of route ${route.routeId}${route.asked === route.routeId ? "" : ` (--route ${route.asked})`}` : "") +
+    (window ? ` ${window}` : "")
+  );
 }
 
 export function renderSessionHtml(
@@ -204,10 +215,18 @@ export function renderSessionHtml(
     ["target", "kind", "count", "last message"],
     stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]),
   );
+  // As the text report's table: UTC times to the second, and the failures that moved the request.
   const recent = table(
     "table-recent-drift",
-    ["time", "route", "planned", "served", "kind"],
-    stats.recentDrift.map((row) => [row.ts, row.routeId, row.planned, row.served, row.kind]),
+    [UTC_TIME_HEADER, "route", "planned", "served", "kind", "failures"],
+    stats.recentDrift.map((row) => [
+      formatUtcTime(row.ts),
+      row.routeId,
+      row.planned,
+      row.served,
+      row.kind,
+      row.failureKinds.join(","),
+    ]),
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>

@@ -338,7 +338,7 @@ describe("the HTML report's scope", () => {
       const html = await htmlReport(dir, ["--route", "subscription-swe", "--since", "2026-05-02"]);
       assert.match(
         html,
-        /<p id="generated">2026-05-05T00:00:00\.000Z · 2 requests of route subscription-swe, since 2026-05-02T00:00:00\.000Z, 1 unfinished<\/p>/,
+        /<p id="generated">2026-05-05T00:00:00\.000Z · 2 requests of route subscription-swe since 2026-05-02T00:00:00\.000Z, 1 unfinished<\/p>/,
       );
       assert.match(
         html,
@@ -357,12 +357,65 @@ describe("the HTML report's window", () => {
       const html = await htmlReport(dir, ["--since", "2026-05-02", "--until", "2026-05-03"]);
       assert.match(
         html,
-        /<p id="generated">2026-05-05T00:00:00\.000Z · 3 requests of since 2026-05-02T00:00:00\.000Z, before 2026-05-03T00:00:00\.000Z<\/p>/,
+        /<p id="generated">2026-05-05T00:00:00\.000Z · 3 requests since 2026-05-02T00:00:00\.000Z, before 2026-05-03T00:00:00\.000Z<\/p>/,
       );
       assert.match(
         html,
         /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z, 8 at or after --until 2026-05-03T00:00:00\.000Z<\/p>/,
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the route, then the window, in every combination of --route, --since and --until", async () => {
+    const dir = freshDir("auto-router-html-scopes");
+    const since = "2026-05-01T00:00:00.000Z";
+    const until = "2026-05-03T00:00:00.000Z";
+    try {
+      const cases: Array<[string[], string]> = [
+        [[], "6 requests, 1 unfinished"],
+        [["--until", "2026-05-03"], `5 requests before ${until}`],
+        [["--route", "subscription-swe"], "4 requests of route subscription-swe, 1 unfinished"],
+        [
+          ["--route", "subscription-swe", "--until", "2026-05-03"],
+          `3 requests of route subscription-swe before ${until}`,
+        ],
+        [
+          ["--route", "subscription-swe", "--since", "2026-05-01", "--until", "2026-05-03"],
+          `3 requests of route subscription-swe since ${since}, before ${until}`,
+        ],
+      ];
+      const generated: Array<string | undefined> = [];
+      for (const [args] of cases) {
+        const html = await htmlReport(dir, args);
+        generated.push(/<p id="generated">2026-05-05T00:00:00\.000Z · ([^<]*)<\/p>/.exec(html)?.[1]);
+      }
+      assert.deepEqual(
+        generated,
+        cases.map(([, expected]) => expected),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the HTML report's recent drift", () => {
+  it("shows each row's time in UTC to the second and the failures that moved it, as the text report does", async () => {
+    const dir = freshDir("auto-router-html-drift");
+    try {
+      const html = await htmlReport(dir, []);
+      const table = /<table id="table-recent-drift">(.*?)<\/table>/.exec(html)?.[1] ?? "";
+      assert.match(
+        table,
+        /<thead><tr><th>time \(UTC\)<\/th><th>route<\/th><th>planned<\/th><th>served<\/th><th>kind<\/th><th>failures<\/th><\/tr><\/thead>/,
+      );
+      assert.match(
+        table,
+        /<tr><td>2026-05-01 10:00:03<\/td><td>subscription-swe<\/td><td>anthropic\/claude-sonnet-4-6<\/td><td>openai-codex\/gpt-5\.3-codex<\/td><td>failover-after-error<\/td><td>rate_limit<\/td><\/tr>/,
+      );
+      assert.doesNotMatch(table, /\d{4}-\d\d-\d\dT/, "no raw ISO time");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
