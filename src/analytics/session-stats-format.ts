@@ -43,8 +43,8 @@ function dailyComposition(stats: SessionStats): string {
 const FAILOVER_COLUMNS_NOTE = [
   "failed over: requests that moved to another target at least once (what routing-stats' failover rate counts);",
   "target switches: moves to the next target (a request that failed over twice counts 2); failed: requests every",
-  "target tried failed; refused: requests the router refused without calling a target (a hard budget, say);",
-  "target refused: requests that ended in a target's refusal to answer (a content filter).",
+  "target tried failed; refused: requests the router refused without calling a target (a hard budget, every",
+  "target resting); target refused: requests that ended in a target's refusal to answer (a content filter).",
   "The bar is the share of the day's requests (aborted ones included) that failed over.",
 ].join("\n");
 

@@ -549,6 +549,8 @@ async function serveRequest(
       // sooner: the one thing the user can do about it, since no request is sent to the provider meanwhile.
       const unhealthy = refreshed.skipped.filter((s) => s.reason === "unhealthy" && s.until !== undefined);
       const back = [...(cooling ? [cooling] : []), ...unhealthy].sort((a, b) => a.until! - b.until!)[0];
+      // No target was called (every one rests, is paced or marked unhealthy): the router turned the request away, as
+      // a hard budget does, and the event log says refused, which the reports count apart from failed attempts.
       return failWith(
         noTargetText(
           named(),
@@ -559,6 +561,7 @@ async function serveRequest(
           (refusal === "over-budget" ? OVER_BUDGET_ADVICE : "") +
             (unhealthy.length > 0 ? unhealthyAdvice(request.overHttp === true) : ""),
         ),
+        "refused",
       );
     }
     return failedEveryTarget();

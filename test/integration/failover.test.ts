@@ -469,6 +469,20 @@ describe("cooldowns", () => {
     );
     assert.ok(!h.events.slice(before).some((e) => e.type === "auto_retry_start"), "pi did not retry");
     assert.equal(h.faux("mock-a").state.callCount, 1);
+    // No target was called: the router turned the request away, logged and shown as refused (as a hard budget's
+    // refusal is), so the reports count it apart from requests whose attempts failed. The first prompt is two
+    // requests: pi's own retry of its transient failures met the targets resting too.
+    const finals = () => readLoggedEvents(h.agentDir).filter((event) => event.type === "final");
+    await eventually(() => finals().length === 3, "the requests' final events");
+    assert.deepEqual(
+      finals().map((event) => [event.data.outcome, event.data.attempts]),
+      [
+        ["failed", 2],
+        ["refused", 0],
+        ["refused", 0],
+      ],
+    );
+    assert.match(await h.command("/auto-router explain"), /outcome: refused/);
   });
 });
 

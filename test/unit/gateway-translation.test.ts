@@ -543,7 +543,7 @@ describe("gateway token and error status", () => {
   });
 
   it("maps a request's end to 429 + Retry-After, a passed-through status, or 503", () => {
-    const cooling = endToError({ outcome: "failed", failures: [], coolingUntil: NOW + 42_000 }, "cooling", NOW);
+    const cooling = endToError({ outcome: "refused", failures: [], coolingUntil: NOW + 42_000 }, "cooling", NOW);
     assert.deepEqual([cooling.status, cooling.headers["retry-after"]], [429, "42"]);
     const surfaced = endToError(
       {
@@ -579,7 +579,7 @@ describe("gateway token and error status", () => {
       [502, "api_error", "false"],
     );
     // Every target resting (a breaker open, unhealthy) without a cooldown to name: it passes, retry.
-    const resting = endToError({ outcome: "failed", failures: [] }, "resting", NOW);
+    const resting = endToError({ outcome: "refused", failures: [] }, "resting", NOW);
     assert.deepEqual(
       [resting.status, resting.category, resting.headers["x-should-retry"]],
       [503, "overloaded", "true"],
@@ -593,7 +593,7 @@ describe("gateway token and error status", () => {
     };
     assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "over-budget" }), [402, "billing", "false"]);
     // Every target that was left refused by its hard budget right before its attempt.
-    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "over-budget" }), [402, "billing", "false"]);
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "over-budget" }), [402, "billing", "false"]);
     assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "spend-unknown" }), [
       503,
       "overloaded",
@@ -613,7 +613,7 @@ describe("gateway token and error status", () => {
       undefined,
     ]);
     // A target refused by its budget while another is cooling down: the cooling one comes back, so 429.
-    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "over-budget", coolingUntil: NOW + 5_000 }), [
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "over-budget", coolingUntil: NOW + 5_000 }), [
       429,
       "rate_limit",
       "true",
