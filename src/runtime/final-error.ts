@@ -57,6 +57,16 @@ export interface FailedTarget {
   refusal?: true;
 }
 
+/**
+ * A gateway request naming a `provider/model` runs on a one-target route of that id (gateway/model-names.ts'
+ * DirectRoutes; a configured route id holds no "/"): the texts name the model, not "every target of route p/m".
+ */
+const isDirectModel = (routeId: string): boolean => routeId.includes("/") && !/[\s(]/.test(routeId);
+
+/** The subject of "... failed" and "... is resting": the route's every target, or the one model asked for. */
+const everyTargetOf = (routeId: string): string =>
+  isDirectModel(routeId) ? `model ${routeId}` : `every target of route ${routeId}`;
+
 /** Where an operator looks next: pi's commands, or the gateway's health endpoint for an HTTP client. */
 const seeAlso = (command: string, overHttp: boolean) =>
   overHttp ? "GET /health/providers shows each target's state" : `See /auto-router ${command}`;
@@ -123,13 +133,13 @@ export function allFailedText(
   if (agentRetry) {
     const parts = failureParts(failures, failureWords(agentRetry));
     return {
-      text: `auto-router: every target of route ${routeId}${allowed} failed (${parts}${others})${waited}${leftOut}${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
+      text: `auto-router: ${everyTargetOf(routeId)}${allowed} failed (${parts}${others})${waited}${leftOut}${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
       agentRetry,
     };
   }
   const parts = failureParts(failures, failureWords(agentRetry));
   return {
-    text: `auto-router: no target of route ${routeId}${allowed} could serve this request (${parts}${others})${waited}${leftOut}. ${seeAlso(`explain ${routeId}`, overHttp)}`,
+    text: `auto-router: ${isDirectModel(routeId) ? `model ${routeId}${allowed} could not` : `no target of route ${routeId}${allowed} could`} serve this request (${parts}${others})${waited}${leftOut}. ${seeAlso(`explain ${routeId}`, overHttp)}`,
     agentRetry,
   };
 }
@@ -201,7 +211,10 @@ export function noTargetText(
       ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.`
       : ` First available: ${firstAvailable.key}, any moment now.`;
   const why = reasons.length ? ` (${reasons.join("; ")})` : "";
-  return `auto-router: no target of route ${routeId} is available now${why}.${when}${advice} ${seeAlso("list", overHttp)}`;
+  const unavailable = isDirectModel(routeId)
+    ? `model ${routeId} is not available now`
+    : `no target of route ${routeId} is available now`;
+  return `auto-router: ${unavailable}${why}.${when}${advice} ${seeAlso("list", overHttp)}`;
 }
 
 /**
@@ -210,7 +223,8 @@ export function noTargetText(
  */
 export function unservableText(routeId: string, reasons: string[], overHttp = false): string {
   const why = reasons.length ? ` (${reasons.join("; ")})` : "";
-  return `auto-router: no target of route ${routeId} can serve this request${why}. Waiting will not change this: fix the targets named (their credentials, provider and model ids), or choose another route. ${seeAlso("list", overHttp)}`;
+  const cannot = isDirectModel(routeId) ? `model ${routeId} cannot` : `no target of route ${routeId} can`;
+  return `auto-router: ${cannot} serve this request${why}. Waiting will not change this: fix the targets named (their credentials, provider and model ids), or choose another route. ${seeAlso("list", overHttp)}`;
 }
 
 /**
@@ -231,8 +245,8 @@ export function waitingText(
   // The same words for a failure as the final error would use, so one failure has one name in both lines.
   const why =
     failures.length > 0
-      ? `every target of route ${routeId}${preferences.allowed} failed (${failureParts(failures, failureWords(retriesByPi(failures, allowAgentRetry)))})`
-      : `every target of route ${routeId}${preferences.allowed} is resting`;
+      ? `${everyTargetOf(routeId)}${preferences.allowed} failed (${failureParts(failures, failureWords(retriesByPi(failures, allowAgentRetry)))})`
+      : `${everyTargetOf(routeId)}${preferences.allowed} is resting`;
   return `auto-router: ${why}${preferences.leftOut}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }
 

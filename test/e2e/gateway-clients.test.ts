@@ -789,6 +789,16 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(shortcut.choices[0]!.message.content, "Shortcut.");
     assert.equal(first.calls.length, 0);
     assert.deepEqual(second.calls[1]!.body.messages.at(-1).content, [{ type: "text", text: "tell me" }]);
+    // Its failure names the model asked for, not "every target of route mock-b/model-b".
+    second.enqueue({ status: 500 });
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "mock-b/model-b", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 503);
+        assert.match(error.message, /auto-router: model mock-b\/model-b failed \(mock-b\/model-b: server error\)/);
+        return true;
+      },
+    );
   });
 
   it("passes a single non-retryable upstream 400 through with its status and x-should-retry: false", async () => {

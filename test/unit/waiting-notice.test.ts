@@ -42,6 +42,36 @@ describe("waiting notice", () => {
     );
   });
 
+  it("names a gateway request's provider/model as the model, not as a route of targets", () => {
+    const failures = [{ key: "a/x", kind: "server" as const }];
+    assert.equal(
+      allFailedText("a/x", failures, true, true).text,
+      "auto-router: model a/x failed (a/x: server error); retrying later may succeed. GET /health/providers shows each target's state",
+    );
+    assert.equal(
+      allFailedText("a/x", [{ key: "a/x", kind: "auth" }], false, true).text,
+      "auto-router: model a/x could not serve this request (a/x: credentials rejected). GET /health/providers shows each target's state",
+    );
+    assert.equal(
+      waitingText("a/x", failures, "a/x", 2_000, false),
+      "auto-router: model a/x failed (a/x: provider fault); waiting 2s for a/x to come back, then trying again",
+    );
+    assert.match(waitingText("a/x", [], "a/x", 2_000, false), /^auto-router: model a\/x is resting; waiting 2s/);
+    assert.match(
+      noTargetText("a/x", ["a/x: resting (busy)"], undefined, 0, true),
+      /^auto-router: model a\/x is not available now \(a\/x: resting \(busy\)\)\./,
+    );
+    assert.match(
+      unservableText("a/x", ["a/x: no credentials"], true),
+      /^auto-router: model a\/x cannot serve this request \(a\/x: no credentials\)\./,
+    );
+    // A route of the routes file, and a tier's route named after the one asked for, keep the route's words.
+    assert.match(
+      noTargetText("think (the tier route of main)", []),
+      /^auto-router: no target of route think \(the tier route of main\) is available now/,
+    );
+  });
+
   it("names a target that failed the same way twice once, with the count", () => {
     const failures = [
       { key: "a/x", kind: "rate_limit" as const },
