@@ -141,7 +141,9 @@ const RESET_TIME_EXPECTED = 'seconds from now ("59.5"), epoch seconds or millise
 /**
  * A request or token limit window. These limits are the model's (Anthropic's per model class, OpenAI's per model), so
  * with the answering model's id the window paces that model only: one model near its per-minute limit does not demote
- * or skip the provider's other models.
+ * or skip the provider's other models. `bucket`: the provider refills the limit continuously (Anthropic's and OpenAI's
+ * request and token limits are token buckets, their reset the time until the bucket is full again), so a per-minute one
+ * is read as refilling (uvi.ts REFILLING_ELAPSED_FRACTION), not as a fixed minute.
  */
 function limitWindow(
   name: string,
@@ -151,6 +153,7 @@ function limitWindow(
   now: number,
   modelId: string | undefined,
   namedWindowMs?: number,
+  bucket = false,
 ): QuotaWindow | undefined {
   if (limit === undefined || remaining === undefined || limit <= 0 || resetInMs === undefined) return undefined;
   const windowMs = namedWindowMs ?? (resetInMs > MINUTE_WINDOW_MS ? DAY_MS : MINUTE_WINDOW_MS);
@@ -162,6 +165,7 @@ function limitWindow(
     source: "headers",
   };
   if (modelId) window.models = { id: modelId.toLowerCase() };
+  if (bucket && windowMs === MINUTE_WINDOW_MS) window.refills = true;
   return window;
 }
 
@@ -212,6 +216,8 @@ function anthropicWindows(
       Number.isNaN(resetAt) ? undefined : resetAt - now,
       now,
       modelId,
+      undefined,
+      true,
     );
     if (window)
       keep(windows, rejected, window, `anthropic-ratelimit-${kind}-reset`, "an RFC 3339 time within a day", now);
@@ -253,6 +259,8 @@ function openaiWindows(
       now,
       modelId,
       windowMs,
+      // OpenAI's own (and Groq's) limits; Cerebras's named windows are not known to refill continuously.
+      windowMs === undefined,
     );
     if (window) keep(windows, rejected, window, resetHeader, `a reset within ${within}`, now);
   }

@@ -40,10 +40,13 @@ function show(service: QuotaService, now: number): string {
         provider,
         window.name,
         percent(window.usedFraction),
-        percent(window.elapsedFraction),
+        // A refilling window has no elapsed share of its own (uvi.ts REFILLING_ELAPSED_FRACTION) and is full at its reset.
+        window.refills ? "refills" : percent(window.elapsedFraction),
         formatUvi(window.uvi),
         window.level,
-        `in ${formatDuration(window.resetsAt - now)}`,
+        window.refills
+          ? `full in ${formatDuration(window.resetsAt - now)}`
+          : `in ${formatDuration(window.resetsAt - now)}`,
         window.source ?? "-",
         models,
         mark,

@@ -33,6 +33,8 @@ const windowSchema = z.object({
   source: z.string().optional(),
   // Absent in readings persisted before windows had a scope: those load as provider-wide.
   models: z.object({ family: z.string().optional(), id: z.string().optional() }).optional(),
+  // Absent in readings persisted before refilling windows were told apart: those are read as fixed windows.
+  refills: z.literal(true).optional(),
 });
 export const quotaStateSchema = z.object({
   v: z.literal(1),

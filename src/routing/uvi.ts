@@ -26,6 +26,11 @@ export interface QuotaWindow {
   source?: string;
   /** Set when only some of the provider's models draw on this window; absent = every model of the provider. */
   models?: ModelScope;
+  /**
+   * A token bucket (Anthropic's and OpenAI's per-minute request and token limits): its allowance comes back
+   * continuously, and `resetsAt` is when it is full again, not the end of a fixed window (refillingUse).
+   */
+  refills?: true;
 }
 
 /**
@@ -82,6 +87,8 @@ export interface WindowAssessment {
   calmUntil?: number;
   source?: string;
   models?: ModelScope;
+  /** A refilling window: `usedFraction` is its share used now, `elapsedFraction` the fixed REFILLING_ELAPSED_FRACTION. */
+  refills?: true;
 }
 
 export interface ProviderAssessment {
@@ -133,8 +140,26 @@ const spanText = (ms: number): string =>
 export const unbelievableResetText = (window: Pick<QuotaWindow, "windowMs" | "resetsAt">, now: number): string =>
   `resets in ${spanText(window.resetsAt - now)}, but the window is ${spanText(window.windowMs)} long`;
 
+/**
+ * A refilling window is read as if half of it had passed: it has no start or end, so how early in it the allowance was
+ * used says nothing; how much of it is used now says how close the next requests are to a 429. With the default
+ * thresholds it is critical only when used up (for the second or so until some of it is back), stressed from 75% used,
+ * and never in surplus. Read as a fixed window, a bucket 67% used (its reset 40 s away of 60) was critical.
+ */
+export const REFILLING_ELAPSED_FRACTION = 0.5;
+
+/**
+ * The share of a window used at `now`. A refilling window has refilled since it was read, at its whole allowance per
+ * window length (what is left to refill is what the time to its full reset refills): at most that.
+ */
+export function usedAt(window: QuotaWindow, now: number): number {
+  const used = Math.max(0, window.usedFraction);
+  if (!window.refills || window.windowMs <= 0) return used;
+  return Math.min(used, Math.max(0, (window.resetsAt - now) / window.windowMs));
+}
+
 export function windowUvi(window: QuotaWindow, now: number): number {
-  return Math.max(0, window.usedFraction) / elapsedFraction(window, now);
+  return usedAt(window, now) / (window.refills ? REFILLING_ELAPSED_FRACTION : elapsedFraction(window, now));
 }
 
 /**
@@ -163,25 +188,27 @@ export function assessWindow(
   now: number,
   thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS,
 ): WindowAssessment {
-  const elapsed = elapsedFraction(window, now);
+  const elapsed = window.refills ? REFILLING_ELAPSED_FRACTION : elapsedFraction(window, now);
+  const used = usedAt(window, now);
   const uvi = windowUvi(window, now);
   // A window that is used up is critical whatever its pace: nothing is left until it resets. A monthly budget's window
   // only paces spending: it demotes at most. Blocking at the limit is the budget's own job, under budgets.policy (soft:
   // routed anyway when nothing else can serve), which an exclusion here would turn into a hard limit. Nor is a budget
   // ever in surplus: money not spent by the month's end is saved, not lost, so it is no reason to spend it sooner.
-  const paced = window.usedFraction >= 1 ? "critical" : uviLevel(uvi, elapsed, thresholds);
+  const paced = used >= 1 ? "critical" : uviLevel(uvi, elapsed, thresholds);
   const level = window.source === "budget" ? BUDGET_LEVEL[paced] : paced;
   const assessment: WindowAssessment = {
     name: window.name,
     uvi,
-    usedFraction: window.usedFraction,
+    usedFraction: used,
     elapsedFraction: elapsed,
     level,
     resetsAt: window.resetsAt,
   };
-  if (level === "critical") assessment.until = easedAt(window, thresholds.critical);
-  if (level === "critical" || level === "stressed") assessment.calmUntil = easedAt(window, thresholds.stressed);
+  if (level === "critical") assessment.until = easedAt(window, thresholds.critical, now);
+  if (level === "critical" || level === "stressed") assessment.calmUntil = easedAt(window, thresholds.stressed, now);
   if (window.source !== undefined) assessment.source = window.source;
+  if (window.refills) assessment.refills = true;
   if (scopeKey(window.models) !== undefined) assessment.models = window.models;
   return assessment;
 }
@@ -191,11 +218,14 @@ export function assessWindow(
  * one at its reset; one used too fast once enough of it has passed (80% of 5 h: below 2.0 from 2 h in), and at its
  * reset at the latest. Rounded up to the second, so that at that time the pace is below the threshold, not on it.
  */
-function easedAt(window: QuotaWindow, threshold: number): number {
+function easedAt(window: QuotaWindow, threshold: number, now: number): number {
+  const roundedUp = (time: number) => Math.min(window.resetsAt, Math.ceil(time / 1000) * 1000 + 1000);
+  // A refilling one: once what is left to refill is below the threshold's share (refilling at its allowance per window).
+  if (window.refills)
+    return roundedUp(Math.max(now, window.resetsAt - threshold * REFILLING_ELAPSED_FRACTION * window.windowMs));
   if (window.usedFraction >= 1) return window.resetsAt;
   const start = window.resetsAt - window.windowMs;
-  const eased = start + (window.windowMs * Math.max(0, window.usedFraction)) / threshold;
-  return Math.min(window.resetsAt, Math.ceil(eased / 1000) * 1000 + 1000);
+  return roundedUp(start + (window.windowMs * Math.max(0, window.usedFraction)) / threshold);
 }
 
 /** A UVI as every view shows it: "1.75" (the status line, short of room, takes one decimal: "1.7"). */
@@ -207,6 +237,10 @@ export const formatQuotaPercent = (fraction: number): string => formatPercentDow
 export function describeWindow(window: WindowAssessment): string {
   const models = window.models ? ` (${describeScope(window.models)})` : "";
   // A used-up window's UVI says nothing (1.48 at 67% elapsed is below stressed): nothing is left until it resets.
+  if (window.refills) {
+    const pace = window.usedFraction >= 1 ? ": used up until some of it is back" : `, UVI ${formatUvi(window.uvi)}`;
+    return `${window.name} window ${formatQuotaPercent(window.usedFraction)} used${models}, refilling${pace}`;
+  }
   const pace = window.usedFraction >= 1 ? ": used up until its reset" : `, UVI ${formatUvi(window.uvi)}`;
   return `${window.name} window ${formatQuotaPercent(window.usedFraction)} used${models} at ${formatQuotaPercent(window.elapsedFraction)} elapsed${pace}`;
 }

@@ -314,6 +314,36 @@ describe("a model's own rate-limit window through the pi CLI", () => {
   });
   after(() => dir?.stop());
 
+  it("reads a per-minute request limit as a bucket that refills: 70% used keeps the model first", async () => {
+    // OpenAI's (and Anthropic's) request limits refill continuously; the reset is when the bucket is full again. Read as
+    // a fixed minute, 70% used with 42 s to go was UVI 2.33, critical, and model-b was skipped for model-b2.
+    dir.emulators.B.enqueue({
+      text: "From model-b.",
+      headers: {
+        "x-ratelimit-limit-requests": "10",
+        "x-ratelimit-remaining-requests": "3",
+        "x-ratelimit-reset-requests": "42s",
+      },
+    });
+    dir.emulators.B.enqueue({ text: "From model-b again." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/pair", "--mode", "json", "Say hi", "Say hi again", "/auto-router uvi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      dir.emulators.B.calls.map((call) => call.body.model),
+      ["model-b", "model-b"],
+      "model-b serves again: 70% of a bucket used is no reason to skip or demote it",
+    );
+    // Used now (what refilled since counted) at most 70%, UVI at most 1.40: ok, full again in under 42 s.
+    assert.match(
+      run.stderr,
+      /\nmock-b\s+requests\s+[67]\d%\s+refills\s+1\.[0-4]\d\s+ok\s+full in [1-4]?\ds\s+headers\s+model-b only/,
+    );
+    dir.reset();
+  });
+
   it("skips only the model whose requests are used up, and serves the provider's other model", async () => {
     // Request and token limits are per model (OpenAI's x-ratelimit-*, Anthropic's anthropic-ratelimit-requests-*).
     dir.emulators.B.enqueue({

@@ -418,8 +418,9 @@ describe("rate-limit headers", () => {
       NOW,
     );
     assert.deepEqual(
-      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
-      [["requests", 0.9, 60_000, NOW + 30_000]],
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt, w.refills]),
+      [["requests", 0.9, 60_000, NOW + 30_000, true]],
+      "a token bucket: it refills continuously",
     );
   });
   it("reads OpenAI x-ratelimit headers with their duration resets", () => {
@@ -430,8 +431,8 @@ describe("rate-limit headers", () => {
       NOW,
     );
     assert.deepEqual(
-      windows.map((w) => [w.name, w.usedFraction, w.resetsAt]),
-      [["tokens", 0.75, NOW + 30_000]],
+      windows.map((w) => [w.name, w.usedFraction, w.resetsAt, w.refills]),
+      [["tokens", 0.75, NOW + 30_000, true]],
     );
   });
   it("reads Codex primary/secondary percentages", () => {

@@ -78,6 +78,38 @@ describe("UVI per window", () => {
   });
 });
 
+describe("refilling windows (token buckets: per-minute request and token limits)", () => {
+  const MINUTE_MS = 60_000;
+  /** A per-minute bucket `used` now, full again in used x 1 min (its reset), as Anthropic and OpenAI send it. */
+  const bucket = (used: number): QuotaWindow => ({
+    name: "requests",
+    usedFraction: used,
+    windowMs: MINUTE_MS,
+    resetsAt: NOW + used * MINUTE_MS,
+    refills: true,
+  });
+  it("reads a bucket by how much of it is used now, not by how early in a minute: 80% used is stressed, not critical", () => {
+    // As a fixed minute, 80% used with 48 s to go (20% elapsed) read UVI 4.0, critical, and the target was skipped.
+    const assessed = assessWindow(bucket(0.8), NOW);
+    assert.equal(assessed.level, "stressed");
+    assert.equal(assessed.uvi.toFixed(2), "1.60");
+    assert.equal(assessed.calmUntil, NOW + 4_000, "below 75% used once 5% of a minute has refilled (rounded up)");
+    assert.equal(describeWindow(assessed), "requests window 80% used, refilling, UVI 1.60");
+    assert.equal(assessWindow(bucket(0.67), NOW).level, "ok");
+    assert.equal(assessWindow(bucket(0.1), NOW).level, "ok", "never surplus: a bucket's allowance is not lost");
+  });
+  it("is critical only while used up, and counts what refilled since it was read", () => {
+    const empty = assessWindow(bucket(1), NOW);
+    assert.equal(empty.level, "critical");
+    assert.equal(empty.until, NOW + 1_000);
+    assert.equal(describeWindow(empty), "requests window 100% used, refilling: used up until some of it is back");
+    // 30 s later half of it is back.
+    const later = assessWindow(bucket(1), NOW + 30_000);
+    assert.equal(later.usedFraction, 0.5);
+    assert.equal(later.level, "ok");
+  });
+});
+
 describe("UVI per provider", () => {
   it("lets the worst window decide", () => {
     const assessment = assessQuota([window(0.1, 0.9, "5h"), window(0.66, 0.3, "7d")], NOW)!.shared!;
