@@ -11,6 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { oneOf } from "../config/zod-issue-text.ts";
 import { integerBetween, numberBetween, openAIToolSchema, orNull, stringOrBlocks } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
@@ -19,62 +20,104 @@ import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-t
 
 const content = stringOrBlocks("content parts", { nullable: true });
 
-export const openAIRequestSchema = z.looseObject({
-  // Optional: the X-Model header may name it instead (requestedModel says when neither does).
-  model: z.string().min(1).optional(),
-  messages: z
-    .array(
-      z.looseObject({
-        // `function`: a result of the deprecated functions API, which only a Chat target sent the body takes.
-        role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
-        content: content.optional(),
-        tool_calls: orNull(
-          z.array(
-            z.looseObject({
-              id: z.string(),
-              // A custom tool's call has `custom` instead (openAIUntranslatable).
-              function: z.looseObject({ name: z.string(), arguments: orNull(z.string()) }).optional(),
-            }),
+/**
+ * The content part types OpenAI's Chat Completions API takes in a message of each role (the openai SDK's
+ * Chat*MessageParam, openai 6): any other is refused here, before a target is asked (a Chat target sent the body would
+ * refuse it after a wasted attempt; a translation would leave it out, its text lost). A tool message's image is taken
+ * too, which OpenAI's own API refuses: agents send a screenshot so, and a translation carries it as the tool result's
+ * image. A `function` message (the deprecated functions API) takes a string only and reaches a Chat target untouched.
+ */
+export const CHAT_PART_TYPES: Readonly<Record<string, readonly string[]>> = {
+  system: ["text"],
+  developer: ["text"],
+  user: ["text", "image_url", "input_audio", "file"],
+  assistant: ["text", "refusal"],
+  tool: ["text", "image_url"],
+};
+const ANY_ROLE_PART_TYPES: ReadonlySet<string> = new Set(Object.values(CHAT_PART_TYPES).flat());
+
+/**
+ * A part of a type its role's message does not take: `expected one of "text", ..., got "txt"; did you mean "text"?`,
+ * or for a type of another role's message `expected "text", got "image_url": a system message takes no image_url parts`.
+ */
+function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): void {
+  body.messages.forEach((message: Record<string, any>, index: number) => {
+    const known = CHAT_PART_TYPES[message.role];
+    if (!known || !Array.isArray(message.content)) return;
+    message.content.forEach((part: Record<string, any>, partIndex: number) => {
+      if (known.includes(part.type)) return;
+      const elsewhere = ANY_ROLE_PART_TYPES.has(part.type)
+        ? `: ${message.role === "assistant" ? "an" : "a"} ${message.role} message takes no ${part.type} parts`
+        : "";
+      issues.addIssue({
+        code: "custom",
+        path: ["messages", index, "content", partIndex, "type"],
+        message: `${oneOf(known, part.type)}${elsewhere}`,
+        input: part.type,
+      });
+    });
+  });
+}
+
+export const openAIRequestSchema = z
+  .looseObject({
+    // Optional: the X-Model header may name it instead (requestedModel says when neither does).
+    model: z.string().min(1).optional(),
+    messages: z
+      .array(
+        z.looseObject({
+          // `function`: a result of the deprecated functions API, which only a Chat target sent the body takes.
+          role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
+          content: content.optional(),
+          tool_calls: orNull(
+            z.array(
+              z.looseObject({
+                id: z.string(),
+                // A custom tool's call has `custom` instead (openAIUntranslatable).
+                function: z.looseObject({ name: z.string(), arguments: orNull(z.string()) }).optional(),
+              }),
+            ),
           ),
-        ),
-        tool_call_id: orNull(z.string()),
-      }),
-    )
-    .min(1),
-  // Function tools only: parseOpenAIRequest takes custom tools out first.
-  tools: orNull(
-    z.array(
-      z.looseObject({
-        type: z.string().optional(),
-        function: z.looseObject({
-          name: z.string().min(1),
-          description: orNull(z.string()),
-          parameters: openAIToolSchema().nullish(),
+          tool_call_id: orNull(z.string()),
         }),
+      )
+      .min(1),
+    // Function tools only: parseOpenAIRequest takes custom tools out first.
+    tools: orNull(
+      z.array(
+        z.looseObject({
+          type: z.string().optional(),
+          function: z.looseObject({
+            name: z.string().min(1),
+            description: orNull(z.string()),
+            parameters: openAIToolSchema().nullish(),
+          }),
+        }),
+      ),
+    ),
+    stream: orNull(z.boolean()),
+    stream_options: z
+      .looseObject({ include_usage: orNull(z.boolean()) })
+      .nullable()
+      .optional(),
+    max_tokens: z.number().int().positive().nullable().optional(),
+    max_completion_tokens: z.number().int().positive().nullable().optional(),
+    // OpenAI's ranges: a value outside them is refused here, not sent on to a target of another API that takes it.
+    temperature: numberBetween(0, 2).nullable().optional(),
+    top_p: numberBetween(0, 1).nullable().optional(),
+    n: integerBetween(1, 128).nullable().optional(),
+    reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
+    // OpenAI's forms, refused here as its API refuses them: a translation would name them not carried instead.
+    tool_choice: orNull(
+      z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.string() })], {
+        error:
+          'expected "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}',
       }),
     ),
-  ),
-  stream: orNull(z.boolean()),
-  stream_options: z
-    .looseObject({ include_usage: orNull(z.boolean()) })
-    .nullable()
-    .optional(),
-  max_tokens: z.number().int().positive().nullable().optional(),
-  max_completion_tokens: z.number().int().positive().nullable().optional(),
-  // OpenAI's ranges: a value outside them is refused here, not sent on to a target of another API that takes it.
-  temperature: numberBetween(0, 2).nullable().optional(),
-  top_p: numberBetween(0, 1).nullable().optional(),
-  n: integerBetween(1, 128).nullable().optional(),
-  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
-  // OpenAI's forms, refused here as its API refuses them: a translation would name them not carried instead.
-  tool_choice: orNull(
-    z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.string() })], {
-      error: 'expected "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}',
-    }),
-  ),
-  stop: orNull(z.union([z.string(), z.array(z.string())], { error: "expected a string or a list of strings" })),
-  provider: z.unknown().optional(),
-});
+    stop: orNull(z.union([z.string(), z.array(z.string())], { error: "expected a string or a list of strings" })),
+    provider: z.unknown().optional(),
+  })
+  .superRefine(chatRules);
 /** The tools a translation leaves out (custom tools: pi-ai's tools take JSON arguments), for the response header. */
 export type OpenAIRequest = z.infer<typeof openAIRequestSchema> & { ignoredTools: IgnoredTool[] };
 
@@ -106,7 +149,7 @@ export function parseOpenAIRequest(raw: unknown): OpenAIRequest {
 type Part = Record<string, any>;
 
 /**
- * Content part types pi-ai has a form for. The others (`file`, `input_audio`, a provider's own) reach a target of the
+ * Content part types pi-ai has a form for. The others of CHAT_PART_TYPES (`file`, `input_audio`) reach a target of the
  * client's API as they are; a translation leaves them out, and client-settings.ts names them.
  */
 export const TRANSLATED_CHAT_PARTS: ReadonlySet<string> = new Set(["text", "image_url", "refusal"]);

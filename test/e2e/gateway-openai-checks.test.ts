@@ -166,7 +166,7 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
     assert.equal(targetCalls(), 0);
   });
 
-  it("says which field has the wrong shape and what was sent, and the role a mistyped one meant, on Chat and Responses", async () => {
+  it("says which field has the wrong shape and what was sent, and the role or part type a mistyped one meant, on Chat and Responses", async () => {
     assert.equal(
       await refused(fx.openai.chat.completions.create({ model: "chat", messages: "hi" as never })),
       "body.messages: expected an array, got a string",
@@ -180,6 +180,18 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
       ),
       'body.messages[1].role: expected one of "system", "developer", "user", "assistant", "tool", "function", got "assitant"; did you mean "assistant"?',
     );
+    // A part of a type Chat's API does not have: refused here, not dropped by a translation (its text lost) nor sent
+    // on for a Chat target to refuse.
+    for (const model of ["chat", "claude"])
+      assert.equal(
+        await refused(
+          fx.openai.chat.completions.create({
+            model,
+            messages: [{ role: "user", content: [{ type: "txt", text: "hi" } as never] }],
+          }),
+        ),
+        'body.messages[0].content[0].type: expected one of "text", "image_url", "input_audio", "file", got "txt"; did you mean "text"?',
+      );
     assert.equal(
       await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "usr", content: "hi" } as never] })),
       'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "usr"; did you mean "user"?',

@@ -253,6 +253,73 @@ describe("gateway Messages content blocks: the types Anthropic's API has", () =>
   });
 });
 
+describe("gateway Chat content parts: the types OpenAI's API takes in each role's message", () => {
+  const turn = (role: string, ...content: object[]) => ({ model: "m", messages: [{ role, content }] });
+
+  it("refuses a part of a type the API does not have, naming its path, the types the role takes and the one meant", () => {
+    assert.equal(
+      refusal(() => parseOpenAIRequest(turn("user", { type: "text", text: "a" }, { type: "txt", text: "hi" }))),
+      'body.messages[0].content[1].type: expected one of "text", "image_url", "input_audio", "file", got "txt"; did you mean "text"?',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest(turn("assistant", { type: "refusl", refusal: "no" }))),
+      'body.messages[0].content[0].type: expected one of "text", "refusal", got "refusl"; did you mean "refusal"?',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest(turn("developer", { type: "input_text", text: "be brief" }))),
+      'body.messages[0].content[0].type: expected "text", got "input_text"',
+    );
+  });
+
+  it("refuses a part of another role's type, which a translation would leave out of a system or assistant turn", () => {
+    const image = { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
+    assert.equal(
+      refusal(() => parseOpenAIRequest(turn("system", image))),
+      'body.messages[0].content[0].type: expected "text", got "image_url": a system message takes no image_url parts',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest(turn("assistant", image))),
+      'body.messages[0].content[0].type: expected one of "text", "refusal", got "image_url": an assistant message takes no image_url parts',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest(turn("user", { type: "refusal", refusal: "no" }))),
+      'body.messages[0].content[0].type: expected one of "text", "image_url", "input_audio", "file", got "refusal": a user message takes no refusal parts',
+    );
+  });
+
+  it("takes each role's part types, and an image in a tool result (translated as the result's image)", () => {
+    const image = { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
+    const user = [
+      { type: "text", text: "a" },
+      image,
+      { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
+      { type: "file", file: { file_id: "file-1" } },
+    ];
+    assert.equal(
+      refusal(() =>
+        parseOpenAIRequest({
+          model: "m",
+          messages: [
+            { role: "system", content: [{ type: "text", text: "s" }] },
+            { role: "developer", content: [{ type: "text", text: "d" }] },
+            { role: "user", content: user },
+            {
+              role: "assistant",
+              content: [
+                { type: "text", text: "t" },
+                { type: "refusal", refusal: "r" },
+              ],
+              tool_calls: [{ id: "c1", type: "function", function: { name: "read", arguments: "{}" } }],
+            },
+            { role: "tool", tool_call_id: "c1", content: [{ type: "text", text: "r" }, image] },
+          ],
+        }),
+      ),
+      undefined,
+    );
+  });
+});
+
 describe("gateway /v1/models: Anthropic's page", () => {
   const config = { routes: { a: {}, b: {}, c: {} }, aliases: { fast: "a" } } as unknown as RouterConfig;
   const page = (query: object) => {
