@@ -22,9 +22,12 @@ export const shown = (value: unknown): string => {
 
 const typeName = (value: unknown): string => (Array.isArray(value) ? "array" : value === null ? "null" : typeof value);
 
-/** `expected one of "user", "assistant", got "assitant"; did you mean "assistant"?` (the nearest only if near). */
-export function oneOf(values: readonly unknown[], input: unknown): string {
-  const listed = values.map(shown).join(", ");
+/**
+ * `expected one of "user", "assistant", got "assitant"; did you mean "assistant"?` (the nearest only if near; `got none`
+ * for no value). `alternative`: another form the field takes, after the list (`or an object such as ...`).
+ */
+export function oneOf(values: readonly unknown[], input: unknown, alternative?: string): string {
+  const listed = `${values.map(shown).join(", ")}${alternative ? ` or ${alternative}` : ""}`;
   const near =
     typeof input === "string"
       ? closestKey(
@@ -32,7 +35,8 @@ export function oneOf(values: readonly unknown[], input: unknown): string {
           values.filter((value): value is string => typeof value === "string"),
         )
       : undefined;
-  return `expected ${values.length === 1 ? listed : `one of ${listed}`}, got ${shown(input)}${near ? `; did you mean "${near}"?` : ""}`;
+  const got = input === undefined ? "none" : shown(input);
+  return `expected ${values.length === 1 ? listed : `one of ${listed}`}, got ${got}${near ? `; did you mean "${near}"?` : ""}`;
 }
 
 /** An option of a union that rejects the value's very shape (a string where it takes an array), not its content. */

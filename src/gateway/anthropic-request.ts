@@ -68,7 +68,8 @@ function checkImage(item: Block, path: PropertyKey[], issues: Issues): void {
   issues.addIssue({
     code: "custom",
     path: [...path, "source", "media_type"],
-    message: `expected one of ${IMAGE_MEDIA_TYPES.join(", ")} (got ${JSON.stringify(item.source.media_type) ?? "none"})`,
+    message: oneOf(IMAGE_MEDIA_TYPES, item.source.media_type),
+    input: item.source.media_type,
   });
 }
 
@@ -217,11 +218,7 @@ const anthropicFields = {
     .optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
   // Anthropic's forms, refused here as its API refuses them: a translation would name them not carried instead.
-  tool_choice: z
-    .looseObject({
-      type: z.enum(["auto", "any", "tool", "none"], { error: 'expected "auto", "any", "tool" or "none"' }),
-    })
-    .optional(),
+  tool_choice: z.looseObject({ type: z.enum(["auto", "any", "tool", "none"]) }).optional(),
   stop_sequences: z.array(z.string(), { error: "expected a list of strings" }).optional(),
   provider: z.unknown().optional(),
 };

@@ -59,6 +59,9 @@ function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): vo
   });
 }
 
+const TOOL_CHOICES = ["none", "auto", "required"] as const;
+const TOOL_CHOICE_OBJECT = 'an object such as {"type": "function", "function": {"name": ...}}';
+
 export const openAIRequestSchema = z
   .looseObject({
     // Optional: the X-Model header may name it instead (requestedModel says when neither does).
@@ -109,9 +112,12 @@ export const openAIRequestSchema = z
     reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
     // OpenAI's forms, refused here as its API refuses them: a translation would name them not carried instead.
     tool_choice: orNull(
-      z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.string() })], {
-        error:
-          'expected "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}',
+      z.union([z.enum(TOOL_CHOICES), z.looseObject({ type: z.string() })], {
+        // An object without a string type is said by its option's own issue (body.tool_choice.type: missing ...).
+        error: (issue) =>
+          typeof issue.input === "object" && issue.input !== null && !Array.isArray(issue.input)
+            ? undefined
+            : oneOf(TOOL_CHOICES, issue.input, TOOL_CHOICE_OBJECT),
       }),
     ),
     stop: orNull(z.union([z.string(), z.array(z.string())], { error: "expected a string or a list of strings" })),

@@ -164,12 +164,6 @@ const issueAt = (where: readonly PropertyKey[], error: z.ZodError) => {
   return bodySchemaError({ ...issue, path: [...where, ...issue.path] });
 };
 
-/** `expected one of "input_text", ..., got "input_txt"; did you mean "input_text"?` (`got none` for no type). */
-const typeOneOf = (types: readonly string[], type: unknown): string =>
-  type === undefined
-    ? `expected one of ${types.map((name) => JSON.stringify(name)).join(", ")}, got none`
-    : oneOf(types, type);
-
 const REMOTE = /^https?:\/\//i;
 
 function contentParts(list: unknown[], where: readonly PropertyKey[], untranslatable: string[]): ContentPart[] {
@@ -192,7 +186,7 @@ function contentParts(list: unknown[], where: readonly PropertyKey[], untranslat
       return [];
     }
     const schema = typeof type === "string" ? PART_SCHEMAS[type] : undefined;
-    if (!schema) throw invalid(`${at}.type`, typeOneOf(PART_TYPES, type));
+    if (!schema) throw invalid(`${at}.type`, oneOf(PART_TYPES, type));
     const parsed = schema.safeParse(part, { reportInput: true });
     if (!parsed.success) throw issueAt([...where, index], parsed.error);
     return [parsed.data];
@@ -214,7 +208,7 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
     if (!schema)
       throw invalid(
         `${bodyPath(where)}.type`,
-        `expected a message (with a role) or ${typeOneOf(ITEM_TYPES, type).slice("expected ".length)}`,
+        `expected a message (with a role) or ${oneOf(ITEM_TYPES, type).slice("expected ".length)}`,
       );
     const parsed = schema.safeParse(item, { reportInput: true });
     if (!parsed.success) throw issueAt(where, parsed.error);

@@ -78,11 +78,11 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
           messages: [
             {
               role: "user",
-              content: [{ type: "image", source: { type: "base64", media_type: "image/bmp", data: PNG } }],
+              content: [{ type: "image", source: { type: "base64", media_type: "image/jpg", data: PNG } }],
             },
           ],
         },
-        'body.messages[0].content[0].source.media_type: expected one of image/jpeg, image/png, image/gif, image/webp (got "image/bmp")',
+        'body.messages[0].content[0].source.media_type: expected one of "image/jpeg", "image/png", "image/gif", "image/webp", got "image/jpg"; did you mean "image/jpeg"?',
       ],
       [
         {
@@ -102,7 +102,7 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
           ],
           tools: [READ_TOOL],
         },
-        'body.messages[2].content[0].content[0].source.media_type: expected one of image/jpeg, image/png, image/gif, image/webp (got "text/plain")',
+        'body.messages[2].content[0].content[0].source.media_type: expected one of "image/jpeg", "image/png", "image/gif", "image/webp", got "text/plain"',
       ],
       [{ top_k: -1 }, "body.top_k: expected an integer of 0 or more"],
       [
@@ -114,7 +114,14 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         { messages: [{ role: "user", content: [{ type: "text" }] }] },
         "body.messages[0].content[0].text: expected a string (a text block needs its text)",
       ],
-      [{ tool_choice: { type: "bogus" } }, 'body.tool_choice.type: expected "auto", "any", "tool" or "none"'],
+      [
+        { tool_choice: { type: "bogus" } },
+        'body.tool_choice.type: expected one of "auto", "any", "tool", "none", got "bogus"',
+      ],
+      [
+        { tool_choice: { type: "tools" } },
+        'body.tool_choice.type: expected one of "auto", "any", "tool", "none", got "tools"; did you mean "tool"?',
+      ],
       [{ stop_sequences: "END" }, "body.stop_sequences: expected a list of strings"],
       // A field of the wrong shape: what it takes and what was sent, a mistyped role with the one meant.
       [{ messages: "hi" }, "body.messages: expected an array, got a string"],

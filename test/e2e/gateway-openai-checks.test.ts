@@ -157,7 +157,11 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
     const hi = { model: "claude", messages: [{ role: "user" as const, content: "x" }] };
     assert.equal(
       await refused(fx.openai.chat.completions.create({ ...hi, tool_choice: "bogus" as never })),
-      'body.tool_choice: expected "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}',
+      'body.tool_choice: expected one of "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}, got "bogus"',
+    );
+    assert.equal(
+      await refused(fx.openai.chat.completions.create({ ...hi, tool_choice: "requried" as never })),
+      'body.tool_choice: expected one of "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}, got "requried"; did you mean "required"?',
     );
     assert.equal(
       await refused(fx.openai.chat.completions.create({ ...hi, stop: 5 as never })),

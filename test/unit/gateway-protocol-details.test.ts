@@ -165,7 +165,7 @@ describe("gateway request bodies of the wrong shape: the field, what it takes an
     );
   });
 
-  it("names the value meant for one outside a fixed set: a mistyped role, effort or part type", () => {
+  it("names the value meant for one outside a fixed set: a mistyped role, effort, part type, media type or tool choice", () => {
     assert.equal(
       refusal(() => parseAnthropicRequest(messages([...user, { role: "assitant", content: "x" }]))),
       'body.messages[1].role: expected one of "user", "assistant", "system", got "assitant"; did you mean "assistant"?',
@@ -181,6 +181,34 @@ describe("gateway request bodies of the wrong shape: the field, what it takes an
     assert.equal(
       refusal(() => parseResponsesRequest({ model: "m", input: [{ role: "asistant", content: "x" }] })),
       'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "asistant"; did you mean "assistant"?',
+    );
+    const image = (media_type?: string) => ({
+      type: "image",
+      source: { type: "base64", media_type, data: "iVBORw0KGgo=" },
+    });
+    assert.equal(
+      refusal(() => parseAnthropicRequest(messages([{ role: "user", content: [image("image/jpg")] }]))),
+      'body.messages[0].content[0].source.media_type: expected one of "image/jpeg", "image/png", "image/gif", "image/webp", got "image/jpg"; did you mean "image/jpeg"?',
+    );
+    assert.equal(
+      refusal(() => parseAnthropicRequest(messages([{ role: "user", content: [image()] }]))),
+      'body.messages[0].content[0].source.media_type: expected one of "image/jpeg", "image/png", "image/gif", "image/webp", got none',
+    );
+    assert.equal(
+      refusal(() => parseAnthropicRequest({ ...messages(user), tool_choice: { type: "tools" } })),
+      'body.tool_choice.type: expected one of "auto", "any", "tool", "none", got "tools"; did you mean "tool"?',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: "m", messages: user, tool_choice: "requried" })),
+      'body.tool_choice: expected one of "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}, got "requried"; did you mean "required"?',
+    );
+    assert.equal(
+      refusal(() => parseOpenAIRequest({ model: "m", messages: user, tool_choice: 5 })),
+      'body.tool_choice: expected one of "none", "auto", "required" or an object such as {"type": "function", "function": {"name": ...}}, got 5',
+    );
+    assert.match(
+      refusal(() => parseResponsesRequest({ model: "m", input: [{ role: "user", content: [{ text: "x" }] }] }))!,
+      /^body\.input\[0\]\.content\[0\]\.type: expected one of "input_text", .*, got none$/,
     );
     // Far from every value: the list and the value, no guess.
     assert.equal(
