@@ -57,12 +57,34 @@ function decoded(escaped: string): string {
   }
 }
 
-/** An output item the stream had not finished, with the text its deltas streamed. */
+/**
+ * An output item the stream had not finished, with the text its deltas streamed: `incomplete`, as api.openai.com ends
+ * an item of a response it could not finish.
+ */
 function partialItem(item: Loose, escaped: string): Loose {
   const text = decoded(escaped);
-  if (item.type === "message") return { ...item, content: [{ type: "output_text", text, annotations: [] }] };
-  if (item.type === "function_call") return { ...item, arguments: text };
-  return item;
+  const ended = "status" in item ? { ...item, status: "incomplete" } : item;
+  if (item.type === "message") return { ...ended, content: [{ type: "output_text", text, annotations: [] }] };
+  if (item.type === "function_call") return { ...ended, arguments: text };
+  return ended;
+}
+
+/** The events that end an unfinished item (`at`: its output_index), before the response fails, unnumbered. */
+function itemEndEvents(item: Loose, at: number): Loose[] {
+  const done = { type: "response.output_item.done", output_index: at, item };
+  if (item.type === "function_call")
+    return [
+      { type: "response.function_call_arguments.done", item_id: item.id, output_index: at, arguments: item.arguments },
+      done,
+    ];
+  const part = item.type === "message" ? item.content[0] : undefined;
+  if (!part) return [done];
+  const where = { item_id: item.id, output_index: at, content_index: 0 };
+  return [
+    { type: "response.output_text.done", ...where, text: part.text, logprobs: [] },
+    { type: "response.content_part.done", ...where, part },
+    done,
+  ];
 }
 
 class ResponsesScanner extends ScannerBase {
@@ -164,8 +186,13 @@ class ResponsesScanner extends ScannerBase {
   /** The items the stream finished, then the one under way with what it had streamed: the answer so far. */
   private outputSoFar(): Loose[] {
     const output = [...this.items];
-    if (this.open) output[this.open.index] = partialItem(this.open.item, this.streamedText().slice(this.open.from));
+    if (this.open) output[this.open.index] = this.openSoFar(this.open);
     return output.filter((item) => item !== undefined);
+  }
+
+  /** The item under way, with what it had streamed. */
+  private openSoFar(open: { item: Loose; from: number }): Loose {
+    return partialItem(open.item, this.streamedText().slice(open.from));
   }
 
   /**
@@ -225,14 +252,21 @@ class ResponsesScanner extends ScannerBase {
   /**
    * The translating path's failure event: the response so far (the target's own output when its response.failed had
    * one, else the items streamed so far), status failed, with the error, numbered after the last event the client got.
+   * The item the stream had not finished is done first, incomplete, as on the translating path.
    */
   errorBlock(message: string): string {
     const error = (errorBody("openai", "api_error", message).error as Loose).message;
     const own = this.response.output;
     const output = Array.isArray(own) && own.length > 0 ? own : this.outputSoFar();
     const response = { ...this.response, output, status: "failed", error: { code: "server_error", message: error } };
-    const event = { type: "response.failed", sequence_number: this.nextSequence(), response };
-    return `event: response.failed\ndata: ${JSON.stringify(event)}\n\n`;
+    const ending = this.open ? itemEndEvents(this.openSoFar(this.open), this.open.index) : [];
+    let sequence = this.nextSequence();
+    return [...ending, { type: "response.failed", response }]
+      .map(({ type, ...fields }) => {
+        const event = { type, sequence_number: sequence++, ...fields };
+        return `event: ${type}\ndata: ${JSON.stringify(event)}\n\n`;
+      })
+      .join("");
   }
 }
 

@@ -32,6 +32,9 @@ const isRedacted = (block: unknown): boolean =>
 
 const ITEM_STARTS: ReadonlySet<string> = new Set(["text_start", "thinking_start", "toolcall_start"]);
 
+/** How an output item ends: `incomplete` when its answer broke off before the item was finished. */
+type ItemEnd = "completed" | "incomplete";
+
 export class ResponsesStreamWriter {
   private sequence = 0;
   private readonly items: OutputItem[] = [];
@@ -195,8 +198,12 @@ export class ResponsesStreamWriter {
         return [...ended, this.event("response.incomplete", { response })];
       }
       case "error": {
+        // The answer broke off after its commit point: the items still open end `incomplete`, as api.openai.com ends
+        // those of a response it could not finish, each done before the response fails (a client that follows items
+        // had them in progress for ever). A call keeps the arguments it streamed: pi-ai's parse of them is no call.
+        const ended = this.endAll(undefined, "incomplete");
         const response = this.response("failed", event.error);
-        return [this.event("response.failed", { response })];
+        return [...ended, this.event("response.failed", { response })];
       }
       default:
         return [];
@@ -274,11 +281,11 @@ export class ResponsesStreamWriter {
     });
   }
 
-  private endMessage(contentIndex: number, text: string): ResponsesSseEvent[] {
+  private endMessage(contentIndex: number, text: string, status: ItemEnd = "completed"): ResponsesSseEvent[] {
     return this.closeItem(contentIndex, "message", (item, index) => {
       const part = { type: "output_text" as const, text, annotations: [] as [] };
       item.content[0] = part;
-      item.status = "completed";
+      item.status = status;
       return [
         this.event("response.output_text.done", {
           item_id: item.id,
@@ -294,14 +301,14 @@ export class ResponsesStreamWriter {
   }
 
   /** `toolCall`: pi-ai's finished call; absent when the call is closed early, with the arguments streamed so far. */
-  private endCall(contentIndex: number, toolCall?: ToolCall): ResponsesSseEvent[] {
+  private endCall(contentIndex: number, toolCall?: ToolCall, status: ItemEnd = "completed"): ResponsesSseEvent[] {
     return this.closeItem(contentIndex, "function_call", (item, index) => {
       if (toolCall) {
         item.call_id = toolCallParts(toolCall.id).callId;
         item.name = toolCall.name;
         item.arguments = JSON.stringify(toolCall.arguments ?? {});
       }
-      item.status = "completed";
+      item.status = status;
       return [
         this.event("response.function_call_arguments.done", {
           item_id: item.id,
@@ -318,12 +325,13 @@ export class ResponsesStreamWriter {
    * The answer ended: every item still open is done and what waited goes out, each item whole, so that the terminal
    * response lists no item in progress. pi-ai ends no block of an item its target never said was done, and pi
    * 0.73.1's Responses parser follows one item at a time: of two calls a target interleaves, the first never ends.
+   * `status`: what the items still open end as (`incomplete` when the answer broke off).
    */
-  private endAll(message: AssistantMessage): ResponsesSseEvent[] {
+  private endAll(message: AssistantMessage | undefined, status: ItemEnd = "completed"): ResponsesSseEvent[] {
     const events: ResponsesSseEvent[] = [];
     // Each round adds at least the first event that waited: with no call open, it waits no more.
     while (this.openItems.size > 0 || this.waiting.length > 0)
-      events.push(...this.closeOpenItems(message), ...this.release());
+      events.push(...this.closeOpenItems(message, status), ...this.release());
     return events;
   }
 
@@ -331,11 +339,11 @@ export class ResponsesStreamWriter {
    * Closes the items still open with what they hold, before another is added; at the answer's end (`message`), a
    * call takes the arguments of pi-ai's finished message, as the non-streaming answer does.
    */
-  private closeOpenItems(message?: AssistantMessage): ResponsesSseEvent[] {
+  private closeOpenItems(message?: AssistantMessage, status: ItemEnd = "completed"): ResponsesSseEvent[] {
     const events: ResponsesSseEvent[] = [];
     for (const contentIndex of [...this.openItems]) {
       const item = this.items[this.itemByContentIndex.get(contentIndex)!];
-      if (item?.type === "message") events.push(...this.endMessage(contentIndex, item.content[0]?.text ?? ""));
+      if (item?.type === "message") events.push(...this.endMessage(contentIndex, item.content[0]?.text ?? "", status));
       else if (item?.type === "reasoning")
         events.push(
           ...this.endReasoning(
@@ -345,7 +353,7 @@ export class ResponsesStreamWriter {
         );
       else if (item?.type === "function_call") {
         const block = message?.content[contentIndex];
-        events.push(...this.endCall(contentIndex, block?.type === "toolCall" ? block : undefined));
+        events.push(...this.endCall(contentIndex, block?.type === "toolCall" ? block : undefined, status));
       }
       this.openItems.delete(contentIndex);
     }

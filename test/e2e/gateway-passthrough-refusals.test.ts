@@ -2,8 +2,9 @@
 // Responses a `refusal` content part with its response.refusal.delta events). On the passthrough that refusal is the
 // target's answer, as it is: the client gets it, streaming and not, through the real `pi-auto-router serve` and the
 // official openai client, and the route neither fails over nor rests the target as it would for an empty answer.
-// And a Responses answer an upstream `error` event cuts off ends with the gateway's response.failed numbered right
-// after the last event the client got, whether the error event had a number of its own or not.
+// And a Responses answer an upstream `error` event cuts off ends with the cut-off item's end (incomplete) and the
+// gateway's response.failed, numbered right after the last event the client got, whether the error event had a number
+// of its own or not.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { routeInOrder } from "../helpers/agent-dir.ts";
@@ -169,7 +170,7 @@ describe("gateway passthrough: an OpenAI target's refusal is its answer", () => 
       );
     });
 
-  it("numbers response.failed after the events forwarded when the target numbers none of them", async () => {
+  it("numbers the cut-off item's end and response.failed after the events forwarded when the target numbers none of them", async () => {
     const item = { id: "msg_1", type: "message", status: "in_progress", role: "assistant", content: [] };
     const response = { id: "resp_1", object: "response", status: "in_progress", model: "gpt-r3", output: [] };
     const at = { item_id: "msg_1", output_index: 0, content_index: 0 };
@@ -190,7 +191,11 @@ describe("gateway passthrough: an OpenAI target's refusal is its answer", () => 
         ["response.output_item.added", undefined],
         ["response.output_text.delta", undefined],
         ["response.output_text.delta", undefined],
-        ["response.failed", 4],
+        // The message the error cut off ends (incomplete) before the response fails.
+        ["response.output_text.done", 4],
+        ["response.content_part.done", 5],
+        ["response.output_item.done", 6],
+        ["response.failed", 7],
       ],
     );
   });

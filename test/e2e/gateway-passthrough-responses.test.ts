@@ -264,15 +264,35 @@ describe("gateway passthrough on the Responses endpoint", () => {
     const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Say hello" });
     let text = "";
     let failed: any;
+    const types: string[] = [];
+    const done: any[] = [];
     for await (const event of stream) {
+      types.push(event.type);
       if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.output_item.done") done.push(event.item);
       if (event.type === "response.failed") failed = event.response;
     }
     assert.equal(text, "Hello from ");
     assert.equal(failed.status, "failed");
     assert.deepEqual(
-      failed.output.map((item: any) => [item.type, item.content.map((part: any) => [part.type, part.text])]),
-      [["message", [["output_text", "Hello from "]]]],
+      failed.output.map((item: any) => [
+        item.type,
+        item.status,
+        item.content.map((part: any) => [part.type, part.text]),
+      ]),
+      [["message", "incomplete", [["output_text", "Hello from "]]]],
+    );
+    // The message the target had not finished is done, incomplete, before the response fails (as api.openai.com ends
+    // an item of a response it could not finish), not left in progress.
+    assert.deepEqual(types.slice(-4), [
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.failed",
+    ]);
+    assert.deepEqual(
+      done.map((item) => [item.type, item.status, item.content[0].text]),
+      [["message", "incomplete", "Hello from "]],
     );
   });
 });

@@ -171,7 +171,7 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(final.stop_reason, "tool_use");
   });
 
-  it("names a translated answer's mid-stream error by its type and message, not the target's raw JSON", async () => {
+  it("names a translated answer's mid-stream error by its type and message and ends a Responses item it cut off incomplete", async () => {
     claude.enqueue({
       text: ["one ", "two ", "three "],
       streamError: { message: "capacity exceeded", type: "overloaded_error", afterChunks: 1 },
@@ -185,6 +185,27 @@ describe("gateway: a translated request's conversation and limits", () => {
       assert.doesNotMatch(error.message, /\{"type"/);
       return true;
     });
+
+    // A Responses client: the message being written ends incomplete before the response fails.
+    claude.enqueue({
+      text: ["one ", "two ", "three "],
+      streamError: { message: "capacity exceeded", type: "overloaded_error", afterChunks: 1 },
+    });
+    const events = await fx.openai.responses.create({ model: "claude", stream: true, input: "Hi" });
+    const types: string[] = [];
+    let failed: any;
+    let done: any;
+    for await (const event of events) {
+      types.push(event.type);
+      if (event.type === "response.output_item.done") done = event.item;
+      if (event.type === "response.failed") failed = event.response;
+    }
+    assert.deepEqual(types.slice(-2), ["response.output_item.done", "response.failed"]);
+    assert.deepEqual([done.type, done.status, done.content[0].text], ["message", "incomplete", "one "]);
+    assert.deepEqual(
+      failed.output.map((item: any) => [item.type, item.status]),
+      [["message", "incomplete"]],
+    );
   });
 
   it("ends an Anthropic target's model_context_window_exceeded stop as a length stop, not an error", async () => {

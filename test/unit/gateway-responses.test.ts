@@ -436,6 +436,63 @@ describe("Responses output", () => {
     });
   });
 
+  it("ends the items a failure after the commit point left open as incomplete, each done before response.failed", () => {
+    const writer = new ResponsesStreamWriter(meta);
+    const call = { type: "toolCall" as const, id: "call_1", name: "read", arguments: {} };
+    const partial = message([{ type: "text", text: "Reading" }, call]);
+    const failed = { ...partial, stopReason: "error" as const, errorMessage: "upstream dropped" };
+    const events = [
+      { type: "text_start", contentIndex: 0, partial },
+      { type: "text_delta", contentIndex: 0, delta: "Reading", partial },
+      { type: "toolcall_start", contentIndex: 1, partial },
+      { type: "toolcall_delta", contentIndex: 1, delta: '{"pa', partial },
+      { type: "error", reason: "error", error: failed },
+    ].flatMap((event) => writer.push(event as AssistantMessageEvent));
+    const types = events.map((event) => event.type);
+    assert.deepEqual(types.slice(types.indexOf("response.function_call_arguments.delta") + 1), [
+      "response.function_call_arguments.done",
+      "response.output_item.done",
+      "response.failed",
+    ]);
+    const done = events.filter((event) => event.type === "response.output_item.done").map((event) => event.item);
+    // The call keeps the arguments it had streamed: pi-ai's partial parse of them is no finished call.
+    assert.deepEqual(
+      done.map((item: any) => [item.type, item.status, item.content?.[0]?.text ?? item.arguments]),
+      [
+        ["message", "completed", "Reading"],
+        ["function_call", "incomplete", '{"pa'],
+      ],
+    );
+    const response = events.at(-1)!.response as Record<string, any>;
+    assert.deepEqual(
+      response.output.map((item: any) => [item.type, item.status]),
+      [
+        ["message", "completed"],
+        ["function_call", "incomplete"],
+      ],
+    );
+
+    // A message being written when the answer broke off is incomplete, its text and part done first.
+    const cut = new ResponsesStreamWriter(meta);
+    const text = message([{ type: "text", text: "Hel" }]);
+    const cutEvents = [
+      { type: "text_start", contentIndex: 0, partial: text },
+      { type: "text_delta", contentIndex: 0, delta: "Hel", partial: text },
+      { type: "error", reason: "error", error: { ...text, stopReason: "error", errorMessage: "dropped" } },
+    ].flatMap((event) => cut.push(event as AssistantMessageEvent));
+    assert.deepEqual(
+      cutEvents.slice(-4).map((event) => [event.type, (event.item as any)?.status]),
+      [
+        ["response.output_text.done", undefined],
+        ["response.content_part.done", undefined],
+        ["response.output_item.done", "incomplete"],
+        ["response.failed", undefined],
+      ],
+    );
+    assert.equal((cutEvents.at(-1)!.response as any).output[0].status, "incomplete");
+    assert.equal((cutEvents.at(-1)!.response as any).output[0].content[0].text, "Hel");
+  });
+
   it("builds a non-streaming response from the final message, marking a length stop incomplete", () => {
     const writer = new ResponsesStreamWriter(meta);
     const response = writer.final(

@@ -450,7 +450,7 @@ describe("Responses stream scanner", () => {
     assert.deepEqual(JSON.parse(block.data).response.error, { code: "server_error", message: "cut off" });
   });
 
-  it("ends a cut-off answer with the items streamed so far: those finished, and the text of the one under way", () => {
+  it("ends a cut-off answer with the items streamed so far: those finished, and the one under way done first with its text, incomplete", () => {
     const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
     const event = (type: string, fields: Record<string, unknown>) =>
       scanner.block(anthropicBlock(type, { type, ...fields }));
@@ -466,11 +466,25 @@ describe("Responses stream scanner", () => {
     const unread = `${anthropicBlock("response.output_text.delta", { type: "response.output_text.delta", delta: '"hi"' })}\n\n`;
     assert.equal(scanner.unreadLength?.(unread), unread.length);
     scanner.forwardedUnread?.(unread);
-    const failed = JSON.parse(parseBlock(scanner.errorBlock("cut off").trim()).data).response;
-    assert.deepEqual(failed.output, [
-      reasoning,
-      { ...message, content: [{ type: "output_text", text: 'Say "hi"', annotations: [] }] },
-    ]);
+    const blocks = scanner
+      .errorBlock("cut off")
+      .trim()
+      .split("\n\n")
+      .map((block) => parseBlock(block));
+    const failed = JSON.parse(blocks.at(-1)!.data).response;
+    // The one under way is incomplete, as api.openai.com ends an item of a response it could not finish.
+    const cut = {
+      ...message,
+      status: "incomplete",
+      content: [{ type: "output_text", text: 'Say "hi"', annotations: [] }],
+    };
+    assert.deepEqual(failed.output, [reasoning, cut]);
+    // It is done (its text, its part, the item) before the response fails.
+    assert.deepEqual(
+      blocks.map((block) => block.event),
+      ["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.failed"],
+    );
+    assert.deepEqual(JSON.parse(blocks[2]!.data).item, cut);
   });
 
   it("names the encrypted content of the reasoning items it handed the client: finished ones, then the terminal response's", () => {
