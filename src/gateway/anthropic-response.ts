@@ -139,7 +139,7 @@ export class AnthropicStreamEncoder {
           "error",
           errorBody(
             "anthropic",
-            "api_error",
+            "category" in event ? event.category : "api_error",
             event.error.errorMessage ?? "the target failed after it had started answering",
           ),
         );

@@ -15,6 +15,7 @@ import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
 import { stripEarlierShortcuts } from "./earlier-shortcuts.ts";
 import {
   committedErrorText,
+  cutOffCategory,
   endToError,
   errorBody,
   GatewayError,
@@ -368,6 +369,7 @@ export async function serveChat<Request>(
         client.write({
           ...event,
           error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
+          category: cutOffCategory(watch.cutOff),
         });
     }
     client.end();

@@ -239,6 +239,14 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
 }
 
 /**
+ * The error type of an answer cut off after its commit point (`failure`: what the runtime classified it as): an
+ * overloaded target's stays overloaded (Anthropic's own mid-stream `overloaded_error`, which its clients retry as they
+ * would the target's), any other is an api_error.
+ */
+export const cutOffCategory = (failure: { kind: string } | undefined): ErrorCategory =>
+  failure?.kind === "overloaded" ? "overloaded" : "api_error";
+
+/**
  * The error that ends an answer after its commit point. pi-ai's own text says little over HTTP ("terminated"): the
  * client is told which target broke off, and that what it received stands and nothing is sent again.
  */

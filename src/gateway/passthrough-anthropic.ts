@@ -4,7 +4,7 @@
 // message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread.
 import type { StopReason } from "@mariozechner/pi-ai";
 import { fitAnthropicThinking, withoutThinkingEdits } from "../runtime/anthropic-thinking.ts";
-import { errorBody } from "./errors.ts";
+import { type ErrorCategory, errorBody } from "./errors.ts";
 import type { JsonEdits } from "./json-edit.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
@@ -117,8 +117,8 @@ class AnthropicScanner extends ScannerBase {
     return this.assembler!.body(this.clientModel);
   }
 
-  errorBlock(message: string): string {
-    return `event: error\ndata: ${JSON.stringify(errorBody("anthropic", "api_error", message))}\n\n`;
+  errorBlock(message: string, category: ErrorCategory = "api_error"): string {
+    return `event: error\ndata: ${JSON.stringify(errorBody("anthropic", category, message))}\n\n`;
   }
 }
 

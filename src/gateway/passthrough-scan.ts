@@ -7,7 +7,7 @@ import { calculateCost, type Api, type AssistantMessage, type Model, type StopRe
 import { isObject } from "../is-object.ts";
 import { zeroUsage } from "../runtime/zero-usage.ts";
 import type { ReasoningLeftOut } from "../runtime/client-history.ts";
-import type { Protocol } from "./errors.ts";
+import type { ErrorCategory, Protocol } from "./errors.ts";
 import type { JsonEdits } from "./json-edit.ts";
 
 export interface TokenCounts {
@@ -43,8 +43,11 @@ export interface StreamScanner {
   block(block: string): ScanStep;
   /** The upstream closed the stream without a terminal block: whether what came is a complete answer. */
   completeAtEnd(): boolean;
-  /** An error block in this protocol, for an answer cut off after the commit point. */
-  errorBlock(message: string): string;
+  /**
+   * An error block in this protocol, for an answer cut off after the commit point (`category`: its type, where the
+   * protocol's errors carry one the client acts on: Anthropic's overloaded_error).
+   */
+  errorBlock(message: string, category?: ErrorCategory): string;
   /** The whole answer as the API's non-streaming body (a scanner made to assemble one). */
   body(): string;
   /**
@@ -87,7 +90,7 @@ export abstract class ScannerBase implements StreamScanner {
   private readonly streamed: string[] = [];
 
   abstract block(block: string): ScanStep;
-  abstract errorBlock(message: string): string;
+  abstract errorBlock(message: string, category?: ErrorCategory): string;
   abstract body(): string;
 
   get content(): AssistantMessage["content"] {

@@ -21,7 +21,7 @@ import {
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
-import { committedErrorText, GatewayShutdown } from "./errors.ts";
+import { committedErrorText, cutOffCategory, GatewayShutdown } from "./errors.ts";
 import { strippedConversation } from "./earlier-shortcuts.ts";
 import { editJson } from "./json-edit.ts";
 import { outputCapEdits } from "./passthrough-output-cap.ts";
@@ -248,11 +248,12 @@ function runPassthrough(
     /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
     const cutOff = (text: string, block?: string) => {
       handOverReasoning();
-      client.cutOff(block ?? scanner.errorBlock(text));
+      const failure = classified(text);
+      client.cutOff(block ?? scanner.errorBlock(text, cutOffCategory(failure)));
       finish({
         status: "committed",
         final: "error",
-        failure: classified(text),
+        failure,
         message: answerMessage(target, scanner, "error", now(), text),
         ttftMs,
         latencyMs: latency(),

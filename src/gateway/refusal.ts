@@ -8,7 +8,7 @@ import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-a
 import { type Failure, makeFailure } from "../runtime/classify-failure.ts";
 import type { RequestEnd } from "../runtime/failover-stream.ts";
 import { isRefusal } from "../runtime/refusal.ts";
-import type { AttemptRecord } from "./errors.ts";
+import type { AttemptRecord, ErrorCategory } from "./errors.ts";
 
 export { isRefusal };
 
@@ -18,8 +18,14 @@ export interface RefusalEvent {
   message: AssistantMessage;
 }
 
-/** What the gateway's encoders take: pi-ai's events and the refusal end. */
-export type AnswerEvent = AssistantMessageEvent | RefusalEvent;
+/**
+ * pi-ai's error event of an answer cut off after its commit point, with the error type the client is told (an
+ * overloaded target's stays overloaded: errors.ts cutOffCategory).
+ */
+export type CutOffEvent = Extract<AssistantMessageEvent, { type: "error" }> & { category: ErrorCategory };
+
+/** What the gateway's encoders take: pi-ai's events, the refusal end and a cut-off answer's error. */
+export type AnswerEvent = AssistantMessageEvent | RefusalEvent | CutOffEvent;
 
 /**
  * A passthrough answer that ended with its target's refusal before any output (`stop`: the stop as its API wrote

@@ -112,6 +112,8 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
     const stream = fx.anthropic.messages.stream({ ...THINKING_BODY, model: "long" });
     await assert.rejects(stream.finalMessage(), (error: any) => {
       assert.match(error.error?.error?.message, /an-c\/claude-c failed after it had started answering/);
+      // The target's own error type: Anthropic's clients retry an overloaded_error, not an api_error.
+      assert.equal(error.error?.error?.type, "overloaded_error");
       return true;
     });
     assert.equal(d.calls.length, 0, "nothing replayed after the commit point");

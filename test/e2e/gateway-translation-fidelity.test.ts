@@ -171,7 +171,7 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(final.stop_reason, "tool_use");
   });
 
-  it("names a translated answer's mid-stream error by its type and message and ends a Responses item it cut off incomplete", async () => {
+  it("names a translated answer's mid-stream error by its type and message, ends a Responses item it cut off incomplete, and keeps an overloaded_error's type", async () => {
     claude.enqueue({
       text: ["one ", "two ", "three "],
       streamError: { message: "capacity exceeded", type: "overloaded_error", afterChunks: 1 },
@@ -206,6 +206,22 @@ describe("gateway: a translated request's conversation and limits", () => {
       failed.output.map((item: any) => [item.type, item.status]),
       [["message", "incomplete"]],
     );
+
+    // An Anthropic client gets the target's overloaded_error as its error's type, not api_error.
+    claude.enqueue({
+      text: ["one ", "two ", "three "],
+      streamError: { message: "capacity exceeded", type: "overloaded_error", afterChunks: 1 },
+    });
+    const anthropic = fx.anthropic.messages.stream({
+      model: "claude",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    await assert.rejects(anthropic.finalMessage(), (error: any) => {
+      assert.equal(error.error?.error?.type, "overloaded_error");
+      assert.match(error.error?.error?.message, /failed after it had started answering \(overloaded_error: capacity/);
+      return true;
+    });
   });
 
   it("ends an Anthropic target's model_context_window_exceeded stop as a length stop, not an error", async () => {
