@@ -166,7 +166,13 @@ const issueAt = (where: readonly PropertyKey[], error: z.ZodError) => {
 
 const REMOTE = /^https?:\/\//i;
 
-function contentParts(list: unknown[], where: readonly PropertyKey[], untranslatable: string[]): ContentPart[] {
+/** `role`: the message's; a tool output's parts have none. */
+function contentParts(
+  list: unknown[],
+  where: readonly PropertyKey[],
+  untranslatable: string[],
+  role?: string,
+): ContentPart[] {
   return list.flatMap((part, index): ContentPart[] => {
     const at = bodyPath([...where, index]);
     const type = isObject(part) ? part.type : undefined;
@@ -183,6 +189,11 @@ function contentParts(list: unknown[], where: readonly PropertyKey[], untranslat
     // sent the client's own body (which fetches it itself) takes it.
     if (type === "input_image" && isObject(part) && typeof part.image_url === "string" && REMOTE.test(part.image_url)) {
       untranslatable.push(`${at} (an input_image by URL)`);
+      return [];
+    }
+    // pi-ai's system prompt and an assistant turn's history are text: the image would be left out without a word.
+    if (type === "input_image" && role !== undefined && role !== "user") {
+      untranslatable.push(`${at} (an input_image in ${role === "assistant" ? "an" : "a"} ${role} message)`);
       return [];
     }
     const schema = typeof type === "string" ? PART_SCHEMAS[type] : undefined;
@@ -215,7 +226,8 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
     const data = parsed.data as Loose;
     // A message's content and a tool output's parts; a reasoning item's content (reasoning_text parts) is its own.
     const field = type === "message" ? "content" : type === "function_call_output" ? "output" : undefined;
-    if (field && Array.isArray(data[field])) data[field] = contentParts(data[field], [...where, field], untranslatable);
+    if (field && Array.isArray(data[field]))
+      data[field] = contentParts(data[field], [...where, field], untranslatable, data.role as string | undefined);
     return [data as InputItem];
   });
 }
@@ -312,8 +324,10 @@ function systemText(request: ResponsesRequest): string | undefined {
   if (request.instructions) parts.push(request.instructions);
   if (Array.isArray(request.input)) {
     for (const item of request.input) {
-      if (item.type !== "reasoning" && "role" in item && (item.role === "system" || item.role === "developer"))
-        parts.push(plainText(item.content));
+      if (item.type !== "reasoning" && "role" in item && (item.role === "system" || item.role === "developer")) {
+        const text = plainText(item.content);
+        if (text) parts.push(text);
+      }
     }
   }
   return parts.length ? parts.join("\n\n") : undefined;

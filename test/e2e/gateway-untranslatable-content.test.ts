@@ -87,7 +87,7 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.equal(chat.calls.length, 0);
   });
 
-  it("sends a Responses image by URL to a Responses target untouched, and refuses to translate it, naming its path", async () => {
+  it("sends a Responses image by URL to a Responses target untouched, and refuses to translate it or one in a developer message, naming its path", async () => {
     const input = [
       {
         role: "user" as const,
@@ -107,6 +107,21 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.equal(
       message,
       "body.input[0].content[1] (an input_image by URL) cannot be translated for a target of another API (route chat has no target of the client's API (openai-responses) that is sent its request as is)",
+    );
+    // An image in a developer message: a translation's system prompt is text, and would leave it out without a word.
+    const developer = [
+      {
+        role: "developer" as const,
+        content: [
+          { type: "input_text" as const, text: "Answer in the style of" },
+          { type: "input_image" as const, image_url: "data:image/png;base64,iVBORw0KGgo=", detail: "auto" as const },
+        ],
+      },
+      { role: "user" as const, content: "hi" },
+    ];
+    assert.equal(
+      (await refusal(fx.openai.responses.create({ model: "chat", input: developer }))).message,
+      "body.input[0].content[1] (an input_image in a developer message) cannot be translated for a target of another API (route chat has no target of the client's API (openai-responses) that is sent its request as is)",
     );
     assert.equal(chat.calls.length, 0);
   });

@@ -171,6 +171,29 @@ describe("Responses requests", () => {
     ]);
   });
 
+  it("names an image in a system, developer or assistant message as untranslatable: the system prompt and a turn's text have none", () => {
+    const image = { type: "input_image", image_url: "data:image/png;base64,AAAA" };
+    const parsed = translate({
+      model: "m",
+      input: [
+        { role: "developer", content: [{ type: "input_text", text: "Follow the style of" }, image] },
+        { role: "user", content: [{ type: "input_text", text: "Draw" }, image] },
+        { role: "assistant", content: [image] },
+        { role: "system", content: [image] },
+      ],
+    });
+    assert.deepEqual(parsed.request.untranslatable, [
+      "body.input[0].content[1] (an input_image in a developer message)",
+      "body.input[2].content[0] (an input_image in an assistant message)",
+      "body.input[3].content[0] (an input_image in a system message)",
+    ]);
+    assert.equal(parsed.context.systemPrompt, "Follow the style of");
+    assert.deepEqual(parsed.context.messages[0].content, [
+      { type: "text", text: "Draw" },
+      { type: "image", mimeType: "image/png", data: "AAAA" },
+    ]);
+  });
+
   it("takes a reasoning item's reasoning_text content as it is, not as message parts", () => {
     const request = parseResponsesRequest({
       model: "m",
