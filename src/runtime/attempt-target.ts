@@ -64,7 +64,7 @@ export interface TargetAttempt {
   out: AssistantMessageEventStream;
   /** The client gets the answer only whole (see AttemptInput.holdsAnswer). */
   holdsAnswer?: boolean;
-  /** Adds a note to the request's record (the event log's final line). */
+  /** Adds a note to the request's record (the event log's final line); in pi it is shown as a warning too. */
   note?: (text: string) => void;
 }
 

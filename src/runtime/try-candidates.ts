@@ -166,7 +166,11 @@ export async function tryCandidates(
               isLast,
               out,
               holdsAnswer: request.holdsAnswer,
-              note: (text) => addNote(env.report, state, text),
+              // Said in pi too (the gateway names it in x-auto-router-ignored): the user chose thinking on.
+              note: (text) => {
+                addNote(env.report, state, text);
+                if (!request.overHttp) env.report.warn(`auto-router: ${text}`);
+              },
             },
             onCommit,
           );

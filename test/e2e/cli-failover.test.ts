@@ -211,7 +211,12 @@ describe("pi CLI with auto-router against emulated providers", () => {
     assert.equal(sent.thinking, undefined);
     assert.equal(sent.messages.at(-1).content[0].type, "tool_result");
     assert.equal(sent.messages.at(-1).content[0].tool_use_id, calls.content.at(-1).id);
-    // The event log says so on the request's final line (the gateway says it in x-auto-router-ignored).
+    // pi says so (a warning, on stderr without a UI), and the event log on the request's final line (the gateway says
+    // it in x-auto-router-ignored).
+    assert.match(
+      run.stderr,
+      /auto-router: thinking off for mock-c\/thinker-c: the tool calls this turn answers were made by another API or model/,
+    );
     const served = readLoggedEvents(dir.agentDir).find(
       (event) => event.type === "final" && event.data.servedTarget === "mock-c/thinker-c",
     );
