@@ -50,6 +50,12 @@ export class ResponsesStreamWriter {
    */
   private readonly openItems = new Set<number>();
   /**
+   * Content indexes of messages whose text pi-ai ended and that are kept open until the next event: a length stop
+   * that follows cuts the last one, which is then done `incomplete` (as the terminal response lists it), not
+   * `completed`.
+   */
+  private readonly endedTexts = new Set<number>();
+  /**
    * Events of items that wait for the open function calls to be done. A target may interleave its parallel calls'
    * argument deltas (an OpenAI-compatible server starts both calls in one chunk and finishes the first after the
    * second), and pi-ai ends such blocks only when the answer ends: closing the first call when the second is added
@@ -122,7 +128,12 @@ export class ResponsesStreamWriter {
           ];
         });
       case "text_end":
-        return this.endMessage(event.contentIndex, event.content);
+        // Done at the next event (the next item's start, or the answer's end, which says whether a length stop cut it).
+        return this.withOpenItem(event.contentIndex, "message", (item) => {
+          item.content[0] = { type: "output_text", text: event.content, annotations: [] };
+          this.endedTexts.add(event.contentIndex);
+          return [];
+        });
       case "thinking_start":
         // Thinking a target redacted is left out, as in a whole answer (outputItemsOf): pi-ai knows it at its start.
         if (isRedacted(event.partial.content[event.contentIndex])) {
@@ -184,7 +195,7 @@ export class ResponsesStreamWriter {
         return this.endCall(event.contentIndex, event.toolCall);
       case "done": {
         const status = event.reason === "length" ? "incomplete" : "completed";
-        const ended = this.endAll(event.message);
+        const ended = this.endAll(event.message, "completed", status === "incomplete");
         const response = this.response(status, event.message);
         return [
           ...ended,
@@ -327,11 +338,15 @@ export class ResponsesStreamWriter {
    * 0.73.1's Responses parser follows one item at a time: of two calls a target interleaves, the first never ends.
    * `status`: what the items still open end as (`incomplete` when the answer broke off).
    */
-  private endAll(message: AssistantMessage | undefined, status: ItemEnd = "completed"): ResponsesSseEvent[] {
+  private endAll(
+    message: AssistantMessage | undefined,
+    status: ItemEnd = "completed",
+    cutLast = false,
+  ): ResponsesSseEvent[] {
     const events: ResponsesSseEvent[] = [];
     // Each round adds at least the first event that waited: with no call open, it waits no more.
     while (this.openItems.size > 0 || this.waiting.length > 0)
-      events.push(...this.closeOpenItems(message, status), ...this.release());
+      events.push(...this.closeOpenItems(message, status, cutLast), ...this.release());
     return events;
   }
 
@@ -339,11 +354,25 @@ export class ResponsesStreamWriter {
    * Closes the items still open with what they hold, before another is added; at the answer's end (`message`), a
    * call takes the arguments of pi-ai's finished message, as the non-streaming answer does.
    */
-  private closeOpenItems(message?: AssistantMessage, status: ItemEnd = "completed"): ResponsesSseEvent[] {
+  private closeOpenItems(
+    message?: AssistantMessage,
+    status: ItemEnd = "completed",
+    cutLast = false,
+  ): ResponsesSseEvent[] {
     const events: ResponsesSseEvent[] = [];
     for (const contentIndex of [...this.openItems]) {
-      const item = this.items[this.itemByContentIndex.get(contentIndex)!];
-      if (item?.type === "message") events.push(...this.endMessage(contentIndex, item.content[0]?.text ?? "", status));
+      const index = this.itemByContentIndex.get(contentIndex)!;
+      const item = this.items[index];
+      // A length stop cuts the last item when it is a message (responseObject marks it so); a message whose text
+      // ended before an error is whole.
+      const messageEnd: ItemEnd =
+        cutLast && index === this.items.length - 1
+          ? "incomplete"
+          : this.endedTexts.has(contentIndex)
+            ? "completed"
+            : status;
+      if (item?.type === "message")
+        events.push(...this.endMessage(contentIndex, item.content[0]?.text ?? "", messageEnd));
       else if (item?.type === "reasoning")
         events.push(
           ...this.endReasoning(

@@ -94,6 +94,18 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     const item = plain.output[0] as { summary: unknown[]; content?: unknown[] };
     assert.deepEqual(item.summary, []);
     assert.deepEqual(item.content, [{ type: "reasoning_text", text: "Two and two make four." }]);
+
+    // A length stop cuts the message: its done event says incomplete, as the terminal response lists it.
+    first.enqueue({ text: "Four, because", finishReason: "length" });
+    const cut = await fx.openai.responses.create({ model: "auto-router/chat", input: "2+2?", stream: true });
+    const ends: string[] = [];
+    for await (const event of cut) {
+      if (event.type === "response.output_item.done" && event.item.type === "message")
+        ends.push(`done ${event.item.status}`);
+      if (event.type === "response.incomplete")
+        ends.push(`${event.type} ${event.response.output.map((output) => output.type === "message" && output.status)}`);
+    }
+    assert.deepEqual(ends, ["done incomplete", "response.incomplete incomplete"]);
   });
 
   it("streams a function call through a failover, then takes the function_call_output back and streams the answer", async () => {

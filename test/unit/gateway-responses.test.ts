@@ -516,6 +516,42 @@ describe("Responses output", () => {
     assert.equal((cutEvents.at(-1)!.response as any).output[0].content[0].text, "Hel");
   });
 
+  it("ends the last message a length stop cut as incomplete in its done event, as the terminal response lists it", () => {
+    const streamed = (stop: "length" | "stop" | "error") => {
+      const writer = new ResponsesStreamWriter(meta);
+      const text = message([{ type: "text", text: "cut here" }], stop === "error" ? "stop" : stop);
+      const end =
+        stop === "error"
+          ? { type: "error", reason: "error", error: { ...text, stopReason: "error", errorMessage: "dropped" } }
+          : { type: "done", reason: stop, message: text };
+      return [
+        ...writer.open(),
+        ...[
+          { type: "text_start", contentIndex: 0, partial: text },
+          { type: "text_delta", contentIndex: 0, delta: "cut here", partial: text },
+          { type: "text_end", contentIndex: 0, content: "cut here", partial: text },
+          end,
+        ].flatMap((event) => writer.push(event as AssistantMessageEvent)),
+      ];
+    };
+    const statuses = (events: Record<string, unknown>[]) =>
+      [
+        events.find((event) => event.type === "response.output_item.done")?.item as Record<string, unknown>,
+        (events.at(-1)!.response as Record<string, any>).output[0],
+      ].map((item) => item.status);
+    const cut = streamed("length");
+    assert.equal(cut.at(-1)!.type, "response.incomplete");
+    assert.deepEqual(statuses(cut), ["incomplete", "incomplete"]);
+    // The text done events still come in order, before the item's and the response's.
+    assert.deepEqual(
+      cut.slice(-4).map((event) => event.type),
+      ["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.incomplete"],
+    );
+    assert.deepEqual(statuses(streamed("stop")), ["completed", "completed"]);
+    // A message whose text ended before the answer broke off is whole.
+    assert.deepEqual(statuses(streamed("error")), ["completed", "completed"]);
+  });
+
   it("builds a non-streaming response from the final message, marking a length stop incomplete", () => {
     const writer = new ResponsesStreamWriter(meta);
     const response = writer.final(
