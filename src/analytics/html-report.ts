@@ -241,7 +241,7 @@ ${failoverChart(stats)}${daysCut}
 ${failovers}${daysCut}
 <p class="note">failed over: requests that moved to another target at least once; target switches: moves to the next
 target (a request that failed over twice counts 2); failed: every target tried failed; refused: the router called no
-target (a hard budget, every target resting); target refused: a target refused to answer (a content filter).</p>
+target (a hard budget, every target resting, none able to serve it); target refused: a target refused to answer (a content filter).</p>
 <h2>Latency per model (p50 / p90, successful attempts)</h2>
 ${percentileChart(
   "chart-latency",

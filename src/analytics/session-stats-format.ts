@@ -44,7 +44,8 @@ const FAILOVER_COLUMNS_NOTE = [
   "failed over: requests that moved to another target at least once (what routing-stats' failover rate counts);",
   "target switches: moves to the next target (a request that failed over twice counts 2); failed: requests every",
   "target tried failed; refused: requests the router refused without calling a target (a hard budget, every",
-  "target resting); target refused: requests that ended in a target's refusal to answer (a content filter).",
+  "target resting, none able to serve it); target refused: requests that ended in a target's refusal to answer",
+  "(a content filter).",
   "The bar is the share of the day's requests (aborted ones included) that failed over.",
 ].join("\n");
 

@@ -311,9 +311,11 @@ async function serveRequest(
 
   try {
     const configError = env.routing.configError?.(state.routeId);
-    if (configError) return failWith(configError);
+    // Every ending before an attempt is the router's refusal (logged refused with attempts 0, as route()'s own
+    // refusals are), which the reports count apart from requests whose attempts failed.
+    if (configError) return failWith(configError, "refused");
     if (!env.routing.registry())
-      return failWith("auto-router: pi's model registry is not available yet (no session started)");
+      return failWith("auto-router: pi's model registry is not available yet (no session started)", "refused");
     if (!env.routing.config().routes[state.routeId]) {
       refusal = "unknown-route";
       // pi takes any id under a provider it knows (`pi --model auto-router/mian` only warns), so a typo ends here.
@@ -321,6 +323,7 @@ async function serveRequest(
       const near = closestKey(state.routeId, known);
       return failWith(
         `auto-router: route ${state.routeId} is not in the config (known: ${known.join(", ")})${near ? `; did you mean ${model.provider}/${near}?` : ""}`,
+        "refused",
       );
     }
     if (request.note) addNote(env.report, state, request.note);
@@ -514,19 +517,19 @@ async function serveRequest(
         refreshed.skipped.every((s) => reasons.has(s.reason) || INERT.has(s.reason));
       if (skippedFor(TOO_LONG) && refreshed.skipped.some((s) => s.reason === "context-too-small")) {
         refusal = "no-match";
-        return failWith(promptTooLongText(named(), refreshed.skipped));
+        return failWith(promptTooLongText(named(), refreshed.skipped), "refused");
       }
       if (skippedFor(CAPABILITY)) {
         refusal = "no-match";
-        return failWith(noCapableTargetText(named(), refreshed.skipped));
+        return failWith(noCapableTargetText(named(), refreshed.skipped), "refused");
       }
       if (skippedFor(PREFERENCE)) {
         refusal = "no-match";
-        return failWith(noMatchingTargetText(named(), refreshed.skipped));
+        return failWith(noMatchingTargetText(named(), refreshed.skipped), "refused");
       }
       if (skippedFor(NEEDS_OR_PREFERENCE)) {
         refusal = "no-match";
-        return failWith(needsAndPreferencesText(named(), refreshed.skipped));
+        return failWith(needsAndPreferencesText(named(), refreshed.skipped), "refused");
       }
       const restsForGood = () => {
         const rests = env.books.cooldowns.active(env.clock.now());
@@ -541,7 +544,7 @@ async function serveRequest(
       const reasons = refreshed.skipped.map(skippedReasonText);
       for (const refused of state.refusals)
         if (!refreshed.skipped.some((s) => s.key === refused.key)) reasons.push(`${refused.key}: ${refused.reason}`);
-      if (refusal === "unservable") return failWith(unservableText(named(), reasons, request.overHttp));
+      if (refusal === "unservable") return failWith(unservableText(named(), reasons, request.overHttp), "refused");
       coolingUntil = cooling?.until;
       if (state.refusals.length > 0)
         refusal = state.refusals.some((r) => r.spendUnknown) ? "spend-unknown" : "over-budget";

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { EXTENSION_ENTRY, makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
@@ -128,11 +129,18 @@ describe("the pi extension's command texts", () => {
   });
 
   it("suggests the route a name given to --model was probably meant to be", async () => {
-    const run = await runPi({ agentDir: agentDir(), args: ["--model", "auto-router/mian", "-p", "hello"] });
+    const dir = agentDir();
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mian", "-p", "hello"] });
     assert.notEqual(run.code, 0);
     assert.match(
       run.stderr,
       /auto-router: route mian is not in the config \(known: main\); did you mean auto-router\/main\?/,
+    );
+    // No target was called: the router refused the request, as the event log says (the reports count it so).
+    const finals = readLoggedEvents(dir).filter((event) => event.type === "final");
+    assert.deepEqual(
+      finals.map((event) => [event.routeId, event.data.outcome, event.data.attempts]),
+      [["mian", "refused", 0]],
     );
   });
 });

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { eventually } from "../helpers/temp-and-workers.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a", input: ["text"] as ("text" | "image")[] }] },
@@ -39,6 +41,12 @@ const echoPrompt = (h: SdkHarness) => (context: any) => {
           .join("");
   return h.fauxHelpers.fauxAssistantMessage(`received: ${text}`);
 };
+/** Each logged request's outcome and attempt count, once `count` requests have ended. */
+async function loggedEnds(h: SdkHarness, count: number): Promise<Array<[string, number]>> {
+  const finals = () => readLoggedEvents(h.agentDir).filter((event) => event.type === "final");
+  await eventually(() => finals().length === count, "the requests' final events");
+  return finals().map((event) => [event.data.outcome, event.data.attempts]);
+}
 const textOf = (message: any) =>
   (message?.content ?? [])
     .filter((b: any) => b.type === "text")
@@ -194,6 +202,12 @@ describe("routing through real pi", () => {
     const preference = withInert.lastAssistant().errorMessage ?? "";
     assert.match(preference, /^auto-router: no target of route main matches the provider preferences \(/, preference);
     assert.doesNotMatch(preference, /available now/);
+    // No target was called: each is the router's refusal in the event log (as route()'s own are), not a failure.
+    assert.deepEqual(await loggedEnds(withInert, 3), [
+      ["refused", 0],
+      ["refused", 0],
+      ["refused", 0],
+    ]);
   });
 
   it("says a prompt too long for the one target its @reasoning leaves can go without the shortcut", async () => {
@@ -222,6 +236,8 @@ describe("routing through real pi", () => {
       "auto-router: no target of route main can serve this request (mock-aa/model-a: not in pi's model registry; mock-b/model-bb: not in pi's model registry). Waiting will not change this: fix the targets named (their credentials, provider and model ids), or choose another route. See /auto-router list",
     );
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+    assert.deepEqual(await loggedEnds(h, 1), [["refused", 0]]);
+    assert.match(await h.command("/auto-router explain"), /outcome: refused/);
   });
 
   it("routes only to the providers named by `@only=`", async () => {

@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { readEventLogFile } from "../helpers/event-log.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
-import { freshDir } from "../helpers/temp-and-workers.ts";
+import { eventually, freshDir } from "../helpers/temp-and-workers.ts";
 
 const TARGETS = [
   {
@@ -179,6 +180,10 @@ describe("auto-router virtual models", () => {
         /^auto-router: route main cannot be served: the routes file is invalid \(.*routes\.json:1:81: not valid JSON/,
       );
       assert.equal(harness.faux("mock-a").state.callCount, 0);
+      // Refused by the router, which called no target, in the event log (the reports count it apart from failures).
+      const finals = () => readEventLogFile(join(dir, "auto-router.events.jsonl")).filter((e) => e.type === "final");
+      await eventually(() => finals().length === 1, "the request's final event");
+      assert.deepEqual([finals()[0].data.outcome, finals()[0].data.attempts], ["refused", 0]);
       writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) } } }));
       const reloaded = () => harness!.ui!.notifications.filter((n) => n.message.includes("routes file reloaded"));
       const deadline = Date.now() + 10_000;

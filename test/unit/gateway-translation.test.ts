@@ -600,9 +600,9 @@ describe("gateway token and error status", () => {
       "true",
     ]);
     // Every target left out for a reason a retry meets again (no credentials, not in pi's registry).
-    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "unservable" }), [500, "api_error", "false"]);
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "unservable" }), [500, "api_error", "false"]);
     // ...or by the request itself (its provider filter, images no target accepts).
-    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "no-match" }), [
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "no-match" }), [
       400,
       "invalid_request",
       "false",
