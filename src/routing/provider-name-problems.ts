@@ -9,6 +9,7 @@
 // meant is not known, and serving `b` alone, or nothing, would answer a question it did not ask.
 import { closestId } from "../config/spelling.ts";
 import type { ProviderPreferences } from "../config/routing-schema.ts";
+import { isDirectModel } from "./direct-model.ts";
 
 type Target = { provider: string; authProvider?: string };
 
@@ -23,7 +24,7 @@ export function providerNameProblems(
   targets: readonly Target[],
   routes: Record<string, { targets: readonly Target[] }>,
   /** Where the names were looked for, when not a route's targets (a proxied path's providers). */
-  scope = `of route ${routeId}`,
+  scope = isDirectModel(routeId) ? `of model ${routeId}` : `of route ${routeId}`,
 ): readonly string[] {
   if (!preferences || (!preferences.only && !preferences.ignore && !preferences.order)) return NONE;
   const ofRoute = providerNames(targets);

@@ -1,6 +1,7 @@
 // Skipped targets and the fallback on soft exclusions (rules, budgets) when no target is eligible: route()'s
 // bookkeeping for targets it does not rank normally.
 import type { TargetConfig } from "../config/schema.ts";
+import { everyTargetOf, isDirectModel } from "./direct-model.ts";
 import type { RankEntry } from "./rank.ts";
 import { CANDIDATE_NOTE, type Candidate, type Decision, type SkippedTarget, type SkipReason } from "./types.ts";
 
@@ -50,7 +51,7 @@ export function overBudgetText(
 ): string {
   const advice = 'Raise the budget or set budgets.policy to "soft".';
   if (others.length === 0)
-    return `auto-router: every target of route ${routeId} is over budget and the budget policy is hard: ${overBudget.join("; ")}. ${advice}`;
+    return `auto-router: ${everyTargetOf(routeId)} is over budget and the budget policy is hard: ${overBudget.join("; ")}. ${advice}`;
   const left = others.map((other) => `${other.key}: ${other.detail}`).join("; ");
   return `auto-router: the targets of route ${routeId} left for this request are over budget and the budget policy is hard: ${overBudget.join("; ")}; the others were left out for other reasons: ${left}. ${advice}`;
 }
@@ -73,7 +74,7 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
     // reasons: the budget is not why they did not serve.
     const others = decision.skipped.filter((skipped) => !soft.some((item) => item.skip === skipped));
     decision.refusal = spendUnknown
-      ? `auto-router: no target of route ${decision.routeId} can be checked against its hard budget now: ${overBudget.join("; ")}. Retry once the team store answers again, or set state.onStoreDown to "local" to check against this machine's view.`
+      ? `auto-router: ${isDirectModel(decision.routeId) ? `model ${decision.routeId} cannot` : `no target of route ${decision.routeId} can`} be checked against its hard budget now: ${overBudget.join("; ")}. Retry once the team store answers again, or set state.onStoreDown to "local" to check against this machine's view.`
       : overBudgetText(decision.routeId, overBudget, others);
     decision.refusalKind = spendUnknown ? "spend-unknown" : "over-budget";
     return [];

@@ -11,6 +11,7 @@
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { cooldownKindOf } from "../routing/assess-targets.ts";
 import { isShortcutRequirement } from "../routing/constraints.ts";
+import { everyTargetOf, isDirectModel } from "../routing/direct-model.ts";
 import type { FailureKind } from "./classify-failure.ts";
 import { waitSeconds } from "./wait-for-reset.ts";
 import { zeroUsage } from "./zero-usage.ts";
@@ -56,16 +57,6 @@ export interface FailedTarget {
   /** The target refused to answer (refusal.ts): the request's final event says so when every target tried did. */
   refusal?: true;
 }
-
-/**
- * A gateway request naming a `provider/model` runs on a one-target route of that id (gateway/model-names.ts'
- * DirectRoutes; a configured route id holds no "/"): the texts name the model, not "every target of route p/m".
- */
-const isDirectModel = (routeId: string): boolean => routeId.includes("/") && !/[\s(]/.test(routeId);
-
-/** The subject of "... failed" and "... is resting": the route's every target, or the one model asked for. */
-const everyTargetOf = (routeId: string): string =>
-  isDirectModel(routeId) ? `model ${routeId}` : `every target of route ${routeId}`;
 
 /** Where an operator looks next: pi's commands, or the gateway's health endpoint for an HTTP client. */
 const seeAlso = (command: string, overHttp: boolean) =>
@@ -261,16 +252,19 @@ export function noCapableTargetText(
   // The capability every capable-looking target lacks (the others could not serve anyway: no key, a missing model).
   const lacking = skipped.filter((s) => s.reason === undefined || s.reason === "capability");
   const images = lacking.length > 0 && lacking.every((s) => s.detail === "no image input");
-  const what = images ? "accepts images" : "can do what this request needs";
+  const direct = isDirectModel(routeId);
+  const lacks = direct
+    ? `model ${routeId} ${images ? "does not accept images" : "cannot do what this request needs"}`
+    : `route ${routeId} has no target that ${images ? "accepts images" : "can do what this request needs"}`;
   const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
   // A requirement a rule added (force-constraint, a force-tier rule's tier), not the request: the rule is the cause.
   const rules = [...new Set(lacking.map((s) => s.requiredBy))];
   // A prompt's tier shortcut (`@reasoning` on a route without a reasoning model): the prompt can go without it.
   if (lacking.length > 0 && rules.every(isShortcutRequirement))
-    return `auto-router: route ${routeId} has no target that ${what} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: send the prompt without ${rules.length === 1 ? "it" : "them"}, choose a route with such a target, or add one to this route.`;
+    return `auto-router: ${lacks} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: send the prompt without ${rules.length === 1 ? "it" : "them"}, ${direct ? "or choose another model" : "choose a route with such a target, or add one to this route"}.`;
   if (lacking.length > 0 && !rules.includes(undefined))
-    return `auto-router: route ${routeId} has no target that ${what} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: change ${rules.length === 1 ? "that rule" : "those rules"} (or its condition), or add such a target to this route.`;
-  return `auto-router: route ${routeId} has no target that ${what} (${parts}). Waiting will not change this: choose a route with such a target, or add one to this route.`;
+    return `auto-router: ${lacks} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: change ${rules.length === 1 ? "that rule" : "those rules"} (or its condition), or ${direct ? "choose another model" : "add such a target to this route"}.`;
+  return `auto-router: ${lacks} (${parts}). Waiting will not change this: ${direct ? "choose another model" : "choose a route with such a target, or add one to this route"}.`;
 }
 
 /**
@@ -287,7 +281,7 @@ export function promptTooLongText(
   const parts = skipped.map((s) => `${s.key}: ${s.detail}${asked(s)}`).join("; ");
   const shortcuts = [...new Set(skipped.map((s) => s.requiredBy).filter(isShortcutRequirement))];
   const without = shortcuts.length > 0 ? `, send the prompt without ${shortcuts.join(" and ")}` : "";
-  return `auto-router: the prompt is too long for every target of route ${routeId} (${parts}). Waiting will not change this: compact the conversation${without}, or choose a route with a larger window.`;
+  return `auto-router: the prompt is too long for ${everyTargetOf(routeId)} (${parts}). Waiting will not change this: compact the conversation${without}, or choose a ${isDirectModel(routeId) ? "model" : "route"} with a larger window.`;
 }
 
 /**
@@ -299,7 +293,8 @@ export function noMatchingTargetText(
   skipped: Array<{ key: string; detail: string; provider?: string }>,
 ): string {
   const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
-  return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}). Waiting will not change this: check the provider names and price limit asked for (the prompt's @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences).`;
+  const matches = isDirectModel(routeId) ? `model ${routeId} does not match` : `no target of route ${routeId} matches`;
+  return `auto-router: ${matches} the provider preferences (${parts}). Waiting will not change this: check the provider names and price limit asked for (the prompt's @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences).`;
 }
 
 /**

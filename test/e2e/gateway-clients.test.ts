@@ -799,6 +799,51 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         return true;
       },
     );
+    // So does a refusal without an attempt: an image the model does not take, a prompt longer than its window, a
+    // provider filter it does not match.
+    const refusedWith = (pattern: RegExp) => (error: any) => {
+      assert.equal(error.status, 400);
+      assert.match(error.message, pattern);
+      return true;
+    };
+    const calledBefore = first.calls.length + second.calls.length;
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+    const image = { type: "image_url" as const, image_url: { url: `data:image/png;base64,${png}` } };
+    await assert.rejects(
+      fx.openai.chat.completions.create({
+        model: "mock-b/model-b",
+        messages: [{ role: "user", content: [{ type: "text", text: "what is it?" }, image] }],
+      }),
+      refusedWith(
+        /^400 auto-router: model mock-b\/model-b does not accept images \(mock-b\/model-b: no image input\)\./,
+      ),
+    );
+    await assert.rejects(
+      fx.openai.chat.completions.create({
+        model: "mock-a/model-s",
+        messages: [{ role: "user", content: "word ".repeat(4_000) }],
+      }),
+      refusedWith(
+        /^400 auto-router: the prompt is too long for model mock-a\/model-s \(mock-a\/model-s: context window/,
+      ),
+    );
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "mock-b/model-b", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ only: ["deepinfra"] }) } },
+      ),
+      refusedWith(/^400 auto-router: model mock-b\/model-b does not match the provider preferences \(/),
+    );
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "mock-b/model-b", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ only: ["mock-zz"] }) } },
+      ),
+      refusedWith(
+        /^400 auto-router: "mock-zz" \(only\) is no provider of model mock-b\/model-b; did you mean "mock-b"\?/,
+      ),
+    );
+    assert.equal(first.calls.length + second.calls.length, calledBefore, "no target called for the refused ones");
   });
 
   it("passes a single non-retryable upstream 400 through with its status and x-should-retry: false", async () => {

@@ -16,6 +16,11 @@ describe("provider names misspelled in a request's preferences", () => {
     assert.deepEqual(providerNameProblems({ ignore: ["alpah"] }, "main", targets, routes), [
       '"alpah" (ignore) is no provider of route main; did you mean "alpha"?',
     ]);
+    // A gateway request's `provider/model` is one model, not a route of targets.
+    const direct = [{ provider: "alpha", modelId: "m" }];
+    assert.deepEqual(providerNameProblems({ ignore: ["alpah"] }, "alpha/m", direct, routes), [
+      '"alpah" (ignore) is no provider of model alpha/m; did you mean "alpha"?',
+    ]);
     assert.deepEqual(providerNameProblems({ only: ["beta", "gama"], order: ["Bta"] }, "main", targets, routes), [
       '"gama" (only) is no provider of route main; did you mean "gamma"?',
       '"Bta" (order) is no provider of route main; did you mean "beta"?',

@@ -1,7 +1,16 @@
 // The one line a print-mode run gets while the router waits for a cooling target.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { allFailedText, noTargetText, unservableText, waitingText } from "../../src/runtime/final-error.ts";
+import { overBudgetText } from "../../src/routing/soft-fallback.ts";
+import {
+  allFailedText,
+  noCapableTargetText,
+  noMatchingTargetText,
+  noTargetText,
+  promptTooLongText,
+  unservableText,
+  waitingText,
+} from "../../src/runtime/final-error.ts";
 import { waitSeconds } from "../../src/runtime/wait-for-reset.ts";
 import { StatusLine } from "../../src/ui/status-line.ts";
 
@@ -65,11 +74,37 @@ describe("waiting notice", () => {
       unservableText("a/x", ["a/x: no credentials"], true),
       /^auto-router: model a\/x cannot serve this request \(a\/x: no credentials\)\./,
     );
+    // Turned away for what the request asks: the model lacks it, not "route a/x has no target that ...".
+    const noImages = [{ key: "a/x", detail: "no image input", reason: "capability" }];
+    assert.equal(
+      noCapableTargetText("a/x", noImages),
+      "auto-router: model a/x does not accept images (a/x: no image input). Waiting will not change this: choose another model.",
+    );
+    assert.match(
+      noCapableTargetText("a/x", [
+        { ...noImages[0]!, detail: "not a reasoning model", requiredBy: "the @reasoning shortcut" },
+      ]),
+      /^auto-router: model a\/x cannot do what this request needs \(.*\), which the @reasoning shortcut asks for\. Waiting will not change this: send the prompt without it, or choose another model\.$/,
+    );
+    assert.match(
+      promptTooLongText("a/x", [{ key: "a/x", detail: "context window 2000 < 5000 tokens needed" }]),
+      /^auto-router: the prompt is too long for model a\/x \(a\/x: context window .*\)\. Waiting will not change this: compact the conversation, or choose a model with a larger window\.$/,
+    );
+    assert.match(
+      noMatchingTargetText("a/x", [{ key: "a/x", detail: "not in only: b" }]),
+      /^auto-router: model a\/x does not match the provider preferences \(a\/x: not in only: b\)\./,
+    );
+    assert.equal(
+      overBudgetText("a/x", ["a (hard daily budget: spent $2.00 exceeds $1.00)"], []),
+      'auto-router: model a/x is over budget and the budget policy is hard: a (hard daily budget: spent $2.00 exceeds $1.00). Raise the budget or set budgets.policy to "soft".',
+    );
     // A route of the routes file, and a tier's route named after the one asked for, keep the route's words.
     assert.match(
       noTargetText("think (the tier route of main)", []),
       /^auto-router: no target of route think \(the tier route of main\) is available now/,
     );
+    assert.match(noCapableTargetText("main", noImages), /^auto-router: route main has no target that accepts images/);
+    assert.match(overBudgetText("main", ["a (over)"], []), /^auto-router: every target of route main is over budget/);
   });
 
   it("names a target that failed the same way twice once, with the count", () => {
