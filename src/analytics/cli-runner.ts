@@ -20,7 +20,7 @@ import { EVENT_LOG_NAME, ROUTES_FILE_NAME, resolveStateDir, routesFilePath } fro
 import { expandTilde } from "../tilde-path.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 import { readRoutesView, resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "./route-names.ts";
-import { formatCount } from "./text-format.ts";
+import { formatCount, plural } from "./text-format.ts";
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
 export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -416,17 +416,17 @@ export function formatReadLine(summary: LogSummary): string {
   // Counts with thousands separators, as every report shows them (`read 33,520 lines ...`).
   const count = formatCount;
   const parts = [
-    `read ${count(summary.lines)} lines from ${count(summary.files.length)} file(s): ${count(summary.events)} events`,
+    `read ${plural(summary.lines, "line")} from ${plural(summary.files.length, "file")}: ${plural(summary.events, "event")}`,
   ];
   if (summary.legacyEvents) parts.push(`${count(summary.legacyEvents)} in the earlier format`);
-  parts.push(`${count(summary.malformed)} malformed line(s) skipped`);
-  if (summary.droppedFigures) parts.push(`${count(summary.droppedFigures)} implausible figure(s) left out`);
+  parts.push(`${plural(summary.malformed, "malformed line")} skipped`);
+  if (summary.droppedFigures) parts.push(`${plural(summary.droppedFigures, "implausible figure")} left out`);
   const unknown = Object.values(summary.unknownTypes).reduce((sum, value) => sum + value, 0);
   if (unknown) parts.push(`${count(unknown)} of unknown types`);
   if (summary.since) parts.push(`${count(summary.filteredOut)} before --since ${summary.since}`);
   if (summary.until) parts.push(`${count(summary.filteredOutUntil ?? 0)} at or after --until ${summary.until}`);
   if (summary.repeatedRequests)
-    parts.push(`${count(summary.repeatedRequests)} request(s) read again from another file counted once`);
+    parts.push(`${plural(summary.repeatedRequests, "request")} read again from another file counted once`);
   return parts.join(", ");
 }
 
@@ -447,7 +447,7 @@ const holdsNoEvent = (
 
 /**
  * A file read that holds no event at all: README.md or a routes file given to --file. Said as such, naming its first
- * line, rather than summed into "0 events, 1,570 malformed line(s) skipped". A live log whose only line is still being
+ * line, rather than summed into "0 events, 1,570 malformed lines skipped". A live log whose only line is still being
  * written is a log. With `named` (the files --file named themselves), only those are refused: a rotated file found by
  * listing a directory, or beside a named file, that holds no event (a crash's NUL-filled line) is damage to count, as
  * bad lines are (see damagedLogWarnings).
@@ -456,7 +456,7 @@ export function notAnEventLog(stats: ReadStats, named?: ReadonlySet<string>): st
   for (const [file, counts] of Object.entries(stats.byFile)) {
     if (!holdsNoEvent(counts) || (named && !named.has(file))) continue;
     const first = counts.firstMalformed;
-    return `${file} is not an event log: none of its ${formatCount(counts.malformed)} non-blank line(s) is an event (line ${first.line}: ${first.reason}); pass an auto-router.events*.jsonl file or the directory holding them`;
+    return `${file} is not an event log: none of its ${plural(counts.malformed, "non-blank line")} is an event (line ${first.line}: ${first.reason}); pass an auto-router.events*.jsonl file or the directory holding them`;
   }
   return undefined;
 }
@@ -466,7 +466,7 @@ export function damagedLogWarnings(stats: ReadStats, named: ReadonlySet<string>)
   return Object.entries(stats.byFile).flatMap(([file, counts]) =>
     holdsNoEvent(counts) && !named.has(file)
       ? [
-          `warning: ${file} holds no event: its ${formatCount(counts.malformed)} non-blank line(s) are counted as malformed and skipped (line ${counts.firstMalformed.line}: ${counts.firstMalformed.reason}); the other files are read`,
+          `warning: ${file} holds no event: its ${plural(counts.malformed, "non-blank line")} ${counts.malformed === 1 ? "is" : "are"} counted as malformed and skipped (line ${counts.firstMalformed.line}: ${counts.firstMalformed.reason}); the other files are read`,
         ]
       : [],
   );

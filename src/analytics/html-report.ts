@@ -11,6 +11,7 @@ import {
   formatUsd,
   formatUtcTime,
   moreRows,
+  plural,
   UTC_TIME_HEADER,
 } from "./text-format.ts";
 
@@ -123,13 +124,13 @@ function failoverChart(stats: SessionStats): string {
             value: day.requestsFailedOver,
             fill: "#e15759",
             attributes: `class="bar" data-day="${day.day}" data-value="${day.requestsFailedOver}" data-requests="${day.requests}" data-target-switches="${day.targetSwitches}"`,
-            title: `${day.day}: ${formatCount(day.requestsFailedOver)} of ${formatCount(day.requests)} requests failed over (${formatCount(day.targetSwitches)} target switches)`,
+            title: `${day.day}: ${formatCount(day.requestsFailedOver)} of ${plural(day.requests, "request")} failed over (${plural(day.targetSwitches, "target switch", "target switches")})`,
           },
           {
             value: rest,
             fill: "#d5d5d5",
             attributes: `class="bar rest" data-day="${day.day}" data-value="${rest}"`,
-            title: `${day.day}: ${formatCount(rest)} of ${formatCount(day.requests)} requests did not fail over`,
+            title: `${day.day}: ${formatCount(rest)} of ${plural(day.requests, "request")} did not fail over`,
           },
         ],
       };
@@ -160,7 +161,7 @@ export interface ReportScope {
   since?: string;
   /** The instant --until was read as (ISO 8601, UTC): the report holds the events before it. */
   until?: string;
-  /** The reading summary's line: `read N lines from N file(s): ...`. */
+  /** The reading summary's line: `read N lines from N files: ...`. */
   read?: string;
 }
 
@@ -233,7 +234,7 @@ export function renderSessionHtml(
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}svg.chart{display:block;max-width:100%;height:auto}.table-wrap{max-width:100%;overflow-x:auto}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${formatCount(stats.requests)} requests${escapeHtml(scopeText(options.scope ?? {}))}${stats.incomplete ? `, ${formatCount(stats.incomplete)} unfinished` : ""}</p>${options.scope?.read ? `\n<p id="read" class="note">${escapeHtml(options.scope.read)}</p>` : ""}
+<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${plural(stats.requests, "request")}${escapeHtml(scopeText(options.scope ?? {}))}${stats.incomplete ? `, ${formatCount(stats.incomplete)} unfinished` : ""}</p>${options.scope?.read ? `\n<p id="read" class="note">${escapeHtml(options.scope.read)}</p>` : ""}
 <h2>Daily composition by served model</h2>
 ${dailyCompositionChart(stats)}${daysCut}
 <h2>Requests failed over per day</h2>

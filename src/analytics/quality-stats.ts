@@ -18,6 +18,7 @@ import {
   formatTable,
   formatUtcTime,
   moreRows,
+  plural,
   ratio,
   UTC_TIME_HEADER,
 } from "./text-format.ts";
@@ -292,7 +293,7 @@ export function formatQualityStats(stats: QualityStats): string {
   const summary = [
     `ratings          ${formatCount(stats.ratings)} (good ${formatCount(stats.good)}, bad ${formatCount(stats.bad)})${stats.unjoined ? `, ${formatCount(stats.unjoined)} not matched to a request` : ""}${stats.ofRequestsBeforeSince ? `; ${formatCount(stats.ofRequestsBeforeSince)} left out: their requests are before --since` : ""}`,
     `positive share   ${formatPercent(stats.positiveShare)}`,
-    `failover share   ${formatPercent(stats.failover.failoverShare)} of ${formatCount(stats.failover.rated)} matched ratings had a failover`,
+    `failover share   ${formatPercent(stats.failover.failoverShare)} of ${plural(stats.failover.rated, "matched rating")} had a failover`,
     `positive share   ${formatPercent(stats.failover.positiveShareWithFailover)} with failover, ${formatPercent(stats.failover.positiveShareWithoutFailover)} without`,
   ].join("\n");
   const sections: Array<[string, ShareRow[]]> = [

@@ -1,7 +1,15 @@
 // The text of routing-replay's report: a warning naming the config's targets replayed as missing, then the counts,
 // the from -> to changes and example rows.
 import type { ReplayReport } from "./replay.ts";
-import { formatCount, formatSection, formatTable, formatUsd, formatUtcTime, UTC_TIME_HEADER } from "./text-format.ts";
+import {
+  formatCount,
+  formatSection,
+  formatTable,
+  formatUsd,
+  formatUtcTime,
+  plural,
+  UTC_TIME_HEADER,
+} from "./text-format.ts";
 
 /** What the script read, named in the report's note on missing targets. */
 export interface ReplayFormatOptions {
@@ -22,9 +30,7 @@ function formatTargetNote(report: ReplayReport, options: ReplayFormatOptions): s
   const rows = report.missingTargets.map(
     (target) =>
       `  ${target.key.padEnd(width)}  ${
-        target.requests === 0
-          ? "in no replayed request"
-          : `skipped in ${formatCount(target.requests)} replayed request${target.requests === 1 ? "" : "s"}`
+        target.requests === 0 ? "in no replayed request" : `skipped in ${plural(target.requests, "replayed request")}`
       }`,
   );
   return [
@@ -46,7 +52,7 @@ export function formatReplayReport(report: ReplayReport, options: ReplayFormatOp
     `different        ${formatCount(report.different)}`,
     // The assumption behind both counts, said even when it moved nothing: a reader comparing with the live plans sees why.
     `moved by state   ${formatCount(report.movedByState)} of the ${formatCount(report.replayed)} replayed: the state at the time moved the config's first choice (the log skipped a target for a cooldown, an open breaker, a failing health check, a quota window or a budget, demoted or promoted one for its quota's pace, or fell back to declared order with every target over a soft budget); the replay takes that state as given`,
-    `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${formatCount(report.cost.compared)} changed requests${report.cost.unknown ? `; ${formatCount(report.cost.unknown)} without an estimate` : ""}`,
+    `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${plural(report.cost.compared, "changed request")}${report.cost.unknown ? `; ${formatCount(report.cost.unknown)} without an estimate` : ""}`,
   ].join("\n");
   const changes =
     report.changes.length === 0

@@ -13,7 +13,16 @@ import {
   type JoinedItem,
   type JoinedRequest,
 } from "./request-join.ts";
-import { formatCount, formatPercent, formatSection, formatTable, formatUsd, moreRows, ratio } from "./text-format.ts";
+import {
+  formatCount,
+  formatPercent,
+  formatSection,
+  formatTable,
+  formatUsd,
+  moreRows,
+  plural,
+  ratio,
+} from "./text-format.ts";
 
 export interface GroupRow {
   key: string;
@@ -222,9 +231,6 @@ export async function computeRoutingStats(
   for await (const item of items) accumulator.add(item);
   return accumulator.result();
 }
-
-const plural = (count: number, one: string, many = `${one}s`): string =>
-  `${formatCount(count)} ${count === 1 ? one : many}`;
 
 const groupTable = (rows: GroupRow[], title: string): string =>
   formatTable(

@@ -13,6 +13,7 @@ import {
   formatUsd,
   moreRows,
   formatUtcTime,
+  plural,
   UTC_TIME_HEADER,
 } from "./text-format.ts";
 
@@ -155,7 +156,7 @@ export function formatSessionStats(stats: SessionStats, options: { verbose?: boo
   const daysLeftOut = stats.days.length > 0 ? moreRows(stats.days.length, stats.totals.days) : "";
   const sections = [
     formatSection(
-      `Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${formatCount(stats.incomplete)} unfinished` : ""})`,
+      `Daily composition by served model (UTC days, ${plural(stats.requests, "request")}${stats.incomplete ? `, ${formatCount(stats.incomplete)} unfinished` : ""})`,
       dailyComposition(stats) + daysLeftOut,
     ),
     formatSection("Failovers per day", failoversPerDay(stats) + daysLeftOut),

@@ -257,7 +257,7 @@ describe("routing scripts over logs real pi writes", () => {
     const first = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
     assert.equal(first.code, 0, first.stderr);
     const earlier = readFileSync(report, "utf8");
-    assert.match(earlier, /· 1 requests</);
+    assert.match(earlier, /· 1 request</);
 
     // The same run with README.md named beside the log (a slip of the shell's completion) is refused as bad input,
     // and a refused run leaves the files it names as they were.
@@ -314,7 +314,7 @@ describe("routing scripts over logs real pi writes", () => {
     assert.deepEqual(session.stats.models, sessionExpected.stats.models, "every attempt of the requests counted");
     const text = await runScript("routing-stats", ["--file", newer]);
     assert.match(text.stdout, /^requests {7}2$/m);
-    assert.match(text.stdout, /0 malformed line\(s\) skipped, 2 of unknown types$/m);
+    assert.match(text.stdout, /0 malformed lines skipped, 2 of unknown types$/m);
   });
 
   it("counts a request whose final line has an outcome from a newer version, showing that outcome as written", async () => {
@@ -346,7 +346,7 @@ describe("routing scripts over logs real pi writes", () => {
     const text = await runScript("routing-stats", ["--file", newer]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^outcomes {7}(success 1, hedged 1|hedged 1, success 1)$/m);
-    assert.match(text.stdout, /0 malformed line\(s\) skipped/);
+    assert.match(text.stdout, /0 malformed lines skipped/);
     const session = json(await runScript("routing-session-stats", ["--json", "--file", newer]));
     assert.equal(session.log.completedRequests, 2);
   });
@@ -391,9 +391,9 @@ describe("routing scripts over logs real pi writes", () => {
         assert.equal(run.code, 0, `${script} ${file}: ${run.stderr}`);
         assert.equal(
           run.stderr,
-          `${script}: warning: ${damaged} holds no event: its 1 non-blank line(s) are counted as malformed and skipped (line 1: not JSON); the other files are read\n`,
+          `${script}: warning: ${damaged} holds no event: its 1 non-blank line is counted as malformed and skipped (line 1: not JSON); the other files are read\n`,
         );
-        assert.match(run.stdout, /read \d+ lines from 2 file\(s\): \d+ events, 1 malformed line\(s\) skipped/);
+        assert.match(run.stdout, /read \d+ lines from 2 files: \d+ events, 1 malformed line skipped/);
         assert.ok(run.stdout.includes(`malformed: ${damaged}:1 (not JSON)`), run.stdout);
       }
     }
@@ -403,7 +403,7 @@ describe("routing scripts over logs real pi writes", () => {
     const report = join(freshDir("auto-router-cli-damaged-report"), "report.html");
     const html = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
     assert.equal(html.code, 0, html.stderr);
-    assert.match(readFileSync(report, "utf8"), /· 1 requests</);
+    assert.match(readFileSync(report, "utf8"), /· 1 request</);
     // Named by --file itself, a file without an event is still refused, as README.md would be.
     const named = await runScript("routing-stats", ["--file", damaged]);
     assert.equal(named.code, 1, named.stdout);
@@ -447,6 +447,6 @@ describe("routing scripts over logs real pi writes", () => {
     assert.deepEqual(replayTwice.report, replay.report);
     const text = await runScript("routing-stats", ["--file", log, "--file", backup]);
     assert.match(text.stdout, /^requests {7}2$/m);
-    assert.match(text.stdout, /, 2 request\(s\) read again from another file counted once$/m);
+    assert.match(text.stdout, /, 2 requests read again from another file counted once$/m);
   });
 });

@@ -43,7 +43,7 @@ describe("the scripts' notes on what they read", () => {
     };
     assert.equal(
       notAnEventLog(stats),
-      "README.md is not an event log: none of its 1,570 non-blank line(s) is an event (line 1: not JSON); pass an auto-router.events*.jsonl file or the directory holding them",
+      "README.md is not an event log: none of its 1,570 non-blank lines is an event (line 1: not JSON); pass an auto-router.events*.jsonl file or the directory holding them",
     );
     delete stats.byFile["README.md"];
     assert.equal(notAnEventLog(stats), undefined);
@@ -63,7 +63,7 @@ describe("the scripts' notes on what they read", () => {
     const join = { ...emptyJoinStats(), repeatedRequests: 4_096 };
     assert.equal(
       formatReadLine(logSummary(stats, join, Date.parse("2026-05-02T00:00:00.000Z"))),
-      "read 33,520 lines from 1 file(s): 79,808 events, 1,200 in the earlier format, 1,001 malformed line(s) skipped, 2,500 of unknown types, 12,345 before --since 2026-05-02T00:00:00.000Z, 4,096 request(s) read again from another file counted once",
+      "read 33,520 lines from 1 file: 79,808 events, 1,200 in the earlier format, 1,001 malformed lines skipped, 2,500 of unknown types, 12,345 before --since 2026-05-02T00:00:00.000Z, 4,096 requests read again from another file counted once",
     );
   });
 
@@ -342,7 +342,7 @@ describe("the HTML report's scope", () => {
       );
       assert.match(
         html,
-        /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z<\/p>/,
+        /<p id="read" class="note">read 45 lines from 1 file: .*, 16 before --since 2026-05-02T00:00:00\.000Z<\/p>/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -361,7 +361,7 @@ describe("the HTML report's window", () => {
       );
       assert.match(
         html,
-        /<p id="read" class="note">read 45 lines from 1 file\(s\): .*, 16 before --since 2026-05-02T00:00:00\.000Z, 8 at or after --until 2026-05-03T00:00:00\.000Z<\/p>/,
+        /<p id="read" class="note">read 45 lines from 1 file: .*, 16 before --since 2026-05-02T00:00:00\.000Z, 8 at or after --until 2026-05-03T00:00:00\.000Z<\/p>/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -384,6 +384,10 @@ describe("the HTML report's window", () => {
         [
           ["--route", "subscription-swe", "--since", "2026-05-01", "--until", "2026-05-03"],
           `3 requests of route subscription-swe since ${since}, before ${until}`,
+        ],
+        [
+          ["--route", "subscription-swe", "--since", "2026-05-02", "--until", "2026-05-03"],
+          `1 request of route subscription-swe since 2026-05-02T00:00:00.000Z, before ${until}`,
         ],
       ];
       const generated: Array<string | undefined> = [];

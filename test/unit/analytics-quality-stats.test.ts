@@ -63,6 +63,9 @@ describe("quality stats", () => {
       positiveShareWithFailover: 0,
       positiveShareWithoutFailover: 2 / 3,
     });
+    assert.match(formatQualityStats(stats), /^failover share {3}25\.0% of 4 matched ratings had a failover$/m);
+    stats.failover.rated = 1;
+    assert.match(formatQualityStats(stats), /of 1 matched rating had a failover$/m);
   });
 
   it("lists recent good and bad ratings newest first, capped by the limit", async () => {

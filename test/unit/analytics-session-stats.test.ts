@@ -401,6 +401,9 @@ describe("session HTML report", () => {
     assert.doesNotMatch(html, /<script|<link|src="http|href="http/);
     assert.match(html, /<rect class="bar" data-day="2026-05-02" data-model="\(not served\)" data-value="1"/);
     assert.match(html, /<rect class="bar" data-day="2026-05-01" data-value="1" data-requests="2"/);
+    // Each count with its noun in the singular for one.
+    assert.match(html, /<title>2026-05-01: 1 of 2 requests failed over \(1 target switch\)<\/title>/);
+    assert.match(html, /<title>2026-05-03: 1 of 1 request did not fail over<\/title>/);
     assert.match(
       html,
       /<g class="model-row" data-model="anthropic\/claude-sonnet-4-6"><text[^>]*>anthropic\/claude-sonnet-4-6<\/text><rect class="bar p90" data-value="2000"/,
@@ -419,6 +422,11 @@ describe("session HTML report", () => {
       /^Daily composition by served model \(UTC days, 12,000 requests, 1,500 unfinished\)$/m,
     );
     assert.match(renderSessionHtml(stats), /<p id="generated"> · 12,000 requests, 1,500 unfinished<\/p>/);
+    // One request is one request, in both.
+    stats.requests = 1;
+    stats.incomplete = 0;
+    assert.match(formatSessionStats(stats), /^Daily composition by served model \(UTC days, 1 request\)$/m);
+    assert.match(renderSessionHtml(stats), /<p id="generated"> · 1 request<\/p>/);
   });
 
   it("keeps shortened model names apart when they differ only at their end, in the legend and the p50/p90 charts", async () => {
