@@ -62,66 +62,76 @@ export const aliasesCommand: Subcommand = {
   },
 };
 
-export const resolveCommand: Subcommand = {
-  name: "resolve",
-  usage: "resolve <alias>",
-  maxArguments: 1,
-  description: "What an alias (or route id, or provider/model) resolves to, and whether it can be used now",
-  // Every alias first (the one pointing at nothing too: resolve says why), then the route ids it also takes; with no
-  // alias matching, the route ids and models (pi's catalogue would bury the aliases under hundreds of models).
-  complete: (prefix, deps) => {
-    const config = deps.config();
-    const aliases = aliasCompletions(prefix, config);
-    if (aliases.length === 0) return nameCompletions(prefix, deps);
-    const offered = new Set(aliases.map((item) => item.value));
-    const routes = Object.entries(config.routes)
-      .filter(([id]) => id.startsWith(prefix) && !offered.has(id))
-      .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description ?? "route" }));
-    return exactFirst([...aliases, ...routes], prefix);
-  },
-  async run(args, deps, output) {
-    const name = args[0];
-    if (!name) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
-    const config = deps.config();
-    const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
-    if (!resolved) return output.error(`resolve: ${unresolvedText(name, config, deps.runtime.registry())}`);
-    const state = resolvedState(resolved, deps);
-    // The model the gateway would suggest for the same mistyped name.
-    const near =
-      state === "unknown model" ? nearTarget(describeResolved(resolved), config, deps.runtime.registry()) : undefined;
-    const lines = [
-      `${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${state}${near ? `; did you mean "${near}"?` : ""}`,
-    ];
-    if (resolved.kind === "route") {
-      const route = config.routes[resolved.routeId]!;
-      if (route.name) lines.push(route.name);
-      lines.push(
-        ...route.targets.map(
-          (target, index) =>
-            `  ${index + 1}. ${target.provider}/${target.modelId}${target.enabled === false ? " (disabled)" : ""}`,
-        ),
-      );
-    } else {
-      const model = deps.runtime.registry()?.find(resolved.provider, resolved.modelId);
-      if (model) {
-        const price = model.cost
-          ? `, $${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)} per 1M in/out`
-          : "";
+/**
+ * resolve under the name it is called by (`test-resolve` is its earlier name): its usage and refusals say the name the
+ * user typed, as the dispatcher's own refusals of a subcommand do.
+ */
+function resolveSubcommand(name: string, description: string): Subcommand {
+  const usage = `${name} <alias>`;
+  return {
+    name,
+    usage,
+    maxArguments: 1,
+    description,
+    // Every alias first (the one pointing at nothing too: resolve says why), then the route ids it also takes; with no
+    // alias matching, the route ids and models (pi's catalogue would bury the aliases under hundreds of models).
+    complete: (prefix, deps) => {
+      const config = deps.config();
+      const aliases = aliasCompletions(prefix, config);
+      if (aliases.length === 0) return nameCompletions(prefix, deps);
+      const offered = new Set(aliases.map((item) => item.value));
+      const routes = Object.entries(config.routes)
+        .filter(([id]) => id.startsWith(prefix) && !offered.has(id))
+        .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description ?? "route" }));
+      return exactFirst([...aliases, ...routes], prefix);
+    },
+    async run(args, deps, output) {
+      const asked = args[0];
+      if (!asked) return output.error(`usage: /auto-router ${usage}`);
+      const config = deps.config();
+      const resolved = resolveName(asked, config, usableModel(deps.runtime.registry()));
+      if (!resolved) return output.error(`${name}: ${unresolvedText(asked, config, deps.runtime.registry())}`);
+      const state = resolvedState(resolved, deps);
+      // The model the gateway would suggest for the same mistyped name.
+      const near =
+        state === "unknown model" ? nearTarget(describeResolved(resolved), config, deps.runtime.registry()) : undefined;
+      const lines = [
+        `${asked} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${state}${near ? `; did you mean "${near}"?` : ""}`,
+      ];
+      if (resolved.kind === "route") {
+        const route = config.routes[resolved.routeId]!;
+        if (route.name) lines.push(route.name);
         lines.push(
-          `  ${model.name}: context ${model.contextWindow}, max output ${model.maxTokens}${model.reasoning ? ", reasoning" : ""}${price}`,
+          ...route.targets.map(
+            (target, index) =>
+              `  ${index + 1}. ${target.provider}/${target.modelId}${target.enabled === false ? " (disabled)" : ""}`,
+          ),
         );
+      } else {
+        const model = deps.runtime.registry()?.find(resolved.provider, resolved.modelId);
+        if (model) {
+          const price = model.cost
+            ? `, $${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)} per 1M in/out`
+            : "";
+          lines.push(
+            `  ${model.name}: context ${model.contextWindow}, max output ${model.maxTokens}${model.reasoning ? ", reasoning" : ""}${price}`,
+          );
+        }
       }
-    }
-    // A name pi knows no model for cannot be used: said as the unknown names are (a print-mode run exits 1).
-    if (state === "unknown model") return output.error(lines.join("\n"));
-    output.info(lines.join("\n"));
-  },
-};
+      // A name pi knows no model for cannot be used: said as the unknown names are (a print-mode run exits 1).
+      if (state === "unknown model") return output.error(lines.join("\n"));
+      output.info(lines.join("\n"));
+    },
+  };
+}
+
+export const resolveCommand = resolveSubcommand(
+  "resolve",
+  "What an alias (or route id, or provider/model) resolves to, and whether it can be used now",
+);
 
 /** The earlier pi-auto-router's name for `resolve`, which its README's flows still use. */
-export const testResolveCommand: Subcommand = {
-  ...resolveCommand,
-  name: "test-resolve",
-  usage: "test-resolve <alias>",
-  description: "Same as resolve (the earlier pi-auto-router's name)",
-};
+export const testResolveCommand = resolveSubcommand(
+  "test-resolve",
+  "Same as resolve (the earlier pi-auto-router's name)",
+);

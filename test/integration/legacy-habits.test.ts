@@ -40,16 +40,17 @@ const complete = async (h: SdkHarness, prefix: string): Promise<string[]> => {
 };
 
 describe("habits from the earlier pi-auto-router", () => {
-  it("answers test-resolve exactly like resolve, and completes it and its aliases", async () => {
+  it("answers test-resolve as resolve does, in the name typed, and completes it and its aliases", async () => {
     const h = await start();
     const resolved = await h.command("/auto-router resolve quick");
     assert.match(resolved, /^quick → auto-router\/main \(alias\)/);
     assert.equal(await h.command("/auto-router test-resolve quick"), resolved);
     assert.equal(await h.command("/auto-router test-resolve bee"), await h.command("/auto-router resolve bee"));
-    assert.match(
-      await h.command("/auto-router test-resolve"),
-      /usage: \/auto-router test-resolve <alias>|usage: \/auto-router resolve <alias>/,
-    );
+    // Its refusals say the name the user typed, not resolve's.
+    assert.equal(await h.command("/auto-router test-resolve"), "usage: /auto-router test-resolve <alias>");
+    const unknown = await h.command("/auto-router resolve nope");
+    assert.match(unknown, /^resolve: "nope" is neither a route, an alias nor provider\/model/);
+    assert.equal(await h.command("/auto-router test-resolve nope"), unknown.replace(/^resolve:/, "test-resolve:"));
     assert.deepEqual(await complete(h, "test-r"), ["test-resolve "]);
     assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick "]);
   });
