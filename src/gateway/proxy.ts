@@ -20,6 +20,7 @@ import { settingsCarrier } from "./target-settings.ts";
 import { type FailedAnswer, proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { firstAllowed, noModelTargets } from "./proxy-target.ts";
+import { isDirectModel } from "../routing/direct-model.ts";
 import { proxiedBody } from "./proxy-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
@@ -29,7 +30,12 @@ function notServed(config: RouterConfig, method: string, path: string, routeId?:
   const served = [...advertisedPrefixes(config)].map(
     ([provider, prefixes]) => `${provider}: ${prefixes.length ? prefixes.join(", ") : "every path"}`,
   );
-  const who = routeId === undefined ? "no provider advertises it" : `no provider of route ${routeId} advertises it`;
+  const who =
+    routeId === undefined
+      ? "no provider advertises it"
+      : isDirectModel(routeId)
+        ? `the provider of model ${routeId} does not advertise it`
+        : `no provider of route ${routeId} advertises it`;
   return new GatewayError(
     404,
     "no_endpoint",

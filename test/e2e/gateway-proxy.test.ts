@@ -339,12 +339,14 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
         /no endpoint POST \/v1\/rerank: no provider advertises it/.test(error.message) &&
         /embed-b: \/v1\/embeddings, \/v1\/files/.test(error.message),
     );
-    // The client's route is the problem: the answer says so (embed-c, which serves /v1/files, is not on it).
+    // The client's model is the problem: the answer says so (embed-c, which serves /v1/files, is not it).
     await assert.rejects(
       fx.openai.files.list({}, { headers: { "X-Model": "embed-a/embed-small" } }),
       (error: unknown) =>
         error instanceof OpenAI.NotFoundError &&
-        /no endpoint GET \/v1\/files: no provider of route embed-a\/embed-small advertises it/.test(error.message),
+        /no endpoint GET \/v1\/files: the provider of model embed-a\/embed-small does not advertise it/.test(
+          error.message,
+        ),
     );
     assert.equal(first.calls.length + second.calls.length + third.calls.length, 0);
   });
