@@ -35,6 +35,7 @@ import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
 import { StreamKeepAlive } from "./stream-keep-alive.ts";
 import { SummarySeparators } from "./summary-separators.ts";
 import { settingsCarrier } from "./target-settings.ts";
+import { isDirectModel } from "../routing/direct-model.ts";
 
 export interface GatewayCore {
   engine: Engine;
@@ -238,13 +239,17 @@ export async function serveChat<Request>(
       return model !== undefined && (spec.passthrough?.fits?.(model, request.body as never) ?? true);
     };
     const targets = runtime.config().routes[routeId]?.targets ?? [];
+    // A `provider/model` request is one model, not a route of targets.
+    const direct = isDirectModel(routeId);
     const why = !core.passthrough()
       ? "the routes file sets gateway.passthrough to false"
       : typed
         ? "a prompt shortcut has the request translated"
         : targets.some(ofClientApi)
-          ? `what else the request carries has it translated (a hosted tool such as web_search, or a setting route ${routeId}'s targets of the client's API (${spec.passthrough?.api}) cannot be sent as is)`
-          : `route ${routeId} has no target of the client's API (${spec.passthrough?.api}) that is sent its request as is`;
+          ? `what else the request carries has it translated (a hosted tool such as web_search, or a setting ${direct ? `model ${routeId}` : `route ${routeId}'s targets of the client's API (${spec.passthrough?.api})`} cannot be sent as is)`
+          : direct
+            ? `model ${routeId} is not of the client's API (${spec.passthrough?.api}): only a target of it is sent the request as is`
+            : `route ${routeId} has no target of the client's API (${spec.passthrough?.api}) that is sent its request as is`;
     if (!passthrough || !targets.some(sentAsIs))
       throw new GatewayError(
         400,

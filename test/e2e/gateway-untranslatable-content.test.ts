@@ -85,6 +85,13 @@ describe("gateway: content only a target of the client's own API can take", () =
       'body.input[0].content[1] (type "input_file") cannot be translated for a target of another API (route chat has no target of the client\'s API (openai-responses) that is sent its request as is)',
     );
     assert.equal(chat.calls.length, 0);
+    // A provider/model request names the model, not a route of targets.
+    const direct = await refusal(fx.openai.responses.create({ model: "mock-chat/model-chat", input: WITH_FILES }));
+    assert.equal(
+      direct.message,
+      'body.input[0].content[1] (type "input_file") cannot be translated for a target of another API (model mock-chat/model-chat is not of the client\'s API (openai-responses): only a target of it is sent the request as is)',
+    );
+    assert.equal(chat.calls.length, 0);
   });
 
   it("sends a Responses image by URL to a Responses target untouched, and refuses to translate it or one in a developer message, naming its path", async () => {
