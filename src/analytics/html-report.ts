@@ -4,16 +4,8 @@
 import { drawnComposition } from "./composition-series.ts";
 import { CHART_WIDTH, dayBarChart, escapeHtml, fitTexts, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
-import {
-  formatCount,
-  formatDuration,
-  formatPercent,
-  formatUsd,
-  formatUtcTime,
-  moreRows,
-  plural,
-  UTC_TIME_HEADER,
-} from "./text-format.ts";
+import { RECENT_DRIFT_HEADER, recentDriftRows } from "./session-stats-format.ts";
+import { formatCount, formatDuration, formatPercent, formatUsd, moreRows, plural } from "./text-format.ts";
 
 const PALETTE = [
   "#4e79a7",
@@ -217,18 +209,7 @@ export function renderSessionHtml(
     stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]),
   );
   // As the text report's table: UTC times to the second, and the failures that moved the request.
-  const recent = table(
-    "table-recent-drift",
-    [UTC_TIME_HEADER, "route", "planned", "served", "kind", "failures"],
-    stats.recentDrift.map((row) => [
-      formatUtcTime(row.ts),
-      row.routeId,
-      row.planned,
-      row.served,
-      row.kind,
-      row.failureKinds.join(","),
-    ]),
-  );
+  const recent = table("table-recent-drift", RECENT_DRIFT_HEADER, recentDriftRows(stats));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}svg.chart{display:block;max-width:100%;height:auto}.table-wrap{max-width:100%;overflow-x:auto}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>

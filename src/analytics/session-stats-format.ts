@@ -41,6 +41,18 @@ function dailyComposition(stats: SessionStats): string {
 }
 
 /** What each column of "Failovers per day" counts: a failover is a request moved on, a switch each move. */
+/** The "Recent drift" table, in the text report and the HTML one alike: UTC times to the second, and the failures. */
+export const RECENT_DRIFT_HEADER = [UTC_TIME_HEADER, "route", "planned", "served", "kind", "failures"];
+export const recentDriftRows = (stats: SessionStats): string[][] =>
+  stats.recentDrift.map((row) => [
+    formatUtcTime(row.ts),
+    row.routeId,
+    row.planned,
+    row.served,
+    row.kind,
+    row.failureKinds.join(","),
+  ]);
+
 const FAILOVER_COLUMNS_NOTE = [
   "failed over: requests that moved to another target at least once (what routing-stats' failover rate counts);",
   "target switches: moves to the next target (a request that failed over twice counts 2); failed: requests every",
@@ -142,17 +154,8 @@ export function formatSessionStats(stats: SessionStats, options: { verbose?: boo
   const recent =
     stats.recentDrift.length === 0
       ? moreRows(0, stats.totals.recentDrift).trim() || "(none)"
-      : formatTable(
-          [UTC_TIME_HEADER, "route", "planned", "served", "kind", "failures"],
-          stats.recentDrift.map((row) => [
-            formatUtcTime(row.ts),
-            row.routeId,
-            row.planned,
-            row.served,
-            row.kind,
-            row.failureKinds.join(","),
-          ]),
-        ) + moreRows(stats.recentDrift.length, stats.totals.recentDrift);
+      : formatTable(RECENT_DRIFT_HEADER, recentDriftRows(stats)) +
+        moreRows(stats.recentDrift.length, stats.totals.recentDrift);
   const daysLeftOut = stats.days.length > 0 ? moreRows(stats.days.length, stats.totals.days) : "";
   const sections = [
     formatSection(
