@@ -21,12 +21,20 @@ export const BALANCE_TTL_MS = 5 * 60_000;
 export const BALANCE_STALE_AFTER_MS = 2 * BALANCE_TTL_MS;
 
 export const BALANCES_STORE_NAME = "balances";
+/**
+ * The provider's spend in the usage ledger when its balance was fetched: this month's USD and the month (the ledger's
+ * calendar key), so the spend booked since is what the ledger holds beyond it (spendSince in usage-ledger.ts).
+ */
+const spendMarkSchema = z.object({ month: z.string(), usd: z.number().finite() });
+export type SpendMark = z.infer<typeof spendMarkSchema>;
 const storedBalanceSchema = z.object({
   amount: z.number().finite(),
   currency: z.string(),
   /** The balances the answer held in other currencies, by code (an account with a USD and a CNY balance). */
   others: z.record(z.string(), z.number().finite()).optional(),
   fetchedAt: z.number(),
+  /** Absent in a reading stored by an earlier version, or where no ledger was at hand: nothing is taken off it. */
+  spentMark: spendMarkSchema.optional(),
 });
 export const balancesStateSchema = z.object({
   v: z.literal(1),
@@ -75,6 +83,13 @@ export interface BalanceEntry {
   /** The balances in other currencies, by code, when the answer held several. */
   others?: Record<string, number>;
   fetchedAt?: number;
+  /** The provider's ledger spend when `amount` was fetched (see SpendMark). */
+  spentMark?: SpendMark;
+  /**
+   * Set by lessSpend: the USD the ledger booked for the provider since the fetch, already taken off the USD balance
+   * (`amount`, or `others.USD`), which is then the current balance, not the fetched one.
+   */
+  spentSinceUsd?: number;
   /** The last fetch failed; `amount` (if any) is from an earlier one. */
   stale?: boolean;
   error?: string;
@@ -108,13 +123,46 @@ export const isStale = (entry: BalanceEntry, now: number): boolean =>
 export const balanceIn = (entry: BalanceEntry, currency = USD): number | undefined =>
   (entry.currency ?? USD) === currency ? entry.amount : entry.others?.[currency];
 
-/** Every balance of `entry`: "$5.00", "30.00 CNY", "$5.00, 110.00 CNY" for an account with both, or "unknown". */
+/**
+ * `entry` with the USD spend the ledger booked since its fetch (`spentSince` of its mark) taken off its USD balance:
+ * the balance the provider has now, as far as the router knows, between two fetches. A balance in another currency
+ * (DeepSeek's CNY) is left as fetched: USD spend cannot be taken off it without an exchange rate. A reading without a
+ * mark (stored by an earlier version) is left as fetched too.
+ */
+export function lessSpend(
+  entry: BalanceEntry | undefined,
+  spentSince: (mark: SpendMark) => number,
+): BalanceEntry | undefined {
+  if (entry?.amount === undefined || !entry.spentMark) return entry;
+  const inUsd = (entry.currency ?? USD) === USD;
+  if (!inUsd && entry.others?.[USD] === undefined) return entry;
+  const spent = spentSince(entry.spentMark);
+  if (!(spent > 0)) return entry;
+  return inUsd
+    ? { ...entry, amount: entry.amount - spent, spentSinceUsd: spent }
+    : { ...entry, others: { ...entry.others, [USD]: entry.others![USD]! - spent }, spentSinceUsd: spent };
+}
+
+/** "$4.80 ($5.00 fetched, $0.20 spent since)": a USD balance lessSpend took spend off, with what was fetched. */
+const formatAfterSpend = (amount: number, spentSinceUsd: number | undefined, fetched = "fetched"): string =>
+  spentSinceUsd === undefined
+    ? formatMoney(amount, USD)
+    : `${formatMoney(amount, USD)} (${formatMoney(amount + spentSinceUsd, USD)} ${fetched}, ${formatMoney(spentSinceUsd, USD)} spent since)`;
+
+/**
+ * Every balance of `entry`: "$5.00", "30.00 CNY", "$5.00, 110.00 CNY" for an account with both, or "unknown"; a USD
+ * balance lessSpend took spend off as "$4.80 ($5.00 fetched, $0.20 spent since)".
+ */
 export const formatBalances = (entry: BalanceEntry | undefined): string =>
   entry?.amount === undefined
     ? "unknown"
     : [
-        formatMoney(entry.amount, entry.currency),
-        ...Object.entries(entry.others ?? {}).map(([currency, amount]) => formatMoney(amount, currency)),
+        (entry.currency ?? USD) === USD
+          ? formatAfterSpend(entry.amount, entry.spentSinceUsd)
+          : formatMoney(entry.amount, entry.currency),
+        ...Object.entries(entry.others ?? {}).map(([currency, amount]) =>
+          currency === USD ? formatAfterSpend(amount, entry.spentSinceUsd) : formatMoney(amount, currency),
+        ),
       ].join(", ");
 
 /** Providers of the config with a known balance API (by name), endpoint overridable per target (`balanceEndpoint`). */
@@ -145,6 +193,8 @@ export interface BalanceBookOptions {
   ttlMs?: number;
   /** Where the last good readings are kept for the next process (and the team); memory only without. */
   shared?: SharedBalances;
+  /** The provider's ledger spend now, kept with each reading (lessSpend takes what was booked after it off). */
+  spendMark?: (provider: string) => SpendMark | undefined;
   retries?: number;
   backoffMs?: number;
   timeoutMs?: number;
@@ -180,6 +230,7 @@ export class BalanceBook {
       currency: shared.currency,
       ...(shared.others ? { others: shared.others } : {}),
       fetchedAt: shared.fetchedAt,
+      ...(shared.spentMark ? { spentMark: shared.spentMark } : {}),
     };
   }
 
@@ -261,6 +312,9 @@ export class BalanceBook {
   private async fetchOne(source: BalanceSource): Promise<BalanceEntry> {
     let entry: BalanceEntry;
     try {
+      // Taken before asking: spend booked while the answer is awaited counts as after the fetch (an API answers with
+      // what it had billed when asked, or earlier), so it is taken off even if the balance already holds it.
+      const spentMark = this.options.spendMark?.(source.provider);
       const body = await fetchJsonWithRetry(source.endpoint, {
         headers: await this.headers(source),
         signal: this.closing.signal,
@@ -275,6 +329,7 @@ export class BalanceBook {
         currency: parsed.currency,
         ...(parsed.others ? { others: parsed.others } : {}),
         fetchedAt: this.options.now(),
+        ...(spentMark ? { spentMark } : {}),
       };
       this.options.shared?.write(source.provider, reading);
       entry = reading;

@@ -64,7 +64,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     const sources = service.balanceSources();
     const views = new Map(service.views(now).map((view) => [view.provider, view]));
     const rows = sources.map((source) => {
-      const entry = service.balances.get(source.provider);
+      const entry = service.balanceNow(source.provider, now);
       const view = views.get(source.provider);
       const floor = view?.limits.balanceFloor;
       const known = entry?.amount !== undefined;
@@ -105,7 +105,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     const warnings = [
       ...(stale.length > 0
         ? [
-            `stale balance: ${stale.join(", ")} (see its state above); a floor is compared with the last reading until a fetch succeeds`,
+            `stale balance: ${stale.join(", ")} (see its state above); a floor is compared with the last reading (less the USD spent since) until a fetch succeeds`,
           ]
         : []),
       ...(none.length > 0

@@ -1,7 +1,9 @@
 // Balances as the budget audit uses them: the BalanceBook on its store (auto-router.balances.json; the team store in
 // team mode), and the reading a provider's floor is compared with. A floor is in the currency it names (USD when it
 // names none); a balance in another currency cannot be compared with it without an exchange rate, so it is not, and a
-// warning says so once and how to write the floor in the balance's currency.
+// warning says so once and how to write the floor in the balance's currency. A USD balance is compared less the spend
+// the usage ledger booked for the provider since its fetch (lessSpend): between two fetches (BALANCE_TTL_MS) the
+// provider would otherwise spend below its floor unseen.
 import { formatMoney, USD } from "../config/floor-amount.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
@@ -14,7 +16,9 @@ import {
   balanceIn,
   formatBalances,
   isStale,
+  lessSpend,
   parseBalances,
+  type SpendMark,
   storeReadingOperation,
   type BalancesState,
 } from "./balance-book.ts";
@@ -25,11 +29,24 @@ export interface BalanceFloors {
   book: BalanceBook;
   /** The stored readings: a new object whenever one changes (in this process or another), for memo keys. */
   stored(): BalancesState;
-  /** What `provider`'s floor is compared with: its balance when in the floor's currency, else none (warned once). */
-  readingFor(provider: string, floor: EffectiveLimit | undefined, now: number): BalanceReading | undefined;
+  /**
+   * What `provider`'s floor is compared with: its balance when in the floor's currency, else none (warned once); a USD
+   * balance less what `spentSince` says the ledger booked after its mark.
+   */
+  readingFor(
+    provider: string,
+    floor: EffectiveLimit | undefined,
+    now: number,
+    spentSince: (mark: SpendMark) => number,
+  ): BalanceReading | undefined;
 }
 
-export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): BalanceFloors {
+/** `spendMark`: the provider's ledger spend now, kept with each reading it fetches. */
+export function openBalanceFloors(
+  context: PluginContext,
+  fetch: FetchLike | undefined,
+  spendMark: (provider: string) => SpendMark | undefined,
+): BalanceFloors {
   const store = context.openStore(
     BALANCES_STORE_NAME,
     emptyBalances,
@@ -40,6 +57,7 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
     registry: () => context.registry(),
     now: () => context.now(),
     fetch,
+    spendMark,
     shared: {
       read: (provider) => store.read().readings[provider],
       write: (provider, reading) => store.update(storeReadingOperation(provider, reading)),
@@ -50,8 +68,8 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
   return {
     book,
     stored: () => store.read(),
-    readingFor(provider, floor, now) {
-      const balance = book.get(provider);
+    readingFor(provider, floor, now, spentSince) {
+      const balance = lessSpend(book.get(provider), spentSince);
       if (balance?.amount === undefined || !floor) return undefined;
       const wants = floor.currency ?? USD;
       const amount = balanceIn(balance, wants);
@@ -75,6 +93,8 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
         ...(wants !== USD ? { currency: wants } : {}),
         stale: isStale(balance, now),
         fetchedAgoMs: balance.fetchedAt === undefined ? undefined : now - balance.fetchedAt,
+        // Only the USD balance has spend taken off.
+        ...(wants === USD && balance.spentSinceUsd !== undefined ? { spentSinceUsd: balance.spentSinceUsd } : {}),
       };
     },
   };

@@ -28,6 +28,8 @@ export interface BalanceReading {
   stale?: boolean;
   /** How long ago the balance was fetched (it may come from an earlier process). */
   fetchedAgoMs?: number;
+  /** The USD the ledger booked for the provider since the fetch, already taken off `amount` (lessSpend). */
+  spentSinceUsd?: number;
 }
 
 export interface ProviderAudit {
@@ -42,6 +44,7 @@ export interface ProviderAudit {
     level: AuditLevel;
     stale?: boolean;
     fetchedAgoMs?: number;
+    spentSinceUsd?: number;
   };
 }
 
@@ -57,11 +60,27 @@ export function levelOfShare(share: number): AuditLevel {
 
 export const formatShare = (share: number): string => (Number.isFinite(share) ? formatPercentDown(share) : "over");
 
-/** " (stale, fetched 2h00m ago)": how old the balance a block rests on is. */
-export function balanceAge(balance: { stale?: boolean; fetchedAgoMs?: number }): string {
+/**
+ * " (stale, fetched 2h00m ago)": how old the balance a block rests on is; " ($5.00 fetched 3m ago, $0.20 spent
+ * since)" for a balance the ledger's spend since its fetch was taken off.
+ */
+export function balanceAge(balance: {
+  amount: number;
+  currency?: string;
+  stale?: boolean;
+  fetchedAgoMs?: number;
+  spentSinceUsd?: number;
+}): string {
+  const spent = balance.spentSinceUsd;
+  const fetched = spent === undefined ? "fetched" : `${formatMoney(balance.amount + spent, balance.currency)} fetched`;
   const parts = [
     ...(balance.stale ? ["stale"] : []),
-    ...(balance.fetchedAgoMs !== undefined ? [`fetched ${formatDuration(balance.fetchedAgoMs)} ago`] : []),
+    ...(balance.fetchedAgoMs !== undefined
+      ? [`${fetched} ${formatDuration(balance.fetchedAgoMs)} ago`]
+      : spent !== undefined
+        ? [fetched]
+        : []),
+    ...(spent !== undefined ? [`${formatMoney(spent, balance.currency)} spent since`] : []),
   ];
   return parts.length ? ` (${parts.join(", ")})` : "";
 }
@@ -107,6 +126,7 @@ export function auditProvider(input: {
       level,
       ...(input.balance.stale ? { stale: true } : {}),
       ...(input.balance.fetchedAgoMs !== undefined ? { fetchedAgoMs: input.balance.fetchedAgoMs } : {}),
+      ...(input.balance.spentSinceUsd !== undefined ? { spentSinceUsd: input.balance.spentSinceUsd } : {}),
     };
     if (level === "blocked")
       details.push(

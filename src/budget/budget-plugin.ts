@@ -10,7 +10,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
 import type { AttemptRefusal, AttemptReserver, PluginContext } from "../runtime/plugin.ts";
 import { ASSUMED_OUTPUT_TOKENS, type Candidate, type ProviderStatus } from "../routing/types.ts";
-import { BALANCE_FIRST_WAIT_MS, balanceSources } from "./balance-book.ts";
+import { BALANCE_FIRST_WAIT_MS, balanceSources, lessSpend } from "./balance-book.ts";
 import { openBalanceFloors } from "./balance-floors.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBalanceSubcommand } from "./balance-commands.ts";
@@ -55,8 +55,10 @@ import {
   emptyLedger,
   parseLedger,
   providerSpend,
+  providerTotals,
   providersWithUsage,
   salvageLedger,
+  spendSince,
   totalsOf,
   USAGE_STORE_NAME,
   type UsageLedger,
@@ -103,7 +105,12 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     parseLimits,
     salvageRecords(lenientLimitsStateSchema, emptyLimits),
   );
-  const floors = openBalanceFloors(context, options.fetch);
+  // Each reading keeps the provider's spend this month as booked when it was fetched: a floor is compared with the
+  // balance less what was booked since (lessSpend), from the same ledger the views read.
+  const floors = openBalanceFloors(context, options.fetch, (provider) => {
+    const { month } = keys(context.now());
+    return { month, usd: providerTotals(usage.read().months, month, accountIn(provider)).costUsd };
+  });
   const refusals = openRefusalBook(context);
   const balances = floors.book;
   let firstBalances: Promise<void> | undefined;
@@ -205,7 +212,9 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           limits: providerLimits,
           spentTodayUsd: spend.day.costUsd,
           spentThisMonthUsd: spend.month.costUsd,
-          balance: floors.readingFor(provider, providerLimits.balanceFloor, now),
+          balance: floors.readingFor(provider, providerLimits.balanceFloor, now, (mark) =>
+            spendSince(ledger, calendar, provider, mark),
+          ),
         });
         // Only a hard budget reserves: its last refusal is said while the same check would still refuse it.
         const standing = hard
@@ -381,6 +390,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     usage,
     limits,
     balances,
+    balanceNow: (provider, now) =>
+      lessSpend(balances.get(provider), (mark) => spendSince(usage.read(), keys(now), accountIn(provider), mark)),
     timeZone,
     keys,
     views,

@@ -1,6 +1,6 @@
 // What the `budget` and `balance` subcommands read and change, as the budget plugin provides it.
 import type { StateStore } from "../state/json-store.ts";
-import type { BalanceBook, BalanceSource } from "./balance-book.ts";
+import type { BalanceBook, BalanceEntry, BalanceSource } from "./balance-book.ts";
 import type { ProviderAudit } from "./budget-audit.ts";
 import type { StandingRefusal } from "./budget-refusals.ts";
 import type { EffectiveLimits, LimitsState } from "./budget-limits.ts";
@@ -20,6 +20,8 @@ export interface BudgetService {
   usage: StateStore<UsageLedger>;
   limits: StateStore<LimitsState>;
   balances: BalanceBook;
+  /** The provider's balance now: the last reading less the USD spend the ledger booked since its fetch (lessSpend). */
+  balanceNow(provider: string, now: number): BalanceEntry | undefined;
   timeZone(): string;
   keys(now: number): CalendarKeys;
   views(now: number): ProviderBudgetView[];

@@ -251,3 +251,26 @@ export function providerSpend(ledger: UsageLedger, keys: CalendarKeys, provider:
     month: providerTotals(ledger.months, keys.month, provider),
   };
 }
+
+/**
+ * The USD `provider` spent since its month's spend was `mark` (kept with a balance reading when it was fetched): this
+ * month's spend beyond the mark; after a month's end, what the mark's month spent beyond it plus every month after it
+ * up to this one (a month pruned from the ledger counts as 0). No month counts below 0: a calendar move
+ * (calendar-move.ts) can put some of the mark's month in another, and a mark from a later month (a clock set back)
+ * leaves nothing to count.
+ * At most KEEP_MONTHS buckets are looked at, and only after a month's end: computed with the budget views, once per
+ * instant.
+ */
+export function spendSince(
+  ledger: UsageLedger,
+  keys: CalendarKeys,
+  provider: string,
+  mark: { month: string; usd: number },
+): number {
+  if (mark.month > keys.month) return 0;
+  let spent = Math.max(0, providerTotals(ledger.months, mark.month, provider).costUsd - mark.usd);
+  if (mark.month < keys.month)
+    for (const month of Object.keys(ledger.months))
+      if (month > mark.month && month <= keys.month) spent += providerTotals(ledger.months, month, provider).costUsd;
+  return roundCost(spent);
+}

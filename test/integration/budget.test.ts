@@ -8,6 +8,10 @@ import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { until } from "../helpers/event-log.ts";
+import { formatMoney } from "../../src/config/floor-amount.ts";
+
+/** `text` matched literally in a RegExp. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 // $100 per 1M tokens: every token costs exactly $0.0001, so spend is a whole number of ten-thousandths of a dollar.
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
@@ -80,9 +84,9 @@ function spentCell(output: string, provider: string, period: "today" | "month"):
     .find((cell) => cell.startsWith("$"));
 }
 
-/** deepseek (its balance read from `endpoint`, a $5 floor) before mock-b, in declared order. */
+/** deepseek (its balance read from `endpoint`, a $5 floor; priced as the mocks) before mock-b, in declared order. */
 const deepseekWithFloor = (endpoint: string) => ({
-  targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
+  targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat", cost: PRICED }] }, TARGETS[1]!],
   routes: {
     routes: {
       main: {
@@ -710,13 +714,14 @@ describe("budgets through pi", () => {
 });
 
 describe("balances through pi", () => {
-  it("fetches a DeepSeek balance from the overridden endpoint and blocks the provider below its floor", async () => {
+  it("fetches a DeepSeek balance from the overridden endpoint and blocks the provider below its floor, counting the spend booked since the fetch", async () => {
     const authorizations: string[] = [];
+    let usd = "1.50";
     const server = createServer((request, response) => {
       authorizations.push(String(request.headers.authorization));
       response.setHeader("content-type", "application/json");
       const infos = [
-        { currency: "USD", total_balance: "1.50" },
+        { currency: "USD", total_balance: usd },
         { currency: "CNY", total_balance: "20.00" },
       ];
       response.end(JSON.stringify({ is_available: true, balance_infos: infos }));
@@ -742,6 +747,44 @@ describe("balances through pi", () => {
       await h.prompt("hello");
       assert.equal(h.lastAssistant().provider, "mock-b");
       assert.equal(h.faux("deepseek").state.callCount, 0);
+      // Topped up to a cent above the floor: served until what deepseek's answers cost since the fetch takes the
+      // balance below it, without waiting for the next fetch.
+      usd = "5.01";
+      assert.match(
+        await command(h, "/auto-router balance fetch"),
+        /deepseek\s+\$5\.01, 20\.00 CNY\s+\$5\.00 \(config\)\s/,
+      );
+      // A second answer queued: only the floor keeps deepseek from serving the next prompt too.
+      h.faux("deepseek").setResponses([
+        h.fauxHelpers.fauxAssistantMessage("served by deepseek"),
+        h.fauxHelpers.fauxAssistantMessage("served by deepseek again"),
+      ]);
+      h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("served by B again")]);
+      await h.prompt("spend");
+      assert.equal(h.lastAssistant().provider, "deepseek");
+      const spent = costOf(h.session.messages, "deepseek");
+      assert.ok(spent > 0.01, `deepseek's answer cost $${spent}, more than the cent above the floor`);
+      await h.prompt("below the floor now");
+      assert.equal(h.lastAssistant().provider, "mock-b");
+      assert.equal(h.faux("deepseek").state.callCount, 1, "deepseek is skipped, not tried");
+      // The balance now, then what was fetched and what was booked since, in explain's reason and the balance table.
+      const now = literally(formatMoney(5.01 - spent));
+      const since = literally(`${formatMoney(spent)} spent since)`);
+      const explain = await command(h, "/auto-router explain");
+      assert.match(
+        explain,
+        new RegExp(`budget blocked: balance ${now} below the floor \\$5\\.00 \\(\\$5\\.01 fetched \\d+s ago, ${since}`),
+        explain,
+      );
+      const table = await command(h, "/auto-router balance");
+      assert.match(
+        table,
+        new RegExp(
+          `^deepseek\\s+${now} \\(\\$5\\.01 fetched, ${since}, 20\\.00 CNY\\s+\\$5\\.00 \\(config\\) BLOCKED\\s`,
+          "m",
+        ),
+        table,
+      );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -96,6 +96,21 @@ describe("budget audit thresholds", () => {
       "daily $5.00 of $5.00 set with /auto-router budget set (100%); monthly $20.00 of $20.00 (100%)",
     );
   });
+  it("says what a balance below its floor was fetched at and what was spent since, when spend was taken off", () => {
+    const limits = { balanceFloor: { amount: 5, source: "config" as const } };
+    const balance = { amount: 4.8, fetchedAgoMs: 180_000, spentSinceUsd: 0.2 };
+    const audit = auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance });
+    assert.equal(audit.level, "blocked");
+    assert.equal(audit.detail, "balance $4.80 below the floor $5.00 ($5.00 fetched 3m ago, $0.20 spent since)");
+    assert.equal(audit.balance?.spentSinceUsd, 0.2);
+    const stale = auditProvider({
+      limits,
+      spentTodayUsd: 0,
+      spentThisMonthUsd: 0,
+      balance: { ...balance, stale: true },
+    });
+    assert.equal(stale.detail, "balance $4.80 below the floor $5.00 (stale, $5.00 fetched 3m ago, $0.20 spent since)");
+  });
   it("says how old the balance behind a block is, and that it is stale", () => {
     const limits = { balanceFloor: { amount: 5, source: "config" as const } };
     const balance = { amount: 2, stale: true, fetchedAgoMs: 2 * 3_600_000 };

@@ -9,6 +9,8 @@ import {
   emptyBalances,
   formatBalances,
   isStale,
+  lessSpend,
+  parseBalances,
   storeReadingOperation,
   type StoredBalance,
 } from "../../src/budget/balance-book.ts";
@@ -375,6 +377,62 @@ describe("balance book", () => {
     assert.equal(calls, 1);
     assert.deepEqual(stored.get("deepseek"), { amount: 4, currency: "USD", fetchedAt: now });
     assert.equal(book.get("deepseek")!.amount, 4);
+  });
+  it("keeps the provider's ledger spend at the fetch with each reading, in the store too, and reads it back", async () => {
+    const stored = new Map<string, StoredBalance>();
+    const shared = {
+      read: (provider: string) => stored.get(provider),
+      write: (p: string, r: StoredBalance) => void stored.set(p, r),
+    };
+    let spentThisMonth = 0.25;
+    const asked: string[] = [];
+    const fetch: FetchLike = async () => {
+      // Booked while the answer is awaited: after the mark, so taken off this reading.
+      spentThisMonth = 0.5;
+      return json(200, { balance_infos: [{ currency: "USD", total_balance: "4.00" }] });
+    };
+    const spendMark = (provider: string) => {
+      asked.push(provider);
+      return { month: "2026-12", usd: spentThisMonth };
+    };
+    const book = new BalanceBook({ registry: () => registry, now: () => 7, fetch, retries: 0, shared, spendMark });
+    await book.refresh(balanceSources(config)[0]!);
+    assert.deepEqual(asked, ["deepseek"]);
+    const reading = { amount: 4, currency: "USD", fetchedAt: 7, spentMark: { month: "2026-12", usd: 0.25 } };
+    assert.deepEqual(stored.get("deepseek"), reading);
+    // The stored state (a file, or the team's store) keeps the mark through its schema; a reading without one parses.
+    const state = parseBalances(
+      JSON.parse(JSON.stringify(storeReadingOperation("deepseek", reading)(emptyBalances()))),
+    );
+    assert.deepEqual(state.readings.deepseek, reading);
+    const older = { amount: 2, currency: "USD", fetchedAt: 1 };
+    assert.deepEqual(parseBalances({ v: 1, readings: { deepseek: older } }).readings.deepseek, older);
+    // Another process's book starts from the stored reading, mark and all.
+    const other = new BalanceBook({ registry: () => registry, now: () => 8, fetch, retries: 0, shared });
+    assert.deepEqual(other.get("deepseek"), reading);
+  });
+  it("takes the USD spend booked since the fetch off a USD balance, never off one in CNY or a reading without a mark", () => {
+    const mark = { month: "2026-12", usd: 1 };
+    const since = (spent: number) => (seen: typeof mark) => {
+      assert.deepEqual(seen, mark);
+      return spent;
+    };
+    const usd = { amount: 5, currency: "USD", fetchedAt: 0, spentMark: mark };
+    const now = lessSpend(usd, since(0.2))!;
+    assert.deepEqual(now, { ...usd, amount: 4.8, spentSinceUsd: 0.2 });
+    assert.equal(formatBalances(now), "$4.80 ($5.00 fetched, $0.20 spent since)");
+    assert.equal(lessSpend(usd, since(0)), usd, "nothing spent since: the reading as fetched");
+    // An account with USD and CNY: the USD balance only.
+    const both = { amount: 70, currency: "CNY", others: { USD: 10 }, spentMark: mark };
+    const bothNow = lessSpend(both, since(0.5))!;
+    assert.deepEqual([balanceIn(bothNow), balanceIn(bothNow, "CNY")], [9.5, 70]);
+    assert.equal(formatBalances(bothNow), "70.00 CNY, $9.50 ($10.00 fetched, $0.50 spent since)");
+    const never = () => assert.fail("no USD balance, or no mark: the ledger is not asked");
+    const cny = { amount: 30, currency: "CNY", spentMark: mark };
+    assert.equal(lessSpend(cny, never), cny);
+    const unmarked = { amount: 5, currency: "USD", fetchedAt: 0 };
+    assert.equal(lessSpend(unmarked, never), unmarked, "a reading stored by an earlier version");
+    assert.equal(lessSpend(undefined, never), undefined);
   });
   it("stores a reading unless the store holds a newer one (another window's fetch that ended first)", () => {
     const newer = { amount: 3, currency: "USD", fetchedAt: 2_000 };

@@ -27,6 +27,7 @@ import {
   providerSpend,
   recordUsageOperation,
   salvageLedger,
+  spendSince,
   totalsOf,
   type UsageLedger,
 } from "../../src/budget/usage-ledger.ts";
@@ -227,6 +228,25 @@ describe("usage ledger", () => {
     }
     assert.equal(Object.keys(ledger.months).length, KEEP_MONTHS);
     assert.equal(Object.keys(ledger.months).sort()[0], "2020-04");
+  });
+
+  it("counts a provider's spend since a balance's mark, across a month's end, never below 0", () => {
+    const spend = (costUsd: number) => totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd });
+    let ledger = emptyLedger();
+    ledger = recordUsageOperation({ day: "2026-10-30", month: "2026-10" }, "p", "m", spend(9))(ledger);
+    ledger = recordUsageOperation({ day: "2026-11-30", month: "2026-11" }, "p", "m", spend(0.3))(ledger);
+    ledger = recordUsageOperation({ day: "2026-11-30", month: "2026-11" }, "p", "n", spend(0.2))(ledger);
+    ledger = recordUsageOperation({ day: "2026-11-30", month: "2026-11" }, "other", "m", spend(7))(ledger);
+    ledger = recordUsageOperation({ day: "2026-12-01", month: "2026-12" }, "p", "m", spend(0.1))(ledger);
+    const november = { day: "2026-11-30", month: "2026-11" };
+    const december = { day: "2026-12-01", month: "2026-12" };
+    assert.equal(spendSince(ledger, november, "p", { month: "2026-11", usd: 0.3 }), 0.2, "every model, this provider");
+    assert.equal(spendSince(ledger, december, "p", { month: "2026-11", usd: 0.3 }), 0.3, "and the next month's");
+    assert.equal(spendSince(ledger, december, "p", { month: "2026-10", usd: 8 }), 1.6, "and every month between");
+    assert.equal(spendSince(ledger, december, "p", { month: "2026-12", usd: 0.1 }), 0);
+    // A mark above its month's spend (a calendar move put some in another month): that month counts 0, not less.
+    assert.equal(spendSince(ledger, december, "p", { month: "2026-11", usd: 2 }), 0.1);
+    assert.equal(spendSince(ledger, november, "p", { month: "2026-12", usd: 0 }), 0, "a mark from a later month");
   });
 
   it("adds an attempt to its day and month per provider and model", () => {
