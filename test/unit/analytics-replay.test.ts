@@ -97,6 +97,44 @@ describe("replay", () => {
     assert.deepEqual(r4.snapshot.cooldowns, {});
   });
 
+  it("replays a request a tier moved under the route it asked for, so the new config's tiers decide again", async () => {
+    // @fast moved a request of subscription-swe to subscription-fast: replayed, route() is asked for subscription-swe
+    // with the @fast token, and the new config's tiers (here none) decide where it goes.
+    const features = { estimatedTokens: 10, contextClass: "short", hasImages: false, hasTools: false };
+    async function* events(): AsyncGenerator<NormalizedEvent> {
+      yield {
+        v: 1,
+        type: "decision",
+        ts: new Date(1).toISOString(),
+        time: 1,
+        requestId: "moved",
+        routeId: "subscription-swe",
+        data: {
+          requestedRouteId: "subscription-swe",
+          routeId: "subscription-fast",
+          tier: "fast",
+          tierSource: "shortcut",
+          intent: "general",
+          intentConfidence: 0.5,
+          features: { ...features, intent: "general", intentConfidence: 0.5 },
+          shortcutTokens: ["@fast"],
+          plannedTarget: "google/gemini-3-flash-preview",
+          rules: [],
+          hints: [],
+        },
+      } as NormalizedEvent;
+    }
+    const calls: Array<{ request: RouteRequest; snapshot: RoutingSnapshot; now: number }> = [];
+    const report = await replayDecisions(joinRequests(events()), swappedConfig(), { route: fakeRoute(calls) });
+    assert.deepEqual(
+      calls.map((call) => [call.request.routeId, call.request.shortcuts?.tokens]),
+      [["subscription-swe", ["@fast"]]],
+    );
+    assert.deepEqual(report.changes, [
+      { from: "google/gemini-3-flash-preview", to: "openai-codex/gpt-5.3-codex", requests: 1 },
+    ]);
+  });
+
   it("treats a target the log showed without credentials or missing as such, until it shows up as a candidate again", async () => {
     const decision = (id: string, time: number): NormalizedEvent => ({
       v: 1,
