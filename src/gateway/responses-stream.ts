@@ -270,8 +270,13 @@ export class ResponsesStreamWriter {
     });
   }
 
-  private endReasoning(contentIndex: number, text: string): ResponsesSseEvent[] {
+  /**
+   * `status`: `incomplete` when the answer broke off in the item, which then says so; one that ended carries no
+   * status, as api.openai.com's reasoning items (the SDK's type has it optional).
+   */
+  private endReasoning(contentIndex: number, text: string, status?: ItemEnd): ResponsesSseEvent[] {
     return this.closeItem(contentIndex, "reasoning", (item, index) => {
+      if (status === "incomplete") item.status = status;
       if (this.meta.summary) {
         const part = { type: "summary_text" as const, text };
         item.summary = [part];
@@ -378,6 +383,7 @@ export class ResponsesStreamWriter {
           ...this.endReasoning(
             contentIndex,
             (this.meta.summary ? item.summary[0]?.text : item.content?.[0]?.text) ?? "",
+            status,
           ),
         );
       else if (item?.type === "function_call") {

@@ -516,6 +516,33 @@ describe("Responses output", () => {
     assert.equal((cutEvents.at(-1)!.response as any).output[0].content[0].text, "Hel");
   });
 
+  it("ends a reasoning item a failure cut as incomplete in its done event and the failed response; a whole one has no status", () => {
+    const streamed = (summary: boolean, ended: boolean) => {
+      const writer = new ResponsesStreamWriter({ ...meta, summary });
+      const partial = message([{ type: "thinking", thinking: "Think" }]);
+      const failed = { ...partial, stopReason: "error" as const, errorMessage: "upstream dropped" };
+      return [
+        { type: "thinking_start", contentIndex: 0, partial },
+        { type: "thinking_delta", contentIndex: 0, delta: "Think", partial },
+        ...(ended ? [{ type: "thinking_end", contentIndex: 0, content: "Think", partial }] : []),
+        { type: "error", reason: "error", error: failed },
+      ].flatMap((event) => writer.push(event as AssistantMessageEvent));
+    };
+    const statuses = (events: Record<string, unknown>[]) => {
+      const done = events.find((event) => event.type === "response.output_item.done")?.item as Record<string, any>;
+      const failed = events.at(-1)!;
+      assert.equal(failed.type, "response.failed");
+      const listed = (failed.response as Record<string, any>).output[0];
+      assert.deepEqual(listed, done);
+      return [done.status, listed.status, done.summary[0]?.text ?? done.content[0].text];
+    };
+    for (const summary of [false, true]) {
+      assert.deepEqual(statuses(streamed(summary, false)), ["incomplete", "incomplete", "Think"]);
+      // Reasoning that ended before the failure is whole: no status, as api.openai.com's reasoning items.
+      assert.deepEqual(statuses(streamed(summary, true)), [undefined, undefined, "Think"]);
+    }
+  });
+
   it("ends the last message a length stop cut as incomplete in its done event, as the terminal response lists it", () => {
     const streamed = (stop: "length" | "stop" | "error") => {
       const writer = new ResponsesStreamWriter(meta);
