@@ -24,6 +24,12 @@ export interface SettingValues {
   output: OutputFormat;
   /** Names of the function tools the client marked `strict`. */
   strictTools: string[];
+  /**
+   * Names of the Responses function tools that leave `strict` out (or null): Responses takes them as strict
+   * (api.openai.com makes their schema strict). Carried strict where their schema is one strict mode takes as it is;
+   * never named when not, as the client asked nothing of its own.
+   */
+  strictByDefault: string[];
   stop: string[];
   frequencyPenalty: number;
   presencePenalty: number;
@@ -73,6 +79,7 @@ const NAMES: Record<SettingKey, string> = {
   parallelToolCalls: "parallel_tool_calls",
   output: "response_format",
   strictTools: "tools[].function.strict",
+  strictByDefault: "tools[].function.strict",
   stop: "stop",
   frequencyPenalty: "frequency_penalty",
   presencePenalty: "presence_penalty",
@@ -89,6 +96,7 @@ const RESPONSES_NAMES = {
   ...NAMES,
   output: "text.format",
   strictTools: "tools[].strict",
+  strictByDefault: "tools[].strict",
   thinkingLimit: "reasoning.effort",
   reasoning: "reasoning.effort",
 };
@@ -338,6 +346,15 @@ export function responsesSettings(request: Loose): ClientSettings {
       strictNames(
         request.tools,
         (tool) => tool.strict,
+        (tool) => tool.name,
+      ),
+    ],
+    // A Responses function tool's `strict` defaults to true (the API's reference and function-calling guide).
+    strictByDefault: [
+      undefined,
+      strictNames(
+        request.tools,
+        (tool) => tool.type === "function" && !given(tool.strict),
         (tool) => tool.name,
       ),
     ],

@@ -43,15 +43,50 @@ const openAIChoice = (choice: ToolChoice, named: (name: string) => Loose) =>
 
 const schemaFields = ({ type: _type, ...fields }: OutputFormat & { type: "json_schema" }) => fields;
 
-/** Marks the client's strict tools strict; a tool whose API form has no `strict` (pi-ai leaves it out) cannot be. */
-function markStrict(tools: Loose[] | undefined, names: string[] | undefined, holder: (tool: Loose) => Loose) {
-  if (!names) return [];
+/** Schema positions that hold schemas, by how: one schema, a list of them, or a map of names to them. */
+const ONE_SCHEMA = ["items", "not"];
+const SCHEMA_LISTS = ["anyOf", "allOf", "oneOf", "prefixItems"];
+const SCHEMA_MAPS = ["properties", "$defs", "definitions"];
+
+/**
+ * Whether strict mode takes a tool's JSON schema as it is: an object whose objects are all closed
+ * (`additionalProperties: false`) with every property required. api.openai.com refuses a strict tool whose schema is
+ * not, so a tool strict only by Responses' default is not sent strict with such a schema.
+ */
+export function strictReady(schema: unknown, root = true): boolean {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return !root;
+  const node = schema as Loose;
+  if (root && node.type !== "object") return false;
+  if (node.type === "object" || node.properties !== undefined) {
+    const required: unknown[] = Array.isArray(node.required) ? node.required : [];
+    const keys = Object.keys(typeof node.properties === "object" && node.properties ? node.properties : {});
+    if (node.additionalProperties !== false || !keys.every((key) => required.includes(key))) return false;
+  }
+  const inner = [
+    ...ONE_SCHEMA.map((key) => node[key]),
+    ...SCHEMA_LISTS.flatMap((key) => (Array.isArray(node[key]) ? node[key] : [])),
+    ...SCHEMA_MAPS.flatMap((key) =>
+      typeof node[key] === "object" && node[key] !== null ? Object.values(node[key] as Loose) : [],
+    ),
+  ];
+  return inner.every((child) => child === undefined || strictReady(child, false));
+}
+
+/**
+ * Marks the client's strict tools strict; a tool whose API form has no `strict` (pi-ai leaves it out) cannot be, and
+ * is named. A tool strict by Responses' default is marked so too when its schema is strict-ready, else left as it is
+ * and not named (the client set nothing).
+ */
+function markStrict(tools: Loose[] | undefined, values: Values, holder: (tool: Loose) => Loose) {
+  const { strictTools: names = [], strictByDefault = [] } = values;
   let lost = false;
   for (const tool of tools ?? []) {
     const fields = holder(tool);
-    if (!names.includes(fields.name)) continue;
-    if ("strict" in fields) fields.strict = true;
-    else lost = true;
+    if (names.includes(fields.name)) {
+      if ("strict" in fields) fields.strict = true;
+      else lost = true;
+    } else if (strictByDefault.includes(fields.name) && "strict" in fields && strictReady(fields.parameters))
+      fields.strict = true;
   }
   return lost ? (["strictTools"] as SettingKey[]) : [];
 }
@@ -77,7 +112,7 @@ const CHAT: TargetApi = {
     put(payload, "seed", values.seed);
     put(payload, "user", values.user);
     const cut: SettingKey[] = stop && stop.length < values.stop!.length ? ["stop"] : [];
-    return [...markStrict(tools, values.strictTools, (tool) => tool.function), ...cut];
+    return [...markStrict(tools, values, (tool) => tool.function), ...cut];
   },
   // pi-ai's forms by the target's compat.thinkingFormat: reasoning_effort (OpenAI, DeepSeek), enable_thinking (zai,
   // qwen), chat_template_kwargs, thinking (DeepSeek) and reasoning.effort (OpenRouter).
@@ -99,7 +134,7 @@ const RESPONSES: TargetApi = {
     if (output) payload.text = { ...payload.text, format: output };
     put(payload, "top_p", values.topP);
     put(payload, "user", values.user);
-    return markStrict(tools, values.strictTools, (tool) => tool);
+    return markStrict(tools, values, (tool) => tool);
   },
   reasons: (payload) => effortOn(payload.reasoning?.effort),
 };
@@ -179,6 +214,8 @@ const CODEX: TargetApi = { ...RESPONSES, lacks: [...RESPONSES.lacks, "topP", "us
 
 /** Settings pi-ai writes from its own options whatever the target's API. */
 const CARRIED_BY_PI_AI = new Set<SettingKey>(["thinkingLimit", "temperature", "reasoning"]);
+/** Settings the client did not write itself (an API's default), never named when a target cannot take them. */
+const UNNAMED = new Set<SettingKey>(["strictByDefault"]);
 
 const TARGET_APIS: Partial<Record<Api, TargetApi>> = {
   "openai-completions": CHAT,
@@ -208,7 +245,9 @@ export function writeSettings(
   const target = TARGET_APIS[api];
   if (!target || typeof payload !== "object" || payload === null || Array.isArray(payload)) {
     // The thinking limit and the temperature are no fields of their own: another API's target got them as pi-ai sends them.
-    const named = given.filter((key) => !CARRIED_BY_PI_AI.has(key)).map((key) => settings.names[key]);
+    const named = given
+      .filter((key) => !CARRIED_BY_PI_AI.has(key) && !UNNAMED.has(key))
+      .map((key) => settings.names[key]);
     return { payload, ignored: [...settings.unsupported, ...named] };
   }
   const out: Loose = { ...payload };

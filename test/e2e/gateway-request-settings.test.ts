@@ -4,6 +4,7 @@
 // `x-auto-router-ignored`, never faked; a passthrough answer names nothing.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import type OpenAI from "openai";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
@@ -76,6 +77,34 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(body.top_p, 0.5);
     assert.equal(body.user, "end-user-7");
     assert.equal(ignored(response), null);
+  });
+
+  it("sends a Responses function tool that leaves `strict` out as strict, Responses' default, when its schema is strict-ready", async () => {
+    chat.enqueue({ text: "ok" });
+    anthropic.enqueue({ text: "ok" });
+    const loose = { type: "object" as const, properties: { city: { type: "string" } } };
+    const tools = [
+      { type: "function", name: "left_out", parameters: PARAMETERS },
+      { type: "function", name: "null", strict: null, parameters: PARAMETERS },
+      { type: "function", name: "opted_out", strict: false, parameters: PARAMETERS },
+      // api.openai.com would close this schema and require its fields; sent strict as it is, it would be refused.
+      { type: "function", name: "loose", parameters: loose },
+    ] as OpenAI.Responses.FunctionTool[];
+    const { response } = await fx.openai.responses.create({ model: "swe", input: "hi", tools }).withResponse();
+    assert.deepEqual(
+      chat.calls[0]!.body.tools.map((tool: any) => [tool.function.name, tool.function.strict]),
+      [
+        ["left_out", true],
+        ["null", true],
+        ["opted_out", false],
+        ["loose", false],
+      ],
+    );
+    assert.equal(ignored(response), null);
+    // A target that takes no strict tools says nothing of a default the client did not set.
+    const claude = await fx.openai.responses.create({ model: "claude", input: "hi", tools }).withResponse();
+    assert.equal(anthropic.calls[0]!.body.tools.length, 4);
+    assert.equal(ignored(claude.response), null);
   });
 
   it("sends a Chat Completions request's named tool choice and json_schema format to a Responses target", async () => {

@@ -10,7 +10,7 @@ import {
   outputFormat,
   responsesSettings,
 } from "../../src/gateway/client-settings.ts";
-import { settingsCarrier, writeSettings } from "../../src/gateway/target-settings.ts";
+import { settingsCarrier, strictReady, writeSettings } from "../../src/gateway/target-settings.ts";
 import { openAIToolChoice } from "../../src/gateway/tool-turns.ts";
 
 const SCHEMA = { type: "object", properties: { a: { type: "string" } } };
@@ -207,6 +207,63 @@ describe("target settings: writing each target API", () => {
     // A provider pi-ai sends no `strict` to (it rejects unknown fields) cannot make a tool strict.
     const noStrict = writeSettings("openai-completions", { tools: [{ function: { name: "f" } }] }, settings);
     assert.deepEqual(noStrict.ignored, ["tools[].strict"]);
+  });
+
+  it("takes a Responses function tool that leaves `strict` out as strict where its schema is strict-ready, naming none lost", () => {
+    const closed = {
+      type: "object",
+      properties: { a: { type: "string" } },
+      required: ["a"],
+      additionalProperties: false,
+    };
+    const settings = responsesSettings({
+      tools: [
+        { type: "function", name: "f", parameters: closed },
+        { type: "function", name: "g", strict: null, parameters: SCHEMA },
+        { type: "function", name: "h", strict: false },
+      ],
+    });
+    assert.deepEqual(settings.values, { strictByDefault: ["f", "g"] });
+    const tool = (name: string, parameters: unknown) => ({ type: "function", name, parameters, strict: false });
+    const { payload, ignored } = writeSettings(
+      "openai-responses",
+      { tools: [tool("f", closed), tool("g", SCHEMA), tool("h", {})] },
+      settings,
+    );
+    // `g`'s schema is open: strict as it is, api.openai.com would refuse it.
+    assert.deepEqual(
+      (payload as { tools: { strict: boolean }[] }).tools.map((each) => each.strict),
+      [true, false, false],
+    );
+    assert.deepEqual(ignored, []);
+    // A target whose tools have no `strict`, or whose API has no strict tools, is not said to have dropped a default.
+    assert.deepEqual(
+      writeSettings("openai-completions", { tools: [{ function: { name: "f" } }] }, settings).ignored,
+      [],
+    );
+    assert.deepEqual(writeSettings("anthropic-messages", { tools: [{ name: "f" }] }, settings).ignored, []);
+    assert.deepEqual(writeSettings("google-generative-ai", { tools: [] }, settings).ignored, []);
+  });
+
+  it("finds a schema strict-ready only when every object in it is closed and requires all its properties", () => {
+    const object = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      type: "object",
+      properties,
+      required: Object.keys(properties),
+      additionalProperties: false,
+      ...extra,
+    });
+    assert.equal(strictReady(object({})), true);
+    assert.equal(strictReady(object({ list: { type: "array", items: object({ n: { type: "number" } }) } })), true);
+    assert.equal(strictReady(object({ a: { anyOf: [{ type: "string" }, { type: "null" }] } })), true);
+    assert.equal(strictReady(object({ a: { $ref: "#/$defs/x" } }, { $defs: { x: object({ b: {} }) } })), true);
+    assert.equal(strictReady({ type: "object", properties: {} }), false);
+    assert.equal(strictReady({ ...object({ a: {} }), required: [] }), false);
+    assert.equal(strictReady(object({ list: { type: "array", items: { type: "object", properties: {} } } })), false);
+    assert.equal(strictReady(object({}, { $defs: { x: { type: "object" } } })), false);
+    assert.equal(strictReady(object({ a: { anyOf: [{ type: "object", properties: { b: {} } }] } })), false);
+    assert.equal(strictReady({ type: "string" }), false);
+    assert.equal(strictReady(undefined), false);
   });
 
   it("writes a Responses body, merging the format into pi-ai's own `text`, and names stop and seed", () => {
