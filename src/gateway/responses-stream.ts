@@ -153,15 +153,7 @@ export class ResponsesStreamWriter {
       case "thinking_end": {
         if (this.redactedThinking.delete(event.contentIndex)) return [];
         if (!this.heldReasoning.delete(event.contentIndex)) return this.endReasoning(event.contentIndex, event.content);
-        const block = event.partial.content[event.contentIndex];
-        const own = block?.type === "thinking" ? targetReasoningItem(block, event.partial.api) : undefined;
-        if (own) return this.targetReasoning(own);
-        // Nothing the client could send back: the gateway's own item, as for another API, all at once.
-        return [
-          ...this.startReasoning(event.contentIndex),
-          ...(event.content ? this.reasoningDelta(event.contentIndex, event.content) : []),
-          ...this.endReasoning(event.contentIndex, event.content),
-        ];
+        return this.heldReasoningItem(event.contentIndex, event.partial, event.content);
       }
       case "toolcall_start": {
         const block = event.partial.content[event.contentIndex];
@@ -195,7 +187,10 @@ export class ResponsesStreamWriter {
         return this.endCall(event.contentIndex, event.toolCall);
       case "done": {
         const status = event.reason === "length" ? "incomplete" : "completed";
-        const ended = this.endAll(event.message, "completed", status === "incomplete");
+        const ended = [
+          ...this.endAll(event.message, "completed", status === "incomplete"),
+          ...this.endHeldReasoning(event.message),
+        ];
         const response = this.response(status, event.message);
         return [
           ...ended,
@@ -204,7 +199,7 @@ export class ResponsesStreamWriter {
       }
       case "refusal": {
         // A target refused mid-answer: what it wrote stands, its open items end, the response is incomplete.
-        const ended = this.endAll(event.message);
+        const ended = [...this.endAll(event.message), ...this.endHeldReasoning(event.message)];
         const response = this.response("incomplete", event.message, "content_filter");
         return [...ended, this.event("response.incomplete", { response })];
       }
@@ -212,13 +207,46 @@ export class ResponsesStreamWriter {
         // The answer broke off after its commit point: the items still open end `incomplete`, as api.openai.com ends
         // those of a response it could not finish, each done before the response fails (a client that follows items
         // had them in progress for ever). A call keeps the arguments it streamed: pi-ai's parse of them is no call.
-        const ended = this.endAll(undefined, "incomplete");
+        const ended = [...this.endAll(undefined, "incomplete"), ...this.endHeldReasoning(event.error, "incomplete")];
         const response = this.response("failed", event.error);
         return [...ended, this.event("response.failed", { response })];
       }
       default:
         return [];
     }
+  }
+
+  /**
+   * Held thinking (an openai-responses target's) as one whole item: the target's own when pi-ai has it, else, with
+   * nothing the client could send back, the gateway's own, as for another API, all at once.
+   */
+  private heldReasoningItem(
+    contentIndex: number,
+    message: AssistantMessage,
+    text: string,
+    status?: ItemEnd,
+  ): ResponsesSseEvent[] {
+    const block = message.content[contentIndex];
+    const own = block?.type === "thinking" ? targetReasoningItem(block, message.api) : undefined;
+    if (own) return this.targetReasoning(own);
+    return [
+      ...this.startReasoning(contentIndex),
+      ...(text ? this.reasoningDelta(contentIndex, text) : []),
+      ...this.endReasoning(contentIndex, text, status),
+    ];
+  }
+
+  /**
+   * Held thinking whose end never came before the answer ended: done now with what pi-ai has of it (`incomplete` when
+   * the answer broke off), so that the terminal response lists no item the client was not sent.
+   */
+  private endHeldReasoning(message: AssistantMessage, status?: ItemEnd): ResponsesSseEvent[] {
+    const held = [...this.heldReasoning];
+    this.heldReasoning.clear();
+    return held.flatMap((contentIndex) => {
+      const block = message.content[contentIndex];
+      return this.heldReasoningItem(contentIndex, message, block?.type === "thinking" ? block.thinking : "", status);
+    });
   }
 
   /** The gateway's own reasoning item for another API's thinking: a summary when the client asked for one. */

@@ -74,7 +74,8 @@ describe("gateway /v1/responses: a Responses target's reasoning on the translate
           chat: routeInOrder("mock-chat/model-chat"),
           claude: routeInOrder("mock-claude/model-claude"),
         },
-        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
+        // An answer cut off after the commit point rests its target too: not into the next test.
+        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 }, network: { cooldownMs: 0 } } },
       },
     });
     ({ R: responses, A: chat, C: claude } = fx.emulators);
@@ -129,6 +130,39 @@ describe("gateway /v1/responses: a Responses target's reasoning on the translate
     );
     assert.deepEqual(final.output[0], TARGET_REASONING);
     assert.equal(final.output[1]?.type, "function_call");
+  });
+
+  it("ends the reasoning an answer broke off in as incomplete, in its done event and in response.failed, for any target", async () => {
+    // A first chunk of thinking long enough to commit the answer (sustained thinking), then the connection drops.
+    const thinking = `${"Weighing-the-forecast-sources.".repeat(8)} and more`;
+    const cutReasoning = async (model: string, tools?: OpenAI.Responses.Tool[]) => {
+      const stream = await fx.openai.responses.create({ model, input: "Weather?", tools, stream: true });
+      const ends: [string, unknown, unknown][] = [];
+      for await (const event of stream) {
+        if (event.type === "response.output_item.done")
+          ends.push([event.type, event.item.type, (event.item as { status?: string }).status]);
+        if (event.type === "response.failed") {
+          const [item] = event.response.output as { type: string; status?: string; summary: { text: string }[] }[];
+          ends.push([event.type, item?.type, item?.status]);
+        }
+      }
+      return ends;
+    };
+    const incomplete = [
+      ["response.output_item.done", "reasoning", "incomplete"],
+      ["response.failed", "reasoning", "incomplete"],
+    ];
+    chat.enqueue({ thinking, text: "Sunny.", dropAfterChunks: 1 });
+    assert.deepEqual(await cutReasoning("chat"), incomplete);
+    // A Responses target's reasoning is held until its item is done: cut before, it is still done, not left out of
+    // the stream while response.failed lists it.
+    responses.enqueue({
+      thinking,
+      reasoningItem: { id: REASONING_ID, encryptedContent: ENCRYPTED },
+      text: "Sunny.",
+      dropAfterChunks: 1,
+    });
+    assert.deepEqual(await cutReasoning("resp", TOOLS), incomplete);
   });
 
   it("answers a non-streaming request with the target's reasoning item, id and encrypted_content", async () => {

@@ -543,6 +543,31 @@ describe("Responses output", () => {
     }
   });
 
+  it("does a Responses target's held reasoning the answer ended in before the terminal event that lists it", () => {
+    const ended = (end: "error" | "length" | "refusal") => {
+      const writer = new ResponsesStreamWriter(meta);
+      const partial = { ...message([{ type: "thinking", thinking: "Think" }]), api: "openai-responses" as const };
+      const last =
+        end === "error"
+          ? { type: "error", reason: "error", error: { ...partial, stopReason: "error", errorMessage: "dropped" } }
+          : end === "length"
+            ? { type: "done", reason: "length", message: { ...partial, stopReason: "length" } }
+            : { type: "refusal", message: partial };
+      const events = [
+        { type: "thinking_start", contentIndex: 0, partial },
+        { type: "thinking_delta", contentIndex: 0, delta: "Think", partial },
+        last,
+      ].flatMap((event) => writer.push(event as AssistantMessageEvent));
+      const done = events.find((event) => event.type === "response.output_item.done")?.item as Record<string, any>;
+      const listed = (events.at(-1)!.response as Record<string, any>).output;
+      assert.deepEqual(listed, [done]);
+      return [events.at(-1)!.type, done.status, done.content[0].text];
+    };
+    assert.deepEqual(ended("error"), ["response.failed", "incomplete", "Think"]);
+    assert.deepEqual(ended("length"), ["response.incomplete", undefined, "Think"]);
+    assert.deepEqual(ended("refusal"), ["response.incomplete", undefined, "Think"]);
+  });
+
   it("ends the last message a length stop cut as incomplete in its done event, as the terminal response lists it", () => {
     const streamed = (stop: "length" | "stop" | "error") => {
       const writer = new ResponsesStreamWriter(meta);
