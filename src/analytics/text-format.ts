@@ -169,9 +169,12 @@ function steps(seconds: number, round: (value: number) => number): string {
 
 export const formatCount = (value: number): string => value.toLocaleString("en-US");
 
-/** A count and its noun, singular for one: `1 request`, `2 requests`, `3 target switches` (with `many`). */
+/**
+ * A count and its noun, singular for one: `1 request`, `2 requests`, `3 target switches` (with `many`). A fraction
+ * (a config's `0.0001` days) keeps every digit it was written with, where formatCount would round it to three.
+ */
 export const plural = (count: number, one: string, many = `${one}s`): string =>
-  `${formatCount(count)} ${count === 1 ? one : many}`;
+  `${count.toLocaleString("en-US", { maximumFractionDigits: 20 })} ${count === 1 ? one : many}`;
 
 /** A titled section: the title underlined, then the body. */
 /** What a table cut by --limit says under it, so a short table is not read as the whole: empty when nothing was cut. */

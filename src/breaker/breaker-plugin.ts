@@ -10,6 +10,7 @@ import { circuitCommand } from "./circuit-command.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
 import { viewBreaker } from "./breaker.ts";
+import { plural } from "../commands/format.ts";
 
 /** The breaker feature: uniform hooks, plus the half-open probe slot and the reset of its breakers. */
 export type BreakerPlugin = FeaturePlugin & ProbeClaimer & BreakerReset;
@@ -59,7 +60,7 @@ export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
       book.apply(observation.candidate.key, breakerEventOf(observation));
     },
     resetState: (scope, now) =>
-      scope === "breakers" || scope === "all" ? `${book.reset(now)} open breaker(s) closed` : undefined,
+      scope === "breakers" || scope === "all" ? `${plural(book.reset(now), "open breaker")} closed` : undefined,
     subcommands: [circuitCommand(book, settings)],
     // Before the stores close: this process's successes count for the others (breaker-book.ts).
     close: async () => book.flushSuccesses(Date.now()),

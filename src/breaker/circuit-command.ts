@@ -3,7 +3,7 @@ import type { Subcommand } from "../commands/command-types.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { closestId } from "../config/spelling.ts";
 import { routeTargetKey, targetKey } from "../routing/types.ts";
-import { formatDuration, formatTimeLeft, table } from "../commands/format.ts";
+import { formatDuration, formatTimeLeft, plural, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";
 import type { BreakerBook, BreakerRow } from "./breaker-book.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
@@ -79,7 +79,7 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
         const key = args[1];
         if (key === undefined) {
           const count = book.reset(now);
-          return output.info(count > 0 ? `${count} breaker(s) closed` : "every breaker was already closed");
+          return output.info(count > 0 ? `${plural(count, "breaker")} closed` : "every breaker was already closed");
         }
         const known = knownTargets(book, deps.config(), now);
         if (!known.has(key)) {

@@ -9,7 +9,7 @@ import { refusalNote } from "../runtime/request-state.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { describeOrigin, routeCount } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
-import { formatDuration } from "./format.ts";
+import { formatDuration, plural } from "./format.ts";
 import { resolveRouteName } from "./name-resolution.ts";
 import { routeCompletions, servedText, unfinishedAttempt } from "./route-commands.ts";
 import { unknownWordText } from "./unknown-word.ts";
@@ -49,7 +49,7 @@ export const explainCommand: Subcommand = {
           ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see ${routingStatsHint(deps.services.stateDir)})`,
       );
     }
-    const failovers = last.failovers ? ` after ${last.failovers} failover(s)` : "";
+    const failovers = last.failovers ? ` after ${plural(last.failovers, "failover")}` : "";
     const servedBy = servedText(last);
     const served = servedBy ? `${servedBy}${failovers}` : `outcome: ${last.outcome ?? "pending"}`;
     // Candidates a hard budget refused at their reservation are skipped for their budget (the reservation is the
@@ -201,12 +201,13 @@ export const resetCommand: Subcommand = {
     }
     const now = deps.now();
     const done: string[] = [];
-    if (scope === "cooldowns" || scope === "all") done.push(`${deps.runtime.cooldowns.clear(now)} cooldown(s) cleared`);
+    if (scope === "cooldowns" || scope === "all")
+      done.push(`${plural(deps.runtime.cooldowns.clear(now), "cooldown")} cleared`);
     if (scope === "latency" || scope === "all") {
       deps.runtime.latency.clear();
       done.push("latency averages cleared");
     }
-    if (scope === "all") done.push(`${deps.runtime.books.revert?.clear() ?? 0} revert hold(s) cleared`);
+    if (scope === "all") done.push(`${plural(deps.runtime.books.revert?.clear() ?? 0, "revert hold")} cleared`);
     // The breakers belong to their feature.
     const breakers = deps.runtime.collaborators.breakers;
     const summary = breakers?.resetState(scope, now);

@@ -1,6 +1,6 @@
 // aliases, resolve: the short names of the config (`aliases`) and what any name resolves to right now.
 import type { CommandDeps, Subcommand } from "./command-types.ts";
-import { formatPrice, table } from "./format.ts";
+import { formatPrice, plural, table } from "./format.ts";
 import {
   aliasCompletions,
   describeAlias,
@@ -19,10 +19,10 @@ import { configNotice } from "./route-commands.ts";
 function resolvedState(resolved: ResolvedName | undefined, deps: CommandDeps): string {
   if (!resolved) return "unresolved";
   if (resolved.kind === "route")
-    // An invalid routes file without a good copy: its route ids are known, their targets are not ("0 target(s)").
+    // An invalid routes file without a good copy: its route ids are known, their targets are not ("0 targets").
     return deps.services.config.state.origin === "declared"
       ? "route, failing every request until the routes file is fixed (it is invalid, with no good copy)"
-      : `route, ${deps.config().routes[resolved.routeId]!.targets.length} target(s)`;
+      : `route, ${plural(deps.config().routes[resolved.routeId]!.targets.length, "target")}`;
   const registry = deps.runtime.registry();
   const model = registry?.find(resolved.provider, resolved.modelId);
   if (!model) return registry ? "unknown model" : "model (registry not loaded)";

@@ -2,7 +2,7 @@
 import type { RouterConfig } from "../config/schema.ts";
 import { targetKey } from "../routing/types.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
-import { formatPrice, table } from "./format.ts";
+import { formatPrice, plural, table } from "./format.ts";
 import { catalogueModels } from "./name-resolution.ts";
 import { configNotice } from "./route-commands.ts";
 
@@ -80,7 +80,7 @@ export const modelsCommand: Subcommand = {
       ];
     });
     output.info(
-      `${rows.length} model(s) in ${Object.keys(deps.config().routes).length} route(s)\n${table(["provider/model", "name", "capabilities", "context", "max out", "credentials", "$/1M in/out", "routes"], rows)}`,
+      `${plural(rows.length, "model")} in ${plural(Object.keys(deps.config().routes).length, "route")}\n${table(["provider/model", "name", "capabilities", "context", "max out", "credentials", "$/1M in/out", "routes"], rows)}`,
     );
   },
 };

@@ -18,7 +18,7 @@ import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import { redactRedisUrl } from "../team/team-settings.ts";
 import { describeBackendLines } from "../team/team-plugin.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
-import { formatTimeLeft } from "./format.ts";
+import { formatTimeLeft, plural } from "./format.ts";
 import { configIssueLines, describeRoute, unfinishedAnswerText } from "./route-commands.ts";
 
 export const DEBUG_REPORT_FILE = "auto-router.debug-report.txt";
@@ -80,7 +80,7 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
         : (unfinished ?? `${data.outcome}${data.servedTarget ? ` by ${data.servedTarget}` : ""}`);
       finished.set(
         event.requestId!,
-        `${ended}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
+        `${ended}${data.failovers ? `, ${plural(data.failovers, "failover")}` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
       );
     }
   }

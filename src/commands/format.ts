@@ -2,7 +2,7 @@
 import { tableLayout } from "../analytics/text-format.ts";
 import { noteTable } from "../ui/table-layouts.ts";
 
-export { formatDuration, formatTimeLeft } from "../analytics/text-format.ts";
+export { formatDuration, formatTimeLeft, plural } from "../analytics/text-format.ts";
 
 export function formatPrice(usdPerMillion: number): string {
   return usdPerMillion === 0

@@ -10,6 +10,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { LONG_TIER_MIN_CONTEXT_TOKENS } from "../routing/constraints.ts";
 import { collectRules, ruleName } from "../routing/policy-rules.ts";
 import type { Subcommand } from "./command-types.ts";
+import { plural } from "./format.ts";
 import { resolveRouteName } from "./name-resolution.ts";
 import { configNotice, routeCompletions } from "./route-commands.ts";
 
@@ -73,7 +74,7 @@ export function describeCondition(condition: RuleCondition | undefined): string 
   if (condition.daysOfWeek) parts.push(condition.daysOfWeek.join(","));
   if (condition.badRatingShareAbove !== undefined)
     parts.push(
-      `bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}% of ≥ ${condition.minRatings ?? DEFAULT_MIN_RATINGS}${condition.ratingMaxAgeDays !== undefined ? ` in the last ${condition.ratingMaxAgeDays} day(s)` : ""}${condition.ratingHalfLifeDays !== undefined ? `, ${condition.ratingHalfLifeDays}-day half-life` : ""}`,
+      `bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}% of ≥ ${condition.minRatings ?? DEFAULT_MIN_RATINGS}${condition.ratingMaxAgeDays !== undefined ? ` in the last ${plural(condition.ratingMaxAgeDays, "day")}` : ""}${condition.ratingHalfLifeDays !== undefined ? `, ${condition.ratingHalfLifeDays}-day half-life` : ""}`,
     );
   if (condition.all) parts.push(`all(${condition.all.map(describeCondition).join("; ")})`);
   if (condition.any) parts.push(`any(${condition.any.map(describeCondition).join("; ")})`);

@@ -7,7 +7,7 @@ import { formatIssue } from "../config/issues.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
-import { formatDuration, formatPrice, formatTimeLeft, table } from "./format.ts";
+import { formatDuration, formatPrice, formatTimeLeft, plural, table } from "./format.ts";
 import { exactFirst, resolveName, resolveRouteName, usableModel } from "./name-resolution.ts";
 import { holdProbeText } from "./revert-hold-text.ts";
 
@@ -243,7 +243,7 @@ export const statusCommand: Subcommand = {
       // A request a tier sent to another route names it, as explain (`Route main -> think`) and the status line do.
       const moved = last.decision.routeId !== last.decision.requestedRouteId ? ` -> ${last.decision.routeId}` : "";
       lines.push(
-        `last ${last.decision.requestedRouteId}${gone}${moved}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
+        `last ${last.decision.requestedRouteId}${gone}${moved}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${plural(last.failovers, "failover")}` : ""}, ${formatDuration(now - last.at)} ago`,
       );
     }
     output.info(lines.join("\n"));

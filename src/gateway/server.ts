@@ -34,6 +34,7 @@ import {
   type DirectRoutes,
 } from "./model-names.ts";
 import { isObject } from "../is-object.ts";
+import { plural } from "../analytics/text-format.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { parseResponsesRequest, responsesToContext } from "./responses-request.ts";
 import { presentedTokens, tokenMatcher } from "./token.ts";
@@ -360,7 +361,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const sweep = setInterval(() => connections.closeUnused(), DRAIN_IDLE_SWEEP_MS);
       const deadline = setTimeout(() => {
         log(
-          `drain deadline (gateway.drainTimeoutMs ${drainMs} ms) reached: ending ${core.inFlight.size} request(s) still in flight, then closing every connection`,
+          `drain deadline (gateway.drainTimeoutMs ${drainMs} ms) reached: ending ${plural(core.inFlight.size, "request")} still in flight, then closing every connection`,
         );
         core.inFlight.endAll();
         lastCut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_WRITE_GRACE_MS);

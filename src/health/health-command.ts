@@ -1,7 +1,7 @@
 // /auto-router health [--probe] [--json]: per provider used by a route, credentials, models, cooldowns, breakers,
 // the usage API's reachability, the last error and the unhealthy mark; --probe sends one 1-token request per target.
 import type { Subcommand } from "../commands/command-types.ts";
-import { formatDuration, formatTimeLeft, table } from "../commands/format.ts";
+import { formatDuration, formatTimeLeft, plural, table } from "../commands/format.ts";
 import type { ProviderStatus, TargetStatus } from "../routing/types.ts";
 import { windowCountText } from "../routing/uvi.ts";
 import {
@@ -49,7 +49,7 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
       : problem
         ? `NOT OK (${problem})`
         : report.consecutiveFailures > 0
-          ? `healthy, ${report.consecutiveFailures} failed check(s) in a row`
+          ? `healthy, ${plural(report.consecutiveFailures, "failed check")} in a row`
           : "healthy";
     lines.push(`${report.provider}: ${state}; credentials ${report.credentials}`);
     const source = report.quotaSource;

@@ -2,7 +2,7 @@
 // routing through the `badRatingShareAbove` policy condition.
 import type { RatingInput, RatingService, TargetRatings } from "./ratings-book.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
-import { formatDuration } from "../commands/format.ts";
+import { formatDuration, plural } from "../commands/format.ts";
 
 const RATINGS = ["good", "bad"] as const;
 /** Other words a person rates with (`up`, `+1`, a thumb): each stands for good or bad. */
@@ -78,7 +78,7 @@ export function completeRate(prefix: string): CompletionItem[] {
 }
 
 export const formatTargetRatings = (key: string, stats: TargetRatings): string =>
-  `${key}: ${stats.bad} bad, ${stats.good} good of the last ${stats.count} rating(s) (${Math.round(stats.badShare * 100)}% bad)`;
+  `${key}: ${stats.bad} bad, ${stats.good} good of the last ${plural(stats.count, "rating")} (${Math.round(stats.badShare * 100)}% bad)`;
 
 export function rateCommand(service: RatingService): Subcommand {
   return {

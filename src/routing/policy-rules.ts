@@ -5,6 +5,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { RequestFeatures, RuleTrace, TargetStatus } from "./types.ts";
 import type { Tier } from "../config/routing-schema.ts";
 import { wallClock } from "../time/zoned-time.ts";
+import { plural } from "../analytics/text-format.ts";
 
 export interface ConditionContext {
   features: RequestFeatures;
@@ -116,7 +117,7 @@ function ratingsInScope(
     if (mark.bad) bad += w;
   }
   const within =
-    (days === undefined ? "" : ` in the last ${days} day(s)`) +
+    (days === undefined ? "" : ` in the last ${plural(days, "day")}`) +
     (halfLife === undefined ? "" : ` (weighed with a ${halfLife}-day half-life)`);
   return { share: weight > 0 ? bad / weight : undefined, count, within };
 }
@@ -175,7 +176,8 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     const { share, count, within } = ratingsInScope(condition, context.target, context.now);
     if (share === undefined) return within ? failed(`no ratings${within}`) : NO_RATINGS;
     const needed = condition.minRatings ?? DEFAULT_MIN_RATINGS;
-    if (count < needed) return failed(`${count} rating(s)${within}, fewer than the ${needed} a bad-rating share needs`);
+    if (count < needed)
+      return failed(`${plural(count, "rating")}${within}, fewer than the ${needed} a bad-rating share needs`);
     const shares = `${percent(share)} ${share <= condition.badRatingShareAbove ? "<=" : ">"} ${percent(condition.badRatingShareAbove)}`;
     if (share <= condition.badRatingShareAbove) return failed(`bad ratings${within} ${shares}`);
     reasons = append(reasons, `bad ratings${within} ${shares}`);

@@ -6,7 +6,7 @@
 // A window may concern only some models of its provider (Anthropic's weekly Opus limit, a Gemini CLI bucket): it paces
 // those models and no other, so a model is assessed from the provider-wide windows plus the windows scoped to it.
 import type { QuotaLevel, QuotaStatus } from "./types.ts";
-import { floorTo, formatPercentDown } from "../analytics/text-format.ts";
+import { floorTo, formatPercentDown, plural } from "../analytics/text-format.ts";
 
 /** A window that just started must not divide by ~0: elapsed counts as at least this share. */
 export const MIN_ELAPSED_FRACTION = 0.05;
@@ -129,8 +129,8 @@ export const isOpenWindow = (window: Pick<QuotaWindow, "windowMs" | "resetsAt">,
 export const openWindowCount = (windows: ReadonlyArray<Pick<QuotaWindow, "windowMs" | "resetsAt">>, now: number) =>
   windows.filter((window) => isOpenWindow(window, now)).length;
 
-/** A source's open windows in words, as `uvi` and `health` say them: `2 window(s)`, or `no open window`. */
-export const windowCountText = (open: number): string => (open === 0 ? "no open window" : `${open} window(s)`);
+/** A source's open windows in words, as `uvi` and `health` say them: `1 window`, `2 windows`, or `no open window`. */
+export const windowCountText = (open: number): string => (open === 0 ? "no open window" : plural(open, "window"));
 
 const HOUR_MS = 3_600_000;
 const spanText = (ms: number): string =>

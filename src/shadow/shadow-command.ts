@@ -2,7 +2,7 @@
 // would have done, and compare the two.
 import { SHADOW_HISTORY, summarizeShadow, type ShadowService } from "./shadow-history.ts";
 import type { Subcommand } from "../commands/command-types.ts";
-import { formatDuration } from "../commands/format.ts";
+import { formatDuration, plural } from "../commands/format.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
 const ACTIONS = ["show", "enable", "disable"] as const;
@@ -29,7 +29,7 @@ export function shadowText(service: ShadowService, now: number, last: number): s
     return lines.join("\n");
   }
   lines.push(
-    `last ${summary.count} request(s): the ranking chose the declared first target in ${summary.matches} (${percent(summary.matches, summary.count)}), the same whole order in ${summary.sameOrder} (${percent(summary.sameOrder, summary.count)})`,
+    `last ${plural(summary.count, "request")}: the ranking chose the declared first target in ${summary.matches} (${percent(summary.matches, summary.count)}), the same whole order in ${summary.sameOrder} (${percent(summary.sameOrder, summary.count)})`,
   );
   for (const [routeId, route] of Object.entries(summary.byRoute).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${routeId}: ${route.matches}/${route.count} match (${percent(route.matches, route.count)})`);

@@ -7,6 +7,7 @@ import { STORE_DOWN_REFUSAL } from "./redis-ledger.ts";
 import type { StateBackend } from "./state-backend.ts";
 import type { BackendStatus } from "./team-connection.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
+import { plural } from "../commands/format.ts";
 
 export const STORE_DOWN_MARK = "team store down";
 
@@ -39,8 +40,8 @@ function describeLag(status: BackendStatus): string {
   const batched = status.batchedWrites;
   const due = `sent within ${Math.max(1, Math.ceil((status.batchDueMs ?? 0) / 1000))} s`;
   if (batched === status.pendingWrites)
-    return `none late, ${batched} write(s) batched or being sent (${due}), as usual right after an answer`;
-  const late = `${status.pendingWrites - batched} write(s) waiting, oldest ${Math.round(status.lagMs / 1000)} s`;
+    return `none late, ${plural(batched, "write")} batched or being sent (${due}), as usual right after an answer`;
+  const late = `${plural(status.pendingWrites - batched, "write")} waiting, oldest ${Math.round(status.lagMs / 1000)} s`;
   return batched === 0 ? late : `${late}; ${batched} more batched (${due})`;
 }
 

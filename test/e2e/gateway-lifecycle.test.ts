@@ -421,7 +421,7 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
     assert.match(
       fx.gateway.stderr(),
-      /drain deadline \(gateway\.drainTimeoutMs 300 ms\) reached: ending 3 request\(s\) still in flight/,
+      /drain deadline \(gateway\.drainTimeoutMs 300 ms\) reached: ending 3 requests still in flight/,
     );
     // The access lines of the two streams the deadline cut say so: their 200 was no whole answer.
     const streamed = fx.gateway

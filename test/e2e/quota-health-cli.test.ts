@@ -159,9 +159,9 @@ describe("quota pacing and health through the pi CLI", () => {
     };
     quota.reply(USAGE_PATH, { body: usage(30, 4) });
     const good = await refresh();
-    assert.match(good, /anthropic-usage \(anthropic\): ok, 1 window\(s\), fetched \d+s ago in \d+ ms/);
+    assert.match(good, /anthropic-usage \(anthropic\): ok, 1 window, fetched \d+s ago in \d+ ms/);
     // The health check reports that reading; it does not fetch the usage API again without --probe.
-    assert.match(good, /quota source: anthropic-usage ok, 1 window\(s\), fetched \d+s ago \(--probe fetches it now\)/);
+    assert.match(good, /quota source: anthropic-usage ok, 1 window, fetched \d+s ago \(--probe fetches it now\)/);
     // A new process whose own fetch fails: the reading the first one stored is the last good one, not "ok".
     quota.reply(USAGE_PATH, { status: 500, body: { error: "usage API down" } });
     const failing = await refresh();
@@ -255,7 +255,7 @@ describe("quota pacing and health through the pi CLI", () => {
     quota.reply(USAGE_PATH, { body: usage(90, 4) });
     const good = await debug();
     assert.match(good, /^ {2}uvi anthropic: critical 4\.\d\d, 5h window 90% used/m);
-    assert.match(good, /^ {2}quota source anthropic: anthropic-usage ok, 1 window\(s\), fetched \d+s ago$/m);
+    assert.match(good, /^ {2}quota source anthropic: anthropic-usage ok, 1 window, fetched \d+s ago$/m);
     quota.reply(USAGE_PATH, { status: 401, body: { error: { message: "invalid token" } } });
     const failing = await debug();
     // The UVI reading is the last good one; the line under it says the source fails and how old that reading is.

@@ -81,7 +81,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     const ratedAt = firstRun.indexOf("rated request ");
     assert.ok(ratedAt >= 0, firstRun);
     const shown = firstRun.slice(0, ratedAt);
-    assert.match(shown, /mock-a\/model-a: 2 bad, 0 good of the last 2 rating\(s\) \(100% bad\)/);
+    assert.match(shown, /mock-a\/model-a: 2 bad, 0 good of the last 2 ratings \(100% bad\)/);
     assert.match(shown, /mock-a\/model-a.*1500 ms \(earlier router\)/);
     assert.match(firstRun.slice(ratedAt), /mock-b\/model-b: 0 bad, 1 good/);
     assert.equal(primary.calls.length, 0, "mock-a is demoted by its old bad ratings");
@@ -120,7 +120,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
       },
     });
     const shown = await own.pi("/auto-router rate", "/auto-router show main");
-    assert.match(shown, /mock-a\/model-a: 2 bad, 1 good of the last 3 rating\(s\) \(67% bad\)/);
+    assert.match(shown, /mock-a\/model-a: 2 bad, 1 good of the last 3 ratings \(67% bad\)/);
     assert.match(shown, /mock-a\/model-a.*1500 ms \(earlier router\)/, "the team's carried-over average is kept");
     assert.match(shown, /mock-b\/model-b.*300 ms \(earlier router\)/);
     // A restart of any of them imports nothing again.

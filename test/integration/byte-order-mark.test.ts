@@ -66,10 +66,7 @@ describe("a byte order mark at the start of a file", () => {
       routes: { routes: { main: BOTH, fast: { ...BOTH, sortBy: "latency" } } },
       env: { AUTO_ROUTER_LOG_DIR: logDirectory },
     });
-    assert.match(
-      await harness.command("/auto-router rate"),
-      /mock-a\/model-a: 1 bad, 1 good of the last 2 rating\(s\)/,
-    );
+    assert.match(await harness.command("/auto-router rate"), /mock-a\/model-a: 1 bad, 1 good of the last 2 ratings /);
     const listing = await harness.command("/auto-router show fast");
     assert.match(listing, /mock-a\/model-a.*1500 ms \(earlier router\)/, listing);
     assert.match(listing, /mock-b\/model-b.*300 ms \(earlier router\)/, listing);

@@ -84,7 +84,7 @@ describe("/auto-router debug", () => {
     // The first prompt planned mock-a and failed over; the second planned mock-b, mock-a resting after its 429.
     assert.match(
       decisions,
-      /planned mock-a\/model-a \(.*\): success by mock-b\/model-b, 1 failover\(s\) \[rate_limit\]\n.*planned mock-b\/model-b \(.*\): success by mock-b\/model-b$/m,
+      /planned mock-a\/model-a \(.*\): success by mock-b\/model-b, 1 failover \[rate_limit\]\n.*planned mock-b\/model-b \(.*\): success by mock-b\/model-b$/m,
     );
 
     // A target's extra headers are shown by name only.

@@ -77,7 +77,10 @@ describe("provider health through pi", () => {
       const probed = await h.command("/auto-router health --probe");
       // The failure's status, not the 200 its answer began with (pi's faux target answers 200 and then fails).
       assert.match(probed, /mock-a\/model-a\s+failed 401 auth \d+ ms: .*\s+yes\s+api-key\s+-\s+closed/);
-      assert.match(probed, i < 3 ? new RegExp(`mock-a: healthy, ${i} failed check`) : /mock-a: UNHEALTHY/);
+      assert.match(
+        probed,
+        i < 3 ? new RegExp(`mock-a: healthy, ${i} failed check${i === 1 ? "" : "s"} in a row`) : /mock-a: UNHEALTHY/,
+      );
     }
     await h.prompt("question");
     assert.equal(h.faux("mock-a").state.callCount, 3, "an unhealthy provider gets no request");
@@ -137,7 +140,7 @@ describe("provider health through pi", () => {
     harness.faux("mock-b").setResponses([fauxAssistantMessage("B ok")]);
     const probed = await harness.command("/auto-router health --probe");
     assert.equal(harness.faux("mock-a").state.callCount, 2, "both mock-a targets probed");
-    assert.match(probed, /mock-a: healthy, 1 failed check\(s\) in a row/);
+    assert.match(probed, /mock-a: healthy, 1 failed check in a row/);
     assert.doesNotMatch(probed, /UNHEALTHY/);
   });
 

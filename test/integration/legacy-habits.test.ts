@@ -92,7 +92,7 @@ describe("habits from the earlier pi-auto-router", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
 
     const aliases = await h.command("/auto-router aliases");
-    assert.match(aliases, /premium +auto-router\/main +auto-router\/main +route, 2 target\(s\)/);
+    assert.match(aliases, /premium +auto-router\/main +auto-router\/main +route, 2 targets$/m);
     assert.match(aliases, /pair +mock-a\/model-gone -> mock-b\/model-b +mock-b\/model-b +model, ready/);
     assert.match(await h.command("/auto-router resolve pair"), /^pair → mock-b\/model-b \(alias\): model, ready/);
     // No "does nothing" finding for an alias that names a route, and the migration is reported, not an error.

@@ -11,6 +11,7 @@ import {
   formatTable,
   formatUsd,
   formatUtcTime,
+  plural,
 } from "../../src/analytics/text-format.ts";
 
 describe("value sample percentiles", () => {
@@ -51,6 +52,15 @@ describe("bucket counter", () => {
 });
 
 describe("text formatting", () => {
+  it("says a count with its noun, singular for one, and a fraction with every digit it has", () => {
+    assert.deepEqual(
+      [plural(1, "request"), plural(0, "request"), plural(1234, "request"), plural(2, "switch", "switches")],
+      ["1 request", "0 requests", "1,234 requests", "2 switches"],
+    );
+    assert.equal(plural(0.0001, "day"), "0.0001 days");
+    assert.equal(plural(0.5, "day"), "0.5 days");
+  });
+
   it("aligns table columns and right-aligns the ones asked for", () => {
     assert.equal(
       formatTable(

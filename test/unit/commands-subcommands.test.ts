@@ -291,7 +291,7 @@ describe("aliases, resolve, search, models", () => {
   it("tabulates aliases with what each resolves to and whether it is usable", async () => {
     const output = recordingOutput();
     await aliasesCommand.run([], fakeDeps({ withoutAuth: ["mock-b/model-b"] }), output);
-    assert.match(output.text(), /quick\s+main\s+auto-router\/main\s+route, 2 target\(s\)/);
+    assert.match(output.text(), /quick\s+main\s+auto-router\/main\s+route, 2 targets$/m);
     assert.match(output.text(), /bee\s+mock-b\/model-b\s+mock-b\/model-b\s+model, no credentials/);
     assert.match(output.text(), /dead\s+nowhere\s+-\s+unresolved/);
   });
@@ -330,7 +330,7 @@ describe("aliases, resolve, search, models", () => {
     const output = recordingOutput();
     await modelsCommand.run([], fakeDeps(), output);
     const text = output.text();
-    assert.match(text, /^3 model\(s\) in 2 route\(s\)/);
+    assert.match(text, /^3 models in 2 routes\n/);
     assert.match(text, /mock-c\/org\/model-c\s+org\/model-c name\s+reasoning\s+200k\s+8k\s+API key\s+3\.00\/15\s+deep/);
   });
 });
@@ -356,6 +356,10 @@ describe("shortcuts and rules", () => {
         not: { daysOfWeek: ["sat", "sun"] },
       }),
       "any(intent code|analysis; ≥ 1000 tokens) and not(sat,sun)",
+    );
+    assert.deepEqual(
+      [1, 30].map((ratingMaxAgeDays) => describeCondition({ badRatingShareAbove: 0.4, ratingMaxAgeDays })),
+      ["bad ratings > 40% of ≥ 5 in the last 1 day", "bad ratings > 40% of ≥ 5 in the last 30 days"],
     );
     const all = rulesText(CONFIG);
     assert.match(all, /Global rules:\n  night: when 22:00-06:00 => exclude mock-c \(priority 5, routes main\)/);
@@ -485,7 +489,7 @@ describe("rate", () => {
     await command.run(["bad", "slow", "--tags", "latency"], fakeDeps(), output);
     assert.equal(
       output.text(),
-      'rated request 01234567 on main bad ("slow", tags latency)\nmock-b/model-b: 1 bad, 0 good of the last 1 rating(s) (100% bad)',
+      'rated request 01234567 on main bad ("slow", tags latency)\nmock-b/model-b: 1 bad, 0 good of the last 1 rating (100% bad)',
     );
     assert.equal(recorded.length, 1);
     assert.equal(recorded[0]!.type, "feedback");
@@ -567,7 +571,7 @@ describe("shadow", () => {
       shown.text(),
       [
         "shadow mode: enabled (requests are routed in declared order; the full ranking is only recorded)",
-        "last 2 request(s): the ranking chose the declared first target in 1 (50%), the same whole order in 1 (50%)",
+        "last 2 requests: the ranking chose the declared first target in 1 (50%), the same whole order in 1 (50%)",
         "  main: 1/2 match (50%)",
         "recent disagreements (declared first vs ranked first):",
         "  2m ago main: a vs b",
@@ -637,6 +641,21 @@ describe("dispatch and output", () => {
     ]);
     assert.deepEqual(values(completeCommand("circuit re", fakeDeps(), [command])), ["circuit reset "]);
     assert.equal(completeCommand("circuit x", fakeDeps(), [command]), null);
+  });
+
+  it("counts the breakers circuit reset closes, singular for one", async () => {
+    const settings = () => ({ ...DEFAULT_BREAKER_SETTINGS, minimumCalls: 1 });
+    const book = new BreakerBook(createMemoryStore(emptyBreakers()), settings);
+    const command = circuitCommand(book, () => ({ ...settings(), enabled: true }));
+    const closed = async (keys: string[]) => {
+      for (const key of keys)
+        book.apply(key, { type: "failure", at: NOW, kind: "server_error" } satisfies BreakerEvent);
+      const output = recordingOutput();
+      await command.run(["reset"], fakeDeps(), output);
+      return output.text();
+    };
+    assert.equal(await closed(["mock-a/model-a"]), "1 breaker closed");
+    assert.equal(await closed(["mock-a/model-a", "mock-b/model-b"]), "2 breakers closed");
   });
 
   it("fits every help line in the columns given, continuing a long description under itself without cutting a word", () => {

@@ -118,7 +118,7 @@ describe("evaluateCondition", () => {
     const few = context({ target: { badRatingShare: 1, ratingCount: 4 } });
     assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.3 }, few), {
       matched: false,
-      why: "4 rating(s), fewer than the 5 a bad-rating share needs",
+      why: "4 ratings, fewer than the 5 a bad-rating share needs",
     });
     assert.equal(evaluateCondition({ badRatingShareAbove: 0.3, minRatings: 4 }, few).matched, true);
     assert.equal(evaluateCondition({ badRatingShareAbove: 0.3, minRatings: 1 }, few).matched, true);
@@ -138,19 +138,19 @@ describe("evaluateCondition", () => {
     // The last 30 days hold two ratings, one bad: 50%.
     assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.6, minRatings: 2, ratingMaxAgeDays: 30 }, target), {
       matched: false,
-      why: "bad ratings in the last 30 day(s) 50% <= 60%",
+      why: "bad ratings in the last 30 days 50% <= 60%",
     });
     assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 2, ratingMaxAgeDays: 30 }, target), {
       matched: true,
-      why: "bad ratings in the last 30 day(s) 50% > 40%",
+      why: "bad ratings in the last 30 days 50% > 40%",
     });
     assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 3, ratingMaxAgeDays: 30 }, target), {
       matched: false,
-      why: "2 rating(s) in the last 30 day(s), fewer than the 3 a bad-rating share needs",
+      why: "2 ratings in the last 30 days, fewer than the 3 a bad-rating share needs",
     });
     assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, ratingMaxAgeDays: 0.5 }, target), {
       matched: false,
-      why: "no ratings in the last 0.5 day(s)",
+      why: "no ratings in the last 0.5 days",
     });
   });
 
@@ -175,7 +175,7 @@ describe("evaluateCondition", () => {
     });
     assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 3, ratingHalfLifeDays: 30 }, oldBad), {
       matched: false,
-      why: "2 rating(s) (weighed with a 30-day half-life), fewer than the 3 a bad-rating share needs",
+      why: "2 ratings (weighed with a 30-day half-life), fewer than the 3 a bad-rating share needs",
     });
     // The other way round, a recent bad rating weighs more: 2/3.
     const recentBad = context({
@@ -201,7 +201,7 @@ describe("evaluateCondition", () => {
         { badRatingShareAbove: 0.6, minRatings: 1, ratingMaxAgeDays: 10, ratingHalfLifeDays: 30 },
         recentBad,
       ),
-      { matched: true, why: "bad ratings in the last 10 day(s) (weighed with a 30-day half-life) 100% > 60%" },
+      { matched: true, why: "bad ratings in the last 10 days (weighed with a 30-day half-life) 100% > 60%" },
     );
   });
 

@@ -87,7 +87,7 @@ describe("team plugin", () => {
     const text = describeBackendLines(fakeBackend("down").describe(0)).join("\n");
     assert.match(text, /redis redis:\/\/:\*\*\*@team-host:6379\/0 \(machine m1\)/);
     assert.match(text, /connection: down/);
-    assert.match(text, /3 write\(s\) waiting, oldest 4 s/);
+    assert.match(text, /3 writes waiting, oldest 4 s/);
     assert.doesNotMatch(text, /:pw@/);
   });
 
@@ -95,9 +95,13 @@ describe("team plugin", () => {
     const status = { ...fakeBackend("connected").describe(0), lagMs: 0, batchedWrites: 3, batchDueMs: 4_200 };
     assert.match(
       describeBackendLines(status).join("\n"),
-      /\n {2}lag: none late, 3 write\(s\) batched or being sent \(sent within 5 s\), as usual right after an answer\n/,
+      /\n {2}lag: none late, 3 writes batched or being sent \(sent within 5 s\), as usual right after an answer\n/,
     );
     const mixed = describeBackendLines({ ...status, lagMs: 9_000, batchedWrites: 1 }).join("\n");
-    assert.match(mixed, /\n {2}lag: 2 write\(s\) waiting, oldest 9 s; 1 more batched \(sent within 5 s\)\n/);
+    assert.match(mixed, /\n {2}lag: 2 writes waiting, oldest 9 s; 1 more batched \(sent within 5 s\)\n/);
+    const one = describeBackendLines({ ...status, pendingWrites: 1, batchedWrites: 1 }).join("\n");
+    assert.match(one, /\n {2}lag: none late, 1 write batched or being sent \(sent within 5 s\)/);
+    const late = describeBackendLines({ ...status, lagMs: 9_000, pendingWrites: 1, batchedWrites: 0 }).join("\n");
+    assert.match(late, /\n {2}lag: 1 write waiting, oldest 9 s\n/);
   });
 });

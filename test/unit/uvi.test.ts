@@ -273,7 +273,8 @@ describe("how quota figures are shown", () => {
     assert.equal(openWindowCount([window(0.5, 0.5), passed, far], NOW), 1);
     assert.equal(openWindowCount([passed], NOW), 0);
     assert.equal(windowCountText(0), "no open window");
-    assert.equal(windowCountText(2), "2 window(s)");
+    assert.equal(windowCountText(1), "1 window");
+    assert.equal(windowCountText(2), "2 windows");
   });
 
   it("rounds down, so a shown UVI or share never reaches a threshold the real one has not", () => {
