@@ -101,11 +101,12 @@ let active = 0;
 /** At most `limit()` requests are served at once across every endpoint; the next gets 503 with Retry-After. */
 function limited(limit: () => number, handler: Handler): Handler {
   return async (request, reply) => {
-    if (active >= limit())
+    const maximum = limit();
+    if (active >= maximum)
       throw new GatewayError(
         503,
         "overloaded",
-        `the gateway is serving its maximum of ${limit()} requests; retry shortly`,
+        `the gateway is serving its maximum of ${plural(maximum, "request")}; retry shortly`,
         { "retry-after": "1", "x-should-retry": "true" },
       );
     active += 1;

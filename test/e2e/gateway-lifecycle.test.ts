@@ -114,7 +114,7 @@ describe("gateway lifecycle", () => {
       fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "second" }] }),
       (error: any) => {
         assert.equal(error.status, 503);
-        assert.match(error.message, /maximum of 1 requests/);
+        assert.match(error.message, /the gateway is serving its maximum of 1 request; retry shortly/);
         return true;
       },
     );
