@@ -280,12 +280,13 @@ export function describeLoad(loaded: LoadedConfig): string[] {
         : `auto-router: ${loaded.file} was removed; using the built-in routes until it is back`,
     ];
   // Errors first: the lines go out as one error notification, which pi labels by its first line ("Error: warning:
-  // ..." when a warning came first in the file).
+  // ..." when a warning came first in the file). Each begins `auto-router: ` as the extension's other warnings do
+  // (an unknown target's `auto-router: warning: ...`), on stderr and in pi's notices alike.
   const issues = [
     ...loaded.issues.filter((issue) => issue.severity === "error"),
     ...loaded.issues.filter((issue) => issue.severity !== "error"),
   ];
-  const lines = issues.map((issue) => formatIssue(loaded.file, issue));
+  const lines = issues.map((issue) => `auto-router: ${formatIssue(loaded.file, issue)}`);
   if (issues.some((i) => i.severity === "error")) {
     const doing =
       loaded.origin === "last-good" && loaded.copy

@@ -12,8 +12,9 @@ export interface WarningContext {
 
 /**
  * pi's TUI starts a warning notification with "Warning: " and an error with "Error: ". A text that names its level
- * itself (config issues read "error: <file>:8:23 ...", unknown targets "auto-router: warning: ...", as they must on
- * stderr) would read "Error: error: ..." there: its own label is dropped from the notification.
+ * itself (config issues read "auto-router: error: <file>:8:23 ...", unknown targets "auto-router: warning: ...", as
+ * they must on stderr) would read "Error: auto-router: error: ..." there: its own label is dropped from the
+ * notification. A bare leading label ("warning: ...") is dropped too.
  */
 export function withoutLevelLabel(text: string, level: NoticeLevel): string {
   if (level === "info") return text;

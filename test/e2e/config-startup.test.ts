@@ -299,7 +299,10 @@ describe("a routes file that is broken when pi starts", () => {
       ["budgets\\.polcy", 'did you mean "policy"\\?'],
       ["theme", "check its spelling and placement \\(known here: .*\\broutes\\b.*\\bbudgets\\b.*\\)"],
     ])
-      assert.match(run.stderr, new RegExp(`warning: ${file}:\\d+:\\d+ at ${path}: unknown key \\(ignored\\); ${hint}`));
+      assert.match(
+        run.stderr,
+        new RegExp(`^auto-router: warning: ${file}:\\d+:\\d+ at ${path}: unknown key \\(ignored\\); ${hint}`, "m"),
+      );
     // A limit that can never block is a warning of the same kind.
     assert.match(
       run.stderr,
@@ -368,7 +371,8 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(
       run.stderr,
       new RegExp(
-        `error: ${file}:\\d+:\\d+ at quota\\.reserve\\.mock-a\\.for\\[0\\]: expected one of "reasoning", .*"interactive", got "interactiv"; did you mean "interactive"\\?`,
+        `^auto-router: error: ${file}:\\d+:\\d+ at quota\\.reserve\\.mock-a\\.for\\[0\\]: expected one of "reasoning", .*"interactive", got "interactiv"; did you mean "interactive"\\?$`,
+        "m",
       ),
     );
     assert.match(run.stderr, /is invalid; starting on the last good copy/);

@@ -416,7 +416,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("warns at start that a gateway.models name which is also a route hides it, and maps it as written", async () => {
     assert.match(
       fx.gateway.stderr(),
-      /warning: .*auto-router\.routes\.json:\d+:\d+ at gateway\.models\.hidden: "hidden" is also the route auto-router\/hidden, which gateway clients can no longer reach by that name: they get "auto-router\/claude" instead/,
+      /^auto-router: warning: \S*auto-router\.routes\.json:\d+:\d+ at gateway\.models\.hidden: "hidden" is also the route auto-router\/hidden, which gateway clients can no longer reach by that name: they get "auto-router\/claude" instead/m,
     );
     const { response } = await fx.anthropic.messages
       .create({ model: "hidden", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
@@ -427,7 +427,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("reports a gateway.models mapping to a route that is not there, at start and in the 404", async () => {
     assert.match(
       fx.gateway.stderr(),
-      /warning: .*auto-router\.routes\.json:\d+:\d+ at gateway\.models\.claude-haiku-9: "auto-router\/claud" is not a route or alias; did you mean "auto-router\/claude"\?/,
+      /^auto-router: warning: \S*auto-router\.routes\.json:\d+:\d+ at gateway\.models\.claude-haiku-9: "auto-router\/claud" is not a route or alias; did you mean "auto-router\/claude"\?/m,
     );
     await assert.rejects(
       fx.anthropic.messages.create({

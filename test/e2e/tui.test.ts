@@ -260,7 +260,7 @@ for (const line of PI_LINES) {
       await waitForScreen(/\(mock-[ab]\) model-[ab]/); // the footer: pi is up with a default model
       // pi starts a warning with `Warning: ` itself; the router's text does not say it again (`Warning: warning: …`).
       const warned = await waitForScreen(/at tierz:/);
-      assert.match(warned, /^ Warning: \/\S*auto-router\.routes\.json:\d+:\d+ at tierz:/m);
+      assert.match(warned, /^ Warning: auto-router: \/\S*auto-router\.routes\.json:\d+:\d+ at tierz:/m);
       assert.doesNotMatch(warned, /Warning: (auto-router: )?warning:/);
       await selectInModelPicker("chain");
       // The status line names the route at once (it read `⇄ auto-router` until the first request).
