@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { RequestEnvelopes } from "../src/events/compact-events.ts";
 import { eventsOfLine, parseEventLine } from "../src/events/read-events.ts";
+import { plural } from "../src/analytics/text-format.ts";
 
 export interface ServedAnswer {
   provider: string;
@@ -137,7 +138,7 @@ export function describeStory(story: RequestStory): string[] {
   });
   if (story.final) {
     lines.push(
-      `    final     ${story.final.outcome}, served by ${story.final.servedTarget ?? "nobody"}, ${story.final.failovers} failover(s), ${story.final.latencyMs} ms in the router`,
+      `    final     ${story.final.outcome}, served by ${story.final.servedTarget ?? "nobody"}, ${plural(story.final.failovers, "failover")}, ${story.final.latencyMs} ms in the router`,
     );
   }
   return lines;

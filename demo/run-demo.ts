@@ -4,6 +4,7 @@
 // step that misbehaved, when anything differs from that story.
 //   --cleanup   delete the temporary agent dir (and its event log) at the end
 import { readFileSync } from "node:fs";
+import { plural } from "../src/analytics/text-format.ts";
 import { DEMO_ROUTE_ID, RATE_LIMIT_RETRY_AFTER_SECONDS, startDemoWorld, type DemoWorld } from "./demo-setup.ts";
 import {
   assistantAnswers,
@@ -189,7 +190,9 @@ async function runSteps(world: DemoWorld): Promise<void> {
 
   headline("Calls each emulated provider received");
   for (const target of world.targets)
-    console.log(`  ${target.provider.padEnd(14)} ${target.emulator.calls.length} call(s)  (${target.behaviour})`);
+    console.log(
+      `  ${target.provider.padEnd(14)} ${plural(target.emulator.calls.length, "call")}  (${target.behaviour})`,
+    );
 
   headline("The event log");
   const events = readEventLog(world.eventLogPath);
