@@ -57,11 +57,66 @@ function decoded(escaped: string): string {
   }
 }
 
+/** A reasoning item's summary or content part as its events streamed it, and which of its done events came. */
+interface ReasoningPart {
+  text: string;
+  textDone?: boolean;
+  partDone?: boolean;
+}
+
+/** The summary and content (reasoning text) parts of the reasoning item under way, by their index. */
+interface ReasoningParts {
+  summary: ReasoningPart[];
+  content: ReasoningPart[];
+}
+
+/** A reasoning item's events, by the list of parts each names: its index field, its done events, its part type. */
+const REASONING_PART = {
+  summary: {
+    index: "summary_index",
+    textDone: "response.reasoning_summary_text.done",
+    partDone: "response.reasoning_summary_part.done",
+    type: "summary_text",
+  },
+  content: {
+    index: "content_index",
+    textDone: "response.reasoning_text.done",
+    partDone: "response.content_part.done",
+    type: "reasoning_text",
+  },
+} as const;
+
+/** An event of a reasoning item's part: which list of parts it names, and what it does to the part. */
+interface ReasoningStep {
+  parts: keyof ReasoningParts;
+  does: "added" | "delta" | "textDone" | "partDone";
+}
+
+const REASONING_EVENTS = new Map<string, ReasoningStep>([
+  ["response.reasoning_summary_part.added", { parts: "summary", does: "added" }],
+  ["response.reasoning_summary_text.delta", { parts: "summary", does: "delta" }],
+  ["response.reasoning_summary_text.done", { parts: "summary", does: "textDone" }],
+  ["response.reasoning_summary_part.done", { parts: "summary", does: "partDone" }],
+  ["response.content_part.added", { parts: "content", does: "added" }],
+  ["response.reasoning_text.delta", { parts: "content", does: "delta" }],
+  ["response.reasoning_text.done", { parts: "content", does: "textDone" }],
+  ["response.content_part.done", { parts: "content", does: "partDone" }],
+]);
+
 /**
- * An output item the stream had not finished, with the text its deltas streamed: `incomplete`, as api.openai.com ends
- * an item of a response it could not finish.
+ * An output item the stream had not finished, with the text its deltas streamed (a reasoning item: each summary and
+ * content part's): `incomplete`, as api.openai.com ends an item of a response it could not finish (and the
+ * translating path its own reasoning items).
  */
-function partialItem(item: Loose, escaped: string): Loose {
+function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts): Loose {
+  if (item.type === "reasoning") {
+    const ended: Loose = { ...item, status: "incomplete" };
+    for (const kind of ["summary", "content"] as const) {
+      const parts = reasoning?.[kind] ?? [];
+      if (parts.length > 0) ended[kind] = parts.map(({ text }) => ({ type: REASONING_PART[kind].type, text }));
+    }
+    return ended;
+  }
   const text = decoded(escaped);
   const ended = "status" in item ? { ...item, status: "incomplete" } : item;
   if (item.type === "message") return { ...ended, content: [{ type: "output_text", text, annotations: [] }] };
@@ -69,9 +124,23 @@ function partialItem(item: Loose, escaped: string): Loose {
   return ended;
 }
 
+/** The done events of a reasoning item's parts the target had not done (its summary's, then its reasoning text's). */
+function reasoningEndEvents(item: Loose, at: number, reasoning: ReasoningParts | undefined): Loose[] {
+  return (["summary", "content"] as const).flatMap((kind) => {
+    const end = REASONING_PART[kind];
+    return (reasoning?.[kind] ?? []).flatMap(({ text, textDone, partDone }, index) => {
+      if (partDone) return [];
+      const where = { item_id: item.id, output_index: at, [end.index]: index };
+      const partEnd = { type: end.partDone, ...where, part: { type: end.type, text } };
+      return textDone ? [partEnd] : [{ type: end.textDone, ...where, text }, partEnd];
+    });
+  });
+}
+
 /** The events that end an unfinished item (`at`: its output_index), before the response fails, unnumbered. */
-function itemEndEvents(item: Loose, at: number): Loose[] {
+function itemEndEvents(item: Loose, at: number, reasoning?: ReasoningParts): Loose[] {
   const done = { type: "response.output_item.done", output_index: at, item };
+  if (item.type === "reasoning") return [...reasoningEndEvents(item, at, reasoning), done];
   if (item.type === "function_call")
     return [
       { type: "response.function_call_arguments.done", item_id: item.id, output_index: at, arguments: item.arguments },
@@ -91,8 +160,8 @@ class ResponsesScanner extends ScannerBase {
   private response: Loose = {};
   /** The output items the stream finished, by output_index, for a failure event the gateway adds. */
   private readonly items: Loose[] = [];
-  /** The item under way, and where its deltas start in the streamed text. */
-  private open?: { index: number; item: Loose; from: number };
+  /** The item under way, where its deltas start in the streamed text, and a reasoning item's parts so far. */
+  private open?: { index: number; item: Loose; from: number; reasoning?: ReasoningParts };
   /** The text last forwarded, for the sequence number of a failure event the gateway adds after it. */
   private lastForwarded = "";
   /** How many events went to the client: the failure event's number when the target numbers none of its events. */
@@ -118,8 +187,12 @@ class ResponsesScanner extends ScannerBase {
     if (event === "error") return { text, end: "error", errorText: data };
     if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, data);
     if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
+    const reasoningStep = REASONING_EVENTS.get(event);
+    const fields = reasoningStep && this.open?.reasoning ? safeJson(data) : undefined;
+    if (reasoningStep && fields) this.trackReasoning(reasoningStep, fields);
     // After the commit point (made 1.5 s into a reasoning item), an item that is no reasoning begins the answer: the
-    // longer deadline of silent thinking is over (output items are read after the commit point; deltas are not).
+    // longer deadline of silent thinking is over (output items are read after the commit point; deltas are not, but
+    // for a reasoning item's).
     if (this.committed)
       return event === "response.output_item.added" && this.open !== undefined && this.open.item.type !== "reasoning"
         ? { text, substantive: true }
@@ -136,7 +209,7 @@ class ResponsesScanner extends ScannerBase {
       return type === "reasoning" ? { text, thinkingBegun: true, silentThinking: true } : { text };
     }
     if (event === "response.reasoning_summary_text.delta" || event === "response.reasoning_text.delta") {
-      const delta = safeJson(data)?.delta;
+      const delta = (fields ?? safeJson(data))?.delta;
       return { text, thinkingChars: typeof delta === "string" ? delta.length : 0 };
     }
     return { text };
@@ -146,10 +219,11 @@ class ResponsesScanner extends ScannerBase {
    * After the commit point only the events that hold the response object (its model is renamed; the terminal one
    * carries usage and the end) and errors are read: the blocks before the first one whose text names one of them (even
    * inside a delta's text) go out as they came; that block and the ones after it are read. Most of a long answer is
-   * output text deltas.
+   * output text deltas. A reasoning item's events are all read: its summary and reasoning text, part by part, are
+   * what it ends with when the answer breaks off in it.
    */
   unreadLength(blocks: string): number {
-    return this.committed ? blocksBefore(blocks, READ_AFTER_COMMIT) : 0;
+    return this.committed && !this.open?.reasoning ? blocksBefore(blocks, READ_AFTER_COMMIT) : 0;
   }
 
   forwardedUnread(blocks: string): void {
@@ -180,7 +254,34 @@ class ResponsesScanner extends ScannerBase {
     if (event === "response.output_item.done") {
       this.items[index] = item;
       this.open = undefined;
-    } else this.open = { index, item, from: this.streamedText().length };
+    } else
+      this.open = {
+        index,
+        item,
+        from: this.streamedText().length,
+        ...(item.type === "reasoning" ? { reasoning: { summary: [], content: [] } } : {}),
+      };
+  }
+
+  /** An event of the reasoning item under way's parts (an event of another item's is left alone). */
+  private trackReasoning(step: ReasoningStep, fields: Loose): void {
+    const open = this.open;
+    if (!open?.reasoning || (fields.output_index !== undefined && fields.output_index !== open.index)) return;
+    const parts = open.reasoning[step.parts];
+    const index = fields[REASONING_PART[step.parts].index] ?? 0;
+    // Parts come in order, each index after the last: any other is none of this item's.
+    if (!Number.isInteger(index) || index < 0 || index > parts.length) return;
+    const part = (parts[index] ??= { text: "" });
+    if (step.does === "delta") {
+      if (typeof fields.delta === "string") part.text += fields.delta;
+    } else if (step.does === "textDone") {
+      if (typeof fields.text === "string") part.text = fields.text;
+      part.textDone = true;
+    } else if (step.does === "partDone") {
+      const text = (fields.part as Loose | undefined)?.text;
+      if (typeof text === "string") part.text = text;
+      part.partDone = true;
+    }
   }
 
   /** The items the stream finished, then the one under way with what it had streamed: the answer so far. */
@@ -191,8 +292,8 @@ class ResponsesScanner extends ScannerBase {
   }
 
   /** The item under way, with what it had streamed. */
-  private openSoFar(open: { item: Loose; from: number }): Loose {
-    return partialItem(open.item, this.streamedText().slice(open.from));
+  private openSoFar(open: { item: Loose; from: number; reasoning?: ReasoningParts }): Loose {
+    return partialItem(open.item, this.streamedText().slice(open.from), open.reasoning);
   }
 
   /**
@@ -259,7 +360,7 @@ class ResponsesScanner extends ScannerBase {
     const own = this.response.output;
     const output = Array.isArray(own) && own.length > 0 ? own : this.outputSoFar();
     const response = { ...this.response, output, status: "failed", error: { code: "server_error", message: error } };
-    const ending = this.open ? itemEndEvents(this.openSoFar(this.open), this.open.index) : [];
+    const ending = this.open ? itemEndEvents(this.openSoFar(this.open), this.open.index, this.open.reasoning) : [];
     let sequence = this.nextSequence();
     return [...ending, { type: "response.failed", response }]
       .map(({ type, ...fields }) => {

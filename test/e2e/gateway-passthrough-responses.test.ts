@@ -258,6 +258,37 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.deepEqual(first.calls[0]!.body, { ...body, model: "gpt-r1", stream: true });
   });
 
+  // Before the last test, on the small route's own target (which then rests for its cooldown).
+  it("ends a reasoning item cut off after the commit point with the summary it streamed, done first, incomplete", async () => {
+    // 200 characters of thinking commit the answer; the target breaks off in its reasoning item.
+    const streamed = `Weighing sources. ${"x".repeat(200)} `;
+    second.enqueue({ thinking: `${streamed}never sent`, text: "Answer.", dropAfterChunks: 3 });
+    const stream = await fx.openai.responses.create({ model: "small", stream: true, input: "Think" });
+    const types: string[] = [];
+    const done: any[] = [];
+    let failed: any;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "response.output_item.done") done.push(event.item);
+      if (event.type === "response.failed") failed = event.response;
+    }
+    const cut = {
+      id: "rs_emu_1",
+      type: "reasoning",
+      summary: [{ type: "summary_text", text: streamed }],
+      status: "incomplete",
+    };
+    assert.deepEqual(types.slice(-4), [
+      "response.reasoning_summary_text.done",
+      "response.reasoning_summary_part.done",
+      "response.output_item.done",
+      "response.failed",
+    ]);
+    assert.deepEqual(done, [cut]);
+    assert.equal(failed.status, "failed");
+    assert.deepEqual(failed.output, [cut]);
+  });
+
   // Last: the target that broke off rests for its cooldown.
   it("ends an answer cut off mid-stream with response.failed holding the message streamed so far", async () => {
     first.enqueue({ text: ["Hello ", "from ", "R1, ", "and more."], dropAfterChunks: 2 });

@@ -487,6 +487,104 @@ describe("Responses stream scanner", () => {
     assert.deepEqual(JSON.parse(blocks[2]!.data).item, cut);
   });
 
+  it("ends a reasoning item cut off after the commit point as the translating path does: its summary so far, done first, incomplete", () => {
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    const event = (type: string, fields: Record<string, unknown>) =>
+      scanner.block(anthropicBlock(type, { type, ...fields }));
+    event("response.created", { response: response("in_progress") });
+    const at = { item_id: "rs_1", output_index: 0, summary_index: 0 };
+    event("response.output_item.added", { output_index: 0, item: { id: "rs_1", type: "reasoning", summary: [] } });
+    event("response.reasoning_summary_part.added", { ...at, part: { type: "summary_text", text: "" } });
+    event("response.reasoning_summary_text.delta", { ...at, delta: "Weighing sources." });
+    const blocks = scanner
+      .errorBlock("cut off")
+      .trim()
+      .split("\n\n")
+      .map((block) => parseBlock(block));
+    const cut = {
+      id: "rs_1",
+      type: "reasoning",
+      summary: [{ type: "summary_text", text: "Weighing sources." }],
+      status: "incomplete",
+    };
+    assert.deepEqual(
+      blocks.map((block) => block.event),
+      [
+        "response.reasoning_summary_text.done",
+        "response.reasoning_summary_part.done",
+        "response.output_item.done",
+        "response.failed",
+      ],
+    );
+    const [textDone, partDone, itemDone, failed] = blocks.map((block) => JSON.parse(block.data));
+    assert.deepEqual(textDone, {
+      type: "response.reasoning_summary_text.done",
+      sequence_number: 4,
+      ...at,
+      text: "Weighing sources.",
+    });
+    assert.deepEqual(partDone.part, { type: "summary_text", text: "Weighing sources." });
+    assert.equal(partDone.summary_index, 0);
+    assert.deepEqual(itemDone.item, cut);
+    assert.deepEqual(failed.response.output, [cut]);
+  });
+
+  it("reads every event of a reasoning item after the commit point, and ends it with each summary and reasoning text part so far, done where the target had not", () => {
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    const block = (type: string, fields: Record<string, unknown>) => `${anthropicBlock(type, { type, ...fields })}\n\n`;
+    const event = (type: string, fields: Record<string, unknown>) => scanner.block(block(type, fields).trim());
+    event("response.created", { response: response("in_progress") });
+    const message = { id: "msg_1", type: "message", status: "completed", role: "assistant", content: [] };
+    event("response.output_item.added", { output_index: 0, item: { ...message, status: "in_progress" } });
+    event("response.output_text.delta", { output_index: 0, delta: "Let me look." });
+    event("response.output_item.done", { output_index: 0, item: message });
+    event("response.output_item.added", { output_index: 1, item: { id: "rs_2", type: "reasoning", summary: [] } });
+    const at = (summary_index: number) => ({ item_id: "rs_2", output_index: 1, summary_index });
+    const first = { type: "summary_text", text: "First part." };
+    const reasoningEvents = [
+      block("response.reasoning_summary_part.added", { ...at(0), part: { type: "summary_text", text: "" } }),
+      block("response.reasoning_summary_text.delta", { ...at(0), delta: "First " }),
+      block("response.reasoning_summary_text.delta", { ...at(0), delta: "part." }),
+      block("response.reasoning_summary_text.done", { ...at(0), text: "First part." }),
+      block("response.reasoning_summary_part.done", { ...at(0), part: first }),
+      block("response.reasoning_summary_part.added", { ...at(1), part: { type: "summary_text", text: "" } }),
+      block("response.reasoning_summary_text.delta", { ...at(1), delta: 'Then "the' }),
+      block("response.reasoning_summary_text.delta", { ...at(1), delta: ' second".' }),
+      block("response.reasoning_text.delta", { item_id: "rs_2", output_index: 1, content_index: 0, delta: "raw " }),
+      block("response.reasoning_text.delta", { item_id: "rs_2", output_index: 1, content_index: 0, delta: "text" }),
+    ].join("");
+    // A message's deltas go out unread after the commit point; a reasoning item's are all read.
+    assert.equal(scanner.unreadLength?.(reasoningEvents), 0);
+    for (const text of reasoningEvents.trim().split("\n\n")) scanner.block(text);
+    const blocks = scanner
+      .errorBlock("cut off")
+      .trim()
+      .split("\n\n")
+      .map((text) => parseBlock(text));
+    const second = { type: "summary_text", text: 'Then "the second".' };
+    const raw = { type: "reasoning_text", text: "raw text" };
+    const cut = { id: "rs_2", type: "reasoning", summary: [first, second], content: [raw], status: "incomplete" };
+    // The first summary part was done by the target: only the second and the reasoning text are done now.
+    assert.deepEqual(
+      blocks.map((text) => [text.event, JSON.parse(text.data).summary_index ?? JSON.parse(text.data).content_index]),
+      [
+        ["response.reasoning_summary_text.done", 1],
+        ["response.reasoning_summary_part.done", 1],
+        ["response.reasoning_text.done", 0],
+        ["response.content_part.done", 0],
+        ["response.output_item.done", undefined],
+        ["response.failed", undefined],
+      ],
+    );
+    const [summaryText, summaryPart, rawText, rawPart, itemDone, failed] = blocks.map((text) => JSON.parse(text.data));
+    assert.equal(summaryText.text, second.text);
+    assert.deepEqual(summaryPart.part, second);
+    assert.equal(rawText.text, raw.text);
+    assert.deepEqual(rawPart.part, raw);
+    assert.deepEqual(itemDone.item, cut);
+    assert.deepEqual(failed.response.output, [message, cut]);
+  });
+
   it("names the encrypted content of the reasoning items it handed the client: finished ones, then the terminal response's", () => {
     const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
     const event = (type: string, fields: Record<string, unknown>) =>
