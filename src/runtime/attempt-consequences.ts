@@ -7,8 +7,8 @@
 //      looked up and pinned for the session.
 //   3. breakPin: a pinned target that failed loses its pin (a note and a `pin` event); the next answer pins again.
 //   4. restTarget: when the request moves on from a failed target (not for a same-target retry), or a target cut its
-//      answer off, the target rests for the failure's cooldown on this route (an account's failure: on every route
-//      naming it); rejected credentials get one warning.
+//      answer off, the target rests for the failure's cooldown on this route (a failure of the target itself, such as
+//      its account's rate limit or quota: on every route naming it); rejected credentials get one warning.
 import type { RouterConfig } from "../config/schema.ts";
 import { unitPricesOf } from "../usage-units.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
@@ -25,6 +25,7 @@ import type {
   RequestReport,
   RequestRouting,
 } from "./request-environment.ts";
+import { routeSettings } from "./route-settings.ts";
 import { pinAfterAnswer, type UpstreamPins } from "./upstream-pin.ts";
 import { resultEventData } from "./decision-events.ts";
 import type { LastDecisions } from "./last-decisions.ts";
@@ -150,8 +151,8 @@ export function breakPin(
 }
 
 /**
- * The target rests for the failure's cooldown (on this route, or where a request without a model keeps it: rest-key.ts);
- * rejected credentials also get one warning.
+ * The target rests for the failure's cooldown (on this route, or where a request without a model keeps it: rest-key.ts;
+ * see restsOf for the other routes naming it); rejected credentials also get one warning.
  */
 export function restTarget(
   env: {
@@ -164,19 +165,15 @@ export function restTarget(
   candidate: Candidate,
   failure: Failure,
 ): void {
-  if (failure.cooldownMs && failure.cooldownMs > 0) {
-    const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
-    env.books.cooldowns.set(
-      restKeysOf(env.routing.config().routes, routeId, candidate.key, failure),
-      {
-        until: env.clock.now() + failure.cooldownMs,
-        kind: failure.kind,
-        message: redactText(failure.message),
-        resetKnown,
-      },
-      env.clock.now(),
-    );
-  }
+  const now = env.clock.now();
+  const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
+  const message = redactText(failure.message);
+  env.books.cooldowns.setEach(
+    restsOf(env.routing.config(), routeId, candidate.key, failure).map(
+      ([key, ms]) => [key, { until: now + ms, kind: failure.kind, message, resetKnown }] as const,
+    ),
+    now,
+  );
   if (failure.kind === "auth")
     env.report.warn(
       `auto-router: ${candidate.key} rejected its credentials or access (${providerWords(failure)}); it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`,
@@ -184,23 +181,44 @@ export function restTarget(
 }
 
 /**
- * Where a failed target rests: on this route; and where the failure is a fact about the target's account rather than
- * this request (its quota or usage limit used up, its credentials refused), on every route naming it too, so another
- * route's next request does not ask it again. A rate limit or a server error rests it on this route only.
+ * Failures that are facts about the target itself (its account's quota, rate limit or credentials, its model's
+ * capacity or existence), not about this request or this route's timeouts: the target rests on every route naming it,
+ * so another route's next request does not ask it again.
  */
-function restKeysOf(
-  routes: RouterConfig["routes"] | undefined,
+const TARGET_WIDE_KINDS: ReadonlySet<Failure["kind"]> = new Set([
+  "quota_exhausted",
+  "auth",
+  "rate_limit",
+  "overloaded",
+  "model_not_found",
+]);
+
+/**
+ * Where a failed target rests and for how long: on this route for the failure's cooldown (its policy applied); for a
+ * target-wide failure also on every other route naming it, each for the cooldown its own `failover.kinds` policy gives
+ * (the provider's retry hint still wins when longer). A server error, a network failure or a timeout rests it on this
+ * route only.
+ */
+function restsOf(
+  config: RouterConfig,
   routeId: string,
   key: Candidate["key"],
   failure: Failure,
-): string[] {
+): Array<readonly [string, number]> {
+  const routes = config.routes;
+  const rests = new Map<string, number>();
   const here = restKey(routes, routeId, key);
-  if ((failure.kind !== "quota_exhausted" && failure.kind !== "auth") || !routes) return [here];
-  const keys = new Set([here]);
-  for (const [id, route] of Object.entries(routes))
-    if (route.targets.some((target) => targetKey(target.provider, target.modelId) === key))
-      keys.add(restKey(routes, id, key));
-  return [...keys];
+  if (failure.cooldownMs && failure.cooldownMs > 0) rests.set(here, failure.cooldownMs);
+  if (!TARGET_WIDE_KINDS.has(failure.kind) || !routes) return [...rests];
+  const asked: Failure = { ...failure, cooldownMs: failure.targetCooldownMs ?? failure.cooldownMs };
+  for (const [id, route] of Object.entries(routes)) {
+    if (id === routeId || !route.targets.some((target) => targetKey(target.provider, target.modelId) === key)) continue;
+    const restKeyThere = restKey(routes, id, key);
+    if (restKeyThere === here) continue;
+    const ms = applyFailurePolicy(asked, routeSettings(config, id).policy).cooldownMs;
+    if (ms && ms > 0 && ms > (rests.get(restKeyThere) ?? 0)) rests.set(restKeyThere, ms);
+  }
+  return [...rests];
 }
 
 /** The provider's own words for a refusal, short and redacted: "invalid x-api-key", "User location is not supported". */

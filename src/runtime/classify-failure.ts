@@ -35,6 +35,12 @@ export interface Failure {
    * organisation issued them): the request itself is fine, and goes to the same target again without them.
    */
   encryptedReasoning?: true;
+  /**
+   * The cooldown the failure asked for before a route's policy changed it (its kind's default or the provider's
+   * retry hint; 0 for none); set only when the policy did, so another route naming the same target can apply its own
+   * policy to it instead.
+   */
+  targetCooldownMs?: number;
 }
 
 export interface FailureInput {
@@ -258,6 +264,7 @@ export function applyFailurePolicy(failure: Failure, policy: FailurePolicyOverri
   if (!override || failure.kind === "aborted") return { ...failure };
   const result: Failure = { ...failure, failover: override.failover ?? failure.failover };
   if (override.cooldownMs !== undefined) {
+    result.targetCooldownMs = failure.targetCooldownMs ?? failure.cooldownMs ?? 0;
     const cooldownMs = Math.max(override.cooldownMs, failure.retryAfterMs ?? 0);
     if (cooldownMs > 0) result.cooldownMs = cooldownMs;
     else delete result.cooldownMs;

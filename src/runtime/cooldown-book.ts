@@ -82,10 +82,19 @@ export class CooldownBook {
 
   /** Rests the target under `keys` (one cooldown key, or several in one write); never shortens a longer rest. */
   set(keys: string | readonly string[], entry: CooldownEntry, now: number): void {
+    this.setEach(
+      (typeof keys === "string" ? [keys] : keys).map((key) => [key, entry] as const),
+      now,
+    );
+  }
+
+  /** Rests under each key for its own entry, in one write; never shortens a longer rest. */
+  setEach(rests: ReadonlyArray<readonly [key: string, entry: CooldownEntry]>, now: number): void {
+    if (rests.length === 0) return;
     this.store.update((state) => {
       const entries: CooldownState["entries"] = {};
       for (const [k, e] of Object.entries(this.bounded(state, now).entries)) if (e.until > now) entries[k] = e;
-      for (const key of typeof keys === "string" ? [keys] : keys) {
+      for (const [key, entry] of rests) {
         const existing = entries[key];
         if (!existing || existing.until < entry.until) entries[key] = { ...entry, ms: Math.max(0, entry.until - now) };
       }

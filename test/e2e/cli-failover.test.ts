@@ -25,12 +25,17 @@ describe("pi CLI with auto-router against emulated providers", () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", C: "anthropic", B: "openai" },
       providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a", { id: "thinker-a", reasoning: true }] },
+        "mock-a": {
+          emulator: "A",
+          apiKey: "sk-mock-a-key",
+          models: ["model-a", "chain-a", { id: "thinker-a", reasoning: true }],
+        },
         "mock-c": {
           emulator: "C",
           apiKey: "sk-ant-mock-c",
           models: [
             "model-c",
+            "chain-c",
             { id: "thinker-c", reasoning: true },
             // An adaptive-thinking Claude (pi-ai sends an effort; 0.73.1 knows it by its id, 1.6.0 by the compat
             // flag), whose xhigh is Anthropic's "max".
@@ -56,7 +61,8 @@ describe("pi CLI with auto-router against emulated providers", () => {
             sortBy: "config",
             // Rests long enough to outlast the next test's pi start on a loaded machine (the default is 30 s).
             failover: { kinds: { overloaded: { cooldownMs: 600_000 } } },
-            targets: ["mock-dead/model-dead", "mock-a/model-a", "mock-c/model-c", "mock-b/model-b"].map((t) => ({
+            // Models of their own: a rate limit and an overload rest a target on every route naming it.
+            targets: ["mock-dead/model-dead", "mock-a/chain-a", "mock-c/chain-c", "mock-b/model-b"].map((t) => ({
               provider: t.split("/")[0],
               modelId: t.split("/")[1],
             })),
@@ -134,7 +140,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
     assert.ok(existsSync(cooldownFile));
     assert.equal(statSync(cooldownFile).mode & 0o777, 0o600);
     const cooldowns = JSON.parse(readFileSync(cooldownFile, "utf8"));
-    assert.equal(cooldowns.entries["chain::mock-a/model-a"].kind, "rate_limit");
+    assert.equal(cooldowns.entries["chain::mock-a/chain-a"].kind, "rate_limit");
   });
 
   it("fails over when a target accepts the request but sends nothing before the first-token timeout", async () => {

@@ -13,7 +13,7 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const EMULATORS = { C: "anthropic", D: "anthropic" } as const;
 const PROVIDERS = {
-  "an-c": { emulator: "C", apiKey: "sk-ant-c-key-0000003", models: ["claude-c"] },
+  "an-c": { emulator: "C", apiKey: "sk-ant-c-key-0000003", models: ["claude-c", "claude-c-busy"] },
   "an-d": { emulator: "D", apiKey: "sk-ant-d-key-0000004", models: ["claude-d"] },
 } as const;
 const CLAUDE = routeInOrder("an-c/claude-c", "an-d/claude-d");
@@ -48,11 +48,12 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
       emulators: EMULATORS,
       providers: PROVIDERS,
       routes: {
-        // A route per test: a target one test rests stays out of the others' way.
+        // A route per test: a target one test rests stays out of the others' way. Route long's target is
+        // overloaded, which rests it on every route naming it: a model of its own.
         routes: {
           silent: { ...CLAUDE, ...FIRST_TOKEN },
           redacted: { ...CLAUDE, ...FIRST_TOKEN },
-          long: CLAUDE,
+          long: routeInOrder("an-c/claude-c-busy", "an-d/claude-d"),
           stopped: CLAUDE,
           // A stall deadline shorter than the silent thinking; the thinking deadline as shipped, then set below it.
           stalling: { ...CLAUDE, timeouts: { stallMs: 600 } },
@@ -111,7 +112,7 @@ describe("gateway translating path: thinking whose text is not streamed", () => 
     d.enqueue({ text: "D answered." });
     const stream = fx.anthropic.messages.stream({ ...THINKING_BODY, model: "long" });
     await assert.rejects(stream.finalMessage(), (error: any) => {
-      assert.match(error.error?.error?.message, /an-c\/claude-c failed after it had started answering/);
+      assert.match(error.error?.error?.message, /an-c\/claude-c-busy failed after it had started answering/);
       // The target's own error type: Anthropic's clients retry an overloaded_error, not an api_error.
       assert.equal(error.error?.error?.type, "overloaded_error");
       return true;

@@ -321,14 +321,20 @@ describe("cooldowns", () => {
     assert.equal(textOf(h.lastAssistant()), "two");
   });
 
-  it("rests a target whose quota is used up on every route naming it; a plain rate limit only on its own route", async () => {
+  it("rests a target whose quota is used up or that is rate limited on every route naming it, each route's own policy deciding how long; a server error only on its own route", async () => {
     const target = (id: string) => ({ provider: `mock-${id}`, modelId: `model-${id}` });
     const h = await start({
       routes: {
         routes: {
-          main: { sortBy: "config", targets: [target("a"), target("b")] },
-          other: { sortBy: "config", targets: [target("a"), target("c")] },
+          // main does not rest a target on a rate limit (its own policy), whichever route met it.
+          main: {
+            sortBy: "config",
+            targets: [target("a"), target("b")],
+            failover: { kinds: { rate_limit: { cooldownMs: 0 } } },
+          },
+          other: { sortBy: "config", targets: [target("a"), target("c"), target("o")] },
           third: { sortBy: "config", targets: [target("b"), target("c")] },
+          fourth: { sortBy: "config", targets: [target("b"), target("o"), target("c")] },
         },
       },
     });
@@ -340,7 +346,14 @@ describe("cooldowns", () => {
       fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" }),
       fauxAssistantMessage("B for main again"),
     ]);
-    h.faux("mock-c").setResponses([fauxAssistantMessage("C for other"), fauxAssistantMessage("C for third")]);
+    h.faux("mock-c").setResponses([
+      fauxAssistantMessage("C for other"),
+      fauxAssistantMessage("C for third"),
+      fauxAssistantMessage("C for fourth"),
+    ]);
+    h.faux("mock-o").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" }),
+    ]);
     await h.prompt("first");
     await h.setModel("auto-router", "other");
     await h.prompt("second");
@@ -350,12 +363,23 @@ describe("cooldowns", () => {
       await h.command("/auto-router status"),
       /cooldowns:\n {2}main mock-a\/model-a: quota_exhausted, 60m left\n {2}other mock-a\/model-a: quota_exhausted, 60m left\n/,
     );
-    // A rate limit without the provider's retry time rests B on route third only: main still asks it.
+    // A rate limit met on route third rests B there and on fourth (the default 60 s), not on main (cooldownMs 0).
     await h.setModel("auto-router", "third");
     await h.prompt("third");
     assert.equal(textOf(h.lastAssistant()), "C for third");
-    await h.setModel("auto-router", "main");
+    await h.setModel("auto-router", "fourth");
     await h.prompt("fourth");
+    assert.equal(textOf(h.lastAssistant()), "C for fourth");
+    assert.equal(h.faux("mock-b").state.callCount, 2, "the rate-limited target was not asked again through fourth");
+    const status = await h.command("/auto-router status");
+    assert.match(status, / {2}third mock-b\/model-b: rate_limit, 60s left\n/);
+    assert.match(status, / {2}fourth mock-b\/model-b: rate_limit, 60s left\n/);
+    assert.doesNotMatch(status, /main mock-b/);
+    // O's server error on fourth rests it there only: route other, which names it too, does not have it resting.
+    assert.match(status, / {2}fourth mock-o\/model-o: server, 30s left\n/);
+    assert.doesNotMatch(status, /other mock-o/);
+    await h.setModel("auto-router", "main");
+    await h.prompt("fifth");
     assert.equal(textOf(h.lastAssistant()), "B for main again");
   });
 
