@@ -1,6 +1,7 @@
 // The breaker state of every target, over one store: its schema, its settings (defaults < config < environment),
 // what an attempt tells a breaker, and the book the plugin and `/auto-router circuit` read.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import { readSwitch } from "../config/environment.ts";
 import { breakerConfigSchema, readBreakerConfig } from "../config/quota-schema.ts";
 import type { FailureKind } from "../runtime/classify-failure.ts";
@@ -27,16 +28,16 @@ export const SUCCESS_FLUSH_MS = 30_000;
 
 export const COUNTED_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set(["server", "overloaded", "network", "timeout"]);
 
-const breakerRecordSchema = z.object({
+const breakerRecordSchema = stateObject({
   state: z.enum(["closed", "open", "half-open"]),
-  samples: z.array(z.object({ at: z.number(), failed: z.boolean() })),
+  samples: z.array(stateObject({ at: z.number(), failed: z.boolean() })),
   until: z.number().optional(),
   breakMs: z.number().optional(),
   openedAt: z.number().optional(),
   probeClaimedAt: z.number().optional(),
   lastFailure: z.string().optional(),
 });
-export const breakerStateSchema = z.object({ v: z.literal(1), breakers: z.record(z.string(), breakerRecordSchema) });
+export const breakerStateSchema = stateObject({ v: z.literal(1), breakers: z.record(z.string(), breakerRecordSchema) });
 export type BreakerStoreState = z.infer<typeof breakerStateSchema>;
 export const emptyBreakers = (): BreakerStoreState => ({ v: 1, breakers: {} });
 
@@ -169,7 +170,7 @@ export class BreakerBook {
     this.store.update((state) => {
       let record = state.breakers[key];
       for (const item of events) record = reduceBreaker(record, item, settings);
-      return record === state.breakers[key] ? state : { v: 1, breakers: { ...state.breakers, [key]: record! } };
+      return record === state.breakers[key] ? state : { ...state, breakers: { ...state.breakers, [key]: record! } };
     });
     const after = this.store.read().breakers[key]!;
     if ((before?.state ?? "closed") !== after.state) this.onTransition?.(key, before, after);
@@ -198,7 +199,7 @@ export class BreakerBook {
         const record = withSuccesses(breakers[key], samples, now, settings);
         if (record && record !== breakers[key]) breakers = { ...breakers, [key]: record };
       }
-      return breakers === state.breakers ? state : { v: 1, breakers };
+      return breakers === state.breakers ? state : { ...state, breakers };
     });
   }
 
@@ -222,7 +223,9 @@ export class BreakerBook {
         if (viewBreaker(record, now, settings).state === "closed") return { result: true };
         const operation = (current: BreakerStoreState): BreakerStoreState => {
           const next = reduceBreaker(current.breakers[key], event, settings);
-          return next === current.breakers[key] ? current : { v: 1, breakers: { ...current.breakers, [key]: next } };
+          return next === current.breakers[key]
+            ? current
+            : { ...current, breakers: { ...current.breakers, [key]: next } };
         };
         return { operation, result: true };
       });
@@ -287,7 +290,7 @@ export class BreakerBook {
     if (key === undefined) this.unwrittenSuccesses.clear();
     else this.unwrittenSuccesses.delete(key);
     this.store.update((state) => ({
-      v: 1,
+      ...state,
       breakers: key === undefined ? {} : Object.fromEntries(Object.entries(state.breakers).filter(([k]) => k !== key)),
     }));
     return count;

@@ -6,6 +6,7 @@
 // target out for good), and results of requests started before the breaker opened ("late"
 // results) change nothing while it is open, so they cannot extend the break either.
 import type { BreakerState } from "../routing/types.ts";
+import { unknownFieldsOf } from "../state/unknown-fields.ts";
 
 export interface BreakerSettings {
   ratio: number;
@@ -73,8 +74,32 @@ export function settleBreaker(record: BreakerRecord, now: number, settings: Brea
   return next;
 }
 
+/** The fields of a breaker this version manages; any other is a newer version's, kept through every transition. */
+const BREAKER_FIELDS: ReadonlySet<string> = new Set([
+  "state",
+  "samples",
+  "until",
+  "breakMs",
+  "openedAt",
+  "probeClaimedAt",
+  "lastFailure",
+]);
+
+/** A closed breaker in place of `record`, with the fields a newer version gave it (unknown-fields.ts). */
+const closedAfter = (record: BreakerRecord): BreakerRecord => ({
+  ...unknownFieldsOf(record, BREAKER_FIELDS),
+  ...closedBreaker(),
+});
+
 function open(record: BreakerRecord, at: number, breakMs: number, kind: string | undefined): BreakerRecord {
-  const next: BreakerRecord = { state: "open", samples: [], until: at + breakMs, breakMs, openedAt: at };
+  const next: BreakerRecord = {
+    ...unknownFieldsOf(record, BREAKER_FIELDS),
+    state: "open",
+    samples: [],
+    until: at + breakMs,
+    breakMs,
+    openedAt: at,
+  };
   if (kind !== undefined) next.lastFailure = kind;
   else if (record.lastFailure !== undefined) next.lastFailure = record.lastFailure;
   return next;
@@ -129,7 +154,7 @@ export function reduceBreaker(
       if (event.type === "claim-probe")
         return record.probeClaimedAt === undefined ? { ...record, probeClaimedAt: event.at } : record;
       if (!event.probe) return record; // only the probe's own result decides
-      if (event.type === "success") return closedBreaker();
+      if (event.type === "success") return closedAfter(record);
       if (event.type === "neutral") {
         const { probeClaimedAt: _released, ...rest } = record;
         return rest; // the probe learned nothing: free the slot for the next request

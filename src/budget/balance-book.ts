@@ -5,6 +5,7 @@
 // serves every other. A background refresh fetches only for the process holding the provider's claim for the TTL (one
 // machine of a team per refresh period; the others use its reading). providerStatus() only reads `get()`, memory.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import { formatMoney, USD } from "../config/floor-amount.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -25,9 +26,9 @@ export const BALANCES_STORE_NAME = "balances";
  * The provider's spend in the usage ledger when its balance was fetched: this month's USD and the month (the ledger's
  * calendar key), so the spend booked since is what the ledger holds beyond it (spendSince in usage-ledger.ts).
  */
-const spendMarkSchema = z.object({ month: z.string(), usd: z.number().finite() });
+const spendMarkSchema = stateObject({ month: z.string(), usd: z.number().finite() });
 export type SpendMark = z.infer<typeof spendMarkSchema>;
-const storedBalanceSchema = z.object({
+const storedBalanceSchema = stateObject({
   amount: z.number().finite(),
   currency: z.string(),
   /** The balances the answer held in other currencies, by code (an account with a USD and a CNY balance). */
@@ -36,7 +37,7 @@ const storedBalanceSchema = z.object({
   /** Absent in a reading stored by an earlier version, or where no ledger was at hand: nothing is taken off it. */
   spentMark: spendMarkSchema.optional(),
 });
-export const balancesStateSchema = z.object({
+export const balancesStateSchema = stateObject({
   v: z.literal(1),
   /** The last successful reading per provider (no key or token: the amount, its currency and when it was read). */
   readings: z.record(z.string(), storedBalanceSchema),

@@ -6,6 +6,7 @@
 // the values, shared with them in team mode) so that `state push` does not bring back a value set before it. Provider
 // names match case-insensitively, as provider preferences do: a limit for `Mock-A` is the limit of the provider `mock-a`.
 import { z } from "zod";
+import { assertOwnShape, hasUnknownField, stateObject } from "../state/unknown-fields.ts";
 import type { BudgetsConfig, RouterConfig } from "../config/schema.ts";
 import { type FloorAmount, floorOf, USD } from "../config/floor-amount.ts";
 import { accountOf } from "../routing/types.ts";
@@ -21,20 +22,22 @@ export type LimitField = BudgetPeriod | "balanceFloor";
 const amount = z.number().finite().nonnegative().nullable().optional();
 const time = z.number().finite().optional();
 /** A time (epoch ms) per field. */
-const fieldTimes = z.object({ daily: time, monthly: time, balanceFloor: time });
+const fieldTimes = stateObject({ daily: time, monthly: time, balanceFloor: time });
 /**
- * Strict about its own keys, as the usage ledger: a file of another shape is damage, not an empty set of limits.
+ * Every field has a default, as in the usage ledger: a file with none of these keys is another shape, damage, not an
+ * empty set of limits (parseLimits). Other keys, at the top, in an entry or its times, are a newer version's: kept
+ * (unknown-fields.ts), and an entry or clear left with no value of this version's stays while it holds one of them.
  * `lenient` (the salvage of a damaged file): an amount written as text (`"3"`, a hand edit) is that number, as the
  * ledger's salvage reads its figures.
  */
 const limitsSchemaOf = (lenient: boolean) => {
   const usd = lenient ? z.preprocess(numberFromText, amount) : amount;
-  return z.strictObject({
+  return stateObject({
     version: z.number().int().default(1),
     providers: z
       .record(
         z.string(),
-        z.object({
+        stateObject({
           daily: usd,
           monthly: usd,
           balanceFloor: usd,
@@ -58,9 +61,19 @@ export type LimitsState = z.infer<typeof limitsStateSchema>;
 
 export const emptyLimits = (): LimitsState => ({ version: 1, providers: {} });
 type StoredLimits = LimitsState["providers"][string];
-export const parseLimits = (raw: unknown): LimitsState => limitsStateSchema.parse(raw);
+const LIMITS_FILE_FIELDS: ReadonlySet<string> = new Set(Object.keys(limitsStateSchema.shape));
+export const parseLimits = (raw: unknown): LimitsState => {
+  assertOwnShape(raw, LIMITS_FILE_FIELDS, "the limits' {version, providers, cleared}");
+  return limitsStateSchema.parse(raw);
+};
 
 const LIMIT_FIELDS = [...BUDGET_PERIODS, "balanceFloor"] as const;
+/** The fields of a provider's entry, and of its set or clear times, this version knows. */
+const ENTRY_FIELDS: ReadonlySet<string> = new Set([...LIMIT_FIELDS, "balanceFloorCurrency", "updatedAt", "setAt"]);
+const TIME_FIELDS: ReadonlySet<string> = new Set(LIMIT_FIELDS);
+/** Whether `times` still hold a time: one of this version's fields, or one it does not know (a newer version's). */
+const holdsTime = (times: Partial<Record<string, number>>): boolean =>
+  LIMIT_FIELDS.some((field) => times[field] !== undefined) || hasUnknownField(times, TIME_FIELDS);
 
 export const sameProvider = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
@@ -115,7 +128,7 @@ function withClears(state: LimitsState, provider: string, fields: readonly Limit
   for (const [name, times] of Object.entries(state.cleared ?? {})) {
     const rest = { ...times };
     if (sameProvider(name, provider)) for (const field of fields) delete rest[field];
-    if (LIMIT_FIELDS.some((field) => rest[field] !== undefined)) result[name] = rest;
+    if (holdsTime(rest)) result[name] = rest;
   }
   if (at !== undefined)
     result[provider] = { ...result[provider], ...Object.fromEntries(fields.map((field) => [field, at])) };
@@ -133,10 +146,11 @@ function withoutFields(providers: LimitsState["providers"], provider: string, fi
     if (rest.setAt) {
       const setAt = { ...rest.setAt };
       for (const field of fields) delete setAt[field];
-      if (LIMIT_FIELDS.some((field) => setAt[field] !== undefined)) rest.setAt = setAt;
+      if (holdsTime(setAt)) rest.setAt = setAt;
       else delete rest.setAt;
     }
-    if (LIMIT_FIELDS.some((field) => rest[field] !== undefined)) result[name] = rest;
+    if (LIMIT_FIELDS.some((field) => rest[field] !== undefined) || hasUnknownField(rest, ENTRY_FIELDS))
+      result[name] = rest;
     else delete result[name];
   }
   return result;
@@ -249,7 +263,7 @@ export function pushLimits(team: LimitsState, local: LimitsState): LimitsPush {
       const at = setTimeOf(limits, field);
       if (at !== undefined) entry.updatedAt = Math.max(entry.updatedAt ?? at, at);
     }
-    if (LIMIT_FIELDS.some((field) => setAt[field] !== undefined)) entry.setAt = setAt;
+    if (holdsTime(setAt)) entry.setAt = setAt;
     else delete entry.setAt;
     providers[name] = entry;
     cleared = withClears({ ...team, cleared }, name, kept);

@@ -4,6 +4,7 @@
 // the budget's state) so `/auto-router budget` and status can say so; whether it still stands is asked of the very
 // check the reservation made (checkReservation), on the ledger and limits as they are now, never of a second rule.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import type { AttemptRefusal, LimitShortfall, PluginContext } from "../runtime/plugin.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -16,10 +17,10 @@ import type { UsageLedger } from "./usage-ledger.ts";
 
 export const REFUSALS_STORE_NAME = "budget-refusals";
 
-const refusalsSchema = z.object({
+const refusalsSchema = stateObject({
   v: z.literal(1),
   /** Per provider: the expected cost its hard budget last refused, and when. */
-  providers: z.record(z.string(), z.object({ amountUsd: z.number(), at: z.number() })),
+  providers: z.record(z.string(), stateObject({ amountUsd: z.number(), at: z.number() })),
 });
 export type RefusalsState = z.infer<typeof refusalsSchema>;
 export type LastRefusal = RefusalsState["providers"][string];
@@ -107,6 +108,7 @@ export function openRefusalBook(context: PluginContext): RefusalBook {
         });
         return;
       }
+      // A new refusal, written whole (unknown-fields.ts); the other providers' and the file's fields stay.
       store.update((state) => ({ ...state, providers: { ...state.providers, [provider]: { amountUsd, at: now } } }));
     },
   };

@@ -8,7 +8,7 @@
 // month's spend as this month's. Two that land on one key add up. Pure: `now` and the zones are arguments.
 import { wallClockToInstant } from "../time/zoned-time.ts";
 import type { CalendarKeys } from "./calendar.ts";
-import { addTotals, emptyTotals, type UsageLedger } from "./usage-ledger.ts";
+import { addedTotals, emptyTotals, type UsageLedger } from "./usage-ledger.ts";
 
 export type Period = UsageLedger["days"];
 export interface Periods {
@@ -34,7 +34,11 @@ function bounds(key: string, zone: string): [number, number] | undefined {
   return start === undefined || next === undefined ? undefined : [start, next];
 }
 
-/** Adds `source`'s totals into a copy of `target`. */
+/**
+ * Adds `source`'s totals into a copy of `target`. A model's totals that land on a key of their own keep every field (a
+ * newer version's too); of two that land on one key, the fields this version counts are added, and of the others
+ * (which it cannot add up) the target's are kept, else the source's: each is kept once, under the new key only.
+ */
 export function mergePeriods(target: Period, source: Period): Period {
   const result: Period = { ...target };
   for (const [key, providers] of Object.entries(source)) {
@@ -42,7 +46,7 @@ export function mergePeriods(target: Period, source: Period): Period {
     for (const [provider, models] of Object.entries(providers)) {
       const existing = { ...bucket[provider] };
       for (const [modelId, totals] of Object.entries(models))
-        existing[modelId] = addTotals(existing[modelId] ?? emptyTotals(), totals);
+        existing[modelId] = { ...totals, ...addedTotals(existing[modelId] ?? emptyTotals(), totals) };
       bucket[provider] = existing;
     }
     result[key] = bucket;

@@ -3,6 +3,7 @@
 // Each machine records the zone it counts on in the team's state; one that finds another machine on another zone
 // says so, naming it, once per process and zone.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import { formatDuration } from "../analytics/text-format.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -13,10 +14,10 @@ const FORGET_AFTER_MS = 30 * 24 * 3_600_000;
 /** A machine says its zone again after this long (each process start would otherwise write the team's state). */
 const REFRESH_AFTER_MS = 24 * 3_600_000;
 
-const calendarsSchema = z.object({
+const calendarsSchema = stateObject({
   v: z.literal(1),
   /** Per machine: the zone its budgets count on, and when it last said so. */
-  machines: z.record(z.string(), z.object({ zone: z.string(), at: z.number() })),
+  machines: z.record(z.string(), stateObject({ zone: z.string(), at: z.number() })),
 });
 type Calendars = z.infer<typeof calendarsSchema>;
 const emptyCalendars = (): Calendars => ({ v: 1, machines: {} });
@@ -43,7 +44,8 @@ function withZone(state: Calendars, machine: string, zone: string, now: number):
   const machines: Calendars["machines"] = {};
   for (const [name, entry] of Object.entries(state.machines))
     if (name !== machine && now - entry.at < FORGET_AFTER_MS) machines[name] = entry;
-  machines[machine] = { zone, at: now };
+  // Said again: the machine's entry keeps what a newer version added to it (unknown-fields.ts).
+  machines[machine] = { ...state.machines[machine], zone, at: now };
   return { ...state, machines };
 }
 

@@ -3,6 +3,7 @@
 // process on the machine (ledger-reservations.ts). Shared by every pi window through one StateStore; every change is a pure
 // operation built here (values captured in the closure), so concurrent windows add up instead of overwriting.
 import { z } from "zod";
+import { assertOwnShape, stateObject } from "../state/unknown-fields.ts";
 import { lazy } from "../lazy.ts";
 import { numberFromText } from "../number-from-text.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -21,7 +22,7 @@ const COST_DECIMALS = 1e10;
 const strictCount = z.number().finite().nonnegative();
 
 function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
-  const totals = z.object({
+  const totals = stateObject({
     requests: count.default(0),
     estimated: count.default(0),
     input: count.default(0),
@@ -34,13 +35,14 @@ function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
   const period = z.record(z.string(), z.record(z.string(), z.record(z.string(), totals)));
   /** attempt id -> a hard budget's reservation (ledger-reservations.ts); a damaged one is dropped by the salvage. */
   const reservations = z
-    .record(z.string(), z.object({ provider: z.string(), amountUsd: count, expiresAt: count }))
+    .record(z.string(), stateObject({ provider: z.string(), amountUsd: count, expiresAt: count }))
     .default({});
   return {
     totals,
-    // Strict about its own keys: every field has a default, so a file of another shape (`{"entries": [...]}`) would
-    // otherwise read as an empty ledger and be overwritten; unknown keys make it damage, kept aside with a warning.
-    ledger: z.strictObject({
+    // Every field has a default, so a file of another shape (`{"entries": [...]}`) would read as an empty ledger and be
+    // overwritten: parseLedger takes a file with none of these keys for damage (kept aside with a warning). Other keys
+    // beside these are a newer version's, kept (unknown-fields.ts).
+    ledger: stateObject({
       version: z.number().int().default(USAGE_LEDGER_VERSION),
       days: period.default({}),
       months: period.default({}),
@@ -53,7 +55,7 @@ function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
        * The last rewrite of a damaged file (json-store.ts): its id, and what it held (raised as windows merged their
        * views in), the baseline the other windows' earlier views are merged against (keepViewedSpend).
        */
-      repair: z.object({ id: z.string(), days: period, months: period }).optional(),
+      repair: stateObject({ id: z.string(), days: period, months: period }).optional(),
     }),
   };
 }
@@ -83,8 +85,12 @@ export const emptyLedger = (): UsageLedger => ({
  * Spend only grows within a period, so a window whose view of the file holds spend another window's repair of the
  * damaged file dropped puts it back (GrowingParse).
  */
+const LEDGER_FIELDS: ReadonlySet<string> = new Set(Object.keys(usageLedgerSchema.shape));
 export const parseLedger: GrowingParse<UsageLedger> = Object.assign(
-  (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw),
+  (raw: unknown): UsageLedger => {
+    assertOwnShape(raw, LEDGER_FIELDS, "the spend ledger's {version, days, months, ...}");
+    return usageLedgerSchema.parse(raw);
+  },
   { growing: { repaired: markRepair, keepView: keepViewedSpend } },
 );
 /**
@@ -120,6 +126,23 @@ export function addTotals(left: UsageTotals, right: UsageTotals): UsageTotals {
   };
 }
 
+/**
+ * `held` plus `added`, as written into the ledger: the fields of `held` this version does not count (a newer
+ * version's, unknown-fields.ts) stay as they are. Sums that are only read (a provider's total) use addTotals.
+ */
+export function addedTotals(held: UsageTotals, added: UsageTotals): UsageTotals {
+  return {
+    ...held,
+    requests: held.requests + added.requests,
+    estimated: held.estimated + added.estimated,
+    input: held.input + added.input,
+    output: held.output + added.output,
+    cacheRead: held.cacheRead + added.cacheRead,
+    cacheWrite: held.cacheWrite + added.cacheWrite,
+    costUsd: roundCost(held.costUsd + added.costUsd),
+  };
+}
+
 export function totalsOf(record: UsageRecord): UsageTotals {
   return {
     requests: 1,
@@ -141,7 +164,7 @@ const totalsOn = (period: Period, key: string, provider: string, modelId: string
   period[key]?.[provider]?.[modelId] ?? emptyTotals();
 
 function addTo(period: Period, key: string, provider: string, modelId: string, totals: UsageTotals): Period {
-  return withTotals(period, key, provider, modelId, addTotals(totalsOn(period, key, provider, modelId), totals));
+  return withTotals(period, key, provider, modelId, addedTotals(totalsOn(period, key, provider, modelId), totals));
 }
 
 const TOTAL_FIELDS = Object.keys(emptyTotals()) as Array<keyof UsageTotals>;

@@ -1,6 +1,7 @@
 // The health record of every provider, over one store: its schema, how a check changes it (the rule is in
 // health-plugin.ts), and the book the plugin, the probe and `/auto-router health` read.
 import { z } from "zod";
+import { stateObject, unknownFieldsOf } from "../state/unknown-fields.ts";
 import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
 import type { ProviderStatus } from "../routing/types.ts";
@@ -26,7 +27,7 @@ export const HEALTH_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set([
 export const UNHEALTHY_AFTER_FAILED_CHECKS = 3;
 export const UNHEALTHY_HOLD_MS = 10 * 60_000;
 
-const recordSchema = z.object({
+const recordSchema = stateObject({
   failures: z.number().int().nonnegative(),
   unhealthySince: z.number().optional(),
   lastError: z.string().optional(),
@@ -34,7 +35,8 @@ const recordSchema = z.object({
   lastOkAt: z.number().optional(),
 });
 export type HealthRecord = z.infer<typeof recordSchema>;
-export const healthStateSchema = z.object({ v: z.literal(1), providers: z.record(z.string(), recordSchema) });
+const HEALTH_FIELDS: ReadonlySet<string> = new Set(Object.keys(recordSchema.shape));
+export const healthStateSchema = stateObject({ v: z.literal(1), providers: z.record(z.string(), recordSchema) });
 export type HealthState = z.infer<typeof healthStateSchema>;
 export const emptyHealth = (): HealthState => ({ v: 1, providers: {} });
 
@@ -50,7 +52,8 @@ export function reduceHealth(record: HealthRecord | undefined, check: HealthChec
   const current: HealthRecord = record ?? { failures: 0 };
   if (check.type === "neutral") return current;
   if (check.type === "ok") {
-    const next: HealthRecord = { failures: 0, lastOkAt: check.at };
+    // Back to well: this version's counts start over; what a newer version keeps in the record stays (unknown-fields.ts).
+    const next: HealthRecord = { ...unknownFieldsOf(current, HEALTH_FIELDS), failures: 0, lastOkAt: check.at };
     if (current.lastError !== undefined) next.lastError = current.lastError;
     if (current.lastErrorAt !== undefined) next.lastErrorAt = current.lastErrorAt;
     return next;
@@ -139,7 +142,7 @@ export class HealthBook {
     const clean = !before || (before.failures === 0 && before.unhealthySince === undefined);
     if (check.type === "neutral" || (check.type === "ok" && clean)) return before ?? { failures: 0 };
     this.store.update((state) => ({
-      v: 1,
+      ...state,
       providers: { ...state.providers, [provider]: reduceHealth(state.providers[provider], check) },
     }));
     const after = this.record(provider)!;

@@ -2,13 +2,14 @@
 // last logged is kept in the quota state, not in one process's memory: every pi process (each `pi -p` run) would
 // otherwise log every provider again at start, and the timeline would weigh processes, not changes.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { ProviderAssessment, QuotaAssessment } from "../routing/uvi.ts";
 
 /** A provider's assessment is logged again (a `quota` event) when its UVI moved at least this much since the last. */
 export const QUOTA_EVENT_UVI_STEP = 0.25;
 
 /** `usedUp`: the worst window was 100% used (absent in what versions before it logged: read as not used up). */
-export const loggedAssessmentSchema = z.object({
+export const loggedAssessmentSchema = stateObject({
   level: z.string(),
   uvi: z.number(),
   window: z.string(),

@@ -4,6 +4,7 @@
 import { salvageRecords } from "../state/salvage.ts";
 import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { PluginContext, QuotaTracker } from "../runtime/plugin.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
@@ -25,25 +26,25 @@ import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-
 import { uviCommand } from "./uvi-command.ts";
 import { uviSettings, type QuotaService } from "./uvi-settings.ts";
 
-const windowSchema = z.object({
+const windowSchema = stateObject({
   name: z.string(),
   usedFraction: z.number(),
   windowMs: z.number(),
   resetsAt: z.number(),
   source: z.string().optional(),
   // Absent in readings persisted before windows had a scope: those load as provider-wide.
-  models: z.object({ family: z.string().optional(), id: z.string().optional() }).optional(),
+  models: stateObject({ family: z.string().optional(), id: z.string().optional() }).optional(),
   // Absent in readings persisted before refilling windows were told apart: those are read as fixed windows.
   refills: z.literal(true).optional(),
 });
-export const quotaStateSchema = z.object({
+export const quotaStateSchema = stateObject({
   v: z.literal(1),
   /** Set by /auto-router uvi enable|disable; absent = config/env decide. */
   enabled: z.boolean().optional(),
   /** Windows seen in response headers, per provider and window name. */
   observed: z.record(z.string(), z.record(z.string(), windowSchema)),
   /** The last successful reading of each usage API (source id), with its time: one fetch serves every process. */
-  readings: z.record(z.string(), z.object({ windows: z.array(windowSchema), fetchedAt: z.number() })).optional(),
+  readings: z.record(z.string(), stateObject({ windows: z.array(windowSchema), fetchedAt: z.number() })).optional(),
   /** What the last `quota` event of each provider (and model scope) said, whichever process logged it. */
   logged: z.record(z.string(), loggedAssessmentSchema).optional(),
   /**

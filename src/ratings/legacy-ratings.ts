@@ -79,6 +79,8 @@ function readLegacyRatings(raw: readonly unknown[]): LegacyConverted<RatingsStat
     if (entry.tags !== undefined) rating.tags = entry.tags.map(redactText);
     targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
   });
+  // A new file of our shape: the old array's ratings are moved into `targets`, nothing of it is carried beside them
+  // (unknown-fields.ts keeps a newer version's fields, not the earlier router's, which would then be there twice).
   return keptOrThrow({ state: { v: 1, targets, legacyImports: [legacyMarker(raw)] }, dropped }, kept, "rating");
 }
 

@@ -2,6 +2,7 @@
 // same request replaces the first, and only the most recent RATING_WINDOW per target count.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { FeedbackEventData, Rating } from "../events/event-types.ts";
 import type { RatingMark } from "../routing/types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
@@ -24,10 +25,10 @@ export const ratingDetailsShape = () => ({
 
 /** A rating, with what was said with it. */
 const ratingEntrySchema = () =>
-  z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string(), ...ratingDetailsShape() });
+  stateObject({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string(), ...ratingDetailsShape() });
 /** Built when a ratings file is first read: nothing is stored until someone rates a request. */
 export const ratingsStateSchema = lazy(() =>
-  z.object({
+  stateObject({
     v: z.literal(1),
     targets: z.record(z.string(), z.array(ratingEntrySchema())),
     /** The earlier router's ratings files already imported (src/state/legacy-import.ts). */

@@ -4,17 +4,18 @@
 // was off; no cooldown lasts longer from now than the one the router set (`ms`), or for an entry without it, than the
 // longest the router could have set.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CooldownEntry } from "../routing/types.ts";
 import { DEFAULT_FAILURE_POLICY } from "./failure-kinds.ts";
 import { MAXIMUM_RETRY_HINT_MS } from "./retry-hint.ts";
 
-export const cooldownStateSchema = z.object({
+export const cooldownStateSchema = stateObject({
   v: z.literal(1),
   entries: z.record(
     z.string(),
-    z.object({
+    stateObject({
       until: z.number(),
       /** How long the cooldown was when it was set (absent in entries written before it was recorded). */
       ms: z.number().nonnegative().optional(),
@@ -96,9 +97,11 @@ export class CooldownBook {
       for (const [k, e] of Object.entries(this.bounded(state, now).entries)) if (e.until > now) entries[k] = e;
       for (const [key, entry] of rests) {
         const existing = entries[key];
+        // A longer rest is a new cooldown, written whole (unknown-fields.ts: the fields a newer version gave the old one
+        // described that one); the other entries and the file's own fields keep what a newer version added.
         if (!existing || existing.until < entry.until) entries[key] = { ...entry, ms: Math.max(0, entry.until - now) };
       }
-      return { v: 1, entries };
+      return { ...state, v: 1, entries };
     });
   }
 
@@ -106,6 +109,7 @@ export class CooldownBook {
   clear(now: number, match: (key: string) => boolean = () => true): number {
     const count = Object.keys(this.active(now)).filter(match).length;
     this.store.update((state) => ({
+      ...state,
       v: 1,
       entries: Object.fromEntries(Object.entries(state.entries).filter(([key]) => !match(key))),
     }));
@@ -118,6 +122,6 @@ export class CooldownBook {
     const entries = Object.fromEntries(
       Object.entries(state.entries).map(([key, entry]) => [key, boundedCooldown(entry, now, longestMs)]),
     );
-    return { v: 1, entries };
+    return { ...state, v: 1, entries };
   }
 }

@@ -1,23 +1,24 @@
 // Moving averages of time to first token and output speed per target, shared by all pi windows.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
 
 /** Weight of the newest sample: high enough to follow a provider that got slow today, low enough to ignore one blip. */
 export const LATENCY_EWMA_WEIGHT = 0.3;
 
-const sampleSchema = z.object({
+const sampleSchema = stateObject({
   ttftMs: z.number().nonnegative(),
   tokensPerSecond: z.number().nonnegative().optional(),
   samples: z.number().int().nonnegative(),
   updatedAt: z.number(),
 });
 /** A provider's average response time carried over from the earlier pi-auto-router's latency file (legacy-latency.ts). */
-const importedSchema = z.object({
+const importedSchema = stateObject({
   averageMs: z.number().nonnegative(),
   count: z.number().int().nonnegative(),
   updatedAt: z.number(),
 });
-export const latencyStateSchema = z.object({
+export const latencyStateSchema = stateObject({
   v: z.literal(1),
   targets: z.record(z.string(), sampleSchema),
   imported: z.record(z.string(), importedSchema).optional(),
@@ -63,7 +64,9 @@ export class LatencyBook {
     if (!Number.isFinite(ttftMs) || ttftMs < 0) return;
     this.store.update((state) => {
       const previous = state.targets[key];
+      // Every field of this version's is set anew or kept below; a newer version's stay as they were.
       const next: LatencySample = {
+        ...previous,
         ttftMs: blend(previous?.ttftMs, ttftMs),
         samples: (previous?.samples ?? 0) + 1,
         updatedAt: now,
@@ -75,7 +78,8 @@ export class LatencyBook {
       };
       const provider = providerOf(key);
       if (!state.imported?.[provider]) return { ...state, targets: { ...state.targets, [key]: next } };
-      // Measured now: the carried-over average of this provider has done its job.
+      // Measured now: the carried-over average of this provider has done its job, and is removed (only the file's
+      // fields this version does not know stay as they were).
       const { imported: _all, ...rest } = state;
       const { [provider]: _done, ...imported } = state.imported;
       return {
@@ -88,8 +92,7 @@ export class LatencyBook {
 
   /** Forgets every average; the marks of imported old files stay, so a reset is not undone by importing them again. */
   clear(): void {
-    this.store.update((state) =>
-      state.legacyImports ? { ...emptyLatency(), legacyImports: state.legacyImports } : emptyLatency(),
-    );
+    // The file's fields of a newer version stay (unknown-fields.ts): only the averages this version keeps are forgotten.
+    this.store.update(({ targets: _targets, imported: _imported, ...kept }) => ({ ...kept, v: 1, targets: {} }));
   }
 }

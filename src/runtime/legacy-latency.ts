@@ -58,6 +58,8 @@ function readLegacyLatency(raw: unknown): LegacyConverted<LatencyState> {
         updatedAt: entry.data.updatedAt,
       };
   }
+  // Converted, not carried over beside: the old file's keys (its providers) are renamed into `imported`, and kept as
+  // unknown fields (unknown-fields.ts) they would be there twice.
   const state = { ...emptyLatency(), imported, legacyImports: [legacyMarker(raw)] };
   return keptOrThrow({ state, dropped }, Object.keys(imported).length, "provider's average");
 }

@@ -6,6 +6,7 @@
 // machine or team keeps to the same stand-in, one of them probes, and a restart does not forget a hold. They are
 // written only when a hold starts, a probe starts or ends, or a hold ends: never by a request that keeps the order.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import { formatTimeLeft } from "../analytics/text-format.ts";
 import type { RevertMode } from "../config/subscription-schema.ts";
 import { lazy } from "../lazy.ts";
@@ -22,12 +23,12 @@ export interface RevertSettings {
 }
 
 export const revertStateSchema = lazy(() =>
-  z.object({
+  stateObject({
     v: z.literal(1),
     /** Per route id. */
     holds: z.record(
       z.string(),
-      z.object({
+      stateObject({
         /** The first choice that failed. */
         preferred: z.string(),
         /** The target that served instead. */

@@ -1,13 +1,14 @@
 // Shadow comparisons: the declared order that was routed beside the order the full ranking produced, per request,
 // the last SHADOW_HISTORY of them kept in a state store, and the match rates `/auto-router shadow show` prints.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
 
 export const SHADOW_HISTORY = 200;
 
 const comparisonSchema = () =>
-  z.object({
+  stateObject({
     at: z.number(),
     requestId: z.string(),
     routeId: z.string(),
@@ -17,7 +18,7 @@ const comparisonSchema = () =>
   });
 /** Built when a shadow file is first read: most sessions never switch shadow mode on. */
 export const shadowStateSchema = lazy(() =>
-  z.object({
+  stateObject({
     v: z.literal(1),
     enabled: z.boolean(),
     comparisons: z.array(comparisonSchema()),

@@ -49,7 +49,10 @@ export function salvageRecords<T>(
     const shape = (schema as unknown as AnySchema)._zod.def.shape;
     if (!shape || !isObject(raw)) throw new Error("not an object of fields");
     const fallback = defaults() as Record<string, unknown>;
-    const kept: Record<string, unknown> = {};
+    // The fields a newer version added (unknown-fields.ts) stay as they were, in a file of this store's shape (one
+    // holding none of its fields is another file, whose keys are not carried over).
+    const ours = Object.keys(raw).some((key) => Object.hasOwn(shape, key));
+    const kept: Record<string, unknown> = ours ? { ...raw } : {};
     for (const [key, field] of Object.entries(shape)) {
       const whole = field.safeParse(raw[key]);
       if (whole.success) {
@@ -73,6 +76,8 @@ export function salvageRecords<T>(
         });
       } else if (fallback[key] !== undefined) {
         kept[key] = fallback[key];
+      } else {
+        delete kept[key];
       }
     }
     return schema.parse(kept);

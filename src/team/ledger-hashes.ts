@@ -2,6 +2,7 @@
 // holds a model's total; "<provider>|*|<metric>" the provider's, so a budget check reads one field (O(1)). The local
 // view keeps the file ledger's format (src/budget/usage-ledger.ts); these functions convert between the two.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import {
   addTotals,
   emptyTotals,
@@ -33,7 +34,7 @@ const COST_DECIMALS = 1e10;
 export type PeriodKind = "days" | "months";
 
 const ledgerChangeSchema = () =>
-  z.object({
+  stateObject({
     period: z.enum(["days", "months"]),
     key: z.string(),
     provider: z.string(),
@@ -44,7 +45,7 @@ export type LedgerChange = z.infer<ReturnType<typeof ledgerChangeSchema>>;
 
 /** One unit written to the team ledger at once: an attempt's usage, or the difference another update made. */
 const pendingEntrySchema = () =>
-  z.object({
+  stateObject({
     id: z.string(),
     at: z.number(),
     /** The provider whose reservation `id` this entry ends. */
@@ -54,7 +55,7 @@ const pendingEntrySchema = () =>
   });
 export type PendingEntry = z.infer<ReturnType<typeof pendingEntrySchema>>;
 /** Team mode only: built when the team store first reads its pending file. */
-export const pendingStateSchema = lazy(() => z.object({ entries: z.array(pendingEntrySchema()).default([]) }));
+export const pendingStateSchema = lazy(() => stateObject({ entries: z.array(pendingEntrySchema()).default([]) }));
 export type PendingState = z.infer<ReturnType<typeof pendingStateSchema>>;
 export const emptyPending = (): PendingState => ({ entries: [] });
 

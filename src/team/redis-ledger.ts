@@ -233,7 +233,10 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
         // pending file may no longer list some: another process sharing it sent them, or seeded with them).
         const before = withoutEntries(this.memory, [...this.inView.values()]);
         if (await this.seed(this.memory, [...held], before))
-          this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !held.has(entry.id)) }));
+          this.options.pending.update((state) => ({
+            ...state,
+            entries: state.entries.filter((entry) => !held.has(entry.id)),
+          }));
         // Another machine re-seeded it, perhaps from an older view: the spend this one saw beyond it is added, once.
         else await mergeTeamLedger(this.options.connection, before, () => this.message());
       }
@@ -284,7 +287,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   // ---- writing and reading -------------------------------------------------------------------------------------
   private enqueue(entry: PendingEntry): void {
     if (entry.changes.length === 0 && entry.migrated.length === 0) return;
-    this.options.pending.update((state) => ({ entries: [...state.entries, entry] }));
+    this.options.pending.update((state) => ({ ...state, entries: [...state.entries, entry] }));
     // Before Redis was first read the view is the mirror file, which already holds every earlier pending entry.
     if (this.remote) this.adopt(this.remote);
     else {
@@ -302,7 +305,10 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       // Sent together; one connection keeps them in order, each is applied at most once.
       const counted = await Promise.all(batch.map((entry) => sendLedgerEntry(connection, entry, () => this.message())));
       const sent = new Set(batch.map((entry) => entry.id));
-      this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !sent.has(entry.id)) }));
+      this.options.pending.update((state) => ({
+        ...state,
+        entries: state.entries.filter((entry) => !sent.has(entry.id)),
+      }));
       if (this.queue.length === 0) connection.noteWritten();
       if (this.remote && counted.every(Boolean)) {
         for (const entry of batch) this.remote = applyChanges(this.remote, entry.changes, entry.migrated);

@@ -3,13 +3,14 @@
 // process ended (so that changes a next process makes before it reaches the team store have a known base). Written
 // with the view (a file store, so also when the process exits), read by the next start to recover them.
 import { z } from "zod";
+import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
 
 /** Team mode only. */
 export const unwrittenStateSchema = lazy(() =>
-  z.object({
-    stores: z.record(z.string(), z.object({ baseVersion: z.number(), since: z.number() })).default({}),
+  stateObject({
+    stores: z.record(z.string(), stateObject({ baseVersion: z.number(), since: z.number() })).default({}),
     /** `team`: the store's URL (without its password) and key prefix, so a switch to another team is no data loss. */
     epoch: z
       .object({
@@ -34,6 +35,7 @@ export function rememberedEpoch(unwritten: StateStore<UnwrittenState>, team: str
 export function rememberEpoch(unwritten: StateStore<UnwrittenState>, team: string, id: string): void {
   const epoch = unwritten.read().epoch;
   if (epoch?.id === id && epoch.team === team) return;
+  // A new epoch, written whole: what a newer version kept with the old one counted its data too (unknown-fields.ts).
   unwritten.update((state) => ({ ...state, epoch: { id, team } }));
 }
 
@@ -67,7 +69,10 @@ export function markUnwritten(unwritten: StateStore<UnwrittenState> | undefined,
   if (current?.baseVersion === base) return;
   unwritten?.update((state) => ({
     ...state,
-    stores: { ...state.stores, [name]: { baseVersion: base, since: current?.since ?? Date.now() } },
+    stores: {
+      ...state.stores,
+      [name]: { ...state.stores[name], baseVersion: base, since: current?.since ?? Date.now() },
+    },
   }));
 }
 

@@ -1,10 +1,13 @@
 // A state file of another shape through real pi (SDK harness): the usage ledger and the command-set limits have a
 // default for every field, so a file whose keys are none of theirs (`{"v": "1", "entries": [...]}`) read as empty
 // state and was overwritten without a word. It is damage: kept aside as `.corrupt-<time>` with a warning naming it.
+// A file with the store's keys and others is a newer router version's (one state directory, several versions): kept,
+// its other fields with it, when a routed request rewrites it.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { calendarKeys } from "../../src/budget/calendar.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
@@ -43,6 +46,71 @@ describe("a state file whose keys are none of the store's", () => {
       assert.equal(readFileSync(join(dir, kept[0]!), "utf8"), content, "the original bytes are kept");
       assert.match(warnings, new RegExp(`${name.replaceAll(".", "\\.")}.*moved aside`), warnings);
     }
+  });
+
+  it("keeps what a newer version added to the ledger and the latency file when a routed request rewrites them", async () => {
+    for (const file of readdirSync(dir)) rmSync(join(dir, file), { recursive: true, force: true });
+    // A newer router (a gateway installed globally) on the same state directory: fields of its own at the top of each
+    // file and in their entries, which this version does not know.
+    const newer = { markers: ["repair-7"] };
+    const keys = calendarKeys(Date.now(), undefined);
+    const totals = {
+      requests: 1,
+      estimated: 0,
+      input: 9,
+      output: 3,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd: 0.5,
+      reasoning: 40,
+    };
+    const ledger = join(dir, "auto-router.usage.json");
+    const latency = join(dir, "auto-router.latency.json");
+    writeFileSync(
+      ledger,
+      JSON.stringify({
+        version: 1,
+        newer,
+        days: { [keys.day]: { other: { m: totals } } },
+        months: { [keys.month]: { other: { m: totals } } },
+        reservations: {
+          "attempt:gw": { provider: "other", amountUsd: 1, expiresAt: Date.now() + 3_600_000, by: "gw" },
+        },
+      }),
+    );
+    writeFileSync(
+      latency,
+      JSON.stringify({
+        v: 1,
+        newer,
+        targets: { "mock-a/model-a": { ttftMs: 900, samples: 2, updatedAt: 1, p95Ms: 1200 } },
+      }),
+    );
+    harness = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { main: routeInOrder("mock-a/model-a") } },
+      env: { AUTO_ROUTER_LOG_DIR: dir },
+    });
+    await harness.setModel("auto-router", "main");
+    harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("served")]);
+    await harness.prompt("hello");
+    const warnings = harness.ui!.notifications.map((notification) => notification.message).join("\n");
+    await harness.dispose();
+    harness = undefined;
+    assert.deepEqual(
+      readdirSync(dir).filter((file) => file.includes(".corrupt-")),
+      [],
+      `nothing moved aside: ${warnings}`,
+    );
+    const spent = JSON.parse(readFileSync(ledger, "utf8"));
+    assert.equal(spent.months[keys.month]["mock-a"]["model-a"].requests, 1, "the request was booked");
+    assert.deepEqual(spent.newer, newer);
+    assert.deepEqual(spent.days[keys.day].other.m, totals);
+    assert.equal(spent.reservations["attempt:gw"].by, "gw");
+    const timed = JSON.parse(readFileSync(latency, "utf8"));
+    assert.equal(timed.targets["mock-a/model-a"].samples, 3, "the request was timed");
+    assert.equal(timed.targets["mock-a/model-a"].p95Ms, 1200);
+    assert.deepEqual(timed.newer, newer);
   });
 
   it("reads a limit written as text in the limits file (a hand edit) as that number, keeping the original aside", async () => {
