@@ -192,7 +192,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     stderr.flush();
     if (missingAgentDir)
       process.stderr.write(
-        `warning: pi's agent dir ${agentDir} (${agentDirFrom}) did not exist: no login, models.json or routes file was read from it (the built-in routes are served, with API keys from the environment only); check the path, or run pi (and /login) first\n`,
+        `auto-router: warning: pi's agent dir ${agentDir} (${agentDirFrom}) did not exist: no login, models.json or routes file was read from it (the built-in routes are served, with API keys from the environment only); check the path, or run pi (and /login) first\n`,
       );
     if (token.movedLink)
       process.stderr.write(
@@ -205,7 +205,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     );
     if (token.value.length < MIN_REMEMBERED_CREDENTIAL_LENGTH)
       process.stderr.write(
-        `warning: ${token.file ? `the gateway token in ${token.file}` : "AUTO_ROUTER_TOKEN"} is ${token.value.length} characters: a token shorter than ${MIN_REMEMBERED_CREDENTIAL_LENGTH} is easy to guess and too short to be told from ordinary text, so it is not redacted from logs and error texts; use a longer one (a generated token has 46)\n`,
+        `auto-router: warning: ${token.file ? `the gateway token in ${token.file}` : "AUTO_ROUTER_TOKEN"} is ${token.value.length} characters: a token shorter than ${MIN_REMEMBERED_CREDENTIAL_LENGTH} is easy to guess and too short to be told from ordinary text, so it is not redacted from logs and error texts; use a longer one (a generated token has 46)\n`,
       );
     process.stdout.write(`listening on ${gateway.url}\n`);
     // `on`, not `once`, and left installed: proper-lockfile's signal-exit re-raises a signal when it sees no other

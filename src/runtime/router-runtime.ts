@@ -87,8 +87,10 @@ export class RouterRuntime implements RequestEnvironment {
       sessionId: this.sessionId,
       data: { code: finding.code, message: finding.message },
     } satisfies EventRecord);
+    // Labelled as the routes file's own issues are (`auto-router: warning: <file>:3:5 at ...`): on stderr (pi -p, the
+    // gateway's log) the level is the only sign it is a warning; pi's notice drops the label (withoutLevelLabel).
     const where = finding.path && this.options.configWhere?.(finding.path);
-    this.warn(`auto-router: ${where ? `${where}: ` : ""}${finding.message}`);
+    this.warn(`auto-router: warning: ${where ? `${where}: ` : ""}${finding.message}`);
   });
 
   constructor(private readonly options: RouterRuntimeOptions) {

@@ -110,7 +110,7 @@ describe("pi CLI: a rule naming a mistyped provider or target", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(
       run.stderr,
-      /\(ex-alph\) names the provider "alpah", which no route has: it never matches anything; did you mean 'alpha'\?/,
+      /^auto-router: warning: \S+:24:13: routes\.ruled\.policyRules\[0\] \(ex-alph\) names the provider "alpah", which no route has: it never matches anything; did you mean 'alpha'\?/m,
     );
     assert.match(
       run.stderr,

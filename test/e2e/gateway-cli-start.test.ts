@@ -211,7 +211,7 @@ describe("gateway start: the token", () => {
     assert.match(
       run.stderr(),
       new RegExp(
-        `^warning: the gateway token in ${tokenFile(agentDir).replace(/[.]/g, "\\.")} is 7 characters: a token shorter than 12 is easy to guess`,
+        `^auto-router: warning: the gateway token in ${tokenFile(agentDir).replace(/[.]/g, "\\.")} is 7 characters: a token shorter than 12 is easy to guess`,
         "m",
       ),
     );

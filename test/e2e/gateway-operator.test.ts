@@ -106,7 +106,7 @@ describe("gateway operator", () => {
       await until(() => gateway.stderr().includes("gateway token"), "the gateway's start lines");
       assert.match(
         gateway.stderr(),
-        /warning: pi's agent dir .*fresh-agent \(PI_CODING_AGENT_DIR\) did not exist: no login, models\.json or routes file was read from it/,
+        /^auto-router: warning: pi's agent dir .*fresh-agent \(PI_CODING_AGENT_DIR\) did not exist: no login, models\.json or routes file was read from it/m,
       );
     } finally {
       assert.equal(await gateway.stop(), 0, gateway.stderr());

@@ -283,7 +283,7 @@ describe("gateway security", () => {
         );
         assert.match(
           short.stderr(),
-          /^warning: AUTO_ROUTER_TOKEN is 7 characters: a token shorter than 12 is easy to guess and too short to be told from ordinary text, so it is not redacted/m,
+          /^auto-router: warning: AUTO_ROUTER_TOKEN is 7 characters: a token shorter than 12 is easy to guess and too short to be told from ordinary text, so it is not redacted/m,
         );
       } finally {
         await short.stop();

@@ -9,7 +9,7 @@ import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agen
 import { runPi } from "../helpers/pi-cli.ts";
 
 const NOTICE =
-  "auto-router: quota pacing is on, but mock-a has no quota source yet (no usage API, and no rate-limit headers seen on its answers): it is not paced until its first rate-limit headers arrive";
+  "auto-router: warning: quota pacing is on, but mock-a has no quota source yet (no usage API, and no rate-limit headers seen on its answers): it is not paced until its first rate-limit headers arrive";
 
 /** One subscription target whose answers carry Codex rate-limit headers. */
 async function startAgent(): Promise<EmulatedAgent<"A">> {
