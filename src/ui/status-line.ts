@@ -195,7 +195,7 @@ export class StatusLine implements StatusSink {
   }
 
   /** Drops the request details of another route than `routeId` and makes `routeId` the line's route. */
-  private forRoute(routeId: string): void {
+  private forRoute(routeId: string | undefined): void {
     const view = this.view;
     if (view.routeId !== routeId) {
       view.servingRouteId = undefined;
@@ -349,8 +349,13 @@ export class StatusLine implements StatusSink {
     this.pending = undefined;
   }
 
+  /**
+   * A model chosen directly (not auto-router's): the line goes, and with it the route's last request: coming back to
+   * the route shows it as selected, with nothing of a request from before the other model's turns until its next one.
+   */
   clear(): void {
     this.cancelPending();
+    this.forRoute(undefined);
     this.publish(undefined);
   }
 }

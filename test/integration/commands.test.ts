@@ -422,6 +422,28 @@ describe("/auto-router subcommands through pi", () => {
     );
   });
 
+  it("shows a route chosen again after a direct model without its request from before (nothing stale)", async () => {
+    const { h } = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers"), fauxAssistantMessage("B directly")]);
+    await h.prompt("routed");
+    const line = () => h.ui!.statuses.get("auto-router");
+    assert.match(line() ?? "", /^⇄ main · → mock-b\/model-b \(1 failover\) · general /);
+    await h.setModel("mock-b", "model-b");
+    await h.prompt("direct");
+    assert.equal(line(), undefined, "no auto-router line beside a model chosen directly");
+    // Back on the route: before, "→ mock-b/model-b (1 failover)" came back, the request from before the direct turn.
+    await h.setModel("auto-router", "main");
+    assert.equal(line(), "⇄ main");
+    // Its next request shows itself only (mock-a rests after its 503: no attempt there, no failover).
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B again")]);
+    await h.prompt("routed again");
+    assert.match(line() ?? "", /^⇄ main · → mock-b\/model-b · general /);
+  });
+
   it("explains a failover: every attempt with its outcome, kind, status and time, and which target served and why", async () => {
     const { h, run } = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;

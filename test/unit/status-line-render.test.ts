@@ -158,6 +158,20 @@ describe("status line rendering", () => {
     assert.deepEqual(published, [undefined]);
   });
 
+  it("forgets the route's last request when the line is cleared: the route selected again shows none of it", () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
+    status.onAttempt("main", candidate, 1);
+    status.onFinished("main", "success", "a/x", 1);
+    assert.equal(published.at(-1), "⇄ main · → a/x (1 failover)");
+    status.clear(); // a model chosen directly
+    status.select("main");
+    assert.deepEqual(published.slice(-2), [undefined, "⇄ main"]);
+  });
+
   it("builds no text while nothing shows a status line, and shows the current view once something does", () => {
     const published: Array<string | undefined> = [];
     let shown = false;
