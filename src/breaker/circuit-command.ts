@@ -104,7 +104,7 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
       if (args.length > 0)
         return output.error(unknownWordText("circuit", "action", args[0]!, ["reset"], `/auto-router ${USAGE}`));
       const current = settings();
-      const header = `circuit breakers${current.enabled ? "" : " (disabled)"}: open at ≥ ${Math.round(current.ratio * 100)}% failures of ≥ ${current.minimumCalls} calls in ${formatDuration(current.windowMs)}; break ${formatDuration(current.breakMs)} doubling to ${formatDuration(current.maxBreakMs)}`;
+      const header = `circuit breakers${current.enabled ? "" : " (disabled)"}: open at ≥ ${Math.round(current.ratio * 100)}% failures of ≥ ${plural(current.minimumCalls, "call")} in ${formatDuration(current.windowMs)}; break ${formatDuration(current.breakMs)} doubling to ${formatDuration(current.maxBreakMs)}`;
       const rows = book.rows(now);
       const config = deps.config();
       const cooldowns = deps.runtime.cooldowns.active(now);

@@ -4,7 +4,7 @@ import { dailyAboveMonthly } from "../config/silent-strategies.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
-import { formatDuration, formatUsd } from "../analytics/text-format.ts";
+import { formatDuration, formatUsd, plural } from "../analytics/text-format.ts";
 import { currencyProblem, formatMoney, parseFloorAmount, USD } from "../config/floor-amount.ts";
 import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
 import { standingRefusalNote } from "./budget-refusals.ts";
@@ -157,7 +157,7 @@ function inFlightNotes(reservations: UsageLedger["reservations"] | undefined, no
   }
   return [...open].map(
     ([provider, held]) =>
-      `${provider}: in flight ~${formatUsd(held.usd, "spend")} reserved by ${held.count} request${held.count === 1 ? "" : "s"} under the hard limit (one whose process ended stops counting within ${formatDuration(held.until - now)})`,
+      `${provider}: in flight ~${formatUsd(held.usd, "spend")} reserved by ${plural(held.count, "request")} under the hard limit (one whose process ended stops counting within ${formatDuration(held.until - now)})`,
   );
 }
 

@@ -3,7 +3,7 @@
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
 import { statSync } from "node:fs";
-import { formatUsd } from "../analytics/text-format.ts";
+import { formatUsd, plural } from "../analytics/text-format.ts";
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -370,7 +370,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         const subscription = Object.entries(counted.subscription);
         if (subscription.length > 0)
           context.warn(
-            `auto-router: ${file}: the daily spend of ${subscription.map(([provider, { usd, days }]) => `${provider} (${formatUsd(usd, "spend")} over ${days === 1 ? "1 day" : `${days} days`})`).join(", ")} is imported as $0, its tokens kept: the file's monthly spend, where the earlier router counted only per-token targets, does not hold it, so it was subscription targets' answers, which are no spend here`,
+            `auto-router: ${file}: the daily spend of ${subscription.map(([provider, { usd, days }]) => `${provider} (${formatUsd(usd, "spend")} over ${plural(days, "day")})`).join(", ")} is imported as $0, its tokens kept: the file's monthly spend, where the earlier router counted only per-token targets, does not hold it, so it was subscription targets' answers, which are no spend here`,
           );
         const noLimits = legacyNoLimits(legacy);
         if (noLimits.length > 0)

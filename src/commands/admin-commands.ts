@@ -169,10 +169,7 @@ export const reloadCommand: Subcommand = {
         : `${loaded.file}: ${describeOrigin(loaded)}`;
     const errors = loaded.issues.filter((issue) => issue.severity === "error").length;
     const warnings = loaded.issues.length - errors;
-    const counts = [
-      errors ? `${errors} error${errors > 1 ? "s" : ""}` : "",
-      warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : "",
-    ].filter(Boolean);
+    const counts = [errors ? plural(errors, "error") : "", warnings ? plural(warnings, "warning") : ""].filter(Boolean);
     // A file that could not be used is the command's failure (pi -p exits 1); warnings alone are a report.
     const say = loaded.origin !== "file" && errors ? output.error : errors ? output.warn : output.info;
     say(`${summary}${counts.length ? `; ${counts.join(", ")} (shown above)` : ""}`);

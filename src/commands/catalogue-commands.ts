@@ -125,7 +125,7 @@ function searchText(query: string, deps: CommandDeps): string {
   }
   return lines.length
     ? lines.join("\n")
-    : `nothing matches "${query}" (searched ${Object.keys(config.routes).length} routes and ${catalogueModels(deps).length} models)`;
+    : `nothing matches "${query}" (searched ${plural(Object.keys(config.routes).length, "route")} and ${plural(catalogueModels(deps).length, "model")})`;
 }
 
 export const searchCommand: Subcommand = {

@@ -11,6 +11,7 @@ import { redactText } from "../state/redact.ts";
 import type { ListingSink } from "../ui/listing-entry.ts";
 import { hasTableWiderThan, listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
 import type { CommandOutput } from "./command-types.ts";
+import { plural } from "../analytics/text-format.ts";
 
 export const WIDGET_KEY = "auto-router";
 /** Longer texts go into the widget: a notification of more lines is cut off or scrolls away in the TUI. */
@@ -25,7 +26,7 @@ interface UiLike {
 
 /** The short notification that stands for a listing shown in the widget. */
 export function widgetNotice(lines: string[]): string {
-  return `${lines[0]} … (${lines.length} lines shown above the editor; /auto-router clear hides them)`;
+  return `${lines[0]} … (${plural(lines.length, "line")} shown above the editor; /auto-router clear hides them)`;
 }
 
 // Command texts echo what the user typed (a provider name, a rating reason) and what providers said; a key pasted

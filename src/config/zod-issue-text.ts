@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { redactText } from "../state/redact.ts";
 import { closestKey } from "./key-suggestions.ts";
+import { plural } from "../analytics/text-format.ts";
 
 type Issue = z.core.$ZodIssue & { input?: unknown };
 
@@ -125,7 +126,7 @@ export function describeIssue(issue: Issue): IssueText[] {
   // zod's "Too small: expected array to have >=1 items": how many it takes, and how many were sent.
   if (issue.code === "too_small" && issue.origin === "array" && issue.message.startsWith("Too small")) {
     const count = Array.isArray(issue.input) ? issue.input.length : undefined;
-    const items = (n: number | bigint) => `${n} item${n === 1 ? "" : "s"}`;
+    const items = (n: number | bigint) => plural(Number(n), "item");
     return [
       {
         path: [],

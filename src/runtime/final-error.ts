@@ -15,6 +15,7 @@ import { everyTargetOf, isDirectModel } from "../routing/direct-model.ts";
 import type { FailureKind } from "./classify-failure.ts";
 import { waitSeconds } from "./wait-for-reset.ts";
 import { zeroUsage } from "./zero-usage.ts";
+import { plural } from "../analytics/text-format.ts";
 
 export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set([
   "rate_limit",
@@ -72,7 +73,7 @@ function failureParts(failures: FailedTarget[], words: (kind: FailureKind) => st
     const part = `${failure.key}: ${words(failure.kind)}`;
     counts.set(part, (counts.get(part) ?? 0) + 1);
   }
-  return [...counts].map(([part, count]) => (count > 1 ? `${part} (${count} attempts)` : part)).join("; ");
+  return [...counts].map(([part, count]) => (count > 1 ? `${part} (${plural(count, "attempt")})` : part)).join("; ");
 }
 
 /** pi runs the route again when every failure was transient and the route lets it (the text then says so). */

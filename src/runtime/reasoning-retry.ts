@@ -12,6 +12,7 @@ import { resultEventData } from "./decision-events.ts";
 import type { RequestReport } from "./request-environment.ts";
 import { addNote, type RequestState } from "./request-state.ts";
 import type { ReplayedReasoning, RequestObserver } from "./route-request.ts";
+import { plural } from "../analytics/text-format.ts";
 
 type FailedOutcome = Extract<AttemptOutcome, { status: "failed" }>;
 
@@ -65,8 +66,7 @@ export function leftOutForRefusedBefore(
       `left out ${issuers}'s encrypted reasoning for ${candidate.key} before its first try: it refused ${issuers}'s reasoning before (another account's)`,
     );
   if (known.unknownIssuer > 0) {
-    const items =
-      known.unknownIssuer === 1 ? "1 encrypted reasoning item" : `${known.unknownIssuer} encrypted reasoning items`;
+    const items = plural(known.unknownIssuer, "encrypted reasoning item");
     addNote(
       env.report,
       state,

@@ -37,6 +37,7 @@ import { RevertBook, type RevertState } from "./revert-policy.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { UpstreamPins } from "./upstream-pin.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
+import { plural } from "../analytics/text-format.ts";
 
 export type { AttemptRecord, LastDecision } from "./last-decisions.ts";
 
@@ -221,7 +222,7 @@ export class RouterRuntime implements RequestEnvironment {
       at,
     );
     const silentWarning =
-      silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
+      silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [plural(silent.length, "config warning")] : [];
     return [...this.statusWarnings(at), ...silentWarning];
   };
 

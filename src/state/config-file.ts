@@ -17,6 +17,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { isObject } from "../is-object.ts";
 import { ROUTES_FILE_NAME } from "./state-paths.ts";
 import { firstNonDirectory, makeDirectorySync } from "./state-file.ts";
+import { plural } from "../analytics/text-format.ts";
 export { ROUTES_FILE_NAME, routesFilePath } from "./state-paths.ts";
 export const LAST_GOOD_COPY_NAME = "auto-router.routes.last-good.json";
 export const CONFIG_POLL_INTERVAL_MS = 1_500;
@@ -268,7 +269,7 @@ function declaredRouteIds(routes: unknown): string[] {
 /** "1 route", "3 routes": how many routes a loaded config has. */
 export function routeCount(loaded: LoadedConfig): string {
   const count = Object.keys(loaded.config.routes).length;
-  return `${count} ${servesBuiltInRoutes(loaded) ? "built-in " : ""}route${count === 1 ? "" : "s"}`;
+  return plural(count, servesBuiltInRoutes(loaded) ? "built-in route" : "route");
 }
 
 /** One line per issue, plus what the router does about it. */

@@ -20,6 +20,7 @@ import { dirname, resolve, sep } from "node:path";
 import { describeError, errorCode } from "./file-lock.ts";
 import { type JsonTextError, parseJsonText } from "./json-text.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
+import { plural } from "../analytics/text-format.ts";
 
 export type FileIdentity = { inode: number; size: number; modifiedMs: number; changedMs: number };
 
@@ -139,7 +140,7 @@ export function moveLinkAsideSync(path: string): MovedLink | undefined {
 /** Problems on one line: the first `max` named, the rest counted ("...; and 3 more problems"). */
 export function someProblems(problems: readonly string[], max = 3): string {
   const rest = problems.length - max;
-  const more = rest > 0 ? `; and ${rest} more problem${rest > 1 ? "s" : ""}` : "";
+  const more = rest > 0 ? `; and ${plural(rest, "more problem")}` : "";
   return `${problems.slice(0, max).join("; ")}${more}`;
 }
 

@@ -26,6 +26,7 @@ import { emptyUnwritten, unwrittenStateSchema } from "./unwritten-marker.ts";
 import { NO_PERMISSION } from "./redis-problems.ts";
 import { TeamConnection, type BackendStatus } from "./team-connection.ts";
 import type { TeamSettings } from "./team-settings.ts";
+import { plural } from "../analytics/text-format.ts";
 
 /** In team mode the machine keeps its view of the team state beside (never over) its own file-store state. */
 export const TEAM_MIRROR_PREFIX = "team-";
@@ -62,7 +63,7 @@ export function describeLedgerPush(outcome: LedgerPushOutcome): string {
   const imported = outcome.importedSkipped
     ? `; the ${LEGACY_STATS_FILE} spend it imported was in the team's already, not added again`
     : "";
-  return `added this machine's spend (${outcome.entries} ${outcome.entries === 1 ? "entry" : "entries"}${imported})`;
+  return `added this machine's spend (${plural(outcome.entries, "entry", "entries")}${imported})`;
 }
 
 /** What the limits' push did: the providers pushed, and the fields left out because the team cleared them later. */

@@ -3,6 +3,7 @@
 import type { Candidate, Decision } from "../routing/types.ts";
 import type { RequestOutcome, StatusSink } from "../runtime/request-environment.ts";
 import { waitSeconds } from "../runtime/wait-for-reset.ts";
+import { plural } from "../analytics/text-format.ts";
 
 export const STATUS_KEY = "auto-router";
 export const STATUS_MAX_CHARS = 78;
@@ -55,7 +56,7 @@ export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): str
   const activity =
     view.phase ??
     (view.servedKey
-      ? `→ ${view.servedKey}${view.cutOff ? " cut off" : ""}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`
+      ? `→ ${view.servedKey}${view.cutOff ? " cut off" : ""}${view.failovers ? ` (${plural(view.failovers, "failover")})` : ""}`
       : undefined);
   const fits = (parts: string[]) => parts.join(" · ").length <= maxChars;
   let parts = [...head, ...(activity ? [activity] : [])];
@@ -129,7 +130,7 @@ function warningsText(warnings: string[], room: number): string | undefined {
 
 /** How many warnings there are, in `room` characters if it can: `⚠ 2 warnings`, else `⚠ 2`. */
 function warningCount(count: number, room: number): string {
-  const text = `⚠ ${count} warning${count === 1 ? "" : "s"}`;
+  const text = `⚠ ${plural(count, "warning")}`;
   return text.length <= room ? text : `⚠ ${count}`;
 }
 

@@ -422,6 +422,15 @@ describe("/auto-router subcommands through pi", () => {
     );
   });
 
+  it("words a count of one in the singular: one route searched, a breaker that opens at one call", async () => {
+    const { run } = await start({
+      routes: { routes: { main: { targets: [target("mock-a/model-a")] } }, breaker: { minimumCalls: 1 } },
+    });
+    // Before: "searched 1 routes", "≥ 1 calls" (counts pluralized by hand, not with the one plural helper).
+    assert.match(await run("/auto-router search zzz"), /^nothing matches "zzz" \(searched 1 route and \d+ models\)$/m);
+    assert.match(await run("/auto-router circuit"), /^circuit breakers: open at ≥ 50% failures of ≥ 1 call in /m);
+  });
+
   it("shows a route chosen again after a direct model without its request from before (nothing stale)", async () => {
     const { h } = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;

@@ -59,6 +59,11 @@ describe("text formatting", () => {
     );
     assert.equal(plural(0.0001, "day"), "0.0001 days");
     assert.equal(plural(0.5, "day"), "0.5 days");
+    // Small whole counts take a shortcut past the formatter: they read as it would write them.
+    assert.deepEqual(
+      [plural(999, "call"), plural(1000, "call"), plural(-2, "call"), plural(1.5, "call"), plural(12_345_678, "call")],
+      ["999 calls", "1,000 calls", "-2 calls", "1.5 calls", "12,345,678 calls"],
+    );
   });
 
   it("aligns table columns and right-aligns the ones asked for", () => {
