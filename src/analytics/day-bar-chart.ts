@@ -146,6 +146,8 @@ export function dayBarChart(options: {
   legend: LegendEntry[];
   /** Shown in a chart without columns (default: "no finished requests"). */
   emptyText?: string;
+  /** SVG definitions a fill refers to (`url(#id)`: a hatch pattern). */
+  defs?: string;
 }): string {
   const { id, label, unit, columns, legend } = options;
   const ticks = countAxisTicks(
@@ -213,5 +215,5 @@ export function dayBarChart(options: {
       ? `<text x="${PLOT_LEFT_PX + 10}" y="${BAR_AREA_HEIGHT / 2}">${escapeHtml(options.emptyText ?? "no finished requests")}</text>`
       : "";
   const height = BAR_AREA_HEIGHT + 40 + Math.ceil(legend.length / LEGEND_COLUMNS) * 16;
-  return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${unitLabel}${axis.join("")}${bars.join("")}${legendMarks.join("")}${empty}</svg>`;
+  return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${options.defs ? `<defs>${options.defs}</defs>` : ""}${unitLabel}${axis.join("")}${bars.join("")}${legendMarks.join("")}${empty}</svg>`;
 }

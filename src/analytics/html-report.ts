@@ -3,14 +3,18 @@
 // and each mark carries data-* attributes, so a browser test can find and check them.
 import { drawnComposition } from "./composition-series.ts";
 import { CHART_WIDTH, dayBarChart, escapeHtml, fitTexts, textWidth } from "./day-bar-chart.ts";
-import type { SessionStats } from "./session-stats.ts";
+import { NOT_SERVED_SERIES, type SessionStats } from "./session-stats.ts";
 import { RECENT_DRIFT_HEADER, recentDriftRows } from "./session-stats-format.ts";
 import { formatCount, formatDuration, formatPercent, formatUsd, moreRows, plural } from "./text-format.ts";
 
+/**
+ * The served models' fills (Tableau 10 with its red swapped for D3's olive): red is the failover chart's "requests
+ * failed over", and a model drawn in it would read as a failure.
+ */
 const PALETTE = [
   "#4e79a7",
   "#f28e2b",
-  "#e15759",
+  "#bcbd22",
   "#76b7b2",
   "#59a14f",
   "#edc948",
@@ -28,10 +32,22 @@ const MAX_NAME_SHARE = 0.4;
 const emptyText = (stats: SessionStats): string =>
   stats.requests > 0 ? "no day shown: --limit 0" : "no finished requests";
 
+/** Requests that failed over: the one red of the report. */
+const FAILED_OVER_FILL = "#e15759";
+/**
+ * Requests no target served are no model's: dark grey hatching, apart from the models' flat colours and from the
+ * failover chart's red (which counts requests that were served, by another target).
+ */
+const NOT_SERVED_FILL = "url(#not-served-hatch)";
+const NOT_SERVED_HATCH =
+  '<pattern id="not-served-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#d9d9d9"/><rect width="3" height="6" fill="#4d4d4d"/></pattern>';
+
 function dailyCompositionChart(stats: SessionStats): string {
-  // One colour per series: drawnComposition keeps them no more than the palette's colours.
-  const { days, series: models } = drawnComposition(stats.days, PALETTE.length);
-  const color = (model: string) => PALETTE[models.indexOf(model)]!;
+  // One colour per series: drawnComposition keeps them no more than the palette's colours (the not-served series
+  // takes none of them).
+  const { days, series } = drawnComposition(stats.days, PALETTE.length);
+  const models = series.filter((model) => model !== NOT_SERVED_SERIES);
+  const color = (model: string) => (model === NOT_SERVED_SERIES ? NOT_SERVED_FILL : PALETTE[models.indexOf(model)]!);
   return dayBarChart({
     id: "chart-daily-composition",
     label: "Daily composition by served model",
@@ -48,11 +64,12 @@ function dailyCompositionChart(stats: SessionStats): string {
         title: `${day.day} ${part.model}: ${formatCount(part.requests)}`,
       })),
     })),
-    legend: models.map((model) => ({
+    legend: series.map((model) => ({
       name: model,
       fill: color(model),
       attributes: `data-model="${escapeHtml(model)}"`,
     })),
+    defs: series.includes(NOT_SERVED_SERIES) ? NOT_SERVED_HATCH : undefined,
   });
 }
 
@@ -114,7 +131,7 @@ function failoverChart(stats: SessionStats): string {
         parts: [
           {
             value: day.requestsFailedOver,
-            fill: "#e15759",
+            fill: FAILED_OVER_FILL,
             attributes: `class="bar" data-day="${day.day}" data-value="${day.requestsFailedOver}" data-requests="${day.requests}" data-target-switches="${day.targetSwitches}"`,
             title: `${day.day}: ${formatCount(day.requestsFailedOver)} of ${plural(day.requests, "request")} failed over (${plural(day.targetSwitches, "target switch", "target switches")})`,
           },
@@ -128,7 +145,7 @@ function failoverChart(stats: SessionStats): string {
       };
     }),
     legend: [
-      { name: "requests failed over", fill: "#e15759", attributes: 'data-series="failed-over"' },
+      { name: "requests failed over", fill: FAILED_OVER_FILL, attributes: 'data-series="failed-over"' },
       { name: "other requests", fill: "#d5d5d5", attributes: 'data-series="rest"' },
     ],
   });

@@ -8,6 +8,9 @@ import { addAttempt, modelRow, newModelTotals, type ModelRow, type ModelTotals }
 import { matchesRoute, plannedTargetOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
 import { dayKey, ratio } from "./text-format.ts";
 
+/** The daily composition's series of the requests no target served (every target failed, or none was tried). */
+export const NOT_SERVED_SERIES = "(not served)";
+
 export type { Distribution, ModelRow } from "./model-totals.ts";
 
 /** Characters of an error message kept in the masked-error table. */
@@ -195,7 +198,7 @@ export class SessionStatsAccumulator {
       if (final.refusedBy === undefined) dayTotals.refused++;
       else dayTotals.refusedByTarget++;
     }
-    const modelKey = served ?? "(not served)";
+    const modelKey = served ?? NOT_SERVED_SERIES;
     dayTotals.models.set(modelKey, (dayTotals.models.get(modelKey) ?? 0) + 1);
     this.days.set(day, dayTotals);
     if (request.decision?.shadow?.enabled && !request.decision.shadow.match) this.drift.shadowMismatch++;

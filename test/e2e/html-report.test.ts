@@ -172,6 +172,62 @@ describe("the session report in headless Chromium", {
     await page.close();
   });
 
+  it("draws requests no target served hatched in grey, apart from the failover chart's red and the models' colours", async () => {
+    const report = writeReport(
+      join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"),
+      join(workDir, "not-served.html"),
+    );
+    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+    await page.goto(pathToFileURL(report).href);
+    /** The colours Chromium drew for a mark (its pixels, as a screenshot of it has them), each as `r,g,b`. */
+    const drawn = async (selector: string): Promise<string[]> => {
+      const png: Buffer = await page.locator(selector).first().screenshot();
+      return page.evaluate(async (base64: string) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const canvas = document.createElement("canvas");
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext("2d")!;
+        context.drawImage(image, 0, 0);
+        const data = context.getImageData(0, 0, image.width, image.height).data;
+        const colors = new Set<string>();
+        for (let i = 0; i < data.length; i += 4) colors.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+        return [...colors];
+      }, png.toString("base64"));
+    };
+    const reddish = (colors: string[]) =>
+      colors.filter((color) => {
+        const [r, g, b] = color.split(",").map(Number) as [number, number, number];
+        return r > g + 60 && r > b + 60;
+      });
+    const failedOver = await drawn('svg#chart-failovers g.legend-item[data-series="failed-over"] rect');
+    assert.ok(reddish(failedOver).length > 0, `requests failed over are red (${failedOver})`);
+    // Before: "(not served)" took the palette's third colour, the same red as "requests failed over".
+    for (const selector of [
+      'svg#chart-daily-composition rect.bar[data-model="(not served)"]',
+      'svg#chart-daily-composition g.legend-item[data-model="(not served)"] rect',
+    ]) {
+      const notServed = await drawn(selector);
+      assert.deepEqual(reddish(notServed), [], `${selector} has no red (${notServed})`);
+      const greys = notServed
+        .filter((color) => new Set(color.split(",")).size === 1)
+        .map((c) => Number(c.split(",")[0]));
+      assert.ok(
+        greys.some((grey) => grey < 110) && greys.some((grey) => grey > 190),
+        `${selector} is hatched, dark on light grey (${notServed})`,
+      );
+    }
+    // No served model is drawn in the failover red either.
+    const models = await page.$$eval("svg#chart-daily-composition g.legend-item rect", (rects: Element[]) =>
+      rects.map((rect) => rect.getAttribute("fill")),
+    );
+    assert.ok(models.length >= 3, String(models));
+    assert.ok(!models.includes("#e15759"), String(models));
+    await page.close();
+  });
+
   it("keeps the cost chart's names and values inside the chart and shows costs below $0.0001 as they are", async () => {
     // The fixture's costs ($0.001-$0.02 an attempt) made a thousand times smaller, and one model with a name longer
     // than the names' column.
