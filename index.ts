@@ -207,6 +207,9 @@ export default function autoRouter(pi: ExtensionAPI): void {
       show: (text, level) => show(ctx, text, level),
     });
   });
+  pi.on("agent_start", () => {
+    status.onPromptStart(); // the status line counts a prompt's failovers, over its tool turns
+  });
   pi.on("turn_start", (_event, ctx) => {
     bind(ctx);
   });

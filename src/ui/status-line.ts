@@ -161,6 +161,11 @@ export class StatusLine implements StatusSink {
    * again is a retry, as in the runtime's count), shown from the commit on, not the last request's until it ends.
    */
   private readonly attempted = new Set<string>();
+  /**
+   * The failovers of the current prompt's requests that ended: the line counts a prompt's, so its tool turns (sent to
+   * the target that served its first, or past a first choice still resting) do not hide that it failed over.
+   */
+  private promptFailovers = 0;
 
   /**
    * `publish` shows the status line (TUI, RPC); `announce` gets the one-line notices that matter when there is no
@@ -209,6 +214,7 @@ export class StatusLine implements StatusSink {
       view.cutOff = undefined;
       view.failovers = undefined;
       view.warnings = [];
+      this.promptFailovers = 0;
       this.unbuiltWarnings = undefined;
       this.lastDecision = undefined;
     }
@@ -267,6 +273,11 @@ export class StatusLine implements StatusSink {
     return warnings;
   }
 
+  /** A prompt of the user's starts (pi's agent_start): its failovers are counted from none. */
+  onPromptStart(): void {
+    this.promptFailovers = 0;
+  }
+
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
     this.forRoute(routeId);
     if (attempt === 1) this.attempted.clear();
@@ -280,7 +291,7 @@ export class StatusLine implements StatusSink {
     this.view.phase = undefined;
     this.view.servedKey = candidate.key;
     this.view.cutOff = undefined;
-    this.view.failovers = Math.max(0, this.attempted.size - 1);
+    this.view.failovers = this.promptFailovers + Math.max(0, this.attempted.size - 1);
     this.renderSoon();
   }
 
@@ -301,7 +312,8 @@ export class StatusLine implements StatusSink {
     view.phase = outcome === "success" || cutOff ? undefined : outcome === "aborted" ? ABORTED : NO_TARGET_SERVED;
     view.servedKey = servedKey ?? view.servedKey;
     view.cutOff = cutOff || undefined;
-    view.failovers = failovers;
+    this.promptFailovers += failovers;
+    view.failovers = this.promptFailovers;
     // The request's cost is booked by now: the plugins' warnings are read again (a budget's share after it).
     if (this.lastDecision) this.unbuiltWarnings = this.lastDecision;
     this.render();

@@ -708,6 +708,31 @@ describe("one prompt, one decision", () => {
 });
 
 describe("status line", () => {
+  it("counts the failovers of the prompt, over its tool turns, and from none again at the next prompt", async () => {
+    const h = await start({
+      routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]),
+      tools: ["echo"],
+    });
+    const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }),
+      fauxAssistantMessage("A answers the next prompt"),
+    ]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage(fauxToolCall("echo", { text: "ping" }), { stopReason: "toolUse" }),
+      fauxAssistantMessage("B finished after the tool"),
+    ]);
+    await h.prompt("Use echo");
+    assert.equal(textOf(h.lastAssistant()), "B finished after the tool");
+    assert.equal(h.faux("mock-b").state.callCount, 2, "the tool turn stayed on mock-b: no failover of its own");
+    const line = () => h.ui!.statuses.get("auto-router") ?? "";
+    // Before: "→ mock-b/model-b" alone, the tool turn's count (none) in place of the prompt's.
+    assert.match(line(), /^⇄ main · → mock-b\/model-b \(1 failover\)/);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "A answers the next prompt");
+    assert.match(line(), /^⇄ main · → mock-a\/model-a(?! \()/);
+  });
+
   it("names the route, the target that served and the failover count", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;

@@ -33,8 +33,10 @@ describe("status line rendering", () => {
     status.onCommitted("main", candidate);
     status.onFinished("main", "failed", "a/x", 0);
     assert.deepEqual(published, ["⇄ main · → a/x cut off"]);
+    status.onPromptStart(); // each request here is a prompt of its own: the line counts a prompt's failovers
     status.onFinished("main", "failed", undefined, 2);
     assert.equal(published.at(-1), "⇄ main · no target served", "a failure before any answer names no target");
+    status.onPromptStart();
     status.onCommitted("main", candidate);
     status.onFinished("main", "success", "a/x", 0);
     assert.equal(published.at(-1), "⇄ main · → a/x");
@@ -53,13 +55,15 @@ describe("status line rendering", () => {
     await nextTurn();
     assert.equal(published.at(-1), "⇄ main · → b/y (1 failover)", "while the answer streams");
     status.onFinished("main", "success", "b/y", 1);
-    // The next request goes straight to b/y (a/x is cooling): no failover, while it streams as after it.
+    // The next prompt's request goes straight to b/y (a/x is cooling): no failover, while it streams as after it.
+    status.onPromptStart();
     status.onAttempt("main", other, 1);
     status.onCommitted("main", other);
     await nextTurn();
     assert.equal(published.at(-1), "⇄ main · → b/y");
     status.onFinished("main", "success", "b/y", 0);
     // Trying the same target again (a retry, a try after waiting for it) is no failover.
+    status.onPromptStart();
     status.onAttempt("main", other, 1);
     status.onAttempt("main", other, 2);
     status.onAttempt("main", candidate, 3);
@@ -156,6 +160,27 @@ describe("status line rendering", () => {
     status.clear();
     await nextTurn();
     assert.deepEqual(published, [undefined]);
+  });
+
+  it("counts a prompt's failovers over its requests, from none at the next prompt", () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
+    status.onPromptStart();
+    status.onAttempt("main", candidate, 1);
+    status.onFinished("main", "success", "a/x", 1);
+    // A tool turn of the same prompt: no failover of its own, the prompt's one still shown, while it answers too.
+    status.onAttempt("main", candidate, 1);
+    status.onCommitted("main", candidate);
+    assert.equal(status.text(), "⇄ main · → a/x (1 failover)");
+    status.onFinished("main", "success", "a/x", 0);
+    assert.equal(published.at(-1), "⇄ main · → a/x (1 failover)");
+    status.onPromptStart();
+    status.onAttempt("main", candidate, 1);
+    status.onFinished("main", "success", "a/x", 0);
+    assert.equal(published.at(-1), "⇄ main · → a/x");
   });
 
   it("forgets the route's last request when the line is cleared: the route selected again shows none of it", () => {
