@@ -131,16 +131,7 @@ export function addTotals(left: UsageTotals, right: UsageTotals): UsageTotals {
  * version's, unknown-fields.ts) stay as they are. Sums that are only read (a provider's total) use addTotals.
  */
 export function addedTotals(held: UsageTotals, added: UsageTotals): UsageTotals {
-  return {
-    ...held,
-    requests: held.requests + added.requests,
-    estimated: held.estimated + added.estimated,
-    input: held.input + added.input,
-    output: held.output + added.output,
-    cacheRead: held.cacheRead + added.cacheRead,
-    cacheWrite: held.cacheWrite + added.cacheWrite,
-    costUsd: roundCost(held.costUsd + added.costUsd),
-  };
+  return { ...held, ...addTotals(held, added) };
 }
 
 export function totalsOf(record: UsageRecord): UsageTotals {
