@@ -141,15 +141,18 @@ function nearName(name: string, config: RouterConfig, registry: RegistryLike | u
   return closestKey(name, names) ?? nearTarget(name, config, registry);
 }
 
+/** What the unknown-model text says of where a name came from (a JSON body's model goes without saying). */
+const NAME_SOURCES = { body: "", header: " (from the `X-Model` header)", form: " (from the form's `model` field)" };
+
 /** `from`: where the name came from; the X-Model header is said, since a client may not know it sends one. */
 export function unknownModelText(
   name: string,
   config: RouterConfig,
   registry: RegistryLike | undefined,
-  from: "body" | "header" = "body",
+  from: "body" | "header" | "form" = "body",
 ): string {
   const mapped = config.gateway?.models?.[name];
-  const shown = `model ${JSON.stringify(name)}${from === "header" ? " (from the `X-Model` header)" : ""}`;
+  const shown = `model ${JSON.stringify(name)}${NAME_SOURCES[from]}`;
   const known = knownRoutes(config, registry);
   const deadAlias = (alias: string, aliased: string | string[]) =>
     `an alias of ${JSON.stringify(describeAlias(aliased))}, which is no route and no model pi knows: the alias points at nothing (fix or remove aliases.${alias} in the routes file)`;

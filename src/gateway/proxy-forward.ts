@@ -26,7 +26,7 @@ import { servingPath } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
-import { MultipartModelRewrite, multipartBoundary } from "./multipart-model.ts";
+import { MultipartModelRewrite, multipartBoundary, type ReadForm } from "./multipart-model.ts";
 import { proxiedAnswerMessage, type UsageReader } from "./proxy-usage.ts";
 import { usageReader } from "./proxy-usage-stream.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -129,6 +129,11 @@ export interface ProxyInput {
   jsonBytes: Buffer | undefined;
   /** Any other body: a file upload (streamed through once), or the bytes of JSON with no object or array at the top. */
   rawBody: unknown;
+  /**
+   * A form upload read up to its model field to route it (multipart-model.ts): its bytes are sent first, with the
+   * field set to the target's model id, then `rawBody` (the rest of the upload) when it was not read whole.
+   */
+  form?: ReadForm;
   /** Which prefixes each provider advertises (endpoint-prefixes.ts). */
   prefixes: Map<string, string[]>;
   /**
@@ -232,6 +237,17 @@ function upstreamBody(
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
     return editJson(input.jsonBytes, input.jsonBody, { set, remove }) as Uint8Array as BodyInit;
   }
+  if (input.form) {
+    // Read to route the request: its model field is the target's model id, the rest as it came. Read whole, it is
+    // sent again by a failover; else the rest of the upload follows it, once.
+    const { bytes, model } = input.form;
+    const sent = model
+      ? Buffer.concat([bytes.subarray(0, model.start), Buffer.from(target.id), bytes.subarray(model.end)])
+      : bytes;
+    const rest = input.rawBody;
+    if (!(rest instanceof Readable)) return sent as Uint8Array as BodyInit;
+    return Readable.toWeb(Readable.from(followedBy(sent, rest))) as BodyInit;
+  }
   if (input.rawBody instanceof Readable) {
     // A form upload's `model` field (a transcription's, an image edit's) is the target's model id too, when the client
     // named the route (X-Model): rewritten as the body streams through (multipart-model.ts).
@@ -243,6 +259,12 @@ function upstreamBody(
   }
   if (Buffer.isBuffer(input.rawBody) || typeof input.rawBody === "string") return input.rawBody as BodyInit;
   return undefined;
+}
+
+/** `first`, then what `rest` streams. */
+async function* followedBy(first: Buffer, rest: Readable): AsyncGenerator<Buffer> {
+  yield first;
+  yield* rest;
 }
 
 const errorText = (error: unknown) => {

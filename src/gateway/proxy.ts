@@ -2,7 +2,9 @@
 // prefix (`providers.<id>.endpointPrefixes`). It is a routed request like a chat request: the runtime's one failover
 // loop decides, reserves, fails over, cools targets down and records every attempt; proxy-forward.ts only forwards
 // the HTTP request of each attempt. JSON and text bodies are held (a JSON body's model is rewritten per target, see
-// proxy-body.ts, and a failover resends them); any other body is streamed through once, so it gets one attempt. Answers are streamed back (one
+// proxy-body.ts, and a failover resends them); a form upload without X-Model is read up to its `model` field, which
+// routes it as a JSON body's model does (formToRoute; resent by a failover when that read it whole); any other body is
+// streamed through once, so it gets one attempt. Answers are streamed back (one
 // with a declared length of up to 1 MiB is read whole first, so that its length holds after the credential scrub).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
@@ -21,9 +23,10 @@ import { type FailedAnswer, proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { firstAllowed, noModelTargets } from "./proxy-target.ts";
 import { isDirectModel } from "../routing/direct-model.ts";
-import { proxiedBody } from "./proxy-body.ts";
+import { type ProxiedBody, proxiedBody } from "./proxy-body.ts";
+import { FormClientGone, multipartBoundary, type ReadForm, readFormModel } from "./multipart-model.ts";
 import { RequestWatch } from "./request-watch.ts";
-import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
+import { bodyTooLargeText, drainedBody, LimitedBody } from "./streamed-body.ts";
 
 /** A 404 naming the path and the prefixes that are served; `routeId` when the client's route was the problem. */
 function notServed(config: RouterConfig, method: string, path: string, routeId?: string): GatewayError {
@@ -109,18 +112,92 @@ function notResentError(
   );
 }
 
+/** A proxied request as read before it is routed. */
+interface ProxiedRequest extends ProxiedBody {
+  path: string;
+  query: string;
+  headerModel: string | undefined;
+  /** A form read up to its model field (its request had no X-Model); `rawBody` is then the rest still to come. */
+  form?: ReadForm;
+}
+
+/**
+ * A form upload without X-Model (a transcription, an image edit) is routed by its own `model` field, as a JSON body is
+ * by its model: read up to that field (multipart-model.ts; the official clients send it after the file), held up to
+ * `gateway.bodyLimitBytes` as a JSON body is. Undefined for any other body, and for one sent compressed (its bytes are
+ * not decoded: it is sent on as it came). "gone" when the client left first.
+ */
+async function formToRoute(request: FastifyRequest, rawBody: unknown): Promise<ReadForm | "gone" | undefined> {
+  if (!(rawBody instanceof LimitedBody) || rawBody.tooLarge) return undefined;
+  const encoding = request.headers["content-encoding"]?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") return undefined;
+  const boundary = multipartBoundary(request.headers["content-type"]);
+  if (boundary === undefined) return undefined;
+  try {
+    return await readFormModel(rawBody, boundary, request.raw);
+  } catch (error) {
+    if (error instanceof FormClientGone) return "gone";
+    if (rawBody.tooLarge) throw new GatewayError(413, "too_large", bodyTooLargeText(rawBody.limitBytes));
+    throw error;
+  }
+}
+
+/** Reads and drops the rest of an upload that will not be sent, so that its client (still sending it) reads the answer. */
+async function droppedRest(rest: LimitedBody, raw: FastifyRequest["raw"]): Promise<void> {
+  rest.resume();
+  await drainedBody(raw);
+}
+
 export async function serveProxy(core: GatewayCore, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { path, query } = splitUrl(request.url);
+  checkProxiedPath(request.method, path);
+  const read = proxiedBody(request);
+  // Read (and checked) even when the body names the model, as on the chat endpoints.
+  const headerModel = header(request, "x-model");
+  const form = headerModel === undefined ? await formToRoute(request, read.rawBody) : undefined;
+  if (form === "gone") return void reply.hijack(); // served nothing: its access line says no-answer
+  if (form === undefined || form.whole)
+    return forward(core, request, reply, {
+      ...read,
+      path,
+      query,
+      headerModel,
+      ...(form ? { form, rawBody: undefined } : {}),
+    });
+  // The rest of a form read up to its model field waits, unread: refused before it is sent on (an unknown model), it
+  // is read and dropped first, as a refused upload is.
+  let sending = false;
+  try {
+    await forward(core, request, reply, { ...read, path, query, headerModel, form }, () => {
+      sending = true;
+    });
+  } catch (error) {
+    if (!sending) await droppedRest(read.rawBody as LimitedBody, request.raw);
+    throw error;
+  }
+}
+
+async function forward(
+  core: GatewayCore,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  proxied: ProxiedRequest,
+  sending?: () => void,
+): Promise<void> {
   const runtime = core.engine.runtime;
   // Names resolve against the routes file; the runtime's config also holds the one-target routes made for
   // `provider/model` names (DirectRoutes), which are no names of their own.
   const config = core.engine.services.config.current;
-  const { path, query } = splitUrl(request.url);
-  checkProxiedPath(request.method, path);
   const body = request.body;
-  const { jsonBody, jsonBytes, rawBody, unreadJson } = proxiedBody(request);
-  // Read (and checked) even when the body names the model, as on the chat endpoints.
-  const headerModel = header(request, "x-model");
-  const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : undefined;
+  const { path, query, jsonBody, jsonBytes, rawBody, unreadJson, headerModel, form } = proxied;
+  if (form?.unreadable !== undefined)
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `request body: form field \`model\` could not be read to choose a target: ${form.unreadable}; name the route in the \`X-Model\` header`,
+    );
+  const formModel = form?.model?.value;
+  const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : formModel;
   const name = bodyModel ?? headerModel;
   if (name === undefined && unreadJson !== undefined)
     throw new GatewayError(
@@ -145,7 +222,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
       throw new GatewayError(
         404,
         "not_found",
-        `${unknownModelText(name, config, runtime.registry(), bodyModel !== undefined ? "body" : "header")}${unread}`,
+        `${unknownModelText(name, config, runtime.registry(), formModel !== undefined ? "form" : bodyModel !== undefined ? "body" : "header")}${unread}`,
       );
     }
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
@@ -200,6 +277,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     modelNamed: name !== undefined,
     jsonBytes,
     rawBody,
+    ...(form ? { form } : {}),
     prefixes,
     ...(onlyTarget === undefined ? {} : { onlyTarget }),
     reply,
@@ -209,6 +287,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     now: core.now,
   });
   const now = core.now();
+  sending?.();
   const stream = streamRoute(
     runtime,
     routerModel(routeId),

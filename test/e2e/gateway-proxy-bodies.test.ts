@@ -1,10 +1,11 @@
 // The wildcard proxy's reading of request bodies and of the requests around them, through the real gateway process:
 // JSON sent with another content-type than application/json, JSON with a `__proto__` key, a body-less DELETE with
 // the JSON type, a broken JSON body; a request without a model choosing among priced providers; an upload that cannot
-// be resent; headers over Node's limit; endpointPrefixes that could never match; `GET /v1/models/`.
+// be resent; a form upload refused by its model field before its file was read; headers over Node's limit;
+// endpointPrefixes that could never match; `GET /v1/models/`.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -255,6 +256,62 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
     const final = finalOf();
     assert.deepEqual(final?.data.failureKinds, ["overloaded"]);
     assert.ok(final?.data.notes?.includes("not tried: pb/emb-b (a streamed body is sent once)"), final?.data.notes);
+  });
+
+  // Left unread, the rest of the upload would never end, and the connection's next request would wait for ever: the
+  // timeout fails such a regression instead of hanging the run.
+  it("reads and drops the rest of a form refused by its model field, sent before its file: the client reads the 404", {
+    timeout: 60_000,
+  }, async () => {
+    // The openai client, whose form names the model before the file here: it reads the answer.
+    await assert.rejects(
+      fx.openai.audio.transcriptions.create({
+        model: "auto-router/nowhere",
+        file: await toFile(Buffer.alloc(1024 * 1024), "long.wav"),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+        assert.match(
+          error.message,
+          /model "auto-router\/nowhere" \(from the form's `model` field\) is not served here/,
+        );
+        return true;
+      },
+    );
+    // A kept-alive connection whose upload is larger than the socket buffers hold: the rest of the refused body is
+    // read, so the connection serves its next request (left unread, the upload never ends and the next request waits).
+    const { hostname, port } = new URL(fx.gateway.url);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const boundary = "form-boundary-1";
+    const upload = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest({
+          hostname,
+          port,
+          agent,
+          path: "/v1/audio/transcriptions",
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${fx.gateway.token}`,
+            "content-type": `multipart/form-data; boundary=${boundary}`,
+          },
+        });
+        request.on("error", reject);
+        request.on("response", (response) => {
+          response.resume();
+          response.on("end", () => resolve(response.statusCode ?? 0));
+        });
+        request.write(`--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nnowhere\r\n`);
+        request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n`);
+        request.write(Buffer.alloc(16 * 1024 * 1024));
+        request.end(`\r\n--${boundary}--\r\n`);
+      });
+    try {
+      assert.deepEqual(await Promise.all([upload(), upload()]), [404, 404]);
+    } finally {
+      agent.destroy();
+    }
+    assert.equal(pa.calls.length + pb.calls.length, 0);
   });
 
   it("answers headers over Node's size limit with 431 in the gateway's error shape, and logs it", async () => {

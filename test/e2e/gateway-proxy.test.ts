@@ -60,6 +60,19 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           apiKey: "sk-embed-dead-key-0000000006",
           models: [{ id: "embed-x" }],
         },
+        // Two speech-to-text providers on the upstreams C and B, for form uploads (audio transcriptions).
+        "speech-a": {
+          baseUrl: third.url,
+          api: "openai-completions",
+          apiKey: "sk-speech-a-key-0000000007",
+          models: [{ id: "whisper-a" }],
+        },
+        "speech-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-speech-b-key-0000000008",
+          models: [{ id: "whisper-b" }],
+        },
         // pi's usual Ollama entry: its OpenAI-compatible API under /v1, its own API (/api/chat) beside it.
         ollama: {
           baseUrl: fourth.url,
@@ -86,6 +99,15 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           },
           mis: routeInOrder("embed-b/embed-large", "embed-dead/embed-x"),
           stalled: { ...routeInOrder("embed-b/embed-large"), timeouts: { stallMs: 1_000 } },
+          // A server error rests nothing: the next test's upload goes to speech-a again.
+          audio: {
+            sortBy: "config",
+            targets: routeInOrder("speech-a/whisper-a", "speech-b/whisper-b").targets.map((target) => ({
+              ...target,
+              probe: false,
+            })),
+            failover: { kinds: { server: { cooldownMs: 0 } } },
+          },
         },
         // Longer than the router waits for a cooling target: a dead target's error comes back at once. A stalled one
         // rests 1 s, so the test does not wait out the default rest before the target is asked again.
@@ -98,6 +120,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           anth: { endpointPrefixes: ["/v1/messages/batches"] },
           ollama: { endpointPrefixes: ["/api/chat"] },
           "embed-dead": { endpointPrefixes: ["/v1/embeddings"] },
+          "speech-a": { endpointPrefixes: ["/v1/audio/transcriptions"] },
+          "speech-b": { endpointPrefixes: ["/v1/audio/transcriptions"] },
         },
       },
     });
@@ -543,6 +567,102 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(third.calls[0]!.headers["transfer-encoding"], "chunked");
     assert.ok(third.calls[0]!.body.includes(bytes.toString()), "the file's bytes reach the target whole");
     assert.equal(third.calls[0]!.headers.authorization, "Bearer sk-embed-c-key-0000000003");
+  });
+
+  /** The form field `name`'s value in a multipart body the upstream got, or undefined when it has none. */
+  const formField = (body: string, name: string) =>
+    new RegExp(`name="${name}"\\r\\n\\r\\n([^\\r]*)\\r\\n--`).exec(body)?.[1];
+  const transcribed = { status: 200, body: { text: "hello" } };
+  const wav = () => toFile(Buffer.from("RIFF....WAVEfmt "), "hello.wav", { type: "audio/wav" });
+
+  it("routes a form upload without X-Model by its own model field, sent after the file as the openai client sends it", async () => {
+    // The route's name in the field: the first target gets its own model id there, the file whole.
+    third.replies.push(transcribed);
+    const { data, response } = await fx.openai.audio.transcriptions
+      .create({ file: await wav(), model: "auto-router/audio" })
+      .withResponse();
+    assert.equal(data.text, "hello");
+    assert.equal(response.headers.get("x-auto-router-route"), "audio");
+    assert.equal(third.calls.length, 1);
+    const [sent] = third.calls;
+    assert.equal(sent!.path, "/v1/audio/transcriptions");
+    assert.equal(sent!.headers.authorization, "Bearer sk-speech-a-key-0000000007");
+    assert.equal(formField(sent!.body, "model"), "whisper-a");
+    assert.ok(sent!.body.indexOf("RIFF....WAVEfmt ") < sent!.body.indexOf('name="model"'), "the file first, as sent");
+    assert.doesNotMatch(sent!.body, /auto-router\/audio/);
+    // Read whole (only the form's end follows its model field), it is resent by a failover: the target that answers
+    // 500 is followed by the route's next, with its own model id in the field.
+    third.replies.push({ status: 500, body: { error: { message: "internal error", type: "server_error" } } });
+    second.replies.push(transcribed);
+    const failedOver = await fx.openai.audio.transcriptions.create({ file: await wav(), model: "audio" });
+    assert.equal(failedOver.text, "hello");
+    assert.equal(third.calls.length, 2);
+    assert.equal(second.calls.length, 1);
+    assert.equal(formField(second.calls[0]!.body, "model"), "whisper-b");
+    assert.match(second.calls[0]!.body, /RIFF\.\.\.\.WAVEfmt /);
+    assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-speech-b-key-0000000008");
+    // A `provider/model` in the field goes to that target, and a form whose model comes before its file is not held
+    // past the field: the rest streams on (chunked), the other fields as they came.
+    second.replies.push(transcribed);
+    await fx.openai.audio.transcriptions.create({
+      model: "speech-b/whisper-b",
+      file: await wav(),
+      response_format: "json",
+    });
+    const streamed = second.calls[1]!;
+    assert.equal(formField(streamed.body, "model"), "whisper-b");
+    assert.equal(formField(streamed.body, "response_format"), "json");
+    assert.equal(streamed.headers["transfer-encoding"], "chunked");
+    assert.equal(second.calls[0]!.headers["content-length"], String(Buffer.byteLength(second.calls[0]!.body)));
+  });
+
+  it("refuses a form upload whose model field names nothing served with a 404 naming the field, sending nothing", async () => {
+    // The field after the file (the form read whole), and before a file the gateway has not read yet (its rest read
+    // and dropped, so that the client still sending it reads the 404, not a broken connection).
+    const big = Buffer.alloc(90_000, "a");
+    for (const params of [
+      { file: await wav(), model: "auto-router/audoi" },
+      { model: "auto-router/audoi", file: await toFile(big, "big.wav") },
+    ])
+      await assert.rejects(fx.openai.audio.transcriptions.create(params), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+        assert.match(
+          error.message,
+          /model "auto-router\/audoi" \(from the form's `model` field\) is not served here; did you mean "auto-router\/audio"\?/,
+        );
+        return true;
+      });
+    // A field too long to be a model's name: not read to its end, it routes nothing.
+    await assert.rejects(
+      fx.openai.audio.transcriptions.create({ file: await wav(), model: "m".repeat(20_000) }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError &&
+        error.message ===
+          "400 request body: form field `model` could not be read to choose a target: its value is longer than 16384 bytes; name the route in the `X-Model` header",
+    );
+    // A file over gateway.bodyLimitBytes before the field: the body limit's 413, as for any upload.
+    await assert.rejects(
+      fx.openai.audio.transcriptions.create({ file: await toFile(Buffer.alloc(150_000), "long.wav"), model: "audio" }),
+      (error: unknown) =>
+        error instanceof OpenAI.APIError &&
+        error.status === 413 &&
+        /larger than the gateway's limit of 100000 bytes/.test(error.message),
+    );
+    assert.equal(third.calls.length + second.calls.length, 0);
+  });
+
+  it("sends a form upload without a model field or X-Model on as it came, to the providers advertising its path", async () => {
+    // As a request without a model: the first provider advertising the path, then (the form held whole) the next.
+    third.replies.push({ status: 500, body: { error: { message: "internal error", type: "server_error" } } });
+    second.replies.push(transcribed);
+    const done = await fx.openai.audio.transcriptions.create({ file: await wav() } as never);
+    assert.equal((done as { text: string }).text, "hello");
+    assert.equal(third.calls.length, 1);
+    assert.equal(second.calls.length, 1);
+    for (const call of [third.calls[0]!, second.calls[0]!]) {
+      assert.equal(formField(call.body, "model"), undefined, "no model field added");
+      assert.match(call.body, /RIFF\.\.\.\.WAVEfmt /);
+    }
   });
 
   /** A request sent exactly as written: for what no official client (nor fetch, which it uses) can send. */

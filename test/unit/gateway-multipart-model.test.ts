@@ -1,10 +1,17 @@
 // A streamed form upload's `model` field rewritten to the target's model id as it passes (multipart-model.ts),
 // whatever the chunks' edges, and every other byte passed on as it came.
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import { PassThrough, Readable } from "node:stream";
 import { text } from "node:stream/consumers";
 import { describe, it } from "node:test";
-import { MultipartModelRewrite, multipartBoundary } from "../../src/gateway/multipart-model.ts";
+import {
+  FormClientGone,
+  MultipartModelRewrite,
+  multipartBoundary,
+  readFormModel,
+} from "../../src/gateway/multipart-model.ts";
 
 const BOUNDARY = "----formdata-undici-0123";
 const part = (headers: string, value: string) => `--${BOUNDARY}\r\n${headers}\r\n\r\n${value}\r\n`;
@@ -53,5 +60,78 @@ describe("a form upload's model field, rewritten as it streams", () => {
     const body = form(model, model);
     const want = form(part('content-disposition: form-data; name="model"', "m-1"), model);
     assert.equal(await rewritten(body, 3, "m-1"), want);
+  });
+});
+
+/** A request that is still open (its body not complete). */
+const openRequest = () =>
+  Object.assign(new EventEmitter(), { complete: false, destroyed: false }) as unknown as IncomingMessage;
+
+/** Writes `body` to a stream in chunks of `size` bytes, ending it when `end`. */
+function chunked(body: string, size: number, end = true): PassThrough {
+  const stream = new PassThrough();
+  const bytes = Buffer.from(body);
+  for (let at = 0; at < bytes.length; at += size) stream.write(bytes.subarray(at, at + size));
+  if (end) stream.end();
+  return stream;
+}
+
+describe("a form upload read up to its model field, to route it", () => {
+  const model = part('Content-Disposition: form-data; name="model"', "auto-router/audio");
+  const format = part('Content-Disposition: form-data; name="response_format"', "json");
+
+  it("reads a form whole when its model field comes last, as the openai clients send it, and says where the value is", async () => {
+    const body = form(FILE, model);
+    for (const size of [1, 2, 7, 64, 10_000]) {
+      const read = await readFormModel(chunked(body, size), BOUNDARY, openRequest());
+      assert.equal(read.whole, true, `chunks of ${size}`);
+      assert.equal(read.bytes.toString(), body);
+      assert.equal(read.model?.value, "auto-router/audio");
+      assert.equal(read.bytes.subarray(read.model!.start, read.model!.end).toString(), "auto-router/audio");
+    }
+  });
+
+  it("stops at the model field's end when another part follows it, leaving the rest in the body", async () => {
+    const big = part('Content-Disposition: form-data; name="file"; filename="a.wav"', "RIFF".repeat(5_000));
+    const body = form(model, big, format);
+    for (const size of [1, 3, 64]) {
+      const stream = chunked(body, size);
+      const read = await readFormModel(stream, BOUNDARY, openRequest());
+      assert.equal(read.whole, false, `chunks of ${size}`);
+      assert.equal(read.model?.value, "auto-router/audio");
+      assert.ok(read.bytes.length < model.length + 200, `the file was not read: ${read.bytes.length} bytes read`);
+      assert.equal(read.bytes.toString() + (await text(stream)), body, "nothing lost between the two");
+    }
+  });
+
+  it("reads a form without a model field whole, and one whose field is too long for a model's name as unreadable", async () => {
+    const none = await readFormModel(chunked(form(FILE, format), 5), BOUNDARY, openRequest());
+    assert.deepEqual(
+      { whole: none.whole, model: none.model, bytes: none.bytes.toString() },
+      {
+        whole: true,
+        model: undefined,
+        bytes: form(FILE, format),
+      },
+    );
+    // Whatever the chunks' edges: the value past 16 KiB is read no further, and a rewrite leaves the form as it came.
+    const long = part('Content-Disposition: form-data; name="model"', "m".repeat(20_000));
+    for (const size of [1_000, 100_000]) {
+      const read = await readFormModel(chunked(form(long, FILE), size, false), BOUNDARY, openRequest());
+      assert.equal(read.unreadable, "its value is longer than 16384 bytes", `chunks of ${size}`);
+      assert.equal(read.model, undefined);
+      assert.equal(await rewritten(form(long, FILE), size), form(long, FILE), `chunks of ${size}`);
+    }
+  });
+
+  it("rejects when the body fails or the client leaves before the model field", async () => {
+    const failing = chunked(FILE, 10, false);
+    const reading = readFormModel(failing, BOUNDARY, openRequest());
+    failing.destroy(new Error("request body is larger than the gateway's limit"));
+    await assert.rejects(reading, /larger than the gateway's limit/);
+    const request = openRequest();
+    const gone = readFormModel(chunked(FILE, 10, false), BOUNDARY, request);
+    request.emit("close");
+    await assert.rejects(gone, FormClientGone);
   });
 });
