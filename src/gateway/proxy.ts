@@ -26,7 +26,7 @@ import { isDirectModel } from "../routing/direct-model.ts";
 import { type ProxiedBody, proxiedBody } from "./proxy-body.ts";
 import { FormClientGone, multipartBoundary, type ReadForm, readFormModel } from "./multipart-model.ts";
 import { RequestWatch } from "./request-watch.ts";
-import { bodyTooLargeText, drainedBody, LimitedBody } from "./streamed-body.ts";
+import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
 
 /** A 404 naming the path and the prefixes that are served; `routeId` when the client's route was the problem. */
 function notServed(config: RouterConfig, method: string, path: string, routeId?: string): GatewayError {
@@ -142,12 +142,6 @@ async function formToRoute(request: FastifyRequest, rawBody: unknown): Promise<R
   }
 }
 
-/** Reads and drops the rest of an upload that will not be sent, so that its client (still sending it) reads the answer. */
-async function droppedRest(rest: LimitedBody, raw: FastifyRequest["raw"]): Promise<void> {
-  rest.resume();
-  await drainedBody(raw);
-}
-
 export async function serveProxy(core: GatewayCore, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const { path, query } = splitUrl(request.url);
   checkProxiedPath(request.method, path);
@@ -156,25 +150,15 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   const headerModel = header(request, "x-model");
   const form = headerModel === undefined ? await formToRoute(request, read.rawBody) : undefined;
   if (form === "gone") return void reply.hijack(); // served nothing: its access line says no-answer
-  if (form === undefined || form.whole)
-    return forward(core, request, reply, {
-      ...read,
-      path,
-      query,
-      headerModel,
-      ...(form ? { form, rawBody: undefined } : {}),
-    });
-  // The rest of a form read up to its model field waits, unread: refused before it is sent on (an unknown model), it
-  // is read and dropped first, as a refused upload is.
-  let sending = false;
-  try {
-    await forward(core, request, reply, { ...read, path, query, headerModel, form }, () => {
-      sending = true;
-    });
-  } catch (error) {
-    if (!sending) await droppedRest(read.rawBody as LimitedBody, request.raw);
-    throw error;
-  }
+  // A form read up to its model field: the rest waits, unread; refused before it is sent on (an unknown model), it is
+  // read and dropped by the error handler, as any refused upload is (server.ts).
+  return forward(core, request, reply, {
+    ...read,
+    path,
+    query,
+    headerModel,
+    ...(form ? { form, ...(form.whole ? { rawBody: undefined } : {}) } : {}),
+  });
 }
 
 async function forward(
@@ -182,7 +166,6 @@ async function forward(
   request: FastifyRequest,
   reply: FastifyReply,
   proxied: ProxiedRequest,
-  sending?: () => void,
 ): Promise<void> {
   const runtime = core.engine.runtime;
   // Names resolve against the routes file; the runtime's config also holds the one-target routes made for
@@ -287,7 +270,6 @@ async function forward(
     now: core.now,
   });
   const now = core.now();
-  sending?.();
   const stream = streamRoute(
     runtime,
     routerModel(routeId),

@@ -1,6 +1,7 @@
 // The HTTP server: fastify (body limit, timeouts, no request logging of its own), the gateway token on every
 // request, a concurrency cap, and a route table. Issue-13 style additions (a /v1/responses handler, a wildcard
 // proxy in the not-found slot) are one more entry in ROUTES or a replacement of the not-found handler.
+import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -315,9 +316,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // its own words for a 400 (a prompt longer than every target's window), not the gateway's.
     if (answer.status >= 400 && answer.status !== 401) log(errorLine(request, answer.message));
     if (reply.sent || reply.raw.headersSent) return;
-    // A refused upload is read to its end first, so that the client (still sending it) gets the 413; once it has
-    // been, the connection can serve the client's next request (fastify marks it to close on any body error).
-    if (answer.status === 413) {
+    // A refused upload (too large, or a streamed body refused before it was sent on: a model nothing answers to, a
+    // path no provider serves) is read to its end first, so that the client (still sending it) gets the answer; once
+    // it has been, the connection can serve the client's next request (fastify marks it to close on any body error).
+    if (answer.status === 413 || !request.raw.complete) {
+      if (request.body instanceof Readable) request.body.resume();
       await drainedBody(request.raw);
       if (request.raw.complete) reply.removeHeader("connection");
     }

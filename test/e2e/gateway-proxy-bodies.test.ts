@@ -260,7 +260,7 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
 
   // Left unread, the rest of the upload would never end, and the connection's next request would wait for ever: the
   // timeout fails such a regression instead of hanging the run.
-  it("reads and drops the rest of a form refused by its model field, sent before its file: the client reads the 404", {
+  it("reads and drops the rest of an upload refused before it was sent on (its form's model field, X-Model): the client reads the 404", {
     timeout: 60_000,
   }, async () => {
     // The openai client, whose form names the model before the file here: it reads the answer.
@@ -283,7 +283,7 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
     const { hostname, port } = new URL(fx.gateway.url);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const boundary = "form-boundary-1";
-    const upload = () =>
+    const upload = (headers: Record<string, string> = {}) =>
       new Promise<number>((resolve, reject) => {
         const request = httpRequest({
           hostname,
@@ -294,6 +294,7 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
           headers: {
             authorization: `Bearer ${fx.gateway.token}`,
             "content-type": `multipart/form-data; boundary=${boundary}`,
+            ...headers,
           },
         });
         request.on("error", reject);
@@ -308,6 +309,11 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
       });
     try {
       assert.deepEqual(await Promise.all([upload(), upload()]), [404, 404]);
+      // The same for an upload streamed as it comes, refused before it was sent on: X-Model names nothing served.
+      assert.deepEqual(
+        await Promise.all([upload({ "x-model": "nowhere" }), upload({ "x-model": "nowhere" })]),
+        [404, 404],
+      );
     } finally {
       agent.destroy();
     }
