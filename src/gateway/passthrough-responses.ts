@@ -143,7 +143,13 @@ function itemEndEvents(item: Loose, at: number, reasoning?: ReasoningParts): Loo
   if (item.type === "reasoning") return [...reasoningEndEvents(item, at, reasoning), done];
   if (item.type === "function_call")
     return [
-      { type: "response.function_call_arguments.done", item_id: item.id, output_index: at, arguments: item.arguments },
+      {
+        type: "response.function_call_arguments.done",
+        item_id: item.id,
+        output_index: at,
+        name: item.name,
+        arguments: item.arguments,
+      },
       done,
     ];
   const part = item.type === "message" ? item.content[0] : undefined;

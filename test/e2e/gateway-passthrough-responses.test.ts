@@ -40,7 +40,7 @@ describe("gateway passthrough on the Responses endpoint", () => {
           gpt: routeInOrder("resp-1/gpt-r1", "resp-2/gpt-r2"),
           small: routeInOrder("resp-2/gpt-small"),
         },
-        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
+        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 }, network: { cooldownMs: 0 } } },
       },
     });
     ({ R1: first, R2: second } = fx.emulators);
@@ -258,7 +258,43 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.deepEqual(first.calls[0]!.body, { ...body, model: "gpt-r1", stream: true });
   });
 
-  // Before the last test, on the small route's own target (which then rests for its cooldown).
+  it("ends a function call cut off mid-arguments with its name and the arguments streamed, done first, incomplete", async () => {
+    // The call's arguments stream in two halves; the target breaks off after the first.
+    first.enqueue({
+      toolCall: { id: "call_cut", name: "get_weather", arguments: { city: "Oslo" } },
+      dropAfterChunks: 2,
+    });
+    const stream = await fx.openai.responses.create({
+      model: "gpt",
+      stream: true,
+      input: "Weather?",
+      tools: [WEATHER],
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    const streamed = events
+      .filter((event) => event.type === "response.function_call_arguments.delta")
+      .map((event) => event.delta)
+      .join("");
+    assert.ok(streamed.length > 0 && streamed.length < JSON.stringify({ city: "Oslo" }).length, streamed);
+    assert.deepEqual(
+      events.slice(-3).map((event) => event.type),
+      ["response.function_call_arguments.done", "response.output_item.done", "response.failed"],
+    );
+    const [argumentsDone, itemDone, failed] = events.slice(-3);
+    // As api.openai.com names the call in its arguments' done event (the openai SDK's type has `name`).
+    assert.deepEqual(
+      [argumentsDone.item_id, argumentsDone.name, argumentsDone.arguments],
+      ["fc_emu_1", "get_weather", streamed],
+    );
+    const cut = { ...itemDone.item };
+    assert.deepEqual(
+      [cut.type, cut.status, cut.call_id, cut.name, cut.arguments],
+      ["function_call", "incomplete", "call_cut", "get_weather", streamed],
+    );
+    assert.deepEqual(failed.response.output, [itemDone.item]);
+  });
+
   it("ends a reasoning item cut off after the commit point with the summary it streamed, done first, incomplete", async () => {
     // 200 characters of thinking commit the answer; the target breaks off in its reasoning item.
     const streamed = `Weighing sources. ${"x".repeat(200)} `;
@@ -289,7 +325,6 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.deepEqual(failed.output, [cut]);
   });
 
-  // Last: the target that broke off rests for its cooldown.
   it("ends an answer cut off mid-stream with response.failed holding the message streamed so far", async () => {
     first.enqueue({ text: ["Hello ", "from ", "R1, ", "and more."], dropAfterChunks: 2 });
     const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Say hello" });
