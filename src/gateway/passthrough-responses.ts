@@ -8,6 +8,7 @@ import { reasoningKey } from "../runtime/reasoning-key.ts";
 import type { JsonEdits } from "./json-edit.ts";
 import { errorBody } from "./errors.ts";
 import { isGatewayItemId } from "./responses-response.ts";
+import { itemEndEvents, REASONING_PART, type ReasoningParts } from "./responses-item-end.ts";
 import {
   blocksBefore,
   ROUTER_FIELDS_OUT,
@@ -57,35 +58,6 @@ function decoded(escaped: string): string {
   }
 }
 
-/** A reasoning item's summary or content part as its events streamed it, and which of its done events came. */
-interface ReasoningPart {
-  text: string;
-  textDone?: boolean;
-  partDone?: boolean;
-}
-
-/** The summary and content (reasoning text) parts of the reasoning item under way, by their index. */
-interface ReasoningParts {
-  summary: ReasoningPart[];
-  content: ReasoningPart[];
-}
-
-/** A reasoning item's events, by the list of parts each names: its index field, its done events, its part type. */
-const REASONING_PART = {
-  summary: {
-    index: "summary_index",
-    textDone: "response.reasoning_summary_text.done",
-    partDone: "response.reasoning_summary_part.done",
-    type: "summary_text",
-  },
-  content: {
-    index: "content_index",
-    textDone: "response.reasoning_text.done",
-    partDone: "response.content_part.done",
-    type: "reasoning_text",
-  },
-} as const;
-
 /** An event of a reasoning item's part: which list of parts it names, and what it does to the part. */
 interface ReasoningStep {
   parts: keyof ReasoningParts;
@@ -122,44 +94,6 @@ function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts): 
   if (item.type === "message") return { ...ended, content: [{ type: "output_text", text, annotations: [] }] };
   if (item.type === "function_call") return { ...ended, arguments: text };
   return ended;
-}
-
-/** The done events of a reasoning item's parts the target had not done (its summary's, then its reasoning text's). */
-function reasoningEndEvents(item: Loose, at: number, reasoning: ReasoningParts | undefined): Loose[] {
-  return (["summary", "content"] as const).flatMap((kind) => {
-    const end = REASONING_PART[kind];
-    return (reasoning?.[kind] ?? []).flatMap(({ text, textDone, partDone }, index) => {
-      if (partDone) return [];
-      const where = { item_id: item.id, output_index: at, [end.index]: index };
-      const partEnd = { type: end.partDone, ...where, part: { type: end.type, text } };
-      return textDone ? [partEnd] : [{ type: end.textDone, ...where, text }, partEnd];
-    });
-  });
-}
-
-/** The events that end an unfinished item (`at`: its output_index), before the response fails, unnumbered. */
-function itemEndEvents(item: Loose, at: number, reasoning?: ReasoningParts): Loose[] {
-  const done = { type: "response.output_item.done", output_index: at, item };
-  if (item.type === "reasoning") return [...reasoningEndEvents(item, at, reasoning), done];
-  if (item.type === "function_call")
-    return [
-      {
-        type: "response.function_call_arguments.done",
-        item_id: item.id,
-        output_index: at,
-        name: item.name,
-        arguments: item.arguments,
-      },
-      done,
-    ];
-  const part = item.type === "message" ? item.content[0] : undefined;
-  if (!part) return [done];
-  const where = { item_id: item.id, output_index: at, content_index: 0 };
-  return [
-    { type: "response.output_text.done", ...where, text: part.text, logprobs: [] },
-    { type: "response.content_part.done", ...where, part },
-    done,
-  ];
 }
 
 class ResponsesScanner extends ScannerBase {

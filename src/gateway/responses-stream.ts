@@ -16,6 +16,7 @@ import {
   responseObject,
 } from "./responses-response.ts";
 import { toolCallParts } from "./client-messages.ts";
+import { itemEndEvents, type ReasoningParts } from "./responses-item-end.ts";
 import type { AnswerEvent } from "./refusal.ts";
 import { mayCarryTargetReasoning, type TargetReasoningItem, targetReasoningItem } from "./responses-reasoning.ts";
 
@@ -305,42 +306,18 @@ export class ResponsesStreamWriter {
   private endReasoning(contentIndex: number, text: string, status?: ItemEnd): ResponsesSseEvent[] {
     return this.closeItem(contentIndex, "reasoning", (item, index) => {
       if (status === "incomplete") item.status = status;
-      if (this.meta.summary) {
-        const part = { type: "summary_text" as const, text };
-        item.summary = [part];
-        const at = { item_id: item.id, output_index: index, summary_index: 0 };
-        return [
-          this.event("response.reasoning_summary_text.done", { ...at, text }),
-          this.event("response.reasoning_summary_part.done", { ...at, part }),
-          this.event("response.output_item.done", { output_index: index, item }),
-        ];
-      }
-      const part = { type: "reasoning_text" as const, text };
-      item.content = [part];
-      return [
-        this.event("response.reasoning_text.done", { item_id: item.id, output_index: index, content_index: 0, text }),
-        this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
-        this.event("response.output_item.done", { output_index: index, item }),
-      ];
+      if (this.meta.summary) item.summary = [{ type: "summary_text", text }];
+      else item.content = [{ type: "reasoning_text", text }];
+      const parts = this.meta.summary ? { summary: [{ text }], content: [] } : { summary: [], content: [{ text }] };
+      return this.ended(item, index, parts);
     });
   }
 
   private endMessage(contentIndex: number, text: string, status: ItemEnd = "completed"): ResponsesSseEvent[] {
     return this.closeItem(contentIndex, "message", (item, index) => {
-      const part = { type: "output_text" as const, text, annotations: [] as [] };
-      item.content[0] = part;
+      item.content[0] = { type: "output_text", text, annotations: [] };
       item.status = status;
-      return [
-        this.event("response.output_text.done", {
-          item_id: item.id,
-          output_index: index,
-          content_index: 0,
-          text,
-          logprobs: [],
-        }),
-        this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
-        this.event("response.output_item.done", { output_index: index, item }),
-      ];
+      return this.ended(item, index);
     });
   }
 
@@ -353,16 +330,13 @@ export class ResponsesStreamWriter {
         item.arguments = JSON.stringify(toolCall.arguments ?? {});
       }
       item.status = status;
-      return [
-        this.event("response.function_call_arguments.done", {
-          item_id: item.id,
-          output_index: index,
-          name: item.name,
-          arguments: item.arguments,
-        }),
-        this.event("response.output_item.done", { output_index: index, item }),
-      ];
+      return this.ended(item, index);
     });
+  }
+
+  /** The events that end an item as it is now (`index`: its output_index), numbered. */
+  private ended(item: OutputItem, index: number, reasoning?: ReasoningParts): ResponsesSseEvent[] {
+    return itemEndEvents(item, index, reasoning).map(({ type, ...fields }) => this.event(type, fields));
   }
 
   /**

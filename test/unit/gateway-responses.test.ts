@@ -10,6 +10,7 @@ const translate = (body: unknown, now = 0) => {
   return { request, ...responsesToContext(request, now) };
 };
 import { isGatewayItemId, itemId, responseMeta } from "../../src/gateway/responses-response.ts";
+import { itemEndEvents } from "../../src/gateway/responses-item-end.ts";
 import { ResponsesStreamWriter } from "../../src/gateway/responses-stream.ts";
 
 const usage = {
@@ -622,5 +623,65 @@ describe("Responses output", () => {
       ["reasoning", "message"],
     );
     assert.equal(response.output_text, "cut");
+  });
+});
+
+describe("Responses item end events", () => {
+  it("ends a message with its text and part, a call with its name and arguments, then the item", () => {
+    const part = { type: "output_text", text: "Hi", annotations: [] };
+    const msg = { id: "msg_1", type: "message", status: "incomplete", role: "assistant", content: [part] };
+    const where = { item_id: "msg_1", output_index: 2, content_index: 0 };
+    assert.deepEqual(itemEndEvents(msg, 2), [
+      { type: "response.output_text.done", ...where, text: "Hi", logprobs: [] },
+      { type: "response.content_part.done", ...where, part },
+      { type: "response.output_item.done", output_index: 2, item: msg },
+    ]);
+    const call = { id: "fc_1", type: "function_call", call_id: "c1", name: "get_weather", arguments: '{"ci' };
+    assert.deepEqual(itemEndEvents(call, 0), [
+      {
+        type: "response.function_call_arguments.done",
+        item_id: "fc_1",
+        output_index: 0,
+        name: "get_weather",
+        arguments: '{"ci',
+      },
+      { type: "response.output_item.done", output_index: 0, item: call },
+    ]);
+    const custom = { id: "ct_1", type: "custom_tool_call", call_id: "c2", name: "apply_patch", input: "" };
+    assert.deepEqual(itemEndEvents(custom, 1), [{ type: "response.output_item.done", output_index: 1, item: custom }]);
+  });
+
+  it("ends each reasoning part its events had not done, summary parts before reasoning text, by index", () => {
+    const item = { id: "rs_1", type: "reasoning", summary: [], status: "incomplete" };
+    const events = itemEndEvents(item, 0, {
+      summary: [{ text: "a", textDone: true, partDone: true }, { text: "b", textDone: true }, { text: "c" }],
+      content: [{ text: "d" }],
+    });
+    assert.deepEqual(events, [
+      {
+        type: "response.reasoning_summary_part.done",
+        item_id: "rs_1",
+        output_index: 0,
+        summary_index: 1,
+        part: { type: "summary_text", text: "b" },
+      },
+      { type: "response.reasoning_summary_text.done", item_id: "rs_1", output_index: 0, summary_index: 2, text: "c" },
+      {
+        type: "response.reasoning_summary_part.done",
+        item_id: "rs_1",
+        output_index: 0,
+        summary_index: 2,
+        part: { type: "summary_text", text: "c" },
+      },
+      { type: "response.reasoning_text.done", item_id: "rs_1", output_index: 0, content_index: 0, text: "d" },
+      {
+        type: "response.content_part.done",
+        item_id: "rs_1",
+        output_index: 0,
+        content_index: 0,
+        part: { type: "reasoning_text", text: "d" },
+      },
+      { type: "response.output_item.done", output_index: 0, item },
+    ]);
   });
 });
