@@ -302,6 +302,26 @@ function searchResultText(item: Block): string {
   return [head, ...texts].filter((line) => line !== "").join("\n");
 }
 
+/** The fields that name the model (or X-Model does), the output cap and the conversation: none of them goes unsaid. */
+const NAMING_FIELDS: ReadonlySet<PropertyKey> = new Set(["model", "max_tokens", "messages"]);
+
+/**
+ * The 400 for a body the schema refuses. A `null` for one of the body's optional fields (`"system": null`, as a client
+ * that writes an absent value as null sends it) says so: Anthropic's API takes no null for them (where OpenAI's reads
+ * one as absent), so neither does the gateway, and the field is to be left out.
+ */
+function anthropicSchemaError(issue: z.core.$ZodIssue): GatewayError {
+  if (issue.input !== null || issue.path.length !== 1) return bodySchemaError(issue);
+  const { path, message } = issueText(issue);
+  const expected = message.replace(/, got null$/, "");
+  return bodySchemaError({
+    path,
+    message: NAMING_FIELDS.has(issue.path[0]!)
+      ? `${expected}, got null`
+      : `${expected}, or the field left out: null is not accepted (Anthropic's API takes none either)`,
+  });
+}
+
 /** Anthropic's interleaved-thinking beta, with which a thinking budget may pass max_tokens (a whole turn's budget). */
 export const interleavedThinking = (headers: IncomingHttpHeaders): boolean =>
   String(headers["anthropic-beta"] ?? "").includes("interleaved-thinking");
@@ -317,7 +337,7 @@ export function parseAnthropicRequest(
 ): AnthropicRequest {
   const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    throw bodySchemaError(parsed.error.issues[0]!);
+    throw anthropicSchemaError(parsed.error.issues[0]!);
   }
   const { thinking, max_tokens: maxTokens } = parsed.data;
   const budget = thinking?.type === "enabled" ? thinking.budget_tokens : undefined;

@@ -123,6 +123,20 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         'body.tool_choice.type: expected one of "auto", "any", "tool", "none", got "tools"; did you mean "tool"?',
       ],
       [{ stop_sequences: "END" }, "body.stop_sequences: expected a list of strings"],
+      // A null for an optional field, as a client writes an absent value: Anthropic's API takes no null for one.
+      ...(
+        [
+          ["system", "a string or an array of text blocks"],
+          ["tools", "an array"],
+          ["thinking", "an object"],
+          ["stream", "true or false"],
+          ["temperature", "a number from 0 to 1"],
+        ] as const
+      ).map(([field, expected]): [Record<string, unknown>, string] => [
+        { [field]: null },
+        `body.${field}: expected ${expected}, or the field left out: null is not accepted (Anthropic's API takes none either)`,
+      ]),
+      [{ max_tokens: null }, "body.max_tokens: expected a number, got null"],
       // A field of the wrong shape: what it takes and what was sent, a mistyped role with the one meant.
       [{ messages: "hi" }, "body.messages: expected an array, got a string"],
       [
