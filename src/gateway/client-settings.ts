@@ -111,6 +111,8 @@ const ANTHROPIC_NAMES = {
   user: "metadata.user_id",
   output: "output_config.format",
 };
+/** A request whose structured output is the beta's `output_format` (before output_config.format). */
+const ANTHROPIC_BETA_FORMAT_NAMES = { ...ANTHROPIC_NAMES, output: "output_format" };
 
 /** Collects the settings a request gave; a value it gave in a form nothing reads is named in `unsupported`. */
 function collect(names: Record<SettingKey, string>, read: Partial<Record<SettingKey, [unknown, unknown]>>) {
@@ -377,11 +379,13 @@ export function anthropicSettings(request: Loose): ClientSettings {
   // sent, which it refuses: named as not carried instead.
   const leftOut =
     isObject(toolChoice) && request.ignoredTools?.some((tool: IgnoredTool) => tool.name === toolChoice.name);
-  const settings = collect(ANTHROPIC_NAMES, {
+  // The structured-outputs beta's own field, which output_config.format replaced: read the same, named as written.
+  const betaFormat = request.output_config?.format === undefined && given(request.output_format);
+  const settings = collect(betaFormat ? ANTHROPIC_BETA_FORMAT_NAMES : ANTHROPIC_NAMES, {
     toolChoice: chosen(choice, leftOut ? undefined : toolChoice),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
     stop: [request.stop_sequences, strings(request.stop_sequences)],
-    output: anthropicOutput(request.output_config?.format),
+    output: anthropicOutput(betaFormat ? request.output_format : request.output_config?.format),
     temperature: [undefined, number(request.temperature)],
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],

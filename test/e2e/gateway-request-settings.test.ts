@@ -200,6 +200,33 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(toResponses.response), "output_config.effort");
   });
 
+  it("sends the structured-outputs beta's output_format to a Chat target as its own, and names one it cannot", async () => {
+    // The beta's own field, which a client sends as it is (@anthropic-ai/sdk's beta.messages moves it to
+    // output_config.format itself since late 2025; an older one, or a client of its own, does not).
+    const beta = { headers: { "anthropic-beta": "structured-outputs-2025-11-13" } };
+    const request = {
+      model: "swe",
+      max_tokens: 256,
+      messages: [{ role: "user" as const, content: "Answer in JSON." }],
+    };
+    chat.enqueue({ text: '{"answer":"yes"}' });
+    const { response } = await fx.anthropic.messages
+      .create({ ...request, output_format: { type: "json_schema", schema: SCHEMA } } as never, beta)
+      .withResponse();
+    assert.deepEqual(chat.calls[0]!.body.response_format, {
+      type: "json_schema",
+      json_schema: { name: "response", schema: SCHEMA },
+    });
+    assert.equal(ignored(response), null);
+    // A format a target of another API has no form for is named by the field the client wrote.
+    chat.enqueue({ text: "plain" });
+    const other = await fx.anthropic.messages
+      .create({ ...request, output_format: { type: "xml" } } as never, beta)
+      .withResponse();
+    assert.equal(chat.calls[1]!.body.response_format, undefined);
+    assert.equal(ignored(other.response), "output_format");
+  });
+
   it("names JSON mode and strict tools in x-auto-router-ignored when an Anthropic target streams, and still forces the tool", async () => {
     anthropic.enqueue({ text: "{}" });
     const { data: stream, response } = await fx.openai.chat.completions

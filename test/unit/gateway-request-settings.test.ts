@@ -67,6 +67,18 @@ describe("client settings: reading each client API", () => {
     assert.equal(summary.names.reasoning, "reasoning.summary");
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).values, {});
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).unsupported, []);
+    // The structured-outputs beta's output_format, read as output_config.format (which wins when both are sent).
+    const schema = { type: "object" };
+    const beta = anthropicSettings({ output_format: { type: "json_schema", schema } });
+    assert.deepEqual(beta.values, { output: { type: "json_schema", name: "response", schema } });
+    assert.equal(beta.names.output, "output_format");
+    const both = anthropicSettings({
+      output_format: { type: "json_schema", schema: { type: "string" } },
+      output_config: { format: { type: "json_schema", schema } },
+    });
+    assert.deepEqual(both.values, { output: { type: "json_schema", name: "response", schema } });
+    assert.equal(both.names.output, "output_config.format");
+    assert.deepEqual(anthropicSettings({ output_format: { type: "xml" } }).unsupported, ["output_format"]);
   });
 });
 
