@@ -258,7 +258,8 @@ const anthropicOutput = (format: unknown): [unknown, unknown] => [
 
 /**
  * Messages asks that a translated request does not carry: pi-ai sends no service tier and no effort of Anthropic's
- * own, and has no place for a code execution container or remote MCP servers (which only Anthropic's servers can run).
+ * own, and has no place for a code execution container or remote MCP servers (which only Anthropic's servers can run),
+ * an inference geography or fast mode.
  */
 const anthropicUnanswerable = (request: Loose) => [
   ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
@@ -267,6 +268,10 @@ const anthropicUnanswerable = (request: Loose) => [
   ...(given(request.context_management) ? ["context_management"] : []),
   ...(given(request.container) ? ["container"] : []),
   ...(Array.isArray(request.mcp_servers) && request.mcp_servers.length > 0 ? ["mcp_servers"] : []),
+  // Where Anthropic runs the model (data residency; `global`, its default, is anywhere) and its fast mode: another
+  // provider's target honours neither.
+  ...(text(request.inference_geo) && request.inference_geo !== "global" ? ["inference_geo"] : []),
+  ...(text(request.speed) && request.speed !== "standard" ? ["speed"] : []),
 ];
 
 /** Fields pi-ai's context has no place for, named once each when a request gave them. */

@@ -588,6 +588,22 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(chat.calls[0]!.body.mcp_servers, undefined);
   });
 
+  it("names a Messages request's inference geography and fast mode, which a target of another API cannot honour", async () => {
+    const request = { model: "swe", max_tokens: 64, messages: [{ role: "user" as const, content: "hello" }] };
+    chat.enqueue({ text: "Answered." });
+    const { response } = await fx.anthropic.messages
+      .create({ ...request, inference_geo: "us", speed: "fast" } as never)
+      .withResponse();
+    assert.equal(ignored(response), "inference_geo, speed");
+    assert.equal(chat.calls[0]!.body.inference_geo, undefined);
+    // The values every target gives anyway are no settings.
+    chat.enqueue({ text: "Answered." });
+    const plain = await fx.anthropic.messages
+      .create({ ...request, inference_geo: "global", speed: "standard" } as never)
+      .withResponse();
+    assert.equal(ignored(plain.response), null);
+  });
+
   it("names a Chat request's legacy functions and its participants' names, which a translation leaves out", async () => {
     anthropic.enqueue({ text: "No function to call." });
     const { data, response } = await fx.openai.chat.completions

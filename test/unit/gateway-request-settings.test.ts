@@ -137,6 +137,10 @@ describe("client settings: content pi-ai has no place for", () => {
     });
     assert.deepEqual(messages.unsupported, ["service_tier", "container", "mcp_servers"]);
     assert.deepEqual(anthropicSettings({ messages: [], service_tier: "auto", mcp_servers: [] }).unsupported, []);
+    const elsewhere = anthropicSettings({ messages: [], inference_geo: "us", speed: "fast" });
+    assert.deepEqual(elsewhere.unsupported, ["inference_geo", "speed"]);
+    const anywhere = anthropicSettings({ messages: [], inference_geo: "global", speed: "standard" });
+    assert.deepEqual(anywhere.unsupported, [], "Anthropic's defaults are no settings");
   });
 
   it("names what a translated Responses request does not carry, but not the values the target gets anyway", () => {
