@@ -76,9 +76,10 @@ const REASONING_EVENTS = new Map<string, ReasoningStep>([
 ]);
 
 /**
- * An output item the stream had not finished, with the text its deltas streamed (a reasoning item: each summary and
- * content part's): `incomplete`, as api.openai.com ends an item of a response it could not finish (and the
- * translating path its own reasoning items).
+ * An output item the stream had not finished, with the text its deltas streamed (a message's text, a call's arguments,
+ * a custom tool's call's input; a reasoning item: each summary and content part's): `incomplete` where the item has a
+ * status, as api.openai.com ends an item of a response it could not finish (and the translating path its own
+ * reasoning items).
  */
 function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts): Loose {
   if (item.type === "reasoning") {
@@ -93,6 +94,7 @@ function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts): 
   const ended = "status" in item ? { ...item, status: "incomplete" } : item;
   if (item.type === "message") return { ...ended, content: [{ type: "output_text", text, annotations: [] }] };
   if (item.type === "function_call") return { ...ended, arguments: text };
+  if (item.type === "custom_tool_call") return { ...ended, input: text };
   return ended;
 }
 

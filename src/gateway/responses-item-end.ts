@@ -1,6 +1,6 @@
 // The events that end an OpenAI Responses output item: a message's text and content part done, a function call's
-// arguments done, a reasoning item's summary and reasoning text parts done (those its events had not done yet), then
-// response.output_item.done. One builder for the translating writer (responses-stream.ts), which ends each item it
+// arguments done, a custom tool's call's input done, a reasoning item's summary and reasoning text parts done (those
+// its events had not done yet), then response.output_item.done. One builder for the translating writer (responses-stream.ts), which ends each item it
 // made, and the passthrough (passthrough-responses.ts), which ends the item its target had not finished when the
 // answer broke off. Unnumbered: each caller numbers them after the events the client got.
 
@@ -55,7 +55,7 @@ function reasoningEndEvents(item: Loose, at: number, reasoning: ReasoningParts |
 
 /**
  * The events that end `item` (`at`: its output_index) as it is now: its status, a message's text (its first content
- * part) and a call's name and arguments are the caller's to set first. A reasoning item's parts are `reasoning`'s.
+ * part), a call's name and arguments and a custom tool's call's input are the caller's to set first. A reasoning item's parts are `reasoning`'s.
  */
 export function itemEndEvents(item: Loose, at: number, reasoning?: ReasoningParts): ItemEndEvent[] {
   const done = { type: "response.output_item.done", output_index: at, item };
@@ -69,6 +69,11 @@ export function itemEndEvents(item: Loose, at: number, reasoning?: ReasoningPart
         name: item.name,
         arguments: item.arguments,
       },
+      done,
+    ];
+  if (item.type === "custom_tool_call")
+    return [
+      { type: "response.custom_tool_call_input.done", item_id: item.id, output_index: at, input: item.input },
       done,
     ];
   const part = item.type === "message" ? item.content?.[0] : undefined;

@@ -295,6 +295,36 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.deepEqual(failed.response.output, [itemDone.item]);
   });
 
+  it("ends a custom tool's call cut off mid-input with the input streamed, done first", async () => {
+    // The Codex CLI's apply_patch: its input streams in two halves; the target breaks off after the first.
+    const patch = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch";
+    first.enqueue({ customToolCall: { id: "call_patch", name: "apply_patch", input: patch }, dropAfterChunks: 2 });
+    const APPLY_PATCH = { type: "custom" as const, name: "apply_patch", description: "Apply a patch" };
+    const stream = await fx.openai.responses.create({
+      model: "gpt",
+      stream: true,
+      input: "Patch",
+      tools: [APPLY_PATCH],
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    const streamed = patch.slice(0, Math.floor(patch.length / 2));
+    assert.deepEqual(
+      events.slice(-3).map((event) => event.type),
+      ["response.custom_tool_call_input.done", "response.output_item.done", "response.failed"],
+    );
+    const [inputDone, itemDone, failed] = events.slice(-3);
+    assert.deepEqual([inputDone.item_id, inputDone.output_index, inputDone.input], ["ctc_emu_1", 0, streamed]);
+    assert.deepEqual(itemDone.item, {
+      id: "ctc_emu_1",
+      type: "custom_tool_call",
+      call_id: "call_patch",
+      name: "apply_patch",
+      input: streamed,
+    });
+    assert.deepEqual(failed.response.output, [itemDone.item]);
+  });
+
   it("ends a reasoning item cut off after the commit point with the summary it streamed, done first, incomplete", async () => {
     // 200 characters of thinking commit the answer; the target breaks off in its reasoning item.
     const streamed = `Weighing sources. ${"x".repeat(200)} `;

@@ -1,7 +1,8 @@
 // OpenAI Responses streaming emulator: POST /v1/responses with stream:true, answered with the named SSE events of
 // api.openai.com (response.created, output items with their content parts and deltas, function calls with argument
-// deltas, a reasoning item with its summary and encrypted_content, response.completed with usage;
-// response.incomplete on a length stop) or with an OpenAI-shaped error body.
+// deltas, a custom (freeform) tool's call with its input deltas, a reasoning item with its summary and
+// encrypted_content, response.completed with usage; response.incomplete on a length stop) or with an OpenAI-shaped
+// error body.
 // The openai SDK appends /responses to the base URL, so the base URL ends in /v1.
 import { errorBody } from "./openai-emulator.ts";
 import {
@@ -119,6 +120,23 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
       push("response.function_call_arguments.delta", { item_id: item.id, output_index: index, delta }, true);
     push("response.function_call_arguments.done", { item_id: item.id, output_index: index, arguments: args });
     output.push({ ...item, status: "completed", arguments: args });
+    push("response.output_item.done", { output_index: index, item: output[index] });
+  }
+  if (reply.customToolCall && !reply.emptyStream) {
+    const index = output.length;
+    const { input, name } = reply.customToolCall;
+    const item = {
+      id: `ctc_emu_${call.index + 1}`,
+      type: "custom_tool_call",
+      call_id: reply.customToolCall.id ?? `call_emu_${call.index + 1}`,
+      name,
+      input: "",
+    };
+    const at = { item_id: item.id, output_index: index };
+    push("response.output_item.added", { output_index: index, item }, true);
+    for (const delta of splitInHalves(input)) push("response.custom_tool_call_input.delta", { ...at, delta }, true);
+    push("response.custom_tool_call_input.done", { ...at, input });
+    output.push({ ...item, input });
     push("response.output_item.done", { output_index: index, item: output[index] });
   }
   const usage = reply.usage ?? { input: 0, output: 0 };

@@ -23,6 +23,8 @@ export interface EmulatorReply {
    *  for `reasoning.encrypted_content`; `thinking` is the item's summary. */
   reasoningItem?: { id: string; encryptedContent?: string };
   toolCall?: { id?: string; name: string; arguments: Record<string, unknown> };
+  /** Responses only: a custom (freeform) tool's call, its input streamed in two halves (the Codex CLI's apply_patch). */
+  customToolCall?: { id?: string; name: string; input: string };
   chunkDelayMs?: number;
   /** Silence before the first content chunk, after the frames that open the answer (a model reasoning unseen). */
   pauseBeforeContentMs?: number;
@@ -226,7 +228,8 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
       reply.refusal !== undefined ||
       reply.thinking !== undefined ||
       reply.reasoningItem !== undefined ||
-      reply.toolCall !== undefined;
+      reply.toolCall !== undefined ||
+      reply.customToolCall !== undefined;
     return {
       ...reply,
       text: hasOutput || reply.emptyStream ? reply.text : fallback(call).text,

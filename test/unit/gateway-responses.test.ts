@@ -627,7 +627,7 @@ describe("Responses output", () => {
 });
 
 describe("Responses item end events", () => {
-  it("ends a message with its text and part, a call with its name and arguments, then the item", () => {
+  it("ends a message with its text and part, a call with its name and arguments, a custom call with its input", () => {
     const part = { type: "output_text", text: "Hi", annotations: [] };
     const msg = { id: "msg_1", type: "message", status: "incomplete", role: "assistant", content: [part] };
     const where = { item_id: "msg_1", output_index: 2, content_index: 0 };
@@ -648,7 +648,12 @@ describe("Responses item end events", () => {
       { type: "response.output_item.done", output_index: 0, item: call },
     ]);
     const custom = { id: "ct_1", type: "custom_tool_call", call_id: "c2", name: "apply_patch", input: "" };
-    assert.deepEqual(itemEndEvents(custom, 1), [{ type: "response.output_item.done", output_index: 1, item: custom }]);
+    assert.deepEqual(itemEndEvents(custom, 1), [
+      { type: "response.custom_tool_call_input.done", item_id: "ct_1", output_index: 1, input: "" },
+      { type: "response.output_item.done", output_index: 1, item: custom },
+    ]);
+    const search = { id: "ws_1", type: "web_search_call", status: "incomplete" };
+    assert.deepEqual(itemEndEvents(search, 2), [{ type: "response.output_item.done", output_index: 2, item: search }]);
   });
 
   it("ends each reasoning part its events had not done, summary parts before reasoning text, by index", () => {
