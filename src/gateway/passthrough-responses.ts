@@ -41,10 +41,11 @@ const TERMINAL = new Set(["response.completed", "response.incomplete"]);
 const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TERMINAL, "response.failed"]);
 /**
  * Any text that may hold an event the scanner reads after the commit point (a response object, an output item's start
- * or end, or an error). Items are few; reading their ends keeps each run of unread deltas within one item.
+ * or end, a content part's start, or an error). Items and parts are few; reading their ends keeps each run of unread
+ * deltas within one item.
  */
 const READ_AFTER_COMMIT =
-  /response\.(?:created|in_progress|completed|incomplete|failed|output_item\.(?:added|done))|error/;
+  /response\.(?:created|in_progress|completed|incomplete|failed|output_item\.(?:added|done)|content_part\.added)|error/;
 
 /** Where the last forwarded event's `sequence_number` value starts. */
 const SEQUENCE_KEY = '"sequence_number":';
@@ -81,7 +82,7 @@ const REASONING_EVENTS = new Map<string, ReasoningStep>([
  * status, as api.openai.com ends an item of a response it could not finish (and the translating path its own
  * reasoning items).
  */
-function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts): Loose {
+function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts, refusal?: boolean): Loose {
   if (item.type === "reasoning") {
     const ended: Loose = { ...item, status: "incomplete" };
     for (const kind of ["summary", "content"] as const) {
@@ -92,10 +93,27 @@ function partialItem(item: Loose, escaped: string, reasoning?: ReasoningParts): 
   }
   const text = decoded(escaped);
   const ended = "status" in item ? { ...item, status: "incomplete" } : item;
-  if (item.type === "message") return { ...ended, content: [{ type: "output_text", text, annotations: [] }] };
+  // A refusal streams as a message's `refusal` part: it stays one, not answer text.
+  if (item.type === "message")
+    return {
+      ...ended,
+      content: [refusal ? { type: "refusal", refusal: text } : { type: "output_text", text, annotations: [] }],
+    };
   if (item.type === "function_call") return { ...ended, arguments: text };
   if (item.type === "custom_tool_call") return { ...ended, input: text };
   return ended;
+}
+
+/**
+ * The item under way: where its deltas start in the streamed text, a reasoning item's parts so far, and whether a
+ * message's part is a refusal.
+ */
+interface OpenItem {
+  index: number;
+  item: Loose;
+  from: number;
+  reasoning?: ReasoningParts;
+  refusal?: boolean;
 }
 
 class ResponsesScanner extends ScannerBase {
@@ -103,7 +121,7 @@ class ResponsesScanner extends ScannerBase {
   /** The output items the stream finished, by output_index, for a failure event the gateway adds. */
   private readonly items: Loose[] = [];
   /** The item under way, where its deltas start in the streamed text, and a reasoning item's parts so far. */
-  private open?: { index: number; item: Loose; from: number; reasoning?: ReasoningParts };
+  private open?: OpenItem;
   /** The text last forwarded, for the sequence number of a failure event the gateway adds after it. */
   private lastForwarded = "";
   /** How many events went to the client: the failure event's number when the target numbers none of its events. */
@@ -128,6 +146,7 @@ class ResponsesScanner extends ScannerBase {
     if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
     if (event === "error") return { text, end: "error", errorText: data };
     if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, data);
+    if (event === "response.content_part.added" && this.open?.item.type === "message") this.trackPart(data);
     if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
     const reasoningStep = REASONING_EVENTS.get(event);
     const fields = reasoningStep && this.open?.reasoning ? safeJson(data) : undefined;
@@ -205,6 +224,13 @@ class ResponsesScanner extends ScannerBase {
       };
   }
 
+  /** A message's part under way: a refusal (its deltas are `response.refusal.delta`) or text. */
+  private trackPart(data: string): void {
+    const fields = safeJson(data);
+    if (this.open && fields?.output_index === this.open.index)
+      this.open.refusal = (fields.part as Loose | undefined)?.type === "refusal";
+  }
+
   /** An event of the reasoning item under way's parts (an event of another item's is left alone). */
   private trackReasoning(step: ReasoningStep, fields: Loose): void {
     const open = this.open;
@@ -234,8 +260,8 @@ class ResponsesScanner extends ScannerBase {
   }
 
   /** The item under way, with what it had streamed. */
-  private openSoFar(open: { item: Loose; from: number; reasoning?: ReasoningParts }): Loose {
-    return partialItem(open.item, this.streamedText().slice(open.from), open.reasoning);
+  private openSoFar(open: OpenItem): Loose {
+    return partialItem(open.item, this.streamedText().slice(open.from), open.reasoning, open.refusal);
   }
 
   /**

@@ -1,4 +1,4 @@
-// The events that end an OpenAI Responses output item: a message's text and content part done, a function call's
+// The events that end an OpenAI Responses output item: a message's text (or refusal) and content part done, a function call's
 // arguments done, a custom tool's call's input done, a reasoning item's summary and reasoning text parts done (those
 // its events had not done yet), then response.output_item.done. One builder for the translating writer (responses-stream.ts), which ends each item it
 // made, and the passthrough (passthrough-responses.ts), which ends the item its target had not finished when the
@@ -80,7 +80,9 @@ export function itemEndEvents(item: Loose, at: number, reasoning?: ReasoningPart
   if (!part) return [done];
   const where = { item_id: item.id, output_index: at, content_index: 0 };
   return [
-    { type: "response.output_text.done", ...where, text: part.text, logprobs: [] },
+    part.type === "refusal"
+      ? { type: "response.refusal.done", ...where, refusal: part.refusal }
+      : { type: "response.output_text.done", ...where, text: part.text, logprobs: [] },
     { type: "response.content_part.done", ...where, part },
     done,
   ];

@@ -325,6 +325,25 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.deepEqual(failed.response.output, [itemDone.item]);
   });
 
+  it("ends a refusal cut off mid-stream as a refusal part, not as answer text", async () => {
+    first.enqueue({ refusal: ["I ", "cannot ", "help ", "with that."], dropAfterChunks: 2 });
+    const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Something refused" });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    assert.deepEqual(
+      events.slice(-4).map((event) => event.type),
+      ["response.refusal.done", "response.content_part.done", "response.output_item.done", "response.failed"],
+    );
+    const [refusalDone, partDone, itemDone, failed] = events.slice(-4);
+    assert.equal(refusalDone.refusal, "I cannot ");
+    assert.deepEqual(partDone.part, { type: "refusal", refusal: "I cannot " });
+    assert.deepEqual(
+      [itemDone.item.type, itemDone.item.status, itemDone.item.content],
+      ["message", "incomplete", [{ type: "refusal", refusal: "I cannot " }]],
+    );
+    assert.deepEqual(failed.response.output, [itemDone.item]);
+  });
+
   it("ends a reasoning item cut off after the commit point with the summary it streamed, done first, incomplete", async () => {
     // 200 characters of thinking commit the answer; the target breaks off in its reasoning item.
     const streamed = `Weighing sources. ${"x".repeat(200)} `;

@@ -636,6 +636,11 @@ describe("Responses item end events", () => {
       { type: "response.content_part.done", ...where, part },
       { type: "response.output_item.done", output_index: 2, item: msg },
     ]);
+    const refused = { ...msg, content: [{ type: "refusal", refusal: "No." }] };
+    assert.deepEqual(itemEndEvents(refused, 2).slice(0, 2), [
+      { type: "response.refusal.done", ...where, refusal: "No." },
+      { type: "response.content_part.done", ...where, part: { type: "refusal", refusal: "No." } },
+    ]);
     const call = { id: "fc_1", type: "function_call", call_id: "c1", name: "get_weather", arguments: '{"ci' };
     assert.deepEqual(itemEndEvents(call, 0), [
       {
