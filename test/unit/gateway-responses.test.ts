@@ -667,30 +667,14 @@ describe("Responses item end events", () => {
       summary: [{ text: "a", textDone: true, partDone: true }, { text: "b", textDone: true }, { text: "c" }],
       content: [{ text: "d" }],
     });
+    const summary = (index: number) => ({ item_id: "rs_1", output_index: 0, summary_index: index });
+    const content = { item_id: "rs_1", output_index: 0, content_index: 0 };
     assert.deepEqual(events, [
-      {
-        type: "response.reasoning_summary_part.done",
-        item_id: "rs_1",
-        output_index: 0,
-        summary_index: 1,
-        part: { type: "summary_text", text: "b" },
-      },
-      { type: "response.reasoning_summary_text.done", item_id: "rs_1", output_index: 0, summary_index: 2, text: "c" },
-      {
-        type: "response.reasoning_summary_part.done",
-        item_id: "rs_1",
-        output_index: 0,
-        summary_index: 2,
-        part: { type: "summary_text", text: "c" },
-      },
-      { type: "response.reasoning_text.done", item_id: "rs_1", output_index: 0, content_index: 0, text: "d" },
-      {
-        type: "response.content_part.done",
-        item_id: "rs_1",
-        output_index: 0,
-        content_index: 0,
-        part: { type: "reasoning_text", text: "d" },
-      },
+      { type: "response.reasoning_summary_part.done", ...summary(1), part: { type: "summary_text", text: "b" } },
+      { type: "response.reasoning_summary_text.done", ...summary(2), text: "c" },
+      { type: "response.reasoning_summary_part.done", ...summary(2), part: { type: "summary_text", text: "c" } },
+      { type: "response.reasoning_text.done", ...content, text: "d" },
+      { type: "response.content_part.done", ...content, part: { type: "reasoning_text", text: "d" } },
       { type: "response.output_item.done", output_index: 0, item },
     ]);
   });
