@@ -59,6 +59,9 @@ const OWN_ENDPOINTS = [
   "HEAD /healthz",
 ];
 
+/** `/v1/responses/<id>` and what hangs below it (`/cancel`, `/input_items`), not the gateway's `input_tokens`. */
+const STORED_RESPONSE_PATH = /^(?:\/v1)?\/responses\/(?!input_tokens$)[^/]+(?:\/[^/]+)?$/;
+
 /**
  * A path that is one of the gateway's own endpoints but for a `/v1` too few or too many (a base URL of
  * `http://host:port` given to an OpenAI client, `http://host:port/v1` to an Anthropic one), or a letter or two off
@@ -66,6 +69,9 @@ const OWN_ENDPOINTS = [
  */
 export function ownEndpointMeant(method: string, path: string): string {
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  // The openai clients' responses.retrieve / delete / cancel / inputItems.list read a response back by its id.
+  if (STORED_RESPONSE_PATH.test(trimmed))
+    return ". The gateway keeps no responses, so none is read back, cancelled or deleted by its id: read the answer as it is sent, and send the whole conversation (not previous_response_id)";
   // The health check most services have: which of the two the gateway has is the operator's choice.
   if (trimmed === "/health" && ["GET", "HEAD"].includes(method.toUpperCase()))
     return ". The gateway's health endpoints are GET /healthz (liveness, no token) and GET /health/providers (whether the providers can serve)";

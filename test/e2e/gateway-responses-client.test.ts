@@ -210,11 +210,19 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     );
   });
 
-  it("refuses a stored-conversation request with a 400 naming the field", async () => {
+  it("refuses a stored-conversation request with a 400 naming the field, and a stored response's retrieval with a 404 saying none is kept", async () => {
     await assert.rejects(
       fx.openai.responses.create({ model: "chat", input: "hi", previous_response_id: "resp_123" }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /body\.previous_response_id/.test(error.message),
     );
+    assert.equal(first.calls.length + second.calls.length, 0);
+    // Nor is a stored response read back: the 404 says the gateway keeps none, not only where prefixes are set.
+    const keepsNone = (error: unknown) =>
+      error instanceof OpenAI.NotFoundError && /The gateway keeps no responses/.test(error.message);
+    await assert.rejects(fx.openai.responses.retrieve("resp_123"), keepsNone);
+    await assert.rejects(fx.openai.responses.delete("resp_123"), keepsNone);
+    await assert.rejects(fx.openai.responses.cancel("resp_123"), keepsNone);
+    await assert.rejects(fx.openai.responses.inputItems.list("resp_123"), keepsNone);
     assert.equal(first.calls.length + second.calls.length, 0);
   });
 });
