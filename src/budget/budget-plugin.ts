@@ -70,6 +70,11 @@ const PROBE_TOKENS = { input: 16, output: 1 };
 
 /** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
 export const RESERVATION_TTL_MS = 10 * 60_000;
+/**
+ * A live attempt renews its reservation this often, well before it would expire: an attempt may stream longer than
+ * the TTL (thinking may be silent up to thinkingStallMs) and keeps holding its share of the limit until it ends.
+ */
+export const RESERVATION_RENEW_MS = RESERVATION_TTL_MS / 2;
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
@@ -405,6 +410,27 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(ownZone(), now);
   };
 
+  /**
+   * The renewal timers of this process's attempts holding a hard budget's reservation, by attempt id: cleared when
+   * the attempt ends (onAttemptResult). unref()'d, and a process that dies stops renewing, so its reservations expire.
+   */
+  const renewals = new Map<string, NodeJS.Timeout>();
+  const stopRenewing = (id: string) => {
+    const renewal = renewals.get(id);
+    if (renewal === undefined) return;
+    clearInterval(renewal);
+    renewals.delete(id);
+  };
+  const keepRenewing = (id: string, provider: string) => {
+    stopRenewing(id);
+    const renewal = setInterval(
+      () => void ledger.renew({ id, provider, ttlMs: RESERVATION_TTL_MS, now: context.now() }),
+      RESERVATION_RENEW_MS,
+    );
+    renewal.unref();
+    renewals.set(id, renewal);
+  };
+
   /** Probes that asked for a reservation (health --probe under a hard budget): their end releases it. */
   const reservedProbes = new Set<string>();
 
@@ -450,8 +476,9 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           providerLimits.monthly?.amount ?? Number.POSITIVE_INFINITY,
         ),
       );
+      const id = `${attempt.requestId}:${attempt.attempt}`;
       const answer = ledger.reserve({
-        id: `${attempt.requestId}:${attempt.attempt}`,
+        id,
         provider,
         calendar,
         amountUsd,
@@ -467,6 +494,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         const setBy = period ? bySetCommand(providerLimits[period], "budget set") : "";
         const refusal = setBy && answered ? { ...answered, reason: `${answered.reason}${setBy}` } : answered;
         refusals.noteAnswer(provider, refusal, amountUsd, attempt.now);
+        if (refusal === undefined) keepRenewing(id, provider);
         return refusal;
       };
       return answer instanceof Promise ? answer.then(noted) : noted(answer);
@@ -475,6 +503,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const { outcome, candidate } = observation;
       const provider = accountIn(candidate.account);
       const id = `${observation.requestId}:${observation.attempt}`;
+      if (renewals.size > 0) stopRenewing(id);
       const record = reconcileUsage({
         message: outcome.message,
         pricing: pricingOf(candidate),
@@ -589,6 +618,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       if (timer) clearInterval(timer);
       if (dayEndTimer) clearTimeout(dayEndTimer);
       timer = dayEndTimer = undefined;
+      for (const renewal of renewals.values()) clearInterval(renewal);
+      renewals.clear();
       await balances.close();
     },
   };

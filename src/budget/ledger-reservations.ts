@@ -40,3 +40,16 @@ export function endReservation(ledger: UsageLedger, id: string): UsageLedger {
   const { [id]: _ended, ...rest } = ledger.reservations;
   return { ...ledger, reservations: rest };
 }
+
+/**
+ * Keeps the reservation `id` open until `now + ttlMs` while its attempt still runs (an attempt may stream longer than
+ * a reservation lives). Only one still open at `now`: an ended or expired one is not opened again without its check.
+ * The very ledger when there is nothing to renew.
+ */
+export function renewOperation(now: number, id: string, ttlMs: number) {
+  return (ledger: UsageLedger): UsageLedger => {
+    const entry = Object.hasOwn(ledger.reservations, id) ? ledger.reservations[id]! : undefined;
+    if (!entry || entry.expiresAt <= now || entry.expiresAt >= now + ttlMs) return ledger;
+    return { ...ledger, reservations: { ...ledger.reservations, [id]: { ...entry, expiresAt: now + ttlMs } } };
+  };
+}

@@ -7,7 +7,13 @@ import type { AttemptRefusal, LimitShortfall } from "../runtime/plugin.ts";
 import { formatUsd } from "../analytics/text-format.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CalendarKeys } from "./calendar.ts";
-import { endReservation, type OpenReservation, reservedUsd, reserveOperation } from "./ledger-reservations.ts";
+import {
+  endReservation,
+  type OpenReservation,
+  renewOperation,
+  reservedUsd,
+  reserveOperation,
+} from "./ledger-reservations.ts";
 import { providerSpend, recordUsageOperation, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
 export interface AttemptUsage {
@@ -32,6 +38,14 @@ export interface SpendReservation {
   now: number;
 }
 
+/** A granted reservation kept open while its attempt still runs: until `now + ttlMs`. */
+export interface ReservationRenewal {
+  id: string;
+  provider: string;
+  ttlMs: number;
+  now: number;
+}
+
 /** Undefined: granted; else why the attempt does not fit the budget, or that the team's spend is unknown now. */
 export type ReservationAnswer = AttemptRefusal | undefined;
 
@@ -41,6 +55,11 @@ export interface SpendLedger {
   /** Ends the reservation of an attempt that reported no usage (failed before any token, aborted). */
   release(id: string, provider: string): void;
   reserve(reservation: SpendReservation): ReservationAnswer | Promise<ReservationAnswer>;
+  /**
+   * Keeps an open reservation open for another `ttlMs` (its attempt still streams); one ended or expired stays so.
+   * Never rejects: a renewal that cannot be written leaves the reservation to expire as a crashed process's does.
+   */
+  renew(renewal: ReservationRenewal): void | Promise<void>;
 }
 
 /** A store that is a SpendLedger too (the team ledger) is used as one; any other store gets the local one. */
@@ -49,7 +68,8 @@ export function spendLedgerOf(store: StateStore<UsageLedger>): SpendLedger {
   if (
     typeof candidate.reserve === "function" &&
     typeof candidate.record === "function" &&
-    typeof candidate.release === "function"
+    typeof candidate.release === "function" &&
+    typeof candidate.renew === "function"
   ) {
     return candidate as SpendLedger;
   }
@@ -126,6 +146,16 @@ export class LocalSpendLedger implements SpendLedger {
   release(id: string): void {
     this.book.delete(id);
     if (Object.hasOwn(this.store.read().reservations, id)) this.store.update((ledger) => endReservation(ledger, id));
+  }
+
+  renew(renewal: ReservationRenewal): void {
+    const { id, ttlMs, now } = renewal;
+    const own = this.book.get(id);
+    if (own && own.expiresAt > now) this.book.set(id, { ...own, expiresAt: Math.max(own.expiresAt, now + ttlMs) });
+    // In the usage file (a store with transactions) every process counts it: the renewal is written as an operation,
+    // replayed on what the file holds at the next flush, so one another process ended or dropped stays ended.
+    if (this.store.transact && Object.hasOwn(this.store.read().reservations, id))
+      this.store.update(renewOperation(now, id, ttlMs));
   }
 
   reserve(reservation: SpendReservation): ReservationAnswer | Promise<ReservationAnswer> {

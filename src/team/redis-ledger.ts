@@ -4,7 +4,13 @@
 // layout), and a hard budget's check-and-reserve is one more (RESERVE_LUA). Entries not yet in Redis are kept in a
 // pending file, so a process that exits while Redis is down leaves them for the next start to write; the attempt
 // markers make that replay safe. The Redis calls themselves are in ledger-commands.ts.
-import type { SpendLedger, SpendReservation, ReservationAnswer, AttemptUsage } from "../budget/spend-ledger.ts";
+import type {
+  SpendLedger,
+  SpendReservation,
+  ReservationAnswer,
+  AttemptUsage,
+  ReservationRenewal,
+} from "../budget/spend-ledger.ts";
 import { limitRefusal, LocalSpendLedger } from "../budget/spend-ledger.ts";
 import type { UsageLedger } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
@@ -144,6 +150,16 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (!this.options.connection.writable) return; // the reservation expires on its own
     void this.options.connection
       .call((client) => client.hdel(this.key(`usage:reserved:${provider}`), id))
+      .catch(() => undefined);
+  }
+
+  /** Keeps an open reservation open (RENEW_LUA), in Redis and in the book kept while it is down. */
+  async renew(renewal: ReservationRenewal): Promise<void> {
+    this.whileDown.renew(renewal);
+    if (!this.options.connection.writable) return; // one reserved in Redis expires there (the process may be cut off)
+    const reservations = this.key(`usage:reserved:${renewal.provider}`);
+    await this.options.connection
+      .call((client) => client.parRenew(reservations, renewal.id, renewal.ttlMs))
       .catch(() => undefined);
   }
 

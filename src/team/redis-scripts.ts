@@ -146,6 +146,25 @@ return {1}
 `;
 
 /**
+ * Keeps a hard budget's open reservation open while its attempt still runs (RESERVE_LUA's reservations live only
+ * their TTL, and an attempt may stream longer). Only one still open by the server's clock: an ended or expired one
+ * is not opened again without its check. The hash lives at least as long as its newest entry.
+ * KEYS[1] the provider's reservations hash; ARGV: reservation id, TTL ms. Returns 1 when renewed, else 0.
+ */
+export const RENEW_LUA = `
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local amount, expires = string.match(entry, '^([^@]+)@(%d+)$')
+if not expires or tonumber(expires) <= now then return 0 end
+local ttl = tonumber(ARGV[2])
+if tonumber(expires) < now + ttl then redis.call('HSET', KEYS[1], ARGV[1], amount .. '@' .. tostring(now + ttl)) end
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+`;
+
+/**
  * A team store without a ledger (it lost its data, or `state push` fills it) gets one whole ledger once: the first
  * machine to ask writes its view; every later one finds the periods or the seed flag and only replays what it has
  * not written yet. The pending entries the view holds get their attempt markers in the same step: another process
@@ -308,6 +327,7 @@ export interface TeamCommands {
     epochKey: string,
     epoch: string,
   ): Promise<Array<number | string>>;
+  parRenew(reservations: string, id: string, ttlMs: number): Promise<number>;
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   parMergeUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   parPushUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;

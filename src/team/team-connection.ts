@@ -39,6 +39,7 @@ import {
   CLAIM_LUA,
   COMPARE_AND_SET_LUA,
   RECORD_USAGE_LUA,
+  RENEW_LUA,
   RESERVE_LUA,
   SEED_USAGE_LUA,
   MERGE_USAGE_LUA,
@@ -214,6 +215,7 @@ export class TeamConnection {
     client.defineCommand("parClaim", { numberOfKeys: 1, lua: CLAIM_LUA });
     client.defineCommand("parRecordUsage", { lua: RECORD_USAGE_LUA });
     client.defineCommand("parReserve", { numberOfKeys: 3, lua: RESERVE_LUA });
+    client.defineCommand("parRenew", { numberOfKeys: 1, lua: RENEW_LUA });
     client.defineCommand("parSeedUsage", { lua: SEED_USAGE_LUA });
     client.defineCommand("parMergeUsage", { lua: MERGE_USAGE_LUA });
     client.defineCommand("parPushUsage", { lua: PUSH_USAGE_LUA });

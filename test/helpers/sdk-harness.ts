@@ -63,6 +63,8 @@ export interface SdkHarnessOptions {
    * before the session starts; timers still run in real time.
    */
   clock?: boolean | number;
+  /** With `clock`: setInterval runs on that clock too (advanceClock() runs every interval that falls due). */
+  intervals?: boolean;
   /** Providers logged in with OAuth (a subscription), with the access token pi then resolves for them. */
   oauth?: Record<string, string>;
 }
@@ -170,7 +172,10 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
   const events: any[] = [];
   const ui = options.ui === false ? undefined : createRecordingUi();
   if (options.clock)
-    mock.timers.enable({ apis: ["Date"], now: typeof options.clock === "number" ? options.clock : Date.now() });
+    mock.timers.enable({
+      apis: options.intervals ? ["Date", "setInterval"] : ["Date"],
+      now: typeof options.clock === "number" ? options.clock : Date.now(),
+    });
 
   const dispose = async () => {
     try {

@@ -3,9 +3,17 @@
 // by the processes on the machine: test/unit/budget-reservations.test.ts, test/e2e/budget-cli.test.ts); the team
 // store's atomic version is tested in team-ledger.test.ts and test/e2e/team-mode.test.ts.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, it, mock } from "node:test";
+import { RESERVATION_RENEW_MS, RESERVATION_TTL_MS } from "../../src/budget/budget-plugin.ts";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+import { LocalSpendLedger, type SpendReservation } from "../../src/budget/spend-ledger.ts";
+import { emptyLedger, parseLedger, salvageLedger, type UsageLedger } from "../../src/budget/usage-ledger.ts";
+import { openJsonStore } from "../../src/state/json-store.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
+import { until } from "../helpers/event-log.ts";
 
 // $100 per 1M tokens: every token costs exactly $0.0001.
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
@@ -165,5 +173,90 @@ describe("hard budget reservation through pi", () => {
     assert.equal(explain.split("hard daily budget").length - 1, 1, explain);
     assert.equal(h.faux("mock-a").state.callCount, 1);
     assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
+  it("keeps a long attempt's reservation past its lifetime, so another process is refused until the attempt ends", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: { solo: routeInOrder("mock-a/model-a") },
+        // A first request is expected at its prompt plus an assumed 1,000 output tokens (~$0.10): one fits, two do not.
+        budgets: { policy: "hard", timeZone: "UTC", providers: { "mock-a": { daily: 0.15 } } },
+      },
+      clock: true,
+      intervals: true,
+    }));
+    await h.setModel("auto-router", "solo");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    let started!: () => void;
+    let finish!: () => void;
+    const streaming = new Promise<void>((resolve) => (started = resolve));
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    h.faux("mock-a").setResponses([
+      async () => {
+        started();
+        await finished;
+        return fauxAssistantMessage("a long answer");
+      },
+    ]);
+    const file = join(h.agentDir, "extensions", "auto-router.usage.json");
+    const reservations = (): UsageLedger["reservations"] =>
+      parseLedger(JSON.parse(readFileSync(file, "utf8"))).reservations;
+    // Another process on the same agent dir (a second pi window, the gateway): its own store and ledger on the file.
+    const otherStore = openJsonStore({
+      file,
+      defaults: emptyLedger,
+      parse: parseLedger,
+      salvage: salvageLedger,
+      flushDelayMs: 60_000,
+      refreshIntervalMs: 0,
+    });
+    const other = new LocalSpendLedger(otherStore);
+    let amountUsd = 0;
+    const ask = (id: string): SpendReservation => ({
+      id,
+      provider: "mock-a",
+      calendar: calendarKeys(Date.now(), "UTC"),
+      amountUsd,
+      dailyUsd: 0.15,
+      ttlMs: RESERVATION_TTL_MS,
+      now: Date.now(),
+    });
+    try {
+      const running = h.prompt("think for a long time");
+      await streaming;
+      const [id, opened] = Object.entries(reservations())[0] ?? [];
+      assert.ok(id && opened, "the attempt holds a reservation while it streams");
+      // The other process's request fits the limit beside the answer (a few hundred tokens), not beside the reservation.
+      amountUsd = Math.round((0.15 - opened.amountUsd + 0.001) * 10_000) / 10_000;
+      // Past the reservation's first lifetime, the attempt still streaming: each renewal keeps it open.
+      const start = Date.now();
+      h.advanceClock(RESERVATION_RENEW_MS + 1);
+      h.advanceClock(RESERVATION_RENEW_MS + 1);
+      assert.ok(Date.now() > opened.expiresAt);
+      await until(() => (reservations()[id]?.expiresAt ?? 0) > Date.now(), "the renewed reservation in the file");
+      const renewedUntil = reservations()[id]!.expiresAt;
+      assert.ok(renewedUntil >= start + 2 * RESERVATION_RENEW_MS + RESERVATION_TTL_MS, `${renewedUntil - start}`);
+      assert.match(
+        (await other.reserve(ask("other:1")))?.reason ?? "",
+        /^hard daily budget: spent \$0\.00 \+ in flight \$0\.1\d* \+ this request ~\$0\.0\d+ exceeds \$0\.15$/,
+      );
+
+      finish();
+      await running;
+      assert.equal(h.lastAssistant().provider, "mock-a");
+      assert.equal(h.lastAssistant().stopReason, "stop");
+      await until(() => !Object.hasOwn(reservations(), id), "the ended attempt's reservation gone from the file");
+      h.advanceClock(RESERVATION_RENEW_MS + 1); // no renewal opens it again
+      assert.equal(
+        await other.reserve(ask("other:2")),
+        undefined,
+        "its answer cost less than it reserved: the other request fits",
+      );
+      assert.deepEqual(Object.keys(reservations()), ["other:2"]);
+    } finally {
+      finish();
+      await otherStore.close();
+    }
   });
 });

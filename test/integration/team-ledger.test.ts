@@ -315,6 +315,31 @@ describe("team ledger on Redis", () => {
     assert.ok(granted, "granted after the crashed attempt's reservation expired");
   });
 
+  it("renews an open reservation by the server's clock while its attempt runs; an ended one is not opened again", async () => {
+    const prefix = "par:renew:";
+    const [a, b] = [machine("na", prefix), machine("nb", prefix)];
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    const hash = `${prefix}usage:reserved:mock-a`;
+    const serverNow = () => {
+      const [seconds, micros] = redis.cli("TIME").trim().split("\n").map(Number);
+      return seconds! * 1000 + Math.floor(micros! / 1000);
+    };
+    assert.equal(await a.ledger.reserve({ ...reservation("long:1", 0.8, 1), ttlMs: 5_000 }), undefined);
+    const before = serverNow();
+    await a.ledger.renew({ id: "long:1", provider: "mock-a", ttlMs: 600_000, now: Date.now() });
+    const [amount, expires] = redis.cli("HGET", hash, "long:1").trim().split("@");
+    assert.equal(amount, "0.8");
+    assert.ok(Number(expires) >= before + 600_000, `${Number(expires) - before}`);
+    assert.ok(Number(redis.cli("PTTL", hash)) > 5_000, "the hash lives as long as its renewed entry");
+    assert.match((await b.ledger.reserve(reservation("nb:1", 0.4, 1)))?.reason ?? "", /in flight \$0\.80 /);
+
+    a.ledger.release("long:1", "mock-a");
+    await eventually(() => redis.cli("HLEN", hash) === "0", "the released reservation is gone");
+    await a.ledger.renew({ id: "long:1", provider: "mock-a", ttlMs: 600_000, now: Date.now() });
+    assert.equal(redis.cli("HLEN", hash), "0", "an ended reservation is not opened again");
+    assert.equal(await b.ledger.reserve(reservation("nb:2", 0.4, 1)), undefined);
+  });
+
   it("keeps entries written while Redis is down in the pending file; the next start writes them once", async () => {
     const prefix = "par:pending:";
     const a = machine("pa", prefix, { onStoreDown: "block" });

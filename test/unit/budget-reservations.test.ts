@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { renewOperation } from "../../src/budget/ledger-reservations.ts";
 import { LocalSpendLedger, type SpendReservation } from "../../src/budget/spend-ledger.ts";
 import {
   emptyLedger,
@@ -100,6 +101,34 @@ describe("hard budget reservations in the usage file", () => {
     }
   });
 
+  it("renews an open reservation in the file, so another process counts it past its first expiry; an ended or expired one stays ended", async () => {
+    const file = usageFile();
+    const [storeA, storeB] = [openUsage(file), openUsage(file)];
+    const [a, b] = [new LocalSpendLedger(storeA), new LocalSpendLedger(storeB)];
+    const renewal = (id: string, now: number) => ({ id, provider: "p", ttlMs: TTL_MS, now });
+    try {
+      assert.equal(await a.reserve(ask("long:1", 0)), undefined);
+      a.renew(renewal("long:1", TTL_MS / 2));
+      await storeA.flush();
+      assert.equal(onDisk(file).reservations["long:1"]?.expiresAt, TTL_MS / 2 + TTL_MS);
+      assert.match((await b.reserve(ask("b:1", TTL_MS + 1)))?.reason ?? "", /in flight \$0\.40 /, "still held");
+
+      a.release("long:1");
+      await storeA.flush();
+      a.renew(renewal("long:1", TTL_MS));
+      await storeA.flush();
+      assert.deepEqual(onDisk(file).reservations, {}, "an ended reservation is not opened again");
+
+      assert.equal(await a.reserve(ask("late:1", 2 * TTL_MS)), undefined);
+      a.renew(renewal("late:1", 3 * TTL_MS)); // its process slept past its expiry: another may have taken its room
+      await storeA.flush();
+      assert.equal(onDisk(file).reservations["late:1"]?.expiresAt, 3 * TTL_MS);
+      assert.equal(await b.reserve(ask("b:2", 3 * TTL_MS)), undefined, "expired, so not renewed");
+    } finally {
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
   it("ends a released reservation in the file", async () => {
     const file = usageFile();
     const store = openUsage(file);
@@ -127,12 +156,27 @@ describe("hard budget reservations in the usage file", () => {
       store.update(recordUsageOperation(calendar, "p", "m", totals(0.5)));
       assert.equal(await ledger.reserve(ask("a:1")), undefined);
       assert.match((await ledger.reserve(ask("a:2")))?.reason ?? "", /in flight \$0\.40 /);
+      ledger.renew({ id: "a:1", provider: "p", ttlMs: TTL_MS, now: TTL_MS / 2 });
+      assert.match(
+        (await ledger.reserve(ask("a:2", TTL_MS)))?.reason ?? "",
+        /in flight \$0\.40 /,
+        "renewed in the book",
+      );
       ledger.release("a:1");
-      assert.equal(await ledger.reserve(ask("a:3")), undefined, "a released reservation leaves the book");
+      assert.equal(await ledger.reserve(ask("a:3", TTL_MS)), undefined, "a released reservation leaves the book");
       assert.equal(warnings.length, 1, JSON.stringify(warnings));
     } finally {
       await store.close();
     }
+  });
+
+  it("renews only a reservation open at the time, only later, and leaves the very ledger when there is nothing to renew", () => {
+    const open = { provider: "p", amountUsd: 0.4, expiresAt: 1_000 };
+    const ledger: UsageLedger = { ...emptyLedger(), reservations: { "a:1": open } };
+    assert.deepEqual(renewOperation(500, "a:1", 1_000)(ledger).reservations, { "a:1": { ...open, expiresAt: 1_500 } });
+    assert.equal(renewOperation(1_000, "a:1", 1_000)(ledger), ledger, "expired at its expiresAt");
+    assert.equal(renewOperation(500, "b:1", 1_000)(ledger), ledger, "ended");
+    assert.equal(renewOperation(0, "a:1", 500)(ledger), ledger, "already open longer");
   });
 
   it("reads a ledger written before reservations as one with none open, and salvages a damaged one as none", () => {
