@@ -89,8 +89,14 @@ const ERROR_BODY_LIMIT_CHARS = 4_000;
 /** A client error's body up to this size is read whole and redacted before it is passed back (sendErrorAnswer). */
 const ERROR_ANSWER_WHOLE_BYTES = 256 * 1024;
 
-/** Statuses that say the target, not the request, is the problem: classified, and failed over when policy says so. */
-const isTargetFailure = (status: number) => status === 408 || status === 429 || status >= 500;
+/**
+ * Statuses that say the target, not the request, is the problem: classified, and failed over when policy says so. A
+ * 401 is the router's own key refused (the client's credentials never reach a target) and a 402 the account's credit
+ * used up: the target rests, on every route naming it, with a warning for the key, as on the chat endpoints. A 403
+ * stays the target's answer: on a proxied path it may be the resource's (a file of another organisation), not the key's.
+ */
+const isTargetFailure = (status: number) =>
+  status === 401 || status === 402 || status === 408 || status === 429 || status >= 500;
 
 /** An API-version segment ending a base URL's path: /v1, /v2, /v1beta... */
 const TRAILING_VERSION = /\/v\d+[a-z0-9]*$/;

@@ -39,7 +39,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           baseUrl: second.url,
           api: "openai-completions",
           apiKey: "sk-embed-b-key-0000000002",
-          models: [{ id: "embed-large" }],
+          // embed-keyless: the model the tests whose key is refused (401) use, resting it for 30 minutes.
+          models: [{ id: "embed-large" }, { id: "embed-keyless" }],
         },
         "embed-c": {
           baseUrl: third.url,
@@ -375,7 +376,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(first.calls.length + second.calls.length + third.calls.length, 0);
   });
 
-  it("redacts a key the target quotes in a client error it answered", async () => {
+  it("rests a target whose key is refused (401) with a warning, failing over, and redacts the key it quotes", async () => {
     second.replies.push({
       status: 401,
       body: {
@@ -383,30 +384,47 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       },
     });
     await assert.rejects(
-      fx.openai.embeddings.create({ model: "embed-b/embed-large", input: "hi" }),
+      fx.openai.embeddings.create({ model: "embed-b/embed-keyless", input: "hi" }),
       (error: unknown) => {
-        assert.ok(error instanceof OpenAI.AuthenticationError);
+        assert.ok(error instanceof OpenAI.AuthenticationError, String(error));
+        // Its only target failed: the target's own answer is passed back, redacted.
         assert.equal(error.message, "401 Incorrect API key provided: [REDACTED]");
-        assert.equal(error.headers?.get("x-auto-router-served-by"), "embed-b/embed-large");
+        assert.deepEqual(
+          JSON.parse(error.headers!.get("x-auto-router-attempts")!).map((attempt: any) => [
+            attempt.target,
+            attempt.kind,
+          ]),
+          [["embed-b/embed-keyless", "auth"]],
+        );
         return true;
       },
     );
     assert.equal(second.calls.length, 1);
-    // The answered 401 is the target's answer: it rests nothing, and the event log says no rest either.
+    // The router's own key was refused: the target rests (30 minutes) and the operator is told, as on the chat paths.
     const resultOf = () =>
       [...readLoggedEvents(fx.agentDir)]
         .reverse()
         .find(
           (event) =>
             event.type === "result" &&
-            event.data.target === "embed-b/embed-large" &&
-            event.data.outcome === "failed-after-commit" &&
+            event.data.target === "embed-b/embed-keyless" &&
+            event.data.outcome === "failed" &&
             event.data.failureKind === "auth",
         );
-    await until(() => resultOf() !== undefined, "the answered 401's result event");
-    assert.equal(resultOf().data.cooldownMs, undefined);
-    await fx.openai.embeddings.create({ model: "embed-b/embed-large", input: "again" });
-    assert.equal(second.calls.length, 2, "tried again at once: it was not resting");
+    await until(() => resultOf() !== undefined, "the refused key's result event");
+    assert.equal(resultOf().data.cooldownMs, 30 * 60_000);
+    await until(
+      () =>
+        /embed-b\/embed-keyless rejected its credentials or access \(Incorrect API key provided: \[REDACTED\]\)/.test(
+          fx.gateway.stderr(),
+        ),
+      "the warning on the gateway's log",
+    );
+    await assert.rejects(
+      fx.openai.embeddings.create({ model: "embed-b/embed-keyless", input: "again" }),
+      (error: unknown) => error instanceof OpenAI.APIError && /resting \(credentials rejected\)/.test(error.message),
+    );
+    assert.equal(second.calls.length, 1, "not asked again while it rests");
   });
 
   it("refuses an upload over gateway.bodyLimitBytes with 413, whether its length is declared or not", async () => {
@@ -763,15 +781,16 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     const key = "sk-embed-b-key-0000000002";
     second.replies.push(
       {
-        status: 401,
+        status: 403,
         body: { error: { message: "invalid token", type: "invalid_request_error" } },
         headers: { "www-authenticate": `Bearer realm="x", error="invalid_token", key="${key}"` },
       },
       { status: 200, body: { id: "file-abc", object: "file", filename: "B.txt" }, headers: { "x-debug": key } },
     );
     const headers = { "X-Model": "embed-b/embed-large" };
+    // A 403 is the target's answer on a proxied path (the resource's, not the key's): passed back, nothing rests.
     await assert.rejects(fx.openai.files.retrieve("file-abc", { headers }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.AuthenticationError);
+      assert.ok(error instanceof OpenAI.PermissionDeniedError, String(error));
       const challenge = error.headers?.get("www-authenticate") ?? "";
       assert.match(challenge, /^Bearer realm="x"/);
       assert.ok(!challenge.includes(key), challenge);
