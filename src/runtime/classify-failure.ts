@@ -36,6 +36,11 @@ export interface Failure {
    */
   encryptedReasoning?: true;
   /**
+   * The attempt's first-token deadline passed with nothing received: a timeout that used the whole first-token window,
+   * so a same-target retry (retry-same-target.ts) gives it a window of its own instead of counting it against one.
+   */
+  firstTokenTimeout?: true;
+  /**
    * The cooldown the failure asked for before a route's policy changed it (its kind's default or the provider's
    * retry hint; 0 for none); set only when the policy did, so another route naming the same target can apply its own
    * policy to it instead.

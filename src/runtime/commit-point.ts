@@ -38,7 +38,9 @@ export function timeoutFailure(
   inThinking = false,
 ): Failure {
   if (reason === "first-token")
-    return makeFailure("timeout", `${label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`);
+    return makeFailure("timeout", `${label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`, {
+      firstTokenTimeout: true,
+    });
   const thinking = inThinking && stallLimitMs(timeouts, true) !== timeouts.stallMs;
   return makeFailure(
     "timeout",

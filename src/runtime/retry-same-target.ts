@@ -14,9 +14,12 @@ export interface RetryQuestion {
   failure: Failure;
   /** Retries of this target already made in this request. */
   retriesDone: number;
-  /** Time already spent on this target in this request, including earlier retries and waits. */
+  /**
+   * Time already spent on this target in this request, including earlier retries and waits, since its current
+   * first-token window opened (the first try, or the last retry after a first-token timeout).
+   */
   elapsedOnTargetMs: number;
-  /** The request's time budget for one target (its first-token timeout); 0 = none. */
+  /** The request's time budget for one target's window (its first-token timeout); 0 = none. */
   budgetMs: number;
   /** A number in [0, 1). */
   random: number;
@@ -28,7 +31,9 @@ export interface RetryQuestion {
  * Milliseconds to wait before retrying, or undefined to move on. A quota or usage-limit failure never retries (the
  * window will not reset within seconds); a retry hint longer than maxDelayMs means the target asked for more than a
  * blip, so the request fails over instead of sitting on it; and no retry may push the time spent on this target past
- * the request's first-token budget.
+ * the request's first-token budget. A first-token timeout used that whole budget by definition: when `timeout` is
+ * listed, its retry opens a new first-token window (the wait before it counted in that window, so a wait as long as
+ * the window means no retry), and the caller counts the target's time from the failure on (`opensNewWindow`).
  */
 export function retryDelayMs(question: RetryQuestion): number | undefined {
   const { config, failure } = question;
@@ -50,6 +55,10 @@ export function retryDelayMs(question: RetryQuestion): number | undefined {
     // "Equal jitter": half fixed, half random, so parallel sessions hitting the same blip spread out.
     delayMs = Math.round(backoffMs / 2 + (backoffMs / 2) * question.random);
   }
-  if (question.budgetMs > 0 && question.elapsedOnTargetMs + delayMs >= question.budgetMs) return undefined;
+  const elapsedMs = opensNewWindow(failure) ? 0 : question.elapsedOnTargetMs;
+  if (question.budgetMs > 0 && elapsedMs + delayMs >= question.budgetMs) return undefined;
   return delayMs;
 }
+
+/** A retry after this failure gets a first-token window of its own: the time on the target is counted from now. */
+export const opensNewWindow = (failure: Failure): boolean => failure.firstTokenTimeout === true;

@@ -17,7 +17,7 @@ import { addNote, refusalNote, type RequestState } from "./request-state.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { findTarget, targetTimeouts } from "./route-settings.ts";
 import { leftOutForRefusedBefore, recordRefusedReasoning, refusedReasoning } from "./reasoning-retry.ts";
-import { retryDelayMs } from "./retry-same-target.ts";
+import { opensNewWindow, retryDelayMs } from "./retry-same-target.ts";
 import { resolveTargetAuth } from "./start-target.ts";
 import { isOpenRouter, pinnedPatch } from "./upstream-pin.ts";
 
@@ -241,7 +241,9 @@ export async function tryCandidates(
         : undefined;
     if (delayMs !== undefined) {
       // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
-      state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
+      // After a first-token timeout the retry has a first-token window of its own, counted from now (wait included).
+      const since = opensNewWindow(failure) ? env.clock.now() : retry.since;
+      state.retries.set(candidate.key, { count: retry.count + 1, since });
       addNote(
         env.report,
         state,

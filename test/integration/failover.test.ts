@@ -292,6 +292,47 @@ describe("same-request failover", () => {
     assert.equal(textOf(h.lastAssistant()), "in time");
   });
 
+  it("tries a target again after its first-token timeout when its retryBeforeFailover lists timeout", async () => {
+    const h = await start({
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            timeouts: { firstTokenMs: 100 },
+            targets: [
+              {
+                provider: "mock-a",
+                modelId: "model-a",
+                retryBeforeFailover: { times: 1, kinds: ["timeout"], maxDelayMs: 10 },
+              },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return fauxAssistantMessage("too late");
+      },
+      fauxAssistantMessage("A on its second try"),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("from B")]);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "A on its second try");
+    assert.equal(h.faux("mock-b").state.callCount, 0, "no failover");
+    const final = () => readLoggedEvents(h.agentDir).find((event) => event.type === "final");
+    await eventually(() => final() !== undefined, "the request's final event");
+    assert.ok(
+      final().data.notes?.some((note: string) =>
+        /^retried mock-a\/model-a after timeout \(\d+ ms backoff, retry 1\)$/.test(note),
+      ),
+      JSON.stringify(final().data.notes),
+    );
+  });
+
   it("never cuts the last remaining candidate with the first-token timeout", async () => {
     const h = await start({ routes: routes({ timeouts: { firstTokenMs: 50 } }, ["mock-a/model-a"]) });
     const { fauxAssistantMessage } = h.fauxHelpers;

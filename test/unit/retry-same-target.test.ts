@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
+import { timeoutFailure } from "../../src/runtime/commit-point.ts";
 import {
   DEFAULT_RETRY_MAX_DELAY_MS,
+  opensNewWindow,
   RETRY_BASE_DELAY_MS,
   retryDelayMs,
   type RetryQuestion,
@@ -80,5 +82,29 @@ describe("retryDelayMs: staying on a warm target through a blip", () => {
   it("never lets a retry push the time on this target past the request's first-token budget", () => {
     assert.equal(ask({ budgetMs: 60_000, elapsedOnTargetMs: 59_800, random: 1 }), undefined);
     assert.equal(ask({ budgetMs: 60_000, elapsedOnTargetMs: 1_000, random: 1 }), RETRY_BASE_DELAY_MS);
+    // A stall or request timeout before the answer is held to the same budget.
+    const stalled = makeFailure("timeout", "mock-a/model-a: no data for 30000 ms (stream stalled)");
+    const timeout = { times: 1, kinds: ["timeout" as const] };
+    assert.equal(ask({ config: timeout, failure: stalled, budgetMs: 60_000, elapsedOnTargetMs: 59_800 }), undefined);
+    assert.equal(
+      ask({ config: timeout, failure: stalled, budgetMs: 60_000, elapsedOnTargetMs: 1_000, random: 1 }),
+      500,
+    );
+  });
+
+  it("gives the retry of a first-token timeout a first-token window of its own, when timeout is listed", () => {
+    const firstToken = timeoutFailure("mock-a/model-a", "first-token", { firstTokenMs: 60_000 });
+    assert.equal(opensNewWindow(firstToken), true);
+    assert.equal(opensNewWindow(makeFailure("timeout", "no data for 30000 ms (stream stalled)")), false);
+    const timeout = { times: 2, kinds: ["timeout" as const] };
+    // The timeout used the whole window: the retry is not counted against it.
+    const spent = { failure: firstToken, budgetMs: 60_000, elapsedOnTargetMs: 60_000, random: 1 };
+    assert.equal(ask({ ...spent, config: timeout }), RETRY_BASE_DELAY_MS);
+    assert.equal(ask({ ...spent, config: timeout, retriesDone: 1 }), RETRY_BASE_DELAY_MS * 2);
+    assert.equal(ask({ ...spent, config: timeout, retriesDone: 2 }), undefined, "times still caps the retries");
+    assert.equal(ask({ ...spent, config: { times: 2 } }), undefined, "not retried unless timeout is listed");
+    // The wait is part of the new window: one as long as the window leaves no time to answer in.
+    assert.equal(ask({ ...spent, config: { ...timeout, maxDelayMs: 800 }, budgetMs: 700, retriesDone: 1 }), undefined);
+    assert.equal(ask({ ...spent, config: { ...timeout, maxDelayMs: 800 }, budgetMs: 900, retriesDone: 1 }), 800);
   });
 });
