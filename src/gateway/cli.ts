@@ -196,7 +196,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
       );
     if (token.movedLink)
       process.stderr.write(
-        `the gateway token file was a symbolic link (to ${token.movedLink.target}); it was moved aside as ${token.movedLink.aside}, and a new token was written to a file of its own\n`,
+        `auto-router: warning: the gateway token file ${token.file} was a symbolic link (to ${token.movedLink.target}); it was moved aside as ${token.movedLink.aside}, and a new token was written to a file of its own\n`,
       );
     process.stderr.write(
       token.file

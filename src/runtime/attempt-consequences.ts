@@ -30,7 +30,7 @@ import { pinAfterAnswer, type UpstreamPins } from "./upstream-pin.ts";
 import { resultEventData } from "./decision-events.ts";
 import type { LastDecisions } from "./last-decisions.ts";
 import type { LatencyBook } from "./latency-book.ts";
-import type { RouterPlugin } from "./plugin.ts";
+import { pluginFailure, type RouterPlugin } from "./plugin.ts";
 
 type Policy = Parameters<typeof applyFailurePolicy>[1];
 
@@ -90,7 +90,7 @@ export function recordAttemptResult(
     try {
       plugin.onAttemptResult?.(observation);
     } catch (error) {
-      books.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
+      books.warn(pluginFailure(plugin.name, error, `it did not record ${candidate.key}'s attempt`));
     }
   }
   books.lastDecisions.attempted(request, candidate, outcome, data.outcome);

@@ -175,6 +175,13 @@ export interface AttemptReserver {
   reserveAttempt(attempt: AttemptReservation): AttemptRefusal | undefined | Promise<AttemptRefusal | undefined>;
 }
 
+/**
+ * A plugin's hook threw: the request goes on without it. A warning as the routes file's are, so stderr (pi -p, the
+ * gateway's log) says its level; `consequence` says what the failure left undone.
+ */
+export const pluginFailure = (name: string, error: unknown, consequence: string): string =>
+  `auto-router: warning: the ${name} plugin failed (${error instanceof Error ? error.message : String(error)}); ${consequence}`;
+
 /** The one-implementer roles, each absent when its feature is not loaded. */
 export interface RouterCollaborators {
   probes?: ProbeClaimer;

@@ -14,7 +14,7 @@ import { candidatesEventData, decisionEventData } from "./decision-events.ts";
 import { recordAttemptResult } from "./attempt-consequences.ts";
 import { LastDecisions, type LastDecision } from "./last-decisions.ts";
 import type { LatencyBook } from "./latency-book.ts";
-import type { AttemptRefusal, RouterCollaborators, RouterPlugin } from "./plugin.ts";
+import { type AttemptRefusal, pluginFailure, type RouterCollaborators, type RouterPlugin } from "./plugin.ts";
 import type {
   AttemptContext,
   AttemptHooks,
@@ -247,7 +247,7 @@ export class RouterRuntime implements RequestEnvironment {
     try {
       shadowSwitch?.onDecision({ requestId, routeId, decision, shadow, now });
     } catch (error) {
-      this.warn(`auto-router: ${shadowSwitch!.name}: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(pluginFailure(shadowSwitch!.name, error, "this decision is left out of its history"));
     }
   }
 
@@ -295,7 +295,7 @@ export class RouterRuntime implements RequestEnvironment {
         now: this.now(),
       });
     } catch (error) {
-      this.warn(`auto-router: ${budget.name}: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(pluginFailure(budget.name, error, `${candidate.key} is tried without a budget check`));
       return undefined;
     }
   }

@@ -319,7 +319,7 @@ describe("gateway security", () => {
       assert.equal(readFileSync(planted, "utf8"), "ar-planted-token-someone-else-knows\n");
       assert.match(
         started.stderr(),
-        /the gateway token file was a symbolic link \(to .*planted-token\); it was moved aside as .*auto-router\.gateway-token\.corrupt-.*, and a new token was written to a file of its own/,
+        /^auto-router: warning: the gateway token file \S+\/extensions\/auto-router\.gateway-token was a symbolic link \(to .*planted-token\); it was moved aside as .*auto-router\.gateway-token\.corrupt-.*, and a new token was written to a file of its own$/m,
       );
       assert.match(started.stderr(), /gateway token created in /);
       // A dangling link: the new token is not written where it pointed.
