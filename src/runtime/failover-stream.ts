@@ -424,6 +424,7 @@ async function serveRequest(
           waitMs,
           settings.agentRetry,
           leftOutByPreferences(),
+          refreshed.skipped.filter((s) => WAITABLE.has(s.reason)),
         );
         waited = { key: cooling.key, ms: waitMs };
         const back = { ...cooling, until: cooling.until! };

@@ -181,6 +181,12 @@ export function skippedDetailText(skipped: { reason: string; detail: string }): 
   return `resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
 }
 
+/** Why a skipped target rests, after "is resting": a cooldown's neutral label ("throttled"), anything else as is. */
+const restWords = (skipped: { reason: string; detail: string }): string =>
+  skipped.reason === "cooldown"
+    ? (NEUTRAL_LABEL[cooldownKindOf(skipped.detail) as FailureKind] ?? "failed")
+    : skipped.detail;
+
 /** What a request refused while a provider is marked unhealthy tells the user to do: a probe that answers lifts it. */
 export const unhealthyAdvice = (overHttp: boolean): string =>
   ` A provider marked unhealthy is routed to again when its mark lapses, or at once when ${overHttp ? "GET /health/providers?probe=1" : "/auto-router health --probe"} gets an answer from it.`;
@@ -231,14 +237,18 @@ export function waitingText(
   waitMs: number,
   allowAgentRetry: boolean,
   leftOut?: string[],
+  resting: ReadonlyArray<{ key: string; reason: string; detail: string }> = [],
 ): string {
   const seconds = waitSeconds(waitMs);
   const preferences = preferenceWords(leftOut);
+  // Resting since an earlier request (a cut-off answer pi's retry sent again): why, or a run without a status line
+  // (pi -p) would show a wait with no cause, the failure that started it having been said in no line of its own.
+  const restingWhy = resting.length > 0 ? ` (${resting.map((s) => `${s.key}: ${restWords(s)}`).join("; ")})` : "";
   // The same words for a failure as the final error would use, so one failure has one name in both lines.
   const why =
     failures.length > 0
       ? `${everyTargetOf(routeId)}${preferences.allowed} failed (${failureParts(failures, failureWords(retriesByPi(failures, allowAgentRetry)))})`
-      : `${everyTargetOf(routeId)}${preferences.allowed} is resting`;
+      : `${everyTargetOf(routeId)}${preferences.allowed} is resting${restingWhy}`;
   return `auto-router: ${why}${preferences.leftOut}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }
 

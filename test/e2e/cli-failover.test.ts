@@ -279,6 +279,39 @@ describe("pi CLI with auto-router against emulated providers", () => {
   });
 });
 
+describe("pi CLI: pi's own retry of an answer cut off on a route's only target", () => {
+  let dir: EmulatedAgent<"A">;
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai" },
+      providers: { "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] } },
+      routes: {
+        routes: {
+          only: {
+            ...routeInOrder("mock-a/model-a"),
+            timeouts: { stallMs: 400 },
+            failover: { kinds: { timeout: { cooldownMs: 1_500 } } },
+          },
+        },
+      },
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 10 } },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("says why it waits for the target the stall rested, though this request saw no failure", async () => {
+    dir.emulators.A.enqueue({ text: ["one ", "two ", "three"], stallAfterChunks: 2 }, { text: "Whole answer." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/only", "-p", "Go"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Whole answer.");
+    assert.equal(dir.emulators.A.calls.length, 2);
+    assert.match(
+      run.stderr,
+      /^auto-router: every target of route only is resting \(mock-a\/model-a: no answer in time\); waiting \d+(\.\d)?s for mock-a\/model-a to come back, then trying again$/m,
+    );
+  });
+});
+
 describe("pi CLI: the circuit breaker counts every pi process's successes", () => {
   let dir: EmulatedAgent<"A" | "B">;
   before(async () => {

@@ -140,6 +140,20 @@ describe("waiting notice", () => {
       waitingText("main", [], "a/x", 1_400, true),
       "auto-router: every target of route main is resting; waiting 2s for a/x to come back, then trying again",
     );
+    // Why, when the resting targets are known: a cooldown by its failure's neutral label, anything else as skipped.
+    const resting = [
+      { key: "a/x", reason: "cooldown", detail: "timeout: a/x: no data for 400 ms (stream stalled)" },
+      { key: "b/y", reason: "circuit-open", detail: "circuit breaker open" },
+    ];
+    assert.equal(
+      waitingText("main", [], "a/x", 1_400, true, undefined, resting),
+      "auto-router: every target of route main is resting (a/x: no answer in time; b/y: circuit breaker open); waiting 2s for a/x to come back, then trying again",
+    );
+    // A failure in this request says it all: the rests it started are not named twice.
+    assert.equal(
+      waitingText("main", [{ key: "a/x", kind: "timeout" }], "a/x", 1_400, false, undefined, resting.slice(0, 1)),
+      "auto-router: every target of route main failed (a/x: no answer in time); waiting 2s for a/x to come back, then trying again",
+    );
   });
 
   it("shows a wait under a second in tenths, not as a whole second", () => {
