@@ -154,7 +154,7 @@ export class RouterRuntime implements RequestEnvironment {
     if (!this.facts.markMissingCredentials(candidate, this.now())) return;
     // pi's error names the command; neither it nor the command's output is shown (either may hold a secret).
     this.warn(
-      `auto-router: provider ${candidate.provider} has no usable credentials: its API key could not be resolved ` +
+      `auto-router: warning: provider ${candidate.provider} has no usable credentials: its API key could not be resolved ` +
         `(a "!command" as its apiKey in models.json that failed?). Its targets are skipped as "no credentials" until it resolves.`,
     );
   }

@@ -222,7 +222,7 @@ export function openServices(options: ServicesOptions): Services {
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);
   if (problem)
     options.warn(
-      `auto-router: state directory ${stateDir} (from ${stateDirSource({ processEnv: options.processEnv, configLogDir: config.current.logDir })}) is not usable (${problem}); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+      `auto-router: warning: state directory ${stateDir} (from ${stateDirSource({ processEnv: options.processEnv, configLogDir: config.current.logDir })}) is not usable (${problem}); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     );
   const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);

@@ -188,7 +188,7 @@ describe("pi CLI: a models.json apiKey command that fails", () => {
     assert.equal(b.calls.length, 2, "both prompts were served by mock-b");
     const warnings = run.stderr.split("\n").filter((line) => line.includes("mock-a"));
     assert.equal(warnings.length, 1, run.stderr);
-    assert.match(warnings[0]!, /provider mock-a has no usable credentials/);
+    assert.match(warnings[0]!, /^auto-router: warning: provider mock-a has no usable credentials: /);
     assert.doesNotMatch(run.stderr, /vault-said|exit 3|printf/);
     const events = readEvents(dir.agentDir);
     const attempts = events.filter((event) => event.type === "attempt").map((event) => event.data.target);

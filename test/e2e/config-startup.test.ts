@@ -563,7 +563,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.equal(run.stdout.trim(), "Served anyway.");
     const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
     assert.deepEqual(lines, [
-      `auto-router: state directory ${file} (from AUTO_ROUTER_LOG_DIR) is not usable (it is a file, not a directory); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+      `auto-router: warning: state directory ${file} (from AUTO_ROUTER_LOG_DIR) is not usable (it is a file, not a directory); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     ]);
   });
 
@@ -581,7 +581,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.equal(run.stdout.trim(), "Served anyway.");
     const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
     assert.deepEqual(lines, [
-      `auto-router: state directory ${join(blocker, "state")} (from AUTO_ROUTER_LOG_DIR) is not usable (${blocker} is a file, not a directory); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+      `auto-router: warning: state directory ${join(blocker, "state")} (from AUTO_ROUTER_LOG_DIR) is not usable (${blocker} is a file, not a directory); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     ]);
   });
 
