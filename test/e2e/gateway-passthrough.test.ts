@@ -20,7 +20,7 @@ const PROVIDERS = {
   "an-c": {
     emulator: "C",
     apiKey: "sk-ant-c-key-0000003",
-    models: ["claude-c", { id: "claude-small", maxTokens: 8192 }],
+    models: ["claude-c", "claude-retry", { id: "claude-small", maxTokens: 8192 }],
     modelOptions: { cost: PRICE },
   },
   "an-d": { emulator: "D", apiKey: "sk-ant-d-key-0000004", models: ["claude-d"], modelOptions: { cost: PRICE } },
@@ -58,6 +58,20 @@ describe("gateway passthrough to a target of the client's own API", () => {
         routes: {
           ...ROUTES,
           slow: { ...ROUTES.claude, timeouts: { firstTokenMs: 300 } },
+          // A first-token timeout tried again on the same target (retryBeforeFailover lists timeout), on a model of
+          // its own: the timeout counts for the breaker of the model it names.
+          slowRetry: {
+            sortBy: "config",
+            timeouts: { firstTokenMs: 300 },
+            targets: [
+              {
+                provider: "an-c",
+                modelId: "claude-retry",
+                retryBeforeFailover: { times: 1, kinds: ["timeout"], maxDelayMs: 10 },
+              },
+              { provider: "an-d", modelId: "claude-d" },
+            ],
+          },
           stalling: { ...ROUTES.claude, timeouts: { stallMs: 300 } },
           // The non-streaming failovers' cooldowns stay on this route, out of the other tests' way.
           whole: ROUTES.claude,
@@ -183,6 +197,28 @@ describe("gateway passthrough to a target of the client's own API", () => {
       ["timeout", "served"],
     );
     await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
+  });
+
+  it("tries the target again after its first-token timeout when its retryBeforeFailover lists timeout", async () => {
+    c.enqueue({ text: "never arrives", stallAfterChunks: 0 }, { text: "C on its second try." });
+    d.enqueue({ text: "D should not answer." });
+    const { data, response } = await fx.anthropic.messages
+      .stream({ ...CLIENT_BODY, model: "slowRetry" })
+      .withResponse();
+    const text = (await data.finalMessage()).content.map((block) => (block.type === "text" ? block.text : "")).join("");
+    assert.equal(text, "C on its second try.");
+    assert.equal(d.calls.length, 0, "no failover");
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((attempt: any) => [
+        attempt.target,
+        attempt.kind ?? "served",
+      ]),
+      [
+        ["an-c/claude-retry", "timeout"],
+        ["an-c/claude-retry", "served"],
+      ],
+    );
+    await until(() => c.calls[0]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
   });
 
   it("fails over from a 200 answer that is no event stream as an empty answer, passed through and translated alike", async () => {
