@@ -708,7 +708,7 @@ describe("failover.maxAttempts", () => {
 });
 
 describe("stickiness", () => {
-  it("keeps a prompt's tool-call turns on the target that served its first turn", async () => {
+  it("keeps a prompt's tool-call turns on the target that served its first turn; the status line counts the prompt's failover over them", async () => {
     const h = await start({
       routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]),
       tools: ["echo"],
@@ -716,7 +716,7 @@ describe("stickiness", () => {
     const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;
     h.faux("mock-a").setResponses([
       fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }),
-      fauxAssistantMessage("A would break stickiness"),
+      fauxAssistantMessage("A answers the next prompt"),
     ]);
     h.faux("mock-b").setResponses([
       fauxAssistantMessage(fauxToolCall("echo", { text: "ping" }), { stopReason: "toolUse" }),
@@ -725,8 +725,14 @@ describe("stickiness", () => {
     await h.prompt("Use echo");
     assert.equal(textOf(h.lastAssistant()), "B finished after the tool");
     assert.equal(h.lastAssistant().provider, "mock-b");
-    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.equal(h.faux("mock-a").state.callCount, 1, "the tool turn did not go back to mock-a");
     assert.equal(h.faux("mock-b").state.callCount, 2);
+    const line = () => h.ui!.statuses.get("auto-router") ?? "";
+    // The tool turn had no failover of its own: the line still counts the prompt's (not "→ mock-b/model-b" alone).
+    assert.match(line(), /^⇄ main · → mock-b\/model-b \(1 failover\)/);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "A answers the next prompt");
+    assert.match(line(), /^⇄ main · → mock-a\/model-a(?! \()/);
   });
 });
 
@@ -749,31 +755,6 @@ describe("one prompt, one decision", () => {
 });
 
 describe("status line", () => {
-  it("counts the failovers of the prompt, over its tool turns, and from none again at the next prompt", async () => {
-    const h = await start({
-      routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]),
-      tools: ["echo"],
-    });
-    const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([
-      fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }),
-      fauxAssistantMessage("A answers the next prompt"),
-    ]);
-    h.faux("mock-b").setResponses([
-      fauxAssistantMessage(fauxToolCall("echo", { text: "ping" }), { stopReason: "toolUse" }),
-      fauxAssistantMessage("B finished after the tool"),
-    ]);
-    await h.prompt("Use echo");
-    assert.equal(textOf(h.lastAssistant()), "B finished after the tool");
-    assert.equal(h.faux("mock-b").state.callCount, 2, "the tool turn stayed on mock-b: no failover of its own");
-    const line = () => h.ui!.statuses.get("auto-router") ?? "";
-    // Before: "→ mock-b/model-b" alone, the tool turn's count (none) in place of the prompt's.
-    assert.match(line(), /^⇄ main · → mock-b\/model-b \(1 failover\)/);
-    await h.prompt("Say hi");
-    assert.equal(textOf(h.lastAssistant()), "A answers the next prompt");
-    assert.match(line(), /^⇄ main · → mock-a\/model-a(?! \()/);
-  });
-
   it("names the route, the target that served and the failover count", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
