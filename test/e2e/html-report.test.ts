@@ -51,6 +51,28 @@ const missing = [existsSync(CHROMIUM) ? undefined : CHROMIUM, playwrightAvailabl
   .join(" and ");
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 
+/** A PNG's pixels, decoded by Chromium itself: how many there are of each `r,g,b,a`. */
+async function pngPixels(page: any, png: Buffer): Promise<Map<string, number>> {
+  const counts: Array<[string, number]> = await page.evaluate(async (base64: string) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext("2d")!;
+    context.drawImage(image, 0, 0);
+    const data = context.getImageData(0, 0, image.width, image.height).data;
+    const byColor = new Map<string, number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const color = `${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`;
+      byColor.set(color, (byColor.get(color) ?? 0) + 1);
+    }
+    return [...byColor];
+  }, png.toString("base64"));
+  return new Map(counts);
+}
+
 describe("the session report in headless Chromium", {
   skip: missing && !inCi ? `${missing} not installed (.ci/run installs them)` : false,
 }, () => {
@@ -98,25 +120,16 @@ describe("the session report in headless Chromium", {
 
     const screenshot: Buffer = await page.screenshot({ fullPage: true });
     // Decode the PNG in the browser itself and count pixels that are neither white nor transparent.
-    const inked = await page.evaluate(async (base64: string) => {
-      const image = new Image();
-      image.src = `data:image/png;base64,${base64}`;
-      await image.decode();
-      const canvas = document.createElement("canvas");
-      canvas.width = image.width;
-      canvas.height = image.height;
-      const context = canvas.getContext("2d")!;
-      context.drawImage(image, 0, 0);
-      const data = context.getImageData(0, 0, image.width, image.height).data;
-      const colors = new Set<number>();
-      let count = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] === 0 || (data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245)) continue;
-        count++;
-        colors.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-      }
-      return { count, colors: colors.size, total: data.length / 4 };
-    }, screenshot.toString("base64"));
+    const pixels = await pngPixels(page, screenshot);
+    let count = 0;
+    const colors = new Set<string>();
+    for (const [color, n] of pixels) {
+      const [r, g, b, a] = color.split(",").map(Number) as [number, number, number, number];
+      if (a === 0 || (r > 245 && g > 245 && b > 245)) continue;
+      count += n;
+      colors.add(`${r},${g},${b}`);
+    }
+    const inked = { count, colors: colors.size, total: [...pixels.values()].reduce((sum, n) => sum + n, 0) };
     assert.ok(
       inked.count > inked.total * 0.01,
       `at least 1% of the page is drawn (${inked.count} of ${inked.total} pixels)`,
@@ -182,20 +195,9 @@ describe("the session report in headless Chromium", {
     /** The colours Chromium drew for a mark (its pixels, as a screenshot of it has them), each as `r,g,b`. */
     const drawn = async (selector: string): Promise<string[]> => {
       const png: Buffer = await page.locator(selector).first().screenshot();
-      return page.evaluate(async (base64: string) => {
-        const image = new Image();
-        image.src = `data:image/png;base64,${base64}`;
-        await image.decode();
-        const canvas = document.createElement("canvas");
-        canvas.width = image.width;
-        canvas.height = image.height;
-        const context = canvas.getContext("2d")!;
-        context.drawImage(image, 0, 0);
-        const data = context.getImageData(0, 0, image.width, image.height).data;
-        const colors = new Set<string>();
-        for (let i = 0; i < data.length; i += 4) colors.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
-        return [...colors];
-      }, png.toString("base64"));
+      return [
+        ...new Set([...(await pngPixels(page, png)).keys()].map((color) => color.split(",").slice(0, 3).join(","))),
+      ];
     };
     const reddish = (colors: string[]) =>
       colors.filter((color) => {
