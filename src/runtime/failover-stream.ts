@@ -17,6 +17,7 @@ import type { Failure } from "./classify-failure.ts";
 import type { FailureKind } from "./failure-kinds.ts";
 import {
   allFailedText,
+  type AllFailedContext,
   noCapableTargetText,
   needsAndPreferencesText,
   noMatchingTargetText,
@@ -82,6 +83,12 @@ const WAITABLE: ReadonlySet<SkipReason> = new Set(["cooldown", "circuit-open", "
 /** A target was left out for having no image input that only the request's images asked for (no rule, no @vision). */
 const imagesWaitForVision = (skipped: readonly SkippedTarget[]): boolean =>
   skipped.some((s) => s.reason === "capability" && s.detail === NO_IMAGE_INPUT && s.requiredBy === undefined);
+
+/**
+ * pi's first agent-level retry comes this long after a failed prompt (its `retry.baseDelayMs` default, which the router
+ * does not read): an all-failed error asks for that retry only when a target is back by then plus cooldownWaitMs.
+ */
+const PI_FIRST_RETRY_DELAY_MS = 2000;
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -163,6 +170,8 @@ async function serveRequest(
   let lastDecision: Decision | undefined;
   /** The wait for a cooling target this request made, said in the final error when it did not help. */
   let waited: { key: string; ms: number } | undefined;
+  /** Set once no vision target can take the prompt's tool-result image: the next decisions need none (serveRequest's loop). */
+  let toolImagesAsNotes = false;
   const decided = (decision: Decision): Decision => {
     lastDecision = decision;
     if (decision.routeId !== usedRoute && env.routing.config().routes[decision.routeId]) {
@@ -174,6 +183,29 @@ async function serveRequest(
   /** The route's targets the provider preferences left out: only the others were tried (or waited for). */
   const leftOutByPreferences = () =>
     (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText);
+  /**
+   * Every target failed and none is available now nor back within failover.cooldownWaitMs: the first back, for an
+   * error that promises no retry (pi's, 2 s later, could only meet the targets still resting). Checked
+   * anew (a quiet decision), as the latest decision may predate the last failures (failover.maxAttempts used up).
+   */
+  const backTooLate = (): AllFailedContext["firstBack"] => {
+    if (!settings.agentRetry || request.overHttp) return undefined;
+    const now = env.clock.now();
+    const fresh = env.routing.decide(state.requestId, state.routeId, context, options, now, {
+      quiet: true,
+      shortcuts: request.shortcuts,
+      prompt: state.prompt,
+      serves: request.passthrough?.serves,
+      toolImagesAsNotes,
+    });
+    if (fresh.candidates.length > 0) return undefined;
+    const first = fresh.skipped
+      .filter((s) => WAITABLE.has(s.reason) && s.until !== undefined)
+      .sort((a, b) => a.until! - b.until!)[0];
+    // pi's retry comes after its first delay and may then wait failover.cooldownWaitMs: within both it can be served.
+    if (!first || first.until! - now <= PI_FIRST_RETRY_DELAY_MS + settings.cooldownWaitMs) return undefined;
+    return { key: first.key, until: first.until!, now, waitLimitMs: settings.cooldownWaitMs };
+  };
   /** Every target failed: the error, and when a target of the route is back (a client's hint for its retry). */
   const failedEveryTarget = () => {
     const routes = env.routing.config().routes;
@@ -227,6 +259,7 @@ async function serveRequest(
       waited,
       // Only the targets the provider preferences allow were tried: "every target of the route" would be untrue.
       leftOut: leftOutByPreferences(),
+      firstBack: backTooLate(),
     });
     return failWith(allFailed.text, "failed", refusedBy, allFailed.agentRetry);
   };
@@ -328,8 +361,6 @@ async function serveRequest(
     }
     if (request.note) addNote(env.report, state, request.note);
     let waitedForReset = false;
-    // Set once no vision target can take the prompt's tool-result image: the next decisions need none (below).
-    let toolImagesAsNotes = false;
 
     for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
       if (signal?.aborted) return abortNow();

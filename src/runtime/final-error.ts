@@ -96,6 +96,12 @@ export interface AllFailedContext {
    * with why (skippedReasonText): only the others were tried, so "every target failed" would be untrue.
    */
   leftOut?: string[];
+  /**
+   * No target of the route is available now and the first back is further off than pi's first retry (2 s) plus
+   * `failover.cooldownWaitMs`: that retry would only meet the targets still resting, so the text asks for none and says
+   * when the first is back.
+   */
+  firstBack?: { key: string; until: number; now: number; waitLimitMs: number };
 }
 
 /**
@@ -118,7 +124,7 @@ export function allFailedText(
   overHttp = false,
   context: AllFailedContext = {},
 ): { text: string; agentRetry: boolean } {
-  const agentRetry = retriesByPi(failures, allowAgentRetry);
+  const agentRetry = retriesByPi(failures, allowAgentRetry) && context.firstBack === undefined;
   const others = context.notTried?.length ? `; not tried: ${context.notTried.join("; ")}` : "";
   const waited = context.waited ? ` after waiting ${waitSeconds(context.waited.ms)}s for ${context.waited.key}` : "";
   const { allowed, leftOut } = preferenceWords(context.leftOut);
@@ -130,6 +136,15 @@ export function allFailedText(
     };
   }
   const parts = failureParts(failures, failureWords(agentRetry));
+  const back = context.firstBack;
+  if (back && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind))) {
+    // Transient failures, but nothing is back within the wait a retry could make: when, instead of a retry that fails.
+    const at = `${back.key} at ${formatClock(back.until, back.now)}`;
+    return {
+      text: `auto-router: ${everyTargetOf(routeId)}${allowed} failed (${parts}${others})${waited}${leftOut}; the first back is ${at}, later than failover.cooldownWaitMs (${waitSeconds(back.waitLimitMs)}s) lets a request wait: sent again before then, it finds every target still resting. ${seeAlso(`explain ${routeId}`, overHttp)}`,
+      agentRetry,
+    };
+  }
   return {
     text: `auto-router: ${isDirectModel(routeId) ? `model ${routeId}${allowed} could not` : `no target of route ${routeId}${allowed} could`} serve this request (${parts}${others})${waited}${leftOut}. ${seeAlso(`explain ${routeId}`, overHttp)}`,
     agentRetry,

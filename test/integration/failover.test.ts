@@ -520,6 +520,13 @@ describe("cooldowns", () => {
     ]);
     await h.prompt("first");
     await h.session.agent?.waitForIdle?.();
+    // Transient failures, but nothing back within pi's first retry and the wait: the error says when, asks no retry.
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.match(
+      h.lastAssistant().errorMessage,
+      /^auto-router: every target of route main failed \(mock-a\/model-a: throttled; mock-b\/model-b: throttled\); the first back is mock-a\/model-a at \d\d:\d\d:\d\d \(in (59|60)s\), later than failover\.cooldownWaitMs \(1s\) lets a request wait: sent again before then, it finds every target still resting\. See \/auto-router explain main$/,
+    );
+    assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry the first prompt");
     const before = h.events.length;
     await h.prompt("second");
     await h.session.agent?.waitForIdle?.();
@@ -535,15 +542,14 @@ describe("cooldowns", () => {
     assert.ok(!h.events.slice(before).some((e) => e.type === "auto_retry_start"), "pi did not retry");
     assert.equal(h.faux("mock-a").state.callCount, 1);
     // No target was called: the router turned the request away, logged and shown as refused (as a hard budget's
-    // refusal is), so the reports count it apart from requests whose attempts failed. The first prompt is two
-    // requests: pi's own retry of its transient failures met the targets resting too.
+    // refusal is), so the reports count it apart from requests whose attempts failed. The first prompt is one
+    // request: its error asked pi for no retry, which would only have met the targets resting.
     const finals = () => readLoggedEvents(h.agentDir).filter((event) => event.type === "final");
-    await eventually(() => finals().length === 3, "the requests' final events");
+    await eventually(() => finals().length === 2, "the requests' final events");
     assert.deepEqual(
       finals().map((event) => [event.data.outcome, event.data.attempts]),
       [
         ["failed", 2],
-        ["refused", 0],
         ["refused", 0],
       ],
     );

@@ -51,6 +51,27 @@ describe("waiting notice", () => {
     );
   });
 
+  it("asks pi for no retry when the first target back is past the wait a retry could make, and says when it is back", () => {
+    const failures = [
+      { key: "a/x", kind: "rate_limit" as const },
+      { key: "b/y", kind: "server" as const },
+    ];
+    const now = Date.UTC(2026, 0, 1, 10, 0, 0);
+    const firstBack = { key: "a/x", until: now + 95_000, now, waitLimitMs: 30_000 };
+    const { text, agentRetry } = allFailedText("main", failures, true, false, { firstBack });
+    assert.equal(agentRetry, false);
+    assert.match(
+      text,
+      /^auto-router: every target of route main failed \(a\/x: throttled; b\/y: provider fault\); the first back is a\/x at \d\d:\d\d:\d\d \(in 95s\), later than failover\.cooldownWaitMs \(30s\) lets a request wait: sent again before then, it finds every target still resting\. See \/auto-router explain main$/,
+    );
+    assert.doesNotMatch(text, /pi may retry|rate limit|server error/);
+    // A failure that is not transient reads as before: nothing to come back from.
+    assert.match(
+      allFailedText("main", [{ key: "a/x", kind: "auth" }], true, false, { firstBack }).text,
+      /^auto-router: no target of route main could serve this request \(a\/x: credentials rejected\)\. See/,
+    );
+  });
+
   it("names a gateway request's provider/model as the model, not as a route of targets", () => {
     const failures = [{ key: "a/x", kind: "server" as const }];
     assert.equal(
