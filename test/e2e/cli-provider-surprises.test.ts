@@ -330,7 +330,7 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
     );
     // The file is named once, in front; the only other mention is the copy's name.
     const file = join(extensions, "auto-router.usage.json");
-    assert.ok(warnings[0]!.startsWith(`auto-router: ${file}: partly unreadable (`), warnings[0]);
+    assert.ok(warnings[0]!.startsWith(`auto-router: warning: ${file}: partly unreadable (`), warnings[0]);
     assert.equal(warnings[0]!.split(`${file}:`).length, 2, warnings[0]);
     const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.usage.json.corrupt-"));
     assert.equal(copies.length, 1);

@@ -585,6 +585,18 @@ describe("a routes file that is broken when pi starts", () => {
     ]);
   });
 
+  it("says a team settings issue on stderr with its level, as the routes file's own issues", async () => {
+    const dir = agentDir({ ...GOOD_ROUTES, state: { backend: "redis" } });
+    emulator.enqueue({ text: "Served from the file store." });
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Served from the file store.");
+    const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
+    assert.deepEqual(lines, [
+      `auto-router: warning: ${routesFile(dir)} at state.url: backend "redis" needs a url (or AUTO_ROUTER_REDIS_URL); using the file store`,
+    ]);
+  });
+
   it("says pi could not load models.json when that is why a route's providers are unknown", async () => {
     const dir = agentDir(GOOD_ROUTES);
     // A model cost without cacheRead and cacheWrite: pi leaves the whole file out.
@@ -632,7 +644,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.ok(aside && lstatSync(join(state, aside)).isSymbolicLink(), `the link moved aside: ${readdirSync(state)}`);
     assert.match(
       run.stderr,
-      /the event log was a symbolic link \(to .*someone-elses-file\.txt\); it was moved aside as /,
+      /^auto-router: warning: .*auto-router\.events\.jsonl: the event log was a symbolic link \(to .*someone-elses-file\.txt\); it was moved aside as /m,
     );
   });
 

@@ -104,7 +104,7 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(run.code, 0, run.stderr);
     const warning =
       'auto-router.routes.json at state.url: names a team store, but state.backend is not "redis": using the file store; add "backend": "redis" to the state block to use it (or set AUTO_ROUTER_REDIS_URL)';
-    assert.ok(run.stderr.includes(`auto-router: ${join(dir.agentDir, "extensions", warning)}`), run.stderr);
+    assert.ok(run.stderr.includes(`auto-router: warning: ${join(dir.agentDir, "extensions", warning)}`), run.stderr);
     assert.match(run.stderr, /state backend: file store \(machine nb1\)\n {2}not the team store: .*names a team store/);
     assert.equal(team.redis.cli("KEYS", `${prefix}*`), "", "nothing was written to the team store");
     // "backend": "file" next to a URL is a choice (team mode switched off): nothing to say.
