@@ -11,6 +11,7 @@ import type { Billing } from "../config/routing-schema.ts";
 import type { ProbeAnswer, ProbeReservation } from "../runtime/plugin.ts";
 import { openWindowCount } from "../routing/uvi.ts";
 import { redactText } from "../state/redact.ts";
+import { isDirectModel } from "../routing/direct-model.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
 import type { QuotaSource, SourceCache, SourceReading } from "../quota/source-cache.ts";
 
@@ -223,87 +224,111 @@ export function providerTargets(
   return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * The config with a one-target route for each gateway `provider/model` route (direct-model.ts) a target rests on: pi's
+ * commands share the gateway's state directory but not its routes, so without them health would not show those rests
+ * (status lists every rest). A route the config has already (the gateway's own, DirectRoutes) is kept as it is.
+ */
+export function withRestingDirectRoutes(
+  config: RouterConfig,
+  cooldowns: Readonly<Record<string, unknown>>,
+): RouterConfig {
+  let routes: RouterConfig["routes"] | undefined;
+  for (const cooldownKey of Object.keys(cooldowns)) {
+    // A direct route's rest key is `p/m::p/m`: the route is its one target.
+    const routeId = cooldownKey.slice(0, (cooldownKey.length - 2) / 2);
+    if (!isDirectModel(routeId) || cooldownKey !== routeTargetKey(routeId, routeId)) continue;
+    if (config.routes[routeId] || routes?.[routeId]) continue;
+    const slash = routeId.indexOf("/");
+    routes ??= { ...config.routes };
+    routes[routeId] = {
+      sortBy: "config",
+      targets: [{ provider: routeId.slice(0, slash), modelId: routeId.slice(slash + 1) }],
+    };
+  }
+  return routes ? { ...config, routes } : config;
+}
+
 export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]> {
   const timeoutMs = input.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS;
-  const routeIds = Object.keys(input.config.routes);
-  const reports = [...providerTargets(input.config).entries()].map(
-    async ([provider, targets]): Promise<ProviderHealth> => {
-      const targetReports = await Promise.all(
-        targets.map(async (target): Promise<TargetHealth> => {
-          const key = targetKey(target.provider, target.modelId);
-          let model: Model<Api> | undefined;
-          try {
-            model = input.registry?.find(target.provider, target.modelId);
-          } catch {
-            model = undefined;
-          }
-          const cooldowns = routeIds.flatMap((routeId) => {
-            const entry = input.cooldowns[routeTargetKey(routeId, key)];
-            return entry ? [{ routeId, until: entry.until, kind: entry.kind }] : [];
+  const config = withRestingDirectRoutes(input.config, input.cooldowns);
+  const routeIds = Object.keys(config.routes);
+  const reports = [...providerTargets(config).entries()].map(async ([provider, targets]): Promise<ProviderHealth> => {
+    const targetReports = await Promise.all(
+      targets.map(async (target): Promise<TargetHealth> => {
+        const key = targetKey(target.provider, target.modelId);
+        let model: Model<Api> | undefined;
+        try {
+          model = input.registry?.find(target.provider, target.modelId);
+        } catch {
+          model = undefined;
+        }
+        const cooldowns = routeIds.flatMap((routeId) => {
+          const entry = input.cooldowns[routeTargetKey(routeId, key)];
+          return entry ? [{ routeId, until: entry.until, kind: entry.kind }] : [];
+        });
+        const breaker = input.targetStatus[key]?.breaker;
+        const report: TargetHealth = {
+          key,
+          resolvable: model !== undefined,
+          credentials: model && input.registry ? credentialKind(input.registry, model) : "none",
+          cooldowns,
+          breaker: breaker?.state ?? "closed",
+        };
+        if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
+        const billing = billingOf(target, { usesOAuth: report.credentials === "oauth" });
+        // A subscription's answer costs nothing of the budget: only a per-token target is held back.
+        const heldBack = input.probe && billing === "per-token" ? input.hardBudgetBlock?.(provider) : undefined;
+        const sendable = input.probe && model && input.registry && !target.probeOff && !heldBack;
+        const probe: ProbeReservation = {
+          id: `probe:${key}:${input.now()}`,
+          account: provider,
+          provider: target.provider,
+          modelId: target.modelId,
+          billing,
+          now: input.now(),
+        };
+        const refused = sendable ? await input.reserveProbe?.(probe) : undefined;
+        if (target.probeOff) report.probeOff = true;
+        else if (heldBack || refused) report.probeHeldBack = (heldBack ?? refused)!;
+        else if (sendable) {
+          let answered = false;
+          report.probe = await probeTarget(input.registry!, model!, {
+            now: input.now,
+            stream: input.stream,
+            timeoutMs,
+            onAnswer: (message) => {
+              answered = true;
+              input.onProbeAnswer?.({ ...probe, message, now: input.now() });
+            },
           });
-          const breaker = input.targetStatus[key]?.breaker;
-          const report: TargetHealth = {
-            key,
-            resolvable: model !== undefined,
-            credentials: model && input.registry ? credentialKind(input.registry, model) : "none",
-            cooldowns,
-            breaker: breaker?.state ?? "closed",
-          };
-          if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
-          const billing = billingOf(target, { usesOAuth: report.credentials === "oauth" });
-          // A subscription's answer costs nothing of the budget: only a per-token target is held back.
-          const heldBack = input.probe && billing === "per-token" ? input.hardBudgetBlock?.(provider) : undefined;
-          const sendable = input.probe && model && input.registry && !target.probeOff && !heldBack;
-          const probe: ProbeReservation = {
-            id: `probe:${key}:${input.now()}`,
-            account: provider,
-            provider: target.provider,
-            modelId: target.modelId,
-            billing,
-            now: input.now(),
-          };
-          const refused = sendable ? await input.reserveProbe?.(probe) : undefined;
-          if (target.probeOff) report.probeOff = true;
-          else if (heldBack || refused) report.probeHeldBack = (heldBack ?? refused)!;
-          else if (sendable) {
-            let answered = false;
-            report.probe = await probeTarget(input.registry!, model!, {
-              now: input.now,
-              stream: input.stream,
-              timeoutMs,
-              onAnswer: (message) => {
-                answered = true;
-                input.onProbeAnswer?.({ ...probe, message, now: input.now() });
-              },
-            });
-            if (!answered) input.onProbeAnswer?.({ ...probe, now: input.now() });
-          }
-          return report;
-        }),
-      );
-      const probes = targetReports.flatMap((target) => (target.probe ? [target.probe] : []));
-      if (probes.length > 0) input.onProbes?.(provider, probes);
-      const source = input.usage.list().find((item) => item.provider === provider);
-      const record = input.records(provider);
-      const report: ProviderHealth = {
-        provider,
-        credentials: targetReports.reduce<CredentialKind>(
-          (best, target) => (KIND_RANK[target.credentials] > KIND_RANK[best] ? target.credentials : best),
-          "none",
-        ),
-        targets: targetReports,
-        consecutiveFailures: record?.failures ?? 0,
-      };
-      if (source)
-        report.quotaSource = input.probe
-          ? await checkSource(source, input.now, timeoutMs)
-          : cachedSource(source.id, input.usage.reading(source.id), input.now());
-      if (record?.lastError !== undefined && record.lastErrorAt !== undefined)
-        report.lastError = { message: record.lastError, at: record.lastErrorAt };
-      const unhealthy = unhealthyReason(input.records(provider), input.now());
-      if (unhealthy) report.unhealthy = unhealthy;
-      return report;
-    },
-  );
+          if (!answered) input.onProbeAnswer?.({ ...probe, now: input.now() });
+        }
+        return report;
+      }),
+    );
+    const probes = targetReports.flatMap((target) => (target.probe ? [target.probe] : []));
+    if (probes.length > 0) input.onProbes?.(provider, probes);
+    const source = input.usage.list().find((item) => item.provider === provider);
+    const record = input.records(provider);
+    const report: ProviderHealth = {
+      provider,
+      credentials: targetReports.reduce<CredentialKind>(
+        (best, target) => (KIND_RANK[target.credentials] > KIND_RANK[best] ? target.credentials : best),
+        "none",
+      ),
+      targets: targetReports,
+      consecutiveFailures: record?.failures ?? 0,
+    };
+    if (source)
+      report.quotaSource = input.probe
+        ? await checkSource(source, input.now, timeoutMs)
+        : cachedSource(source.id, input.usage.reading(source.id), input.now());
+    if (record?.lastError !== undefined && record.lastErrorAt !== undefined)
+      report.lastError = { message: record.lastError, at: record.lastErrorAt };
+    const unhealthy = unhealthyReason(input.records(provider), input.now());
+    if (unhealthy) report.unhealthy = unhealthy;
+    return report;
+  });
   return Promise.all(reports);
 }

@@ -1,11 +1,13 @@
 // GET /health/providers under a load balancer's polling: it reports the usage API as quota pacing last read it in the
 // background (when, and whether that worked) without calling the usage API itself; `?probe=1` fetches it now.
+import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { until } from "../helpers/event-log.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { runPi } from "../helpers/pi-cli.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -99,5 +101,40 @@ describe("gateway: /health/providers and the usage API", () => {
     assert.equal(usageCalls(), before, "neither probed");
     assert.equal((await health("?probe")).providers[0].quotaSource.live, true);
     assert.equal(usageCalls(), before + 1);
+  });
+
+  it("shows a rest on the gateway's direct provider/model route in pi's /auto-router health, as status does", async () => {
+    // A request naming the model itself runs on a one-target route of that id, which the routes file does not have.
+    anthropic.enqueue({
+      status: 429,
+      errorType: "rate_limit_error",
+      errorMessage: "Rate limited",
+      retryAfterSeconds: 600,
+    });
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    await assert.rejects(
+      client.messages.create({
+        model: "anthropic/claude-emulated",
+        max_tokens: 16,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      (error: any) => error.status === 503 && /rate limit/.test(error.message),
+    );
+    assert.equal((await health()).providers[0].targets[0].coolingDown, true, "the gateway's health shows the rest");
+    // pi on the same agent dir reads the same state directory: its health shows that rest on the target's row.
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["-p", "/auto-router status", "/auto-router health"],
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    // status lists every rest; health's row of the target names the direct route's beside main's (a rate limit rests
+    // the target on every route naming it).
+    assert.match(shown, /^ {2}anthropic\/claude-emulated anthropic\/claude-emulated: rate_limit, \d+s left$/m);
+    assert.match(
+      shown,
+      /^ {2}anthropic\/claude-emulated +yes +oauth +main rate_limit \d+s, anthropic\/claude-emulated rate_limit \d+s +closed/m,
+    );
   });
 });

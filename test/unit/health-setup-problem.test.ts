@@ -3,7 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { healthLine } from "../../src/gateway/health-endpoint.ts";
-import { type CredentialKind, type ProviderHealth, setupProblem } from "../../src/health/health-check.ts";
+import {
+  type CredentialKind,
+  type ProviderHealth,
+  providerTargets,
+  setupProblem,
+  withRestingDirectRoutes,
+} from "../../src/health/health-check.ts";
 import { formatHealth } from "../../src/health/health-command.ts";
 
 const NOW = Date.UTC(2026, 4, 10, 12, 0, 0);
@@ -41,5 +47,21 @@ describe("a provider's setup problem", () => {
       formatHealth([{ ...report("none"), unhealthy: "3 failed checks in a row" }], NOW),
       /^mock-a: UNHEALTHY \(3 failed checks in a row\); credentials none$/m,
     );
+  });
+});
+
+describe("health of the gateway's direct provider/model routes", () => {
+  it("adds a one-target route for each direct route a target rests on, and nothing for a configured route's rest", () => {
+    const config = { routes: { main: { sortBy: "config", targets: [{ provider: "a", modelId: "m" }] } } } as any;
+    const rests = {
+      "main::a/m": { until: NOW + 1000, kind: "server" },
+      "b/vendor/x::b/vendor/x": { until: NOW + 1000, kind: "rate_limit" },
+      "(no-model: a/m)::a/m": { until: NOW + 1000, kind: "server" },
+    };
+    const withDirect = withRestingDirectRoutes(config, rests);
+    assert.deepEqual(Object.keys(withDirect.routes), ["main", "b/vendor/x"]);
+    assert.deepEqual(withDirect.routes["b/vendor/x"]!.targets, [{ provider: "b", modelId: "vendor/x" }]);
+    assert.deepEqual([...providerTargets(withDirect).keys()], ["a", "b"]);
+    assert.equal(withRestingDirectRoutes(config, { "main::a/m": rests["main::a/m"] }), config);
   });
 });
