@@ -3,7 +3,7 @@
 // process on the machine (ledger-reservations.ts). Shared by every pi window through one StateStore; every change is a pure
 // operation built here (values captured in the closure), so concurrent windows add up instead of overwriting.
 import { z } from "zod";
-import { assertOwnShape, stateObject } from "../state/unknown-fields.ts";
+import { assertOwnShape, stateObject, unknownFieldsOf } from "../state/unknown-fields.ts";
 import { lazy } from "../lazy.ts";
 import { numberFromText } from "../number-from-text.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -93,6 +93,15 @@ export const parseLedger: GrowingParse<UsageLedger> = Object.assign(
   },
   { growing: { repaired: markRepair, keepView: keepViewedSpend } },
 );
+/**
+ * `view` with the fields of `held` this version does not know (a newer version's, unknown-fields.ts) at the top: the
+ * team mode's view of the ledger is rebuilt from Redis's hashes, which hold none of the file's own fields, and is
+ * written over a mirror file a newer version beside this one writes too. `view` itself when `held` has none.
+ */
+export function withNewerFields(held: UsageLedger, view: UsageLedger): UsageLedger {
+  const newer = unknownFieldsOf(held, LEDGER_FIELDS);
+  return newer ? { ...newer, ...view } : view;
+}
 /**
  * Every field that can be read is kept, field by field (salvage.ts): a wrong-typed `version` or `timeZone` takes its
  * default instead of costing the whole ledger, and a damaged day or month bucket is dropped alone.

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { stateObject } from "../state/unknown-fields.ts";
 import {
-  addTotals,
+  addedTotals,
   emptyTotals,
   KEEP_DAYS,
   KEEP_MONTHS,
@@ -139,14 +139,19 @@ export function applyChanges(ledger: UsageLedger, changes: LedgerChange[], migra
   for (const change of changes) {
     const bucket = { ...next[change.period][change.key] };
     const models = { ...bucket[change.provider] };
-    models[change.modelId] = addTotals(models[change.modelId] ?? emptyTotals(), change.totals);
+    // The entry's fields this version does not count (a newer version's, read from its hash) stay as they are.
+    models[change.modelId] = addedTotals(models[change.modelId] ?? emptyTotals(), change.totals);
     bucket[change.provider] = models;
     next[change.period][change.key] = bucket;
   }
   return withKeptPeriods(next);
 }
 
-/** One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped. */
+/**
+ * One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped. A model
+ * field of a metric this version does not count (a newer version's, unknown-fields.ts) is kept in the model's totals
+ * as the number it holds, as the file ledger keeps such a field, so the view written to the mirror file holds it too.
+ */
 export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][string] {
   const bucket: UsageLedger["days"][string] = {};
   for (const [field, value] of Object.entries(hash)) {
@@ -155,12 +160,13 @@ export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][
     const metric = parts.at(-1) as (typeof METRICS)[number];
     const provider = parts[0]!;
     const modelId = parts.slice(1, -1).join("|");
-    if (modelId === PROVIDER_TOTAL || !METRICS.includes(metric)) continue;
+    if (modelId === PROVIDER_TOTAL) continue;
     const amount = Number(value);
     if (!Number.isFinite(amount)) continue;
     const models = (bucket[provider] ??= {});
     const totals = (models[modelId] ??= emptyTotals());
-    totals[metric] = roundAmount(amount);
+    if (METRICS.includes(metric)) totals[metric] = roundAmount(amount);
+    else (totals as Record<string, number>)[metric] = amount;
   }
   return bucket;
 }

@@ -12,7 +12,7 @@ import type {
   ReservationRenewal,
 } from "../budget/spend-ledger.ts";
 import { limitRefusal, LocalSpendLedger } from "../budget/spend-ledger.ts";
-import type { UsageLedger } from "../budget/usage-ledger.ts";
+import { type UsageLedger, withNewerFields } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import {
   type LedgerPushOutcome,
@@ -360,9 +360,13 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.inView = held;
   }
 
+  /**
+   * The view, with the mirror file's top-level fields this version does not know: a newer version sharing the state
+   * dir wrote them there, and Redis's hashes the view is rebuilt from hold none of them.
+   */
   private show(view: UsageLedger): void {
-    this.memory = view;
-    this.options.local.update(() => view);
+    this.options.local.update((mirror) => withNewerFields(mirror, view));
+    this.memory = withNewerFields(this.options.local.read(), view);
   }
 
   private message(): string {

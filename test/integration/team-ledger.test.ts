@@ -398,6 +398,31 @@ describe("team ledger on Redis", () => {
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
   });
 
+  it("keeps a newer version's fields in the mirror file: its own at the top, and a metric it counts in the hashes", async () => {
+    const prefix = "par:newer:";
+    const first = machine("na", prefix);
+    await first.backend.ready();
+    first.ledger.record({ id: "newer:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await first.usage.flush();
+    await first.backend.close();
+    // A newer version counts a metric of its own in the same hash, and keeps a field of its own in the mirror file.
+    redis.cli("HINCRBYFLOAT", `${prefix}usage:day:${calendar.day}`, "mock-a|model-a|reasoning", "40");
+    const dir = freshDir("auto-router-ledger-nb");
+    dirs.push(dir);
+    const mirror = join(dir, "auto-router.team-usage.json");
+    writeFileSync(mirror, JSON.stringify({ ...emptyLedger(), newerMarks: ["n-7"] }));
+    const b = machine("nb", prefix, { dir });
+    await b.backend.ready();
+    b.ledger.record({ id: "newer:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await b.usage.flush();
+    await eventually(() => providerSpend(b.usage.read(), calendar, "mock-a").day.requests === 2, "b sees both");
+    await b.backend.close();
+    const written = JSON.parse(readFileSync(mirror, "utf8"));
+    assert.deepEqual(written.newerMarks, ["n-7"]);
+    assert.equal(written.days[calendar.day]["mock-a"]["model-a"].reasoning, 40);
+    assert.equal(written.days[calendar.day]["mock-a"]["model-a"].requests, 2);
+  });
+
   it("reaches the team store through a URL in one pair of quotes, as docker run --env-file hands it on", async () => {
     const prefix = "par:quoted:";
     const quoted = machine("q", prefix, { url: `"${redis.url}"` });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LocalSpendLedger } from "../../src/budget/spend-ledger.ts";
-import { emptyLedger, recordUsageOperation, type UsageLedger } from "../../src/budget/usage-ledger.ts";
+import { emptyLedger, emptyTotals, recordUsageOperation, type UsageLedger } from "../../src/budget/usage-ledger.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 import {
   applyChanges,
@@ -51,6 +51,21 @@ describe("team ledger hashes", () => {
     assert.deepEqual(Object.keys(bucket.p!).sort(), ["a|b", "m"]);
     assert.equal(bucket.p!.m!.costUsd, 0.3);
     assert.equal(bucket.p!.m!.requests, 3);
+  });
+
+  it("keeps a model's field of a metric a newer version counts, read from its hash, through this version's additions", () => {
+    const bucket = bucketOfHash({
+      "p|m|costUsd": "0.5",
+      "p|m|reasoning": "40",
+      "p|*|reasoning": "40",
+      "p|m|note": "not a number",
+    });
+    assert.deepEqual(bucket.p!.m, { ...emptyTotals(), costUsd: 0.5, reasoning: 40 });
+    const ledger: UsageLedger = { ...emptyLedger(), days: { [calendar.day]: bucket } };
+    const next = applyChanges(ledger, [
+      { period: "days", key: calendar.day, provider: "p", modelId: "m", totals: totals(0.25) },
+    ]);
+    assert.deepEqual(next.days[calendar.day]!.p!.m, { ...totals(0.75), reasoning: 40 });
   });
 
   it("turns any other update of the ledger into the changes it made (the legacy import)", () => {
