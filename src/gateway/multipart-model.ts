@@ -5,9 +5,13 @@
 // through, never holding the body: only the part headers and the model field's value wait for their end (each at most
 // FIELD_LIMIT_BYTES, past which the body is passed on unchanged), and the tail of a chunk that could begin a part's
 // delimiter waits for the next chunk. readFormModel reads a form up to that field, to route a request by it
-// (proxy.ts), holding what came before it.
+// (proxy.ts), holding what came before it; readCompressedFormModel does so for a form sent compressed, decoded only to
+// find that field.
 import type { IncomingMessage } from "node:http";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
+import zlib from "node:zlib";
+import { GatewayError } from "./errors.ts";
+import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
 
 /** Past this many bytes of a part's headers or of the model field's value, the body is passed on unchanged. */
 const FIELD_LIMIT_BYTES = 16 * 1024;
@@ -195,6 +199,20 @@ export interface ReadForm {
   model?: { value: string; start: number; end: number };
   /** Why the form could not be read as far as its model field. */
   unreadable?: string;
+  /**
+   * The body's Content-Encoding when it came compressed (readCompressedFormModel): `bytes` are then as they came,
+   * compressed, and `model`'s offsets lie in the decoded form.
+   */
+  encoding?: string;
+}
+
+/** The content-codings a form is decoded from to read its model field: one of them, alone. */
+export const FORM_CODINGS: ReadonlySet<string> = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
+/** A decoder of one of FORM_CODINGS (`deflate` is the zlib format, RFC 9110 8.4.1.2). */
+export function formDecoder(encoding: string): Transform {
+  if (encoding === "br") return zlib.createBrotliDecompress();
+  return encoding === "deflate" ? zlib.createInflate() : zlib.createGunzip();
 }
 
 /** The client left before its form's model field arrived. */
@@ -279,4 +297,60 @@ export function readFormModel(body: Readable, boundary: string, request: Incomin
     body.once("error", onError);
     request.once("close", onClose);
   });
+}
+
+/**
+ * readFormModel for a body sent with one of FORM_CODINGS: its bytes are decoded only to find the model field, and
+ * held as they came (compressed), the rest left in `body` when it was not read whole. The decoded form is held up to
+ * `limitBytes` as an uncompressed one is (past it: the body limit's 413); a body that cannot be decoded is refused
+ * with a 400 naming its Content-Encoding.
+ */
+export async function readCompressedFormModel(
+  body: Readable,
+  boundary: string,
+  request: IncomingMessage,
+  encoding: string,
+  limitBytes: number,
+): Promise<ReadForm> {
+  const decoder = formDecoder(encoding);
+  const decoded = new LimitedBody(limitBytes);
+  const compressed: Buffer[] = [];
+  let length = 0;
+  // The compressed body is held anyway (up to the body limit): written on without waiting for the decoder.
+  const onData = (chunk: Buffer) => {
+    compressed.push(chunk);
+    length += chunk.length;
+    decoder.write(chunk);
+  };
+  const onEnd = () => decoder.end();
+  const onError = (error: Error) => decoded.destroy(error);
+  decoder.on("error", (error: Error) =>
+    decoded.destroy(
+      new GatewayError(
+        400,
+        "invalid_request",
+        `request body: not valid ${encoding} data, as Content-Encoding: ${encoding} says it is (${error.message}), so its form field \`model\` could not be read to choose a target`,
+      ),
+    ),
+  );
+  decoder.pipe(decoded);
+  body.on("data", onData);
+  body.once("end", onEnd);
+  body.once("error", onError);
+  try {
+    const form = await readFormModel(decoded, boundary, request);
+    return { ...form, bytes: compressed.length === 1 ? compressed[0]! : Buffer.concat(compressed, length), encoding };
+  } catch (error) {
+    if (decoded.tooLarge)
+      throw new GatewayError(413, "too_large", `${bodyTooLargeText(limitBytes)} (once decoded from ${encoding})`);
+    throw error;
+  } finally {
+    body.off("data", onData);
+    body.off("end", onEnd);
+    body.off("error", onError);
+    body.pause();
+    decoder.unpipe(decoded);
+    decoder.destroy();
+    decoded.destroy();
+  }
 }

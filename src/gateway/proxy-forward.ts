@@ -26,7 +26,7 @@ import { servingPath } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
-import { MultipartModelRewrite, multipartBoundary, type ReadForm } from "./multipart-model.ts";
+import { formDecoder, MultipartModelRewrite, multipartBoundary, type ReadForm } from "./multipart-model.ts";
 import { proxiedAnswerMessage, type UsageReader } from "./proxy-usage.ts";
 import { usageReader } from "./proxy-usage-stream.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -246,11 +246,23 @@ function upstreamBody(
   if (input.form) {
     // Read to route the request: its model field is the target's model id, the rest as it came. Read whole, it is
     // sent again by a failover; else the rest of the upload follows it, once.
-    const { bytes, model } = input.form;
-    const sent = model
-      ? Buffer.concat([bytes.subarray(0, model.start), Buffer.from(target.id), bytes.subarray(model.end)])
-      : bytes;
+    const { bytes, model, encoding } = input.form;
     const rest = input.rawBody;
+    if (encoding !== undefined && model && model.value !== target.id) {
+      // Sent compressed, with a field to rewrite: sent decoded, without its Content-Encoding (every provider takes an
+      // uncompressed form; not every one a compressed request body), the field rewritten as it streams through.
+      delete headers["content-encoding"];
+      const boundary = multipartBoundary(headers["content-type"]) ?? "";
+      const compressed = rest instanceof Readable ? Readable.from(followedBy(bytes, rest)) : Readable.from([bytes]);
+      return Readable.toWeb(
+        streamPipeline(compressed, formDecoder(encoding), new MultipartModelRewrite(boundary, target.id), () => {}),
+      ) as BodyInit;
+    }
+    // A compressed form whose field already holds the target's model id (or that has none) goes as it came.
+    const sent =
+      model && encoding === undefined
+        ? Buffer.concat([bytes.subarray(0, model.start), Buffer.from(target.id), bytes.subarray(model.end)])
+        : bytes;
     if (!(rest instanceof Readable)) return sent as Uint8Array as BodyInit;
     return Readable.toWeb(Readable.from(followedBy(sent, rest))) as BodyInit;
   }

@@ -24,7 +24,14 @@ import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { firstAllowed, noModelTargets } from "./proxy-target.ts";
 import { isDirectModel } from "../routing/direct-model.ts";
 import { type ProxiedBody, proxiedBody } from "./proxy-body.ts";
-import { FormClientGone, multipartBoundary, type ReadForm, readFormModel } from "./multipart-model.ts";
+import {
+  FORM_CODINGS,
+  FormClientGone,
+  multipartBoundary,
+  type ReadForm,
+  readCompressedFormModel,
+  readFormModel,
+} from "./multipart-model.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
 
@@ -130,17 +137,20 @@ interface ProxiedRequest extends ProxiedBody {
 /**
  * A form upload without X-Model (a transcription, an image edit) is routed by its own `model` field, as a JSON body is
  * by its model: read up to that field (multipart-model.ts; the official clients send it after the file), held up to
- * `gateway.bodyLimitBytes` as a JSON body is. Undefined for any other body, and for one sent compressed (its bytes are
- * not decoded: it is sent on as it came). "gone" when the client left first.
+ * `gateway.bodyLimitBytes` as a JSON body is. A form sent compressed with one of FORM_CODINGS is decoded to find that
+ * field (held as it came; decoded, it is held up to the same limit); one with any other coding is sent on unread.
+ * Undefined for any other body. "gone" when the client left first.
  */
 async function formToRoute(request: FastifyRequest, rawBody: unknown): Promise<ReadForm | "gone" | undefined> {
   if (!(rawBody instanceof LimitedBody) || rawBody.tooLarge) return undefined;
   const encoding = request.headers["content-encoding"]?.trim().toLowerCase();
-  if (encoding && encoding !== "identity") return undefined;
+  if (encoding && encoding !== "identity" && !FORM_CODINGS.has(encoding)) return undefined;
   const boundary = multipartBoundary(request.headers["content-type"]);
   if (boundary === undefined) return undefined;
   try {
-    return await readFormModel(rawBody, boundary, request.raw);
+    return encoding && encoding !== "identity"
+      ? await readCompressedFormModel(rawBody, boundary, request.raw, encoding, rawBody.limitBytes)
+      : await readFormModel(rawBody, boundary, request.raw);
   } catch (error) {
     if (error instanceof FormClientGone) return "gone";
     if (rawBody.tooLarge) throw new GatewayError(413, "too_large", bodyTooLargeText(rawBody.limitBytes));

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI, { toFile } from "openai";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
@@ -632,6 +633,61 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(formField(streamed.body, "response_format"), "json");
     assert.equal(streamed.headers["transfer-encoding"], "chunked");
     assert.equal(second.calls[0]!.headers["content-length"], String(Buffer.byteLength(second.calls[0]!.body)));
+  });
+
+  it("routes a form upload sent gzip-compressed without X-Model by its model field, sent on decoded with the target's model id", async () => {
+    // The openai client compresses no request body itself: its `fetch` option gzips the form it built, as a
+    // compressing proxy in front of the gateway would.
+    const gzipped = new OpenAI({
+      baseURL: fx.openai.baseURL,
+      apiKey: fx.gateway.token,
+      maxRetries: 0,
+      fetch: async (url: string | URL | Request, init?: RequestInit) => {
+        const request = new Request(url, { ...init, duplex: "half" } as RequestInit);
+        const headers = new Headers(request.headers);
+        headers.set("content-encoding", "gzip");
+        headers.delete("content-length");
+        const body = gzipSync(Buffer.from(await request.arrayBuffer()));
+        return fetch(request.url, { method: request.method, headers, body });
+      },
+    });
+    third.replies.push({ status: 500, body: { error: { message: "internal error", type: "server_error" } } });
+    second.replies.push(transcribed);
+    const { data, response } = await gzipped.audio.transcriptions
+      .create({ file: await wav(), model: "auto-router/audio" })
+      .withResponse();
+    assert.equal(data.text, "hello");
+    assert.equal(response.headers.get("x-auto-router-route"), "audio");
+    // Read whole, it is resent by the failover; each target gets it decoded, without the Content-Encoding, with its
+    // own model id in the field and the file as it was.
+    assert.equal(third.calls.length, 1);
+    assert.equal(second.calls.length, 1);
+    for (const [call, modelId] of [
+      [third.calls[0]!, "whisper-a"],
+      [second.calls[0]!, "whisper-b"],
+    ] as const) {
+      assert.equal(call.headers["content-encoding"], undefined);
+      assert.equal(formField(call.body, "model"), modelId);
+      assert.match(call.body, /RIFF\.\.\.\.WAVEfmt /);
+      assert.doesNotMatch(call.body, /auto-router\/audio/);
+    }
+    // Its model field before the file: the rest of the upload is decoded as it streams on (chunked), the other
+    // fields as they came.
+    second.replies.push(transcribed);
+    await gzipped.audio.transcriptions.create({
+      model: "speech-b/whisper-b",
+      file: await wav(),
+      response_format: "json",
+    });
+    const streamed = second.calls[1]!;
+    assert.equal(streamed.headers["content-encoding"], undefined);
+    assert.equal(formField(streamed.body, "model"), "whisper-b");
+    assert.equal(formField(streamed.body, "response_format"), "json");
+    assert.match(streamed.body, /RIFF\.\.\.\.WAVEfmt /);
+    // Without a model field it is no route's: sent on as it came, compressed, to the first provider of its path.
+    third.replies.push(transcribed);
+    await gzipped.audio.transcriptions.create({ file: await wav() } as never);
+    assert.equal(third.calls[1]!.headers["content-encoding"], "gzip");
   });
 
   it("refuses a form upload whose model field names nothing served with a 404 naming the field, sending nothing", async () => {

@@ -10,8 +10,12 @@ import {
   FormClientGone,
   MultipartModelRewrite,
   multipartBoundary,
+  formDecoder,
+  readCompressedFormModel,
   readFormModel,
 } from "../../src/gateway/multipart-model.ts";
+import { buffer } from "node:stream/consumers";
+import zlib from "node:zlib";
 
 const BOUNDARY = "----formdata-undici-0123";
 const part = (headers: string, value: string) => `--${BOUNDARY}\r\n${headers}\r\n\r\n${value}\r\n`;
@@ -133,5 +137,53 @@ describe("a form upload read up to its model field, to route it", () => {
     const gone = readFormModel(chunked(FILE, 10, false), BOUNDARY, request);
     request.emit("close");
     await assert.rejects(gone, FormClientGone);
+  });
+});
+
+describe("a compressed form upload read up to its model field, to route it", () => {
+  const model = part('Content-Disposition: form-data; name="model"', "auto-router/audio");
+  const big = part('Content-Disposition: form-data; name="file"; filename="a.wav"', "RIFF".repeat(50_000));
+  const compress = {
+    gzip: zlib.gzipSync,
+    "x-gzip": zlib.gzipSync,
+    deflate: zlib.deflateSync,
+    br: zlib.brotliCompressSync,
+  };
+  /** `bytes` written to a stream in chunks of `size`. */
+  const streamOf = (bytes: Buffer, size: number) => {
+    const stream = new PassThrough();
+    for (let at = 0; at < bytes.length; at += size) stream.write(bytes.subarray(at, at + size));
+    stream.end();
+    return stream;
+  };
+
+  it("decodes gzip, deflate and br only to find the field: the bytes held are as they came, the rest left in the body", async () => {
+    for (const [encoding, encode] of Object.entries(compress))
+      for (const body of [form(FILE, model), form(model, big, FILE)]) {
+        const sent = encode(Buffer.from(body));
+        const stream = streamOf(sent, 7);
+        const read = await readCompressedFormModel(stream, BOUNDARY, openRequest(), encoding, 1_000_000);
+        assert.equal(read.model?.value, "auto-router/audio", encoding);
+        assert.equal(read.encoding, encoding);
+        const rest = read.whole ? Buffer.alloc(0) : await buffer(stream);
+        assert.ok(Buffer.concat([read.bytes, rest]).equals(sent), `${encoding}: the compressed bytes as they came`);
+        assert.equal((await buffer(Readable.from([read.bytes, rest]).pipe(formDecoder(encoding)))).toString(), body);
+      }
+  });
+
+  it("refuses a body its Content-Encoding does not decode (400), and one that decodes past the body limit (413)", async () => {
+    await assert.rejects(
+      readCompressedFormModel(streamOf(Buffer.from(form(FILE, model)), 5), BOUNDARY, openRequest(), "gzip", 1_000_000),
+      (error: Error & { statusCode?: number }) =>
+        /^request body: not valid gzip data, as Content-Encoding: gzip says it is \(incorrect header check\), so its form field `model` could not be read to choose a target$/.test(
+          error.message,
+        ),
+    );
+    const bomb = zlib.gzipSync(Buffer.from(form(big, model)));
+    assert.ok(bomb.length < 10_000);
+    await assert.rejects(
+      readCompressedFormModel(streamOf(bomb, 1_000), BOUNDARY, openRequest(), "gzip", 100_000),
+      /larger than the gateway's limit of 100000 bytes .* \(once decoded from gzip\)$/,
+    );
   });
 });
