@@ -114,7 +114,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
         // Longer than the router waits for a cooling target: a dead target's error comes back at once. A stalled one
         // rests 1 s, so the test does not wait out the default rest before the target is asked again.
         failover: { kinds: { network: { cooldownMs: 120_000 }, timeout: { cooldownMs: 1_000 } } },
-        gateway: { bodyLimitBytes: 100_000 },
+        // A client's own model name for the audio route, which is its first target's model id too.
+        gateway: { bodyLimitBytes: 100_000, models: { "whisper-a": "audio" } },
         providers: {
           "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
@@ -688,6 +689,15 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     third.replies.push(transcribed);
     await gzipped.audio.transcriptions.create({ file: await wav() } as never);
     assert.equal(third.calls[1]!.headers["content-encoding"], "gzip");
+    // A field that already holds the target's model id (a name of the client's own for the route) goes as it came
+    // too, compressed.
+    third.replies.push(transcribed);
+    const { response: asItCame } = await gzipped.audio.transcriptions
+      .create({ file: await wav(), model: "whisper-a" })
+      .withResponse();
+    assert.equal(asItCame.headers.get("x-auto-router-route"), "audio");
+    assert.equal(third.calls[2]!.headers["content-encoding"], "gzip");
+    assert.equal(formField(third.calls[2]!.body, "model"), undefined, "compressed: no field to read");
   });
 
   it("refuses a form upload whose model field names nothing served with a 404 naming the field, sending nothing", async () => {
