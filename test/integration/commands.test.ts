@@ -427,7 +427,10 @@ describe("/auto-router subcommands through pi", () => {
       routes: { routes: { main: { targets: [target("mock-a/model-a")] } }, breaker: { minimumCalls: 1 } },
     });
     // Before: "searched 1 routes", "≥ 1 calls" (counts pluralized by hand, not with the one plural helper).
-    assert.match(await run("/auto-router search zzz"), /^nothing matches "zzz" \(searched 1 route and \d+ models\)$/m);
+    assert.match(
+      await run("/auto-router search zzz"),
+      /^nothing matches "zzz" \(searched 1 route and [\d,]+ models\)$/m,
+    );
     assert.match(await run("/auto-router circuit"), /^circuit breakers: open at ≥ 50% failures of ≥ 1 call in /m);
   });
 
