@@ -9,8 +9,8 @@
 // find that field.
 import type { IncomingMessage } from "node:http";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
-import zlib from "node:zlib";
 import { GatewayError } from "./errors.ts";
+import { streamDecoder } from "./request-encoding.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
 
 /** Past this many bytes of a part's headers or of the model field's value, the body is passed on unchanged. */
@@ -206,15 +206,6 @@ export interface ReadForm {
   encoding?: string;
 }
 
-/** The content-codings a form is decoded from to read its model field: one of them, alone. */
-export const FORM_CODINGS: ReadonlySet<string> = new Set(["gzip", "x-gzip", "deflate", "br"]);
-
-/** A decoder of one of FORM_CODINGS (`deflate` is the zlib format, RFC 9110 8.4.1.2). */
-export function formDecoder(encoding: string): Transform {
-  if (encoding === "br") return zlib.createBrotliDecompress();
-  return encoding === "deflate" ? zlib.createInflate() : zlib.createGunzip();
-}
-
 /** The client left before its form's model field arrived. */
 export class FormClientGone extends Error {
   constructor() {
@@ -300,7 +291,7 @@ export function readFormModel(body: Readable, boundary: string, request: Incomin
 }
 
 /**
- * readFormModel for a body sent with one of FORM_CODINGS: its bytes are decoded only to find the model field, and
+ * readFormModel for a body sent with one content-coding this Node decodes as a stream (request-encoding.ts): its bytes are decoded only to find the model field, and
  * held as they came (compressed), the rest left in `body` when it was not read whole. The decoded form is held up to
  * `limitBytes` as an uncompressed one is (past it: the body limit's 413); a body that cannot be decoded is refused
  * with a 400 naming its Content-Encoding.
@@ -312,7 +303,8 @@ export async function readCompressedFormModel(
   encoding: string,
   limitBytes: number,
 ): Promise<ReadForm> {
-  const decoder = formDecoder(encoding);
+  const decoder = streamDecoder(encoding);
+  if (!decoder) throw new Error(`no stream decoder for Content-Encoding ${encoding}`); // formToRoute checked it
   const decoded = new LimitedBody(limitBytes);
   const compressed: Buffer[] = [];
   let length = 0;

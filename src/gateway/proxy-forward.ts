@@ -26,7 +26,8 @@ import { servingPath } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
-import { formDecoder, MultipartModelRewrite, multipartBoundary, type ReadForm } from "./multipart-model.ts";
+import { MultipartModelRewrite, multipartBoundary, type ReadForm } from "./multipart-model.ts";
+import { streamDecoder } from "./request-encoding.ts";
 import { proxiedAnswerMessage, type UsageReader } from "./proxy-usage.ts";
 import { usageReader } from "./proxy-usage-stream.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -255,7 +256,8 @@ function upstreamBody(
       const boundary = multipartBoundary(headers["content-type"]) ?? "";
       const compressed = rest instanceof Readable ? Readable.from(followedBy(bytes, rest)) : Readable.from([bytes]);
       return Readable.toWeb(
-        streamPipeline(compressed, formDecoder(encoding), new MultipartModelRewrite(boundary, target.id), () => {}),
+        // The coding was decoded to read the form (proxy.ts formToRoute), so a decoder exists.
+        streamPipeline(compressed, streamDecoder(encoding)!, new MultipartModelRewrite(boundary, target.id), () => {}),
       ) as BodyInit;
     }
     // A compressed form whose field already holds the target's model id (or that has none) goes as it came.

@@ -24,8 +24,8 @@ import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { firstAllowed, noModelTargets } from "./proxy-target.ts";
 import { isDirectModel } from "../routing/direct-model.ts";
 import { type ProxiedBody, proxiedBody } from "./proxy-body.ts";
+import { decodesAsStream } from "./request-encoding.ts";
 import {
-  FORM_CODINGS,
   FormClientGone,
   multipartBoundary,
   type ReadForm,
@@ -137,14 +137,14 @@ interface ProxiedRequest extends ProxiedBody {
 /**
  * A form upload without X-Model (a transcription, an image edit) is routed by its own `model` field, as a JSON body is
  * by its model: read up to that field (multipart-model.ts; the official clients send it after the file), held up to
- * `gateway.bodyLimitBytes` as a JSON body is. A form sent compressed with one of FORM_CODINGS is decoded to find that
+ * `gateway.bodyLimitBytes` as a JSON body is. A form sent compressed with one coding this Node decodes as a stream (request-encoding.ts) is decoded to find that
  * field (held as it came; decoded, it is held up to the same limit); one with any other coding is sent on unread.
  * Undefined for any other body. "gone" when the client left first.
  */
 async function formToRoute(request: FastifyRequest, rawBody: unknown): Promise<ReadForm | "gone" | undefined> {
   if (!(rawBody instanceof LimitedBody) || rawBody.tooLarge) return undefined;
   const encoding = request.headers["content-encoding"]?.trim().toLowerCase();
-  if (encoding && encoding !== "identity" && !FORM_CODINGS.has(encoding)) return undefined;
+  if (encoding && encoding !== "identity" && !decodesAsStream(encoding)) return undefined;
   const boundary = multipartBoundary(request.headers["content-type"]);
   if (boundary === undefined) return undefined;
   try {

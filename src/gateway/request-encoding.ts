@@ -5,6 +5,7 @@
 // coding this Node cannot decode is a 415 naming the header and the codings it takes. The decoded size counts against
 // `gateway.bodyLimitBytes` as an uncompressed body's does (a small compressed body may hold gigabytes).
 import type { FastifyRequest } from "fastify";
+import type { Transform } from "node:stream";
 import zlib from "node:zlib";
 import { GatewayError } from "./errors.ts";
 import { bodyTooLargeText } from "./streamed-body.ts";
@@ -21,6 +22,27 @@ const DECODERS: Record<string, Decode> = {
     ? { zstd: (zlib as unknown as { zstdDecompressSync: Decode }).zstdDecompressSync }
     : {}),
 };
+
+type StreamDecoder = () => Transform;
+/**
+ * The same codings as streams, for a body read as it arrives (a compressed form upload read up to its model field,
+ * multipart-model.ts); `deflate` is the zlib format (RFC 9110 8.4.1.2).
+ */
+const STREAM_DECODERS: Record<string, StreamDecoder> = {
+  gzip: () => zlib.createGunzip(),
+  "x-gzip": () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+  ...(typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === "function"
+    ? { zstd: () => (zlib as unknown as { createZstdDecompress: StreamDecoder }).createZstdDecompress() }
+    : {}),
+};
+
+/** A stream decoding `coding` (one content-coding, lower case), or undefined for one this Node cannot decode. */
+export const streamDecoder = (coding: string): Transform | undefined => STREAM_DECODERS[coding]?.();
+
+/** Whether this Node decodes `coding` (one content-coding, lower case) as a stream. */
+export const decodesAsStream = (coding: string): boolean => Object.hasOwn(STREAM_DECODERS, coding);
 
 /** `body` with the request's content codings undone (the last one applied first), and the header dropped. */
 export function decodedBody(request: FastifyRequest, body: Buffer, limitBytes: number): Buffer {

@@ -10,10 +10,10 @@ import {
   FormClientGone,
   MultipartModelRewrite,
   multipartBoundary,
-  formDecoder,
   readCompressedFormModel,
   readFormModel,
 } from "../../src/gateway/multipart-model.ts";
+import { streamDecoder } from "../../src/gateway/request-encoding.ts";
 import { buffer } from "node:stream/consumers";
 import zlib from "node:zlib";
 
@@ -167,7 +167,7 @@ describe("a compressed form upload read up to its model field, to route it", () 
         assert.equal(read.encoding, encoding);
         const rest = read.whole ? Buffer.alloc(0) : await buffer(stream);
         assert.ok(Buffer.concat([read.bytes, rest]).equals(sent), `${encoding}: the compressed bytes as they came`);
-        assert.equal((await buffer(Readable.from([read.bytes, rest]).pipe(formDecoder(encoding)))).toString(), body);
+        assert.equal((await buffer(Readable.from([read.bytes, rest]).pipe(streamDecoder(encoding)!))).toString(), body);
       }
   });
 
