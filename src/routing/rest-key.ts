@@ -25,6 +25,16 @@ function restRoute(routes: Record<string, RouteConfig> | undefined, routeId: str
   return routeId;
 }
 
+/**
+ * Whether a rest of `key` kept for `routeId` leaves the route it is kept on another target to send its requests to. A
+ * route with no other (one target, or one provider/model listed several times) gains nothing from resting it after a
+ * failure of its own (a server error, a timeout): the rest would only make pi's retry, or the client's, wait for it.
+ */
+export function restSteers(routes: Record<string, RouteConfig> | undefined, routeId: string, key: TargetKey): boolean {
+  const targets = routes?.[restRoute(routes, routeId, key)]?.targets;
+  return targets === undefined || targets.some((target) => targetKey(target.provider, target.modelId) !== key);
+}
+
 /** The cooldown key of target `key` on route `routeId` (routes: the config the runtime routes with). */
 export const restKey = (routes: Record<string, RouteConfig> | undefined, routeId: string, key: TargetKey): string =>
   routeTargetKey(restRoute(routes, routeId, key), key);

@@ -13,7 +13,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { unitPricesOf } from "../usage-units.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
 import { type Candidate, targetKey } from "../routing/types.ts";
-import { restKey } from "../routing/rest-key.ts";
+import { restKey, restSteers } from "../routing/rest-key.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, type Failure } from "./classify-failure.ts";
@@ -196,8 +196,9 @@ const TARGET_WIDE_KINDS: ReadonlySet<Failure["kind"]> = new Set([
 /**
  * Where a failed target rests and for how long: on this route for the failure's cooldown (its policy applied); for a
  * target-wide failure also on every other route naming it, each for the cooldown its own `failover.kinds` policy gives
- * (the provider's retry hint still wins when longer). A server error, a network failure or a timeout rests it on this
- * route only.
+ * (the provider's retry hint still wins when longer). A server error, a network failure, a timeout, an empty answer or
+ * an unknown failure rests it on this route only, and only when the route has another target to send its next requests
+ * to (restSteers).
  */
 function restsOf(
   config: RouterConfig,
@@ -208,8 +209,10 @@ function restsOf(
   const routes = config.routes;
   const rests = new Map<string, number>();
   const here = restKey(routes, routeId, key);
-  if (failure.cooldownMs && failure.cooldownMs > 0) rests.set(here, failure.cooldownMs);
-  if (!TARGET_WIDE_KINDS.has(failure.kind) || !routes) return [...rests];
+  const targetWide = TARGET_WIDE_KINDS.has(failure.kind);
+  if (failure.cooldownMs && failure.cooldownMs > 0 && (targetWide || restSteers(routes, routeId, key)))
+    rests.set(here, failure.cooldownMs);
+  if (!targetWide || !routes) return [...rests];
   const asked: Failure = { ...failure, cooldownMs: failure.targetCooldownMs ?? failure.cooldownMs };
   for (const [id, route] of Object.entries(routes)) {
     if (id === routeId || !route.targets.some((target) => targetKey(target.provider, target.modelId) === key)) continue;

@@ -103,6 +103,26 @@ describe("gateway: /health/providers and the usage API", () => {
     assert.equal(usageCalls(), before + 1);
   });
 
+  it("rests nothing after a server error on a one-target route: no Retry-After, and the client's next request is served at once", async () => {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    const ask = (model: string) =>
+      client.messages.create({ model, max_tokens: 16, messages: [{ role: "user", content: "hi" }] });
+    // main and the direct provider/model route both have the one target.
+    for (const model of ["main", "anthropic/claude-emulated"]) {
+      const calls = anthropic.calls.length;
+      anthropic.enqueue({ status: 500 });
+      await assert.rejects(ask(model), (error: any) => {
+        assert.ok(error.status >= 500, `${model}: ${error.status} ${error.message}`);
+        assert.equal(error.headers.get("retry-after"), null, `${model}: nothing to wait for`);
+        return true;
+      });
+      const answer = await ask(model);
+      assert.equal(answer.type, "message", model);
+      assert.equal(anthropic.calls.length, calls + 2, `${model}: the target was asked again at once`);
+      assert.equal((await health()).providers[0].targets[0].coolingDown, false, `${model}: the target does not rest`);
+    }
+  });
+
   it("shows a rest on the gateway's direct provider/model route in pi's /auto-router health, as status does", async () => {
     // A request naming the model itself runs on a one-target route of that id, which the routes file does not have.
     anthropic.enqueue({

@@ -606,6 +606,35 @@ describe("when every target fails", () => {
     assert.equal(textOf(h.lastAssistant()), "A on pi's retry");
   });
 
+  it("rests nothing after a server error on a route with one target: pi's retry is served after its own delay, with no wait for a cooldown", async () => {
+    const h = await start({
+      routes: routes({}, ["mock-a/model-a"]),
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 50 } },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" }),
+      fauxAssistantMessage("A on pi's retry"),
+    ]);
+    await h.prompt("Say hi");
+    await h.session.agent?.waitForIdle?.();
+    assert.ok(
+      h.events.some((e) => e.type === "auto_retry_start"),
+      "pi's retry ran",
+    );
+    assert.equal(textOf(h.lastAssistant()), "A on pi's retry");
+    assert.equal(h.faux("mock-a").state.callCount, 2);
+    const status = await h.command("/auto-router status");
+    assert.match(status, /\ncooldowns: none\n/, "the route's only target does not rest");
+    const events = () => readLoggedEvents(h.agentDir);
+    await eventually(() => events().filter((e) => e.type === "final").length === 2, "both requests' final events");
+    assert.deepEqual(
+      events().filter((e) => e.type === "wait"),
+      [],
+      "pi's retry did not wait for a rest",
+    );
+  });
+
   it("keeps pi's agent-level retry out with failover.agentRetry: false, even after transient failures", async () => {
     const h = await everyTargetRateLimited({ agentRetry: false }, 10);
     assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
