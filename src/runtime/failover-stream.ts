@@ -260,6 +260,7 @@ async function serveRequest(
       // Only the targets the provider preferences allow were tried: "every target of the route" would be untrue.
       leftOut: leftOutByPreferences(),
       firstBack: backTooLate(),
+      backAt: coolingUntil === undefined ? undefined : { until: coolingUntil, now },
     });
     return failWith(allFailed.text, "failed", refusedBy, allFailed.agentRetry);
   };

@@ -102,6 +102,8 @@ export interface AllFailedContext {
    * when the first is back.
    */
   firstBack?: { key: string; until: number; now: number; waitLimitMs: number };
+  /** Over HTTP: when the first of the route's targets is back from its rest (the answer's Retry-After). */
+  backAt?: { until: number; now: number };
 }
 
 /**
@@ -117,6 +119,12 @@ function preferenceWords(leftOut: string[] | undefined): { allowed: string; left
   };
 }
 
+/** When a client's retry may succeed: later, or once the first target is back from its rest (its Retry-After). */
+const retryWords = (backAt: AllFailedContext["backAt"]): string =>
+  backAt && backAt.until > backAt.now
+    ? `retrying may succeed once the first target is back, at ${formatClock(backAt.until, backAt.now)}`
+    : "retrying later may succeed";
+
 export function allFailedText(
   routeId: string,
   failures: FailedTarget[],
@@ -131,7 +139,7 @@ export function allFailedText(
   if (agentRetry) {
     const parts = failureParts(failures, failureWords(agentRetry));
     return {
-      text: `auto-router: ${everyTargetOf(routeId)}${allowed} failed (${parts}${others})${waited}${leftOut}${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
+      text: `auto-router: ${everyTargetOf(routeId)}${allowed} failed (${parts}${others})${waited}${leftOut}${overHttp ? `; ${retryWords(context.backAt)}. ${seeAlso("", true)}` : "; pi may retry the route"}`,
       agentRetry,
     };
   }

@@ -577,8 +577,13 @@ describe("gateway passthrough to a target of the client's own API", () => {
       // The resting target is named too, with when it is back: "every target" covers it.
       assert.match(
         error.error?.error?.message,
-        /^auto-router: every target of route whole failed \(an-d\/claude-d: network error; not tried: an-c\/claude-c: resting \(busy\), back at \d\d:\d\d:\d\d \(in \d+s\)\); retrying later may succeed\. GET \/health\/providers shows each target's state$/,
+        /^auto-router: every target of route whole failed \(an-d\/claude-d: network error; not tried: an-c\/claude-c: resting \(busy\), back at \d\d:\d\d:\d\d \(in \d+s\)\); retrying may succeed once the first target is back, at \d\d:\d\d:\d\d \(in (\d+)s\)\. GET \/health\/providers shows each target's state$/,
       );
+      // When the first target is back, in the words as in the Retry-After header.
+      const inSeconds = Number(
+        /once the first target is back, at \S+ \(in (\d+)s\)/.exec(error.error?.error?.message)![1],
+      );
+      assert.ok(Math.abs(inSeconds - Number(error.headers.get("retry-after"))) <= 1, error.headers.get("retry-after"));
       return true;
     });
     assert.equal(c.calls.length, 1);

@@ -78,6 +78,13 @@ describe("waiting notice", () => {
       allFailedText("a/x", failures, true, true).text,
       "auto-router: model a/x failed (a/x: server error); retrying later may succeed. GET /health/providers shows each target's state",
     );
+    // A target resting after its failure: the client is told when it is back, as its Retry-After says.
+    const now = Date.UTC(2026, 0, 1, 10, 0, 0);
+    assert.match(
+      allFailedText("a/x", [{ key: "a/x", kind: "rate_limit" }], true, true, { backAt: { until: now + 95_000, now } })
+        .text,
+      /^auto-router: model a\/x failed \(a\/x: rate limit\); retrying may succeed once the first target is back, at \d\d:\d\d:\d\d \(in 95s\)\. GET \/health\/providers shows each target's state$/,
+    );
     assert.equal(
       allFailedText("a/x", [{ key: "a/x", kind: "auth" }], false, true).text,
       "auto-router: model a/x could not serve this request (a/x: credentials rejected). GET /health/providers shows each target's state",
