@@ -273,9 +273,11 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
       .filter((event) => event.type === "message_end" && event.message?.role === "assistant");
     assert.equal(ends.at(-1).message.errorMessage, "stream broke; Authorization: Bearer [REDACTED]");
     assert.equal(run.stdout.includes(KEY) || run.stderr.includes(KEY), false, "the key is in no event pi printed");
-    // The target that broke off rests, and its cooldown keeps the redacted text.
-    const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
-    assert.equal(cooldowns.entries["solo::mock-a/model-a"]?.message, "stream broke; Authorization: Bearer [REDACTED]");
+    // The event log keeps the redacted text (the route's only target does not rest: there is nothing to steer to).
+    const cut = readEvents(dir.agentDir)
+      .filter((event) => event.type === "result" && event.data.outcome === "failed-after-commit")
+      .at(-1);
+    assert.equal(cut.data.message, "stream broke; Authorization: Bearer [REDACTED]");
     assert.equal(stateText().includes(KEY), false, "the key is not in the state files");
   });
 

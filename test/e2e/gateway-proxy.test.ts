@@ -111,9 +111,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
             failover: { kinds: { server: { cooldownMs: 0 } } },
           },
         },
-        // Longer than the router waits for a cooling target: a dead target's error comes back at once. A stalled one
-        // rests 1 s, so the test does not wait out the default rest before the target is asked again.
-        failover: { kinds: { network: { cooldownMs: 120_000 }, timeout: { cooldownMs: 1_000 } } },
+        // Longer than the router waits for a cooling target: a dead target's error comes back at once.
+        failover: { kinds: { network: { cooldownMs: 120_000 } } },
         // A client's own model name for the audio route, which is its first target's model id too.
         gateway: { bodyLimitBytes: 100_000, models: { "whisper-a": "audio" } },
         providers: {
@@ -271,8 +270,19 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     );
   });
 
-  it("gives up on a target that sends no status within the route's stall timeout, and tries again", async () => {
+  it("gives up on a target that sends no status within the route's stall timeout, and the client's retry is served at once", async () => {
     second.replies.push({ status: 200, body: {}, hang: true });
+    // The route's only target does not rest for the timeout: the 503 names no Retry-After, and the client's own retry
+    // (sent here at once) reaches the target again.
+    await assert.rejects(fx.openai.embeddings.create({ model: "stalled", input: "hi" }), (error: any) => {
+      assert.equal(error.status, 503);
+      assert.match(
+        error.message,
+        /every target of route stalled failed \(embed-b\/embed-large: timeout\); retrying later may succeed/,
+      );
+      assert.equal(error.headers.get("retry-after"), null);
+      return true;
+    });
     const answer = await fx.openai.embeddings.create({ model: "stalled", input: "hi" });
     assert.equal(answer.model, "embed-large");
     assert.equal(second.calls.length, 2, "the silent attempt was given up and the target asked again");
