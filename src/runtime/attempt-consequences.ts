@@ -198,7 +198,7 @@ const TARGET_WIDE_KINDS: ReadonlySet<Failure["kind"]> = new Set([
  * target-wide failure also on every other route naming it, each for the cooldown its own `failover.kinds` policy gives
  * (the provider's retry hint still wins when longer). A server error, a network failure, a timeout, an empty answer or
  * an unknown failure rests it on this route only, and only when the route has another target to send its next requests
- * to (restSteers).
+ * to (restSteers) or the provider named its retry time.
  */
 function restsOf(
   config: RouterConfig,
@@ -210,8 +210,10 @@ function restsOf(
   const rests = new Map<string, number>();
   const here = restKey(routes, routeId, key);
   const targetWide = TARGET_WIDE_KINDS.has(failure.kind);
-  if (failure.cooldownMs && failure.cooldownMs > 0 && (targetWide || restSteers(routes, routeId, key)))
-    rests.set(here, failure.cooldownMs);
+  // A provider that said when to come back (a 503's Retry-After) is rested for that on any route: its own word, not
+  // the kind's guess.
+  const restsHere = targetWide || failure.retryAfterMs !== undefined || restSteers(routes, routeId, key);
+  if (failure.cooldownMs && failure.cooldownMs > 0 && restsHere) rests.set(here, failure.cooldownMs);
   if (!targetWide || !routes) return [...rests];
   const asked: Failure = { ...failure, cooldownMs: failure.targetCooldownMs ?? failure.cooldownMs };
   for (const [id, route] of Object.entries(routes)) {

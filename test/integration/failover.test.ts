@@ -635,6 +635,20 @@ describe("when every target fails", () => {
     );
   });
 
+  it("still rests a route's only target for the time the provider named with its server error", async () => {
+    // No wait inside the request: the rest is what the next request meets.
+    const h = await start({ routes: routes({ failover: { cooldownWaitMs: 0 } }, ["mock-a/model-a"]) });
+    h.faux("mock-a").setResponses([
+      h.fauxHelpers.fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "503 Service Unavailable. Please try again in 20s.",
+      }),
+    ]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.match(await h.command("/auto-router status"), /\ncooldowns:\n {2}main mock-a\/model-a: server, 20s left\n/);
+  });
+
   it("keeps pi's agent-level retry out with failover.agentRetry: false, even after transient failures", async () => {
     const h = await everyTargetRateLimited({ agentRetry: false }, 10);
     assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
