@@ -36,14 +36,27 @@ type Policy = Parameters<typeof applyFailurePolicy>[1];
 
 /** Applies the route's policy to a failure and records the attempt's result; returns the outcome as recorded. */
 export function settleAttempt<O extends AttemptOutcome>(
-  env: { hooks: Pick<AttemptHooks, "onAttemptResult"> },
+  env: { hooks: Pick<AttemptHooks, "onAttemptResult">; routing: Pick<RequestRouting, "config"> },
   request: AttemptContext,
   candidate: Candidate,
   outcome: O,
   policy: Policy,
+  /** The route the target rests on (the decision's). */
+  routeId: string,
 ): O {
   // A failure before the commit point, or one that cut an answer off (its target rests too, see try-candidates.ts).
-  const settled = "failure" in outcome ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
+  const settled =
+    "failure" in outcome
+      ? {
+          ...outcome,
+          failure: restingHere(
+            env.routing.config(),
+            routeId,
+            candidate.key,
+            applyFailurePolicy(outcome.failure, policy),
+          ),
+        }
+      : outcome;
   env.hooks.onAttemptResult(request, candidate, settled);
   return settled;
 }
@@ -194,11 +207,28 @@ const TARGET_WIDE_KINDS: ReadonlySet<Failure["kind"]> = new Set([
 ]);
 
 /**
+ * The failure without its cooldown where resting its target would steer nothing: a failure of its own (a server error,
+ * a network failure, a timeout, an empty answer, an unknown one) on a route with no other target to send its next
+ * requests to (restSteers), unless the provider named its retry time (its own word, not the kind's guess). So the
+ * result event logs no cooldown, the gateway names no Retry-After, and the target does not rest.
+ */
+function restingHere(config: RouterConfig, routeId: string, key: Candidate["key"], failure: Failure): Failure {
+  if (
+    failure.cooldownMs === undefined ||
+    TARGET_WIDE_KINDS.has(failure.kind) ||
+    failure.retryAfterMs !== undefined ||
+    restSteers(config.routes, routeId, key)
+  )
+    return failure;
+  const { cooldownMs: _, ...rest } = failure;
+  return rest;
+}
+
+/**
  * Where a failed target rests and for how long: on this route for the failure's cooldown (its policy applied); for a
  * target-wide failure also on every other route naming it, each for the cooldown its own `failover.kinds` policy gives
  * (the provider's retry hint still wins when longer). A server error, a network failure, a timeout, an empty answer or
- * an unknown failure rests it on this route only, and only when the route has another target to send its next requests
- * to (restSteers) or the provider named its retry time.
+ * an unknown failure rests it on this route only (where it rests at all: restingHere).
  */
 function restsOf(
   config: RouterConfig,
@@ -209,12 +239,8 @@ function restsOf(
   const routes = config.routes;
   const rests = new Map<string, number>();
   const here = restKey(routes, routeId, key);
-  const targetWide = TARGET_WIDE_KINDS.has(failure.kind);
-  // A provider that said when to come back (a 503's Retry-After) is rested for that on any route: its own word, not
-  // the kind's guess.
-  const restsHere = targetWide || failure.retryAfterMs !== undefined || restSteers(routes, routeId, key);
-  if (failure.cooldownMs && failure.cooldownMs > 0 && restsHere) rests.set(here, failure.cooldownMs);
-  if (!targetWide || !routes) return [...rests];
+  if (failure.cooldownMs && failure.cooldownMs > 0) rests.set(here, failure.cooldownMs);
+  if (!TARGET_WIDE_KINDS.has(failure.kind) || !routes) return [...rests];
   const asked: Failure = { ...failure, cooldownMs: failure.targetCooldownMs ?? failure.cooldownMs };
   for (const [id, route] of Object.entries(routes)) {
     if (id === routeId || !route.targets.some((target) => targetKey(target.provider, target.modelId) === key)) continue;

@@ -188,7 +188,7 @@ export async function tryCandidates(
     }
 
     // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.
-    const settled = settleAttempt(env, state, candidate, outcome, policy);
+    const settled = settleAttempt(env, state, candidate, outcome, policy, routeId);
     state.spentUsd += bookedCostUsd({
       message: settled.message,
       subscription: candidate.billing === "subscription",

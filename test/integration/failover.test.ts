@@ -633,6 +633,10 @@ describe("when every target fails", () => {
       [],
       "pi's retry did not wait for a rest",
     );
+    // The failed attempt is logged without a cooldown: none was set.
+    const failed = events().find((e) => e.type === "result" && e.data.failureKind === "server");
+    assert.ok(failed, "the failed attempt's result");
+    assert.equal(failed.data.cooldownMs, undefined);
   });
 
   it("still rests a route's only target for the time the provider named with its server error", async () => {
