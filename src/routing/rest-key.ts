@@ -27,12 +27,16 @@ function restRoute(routes: Record<string, RouteConfig> | undefined, routeId: str
 
 /**
  * Whether a rest of `key` kept for `routeId` leaves the route it is kept on another target to send its requests to. A
- * route with no other (one target, or one provider/model listed several times) gains nothing from resting it after a
- * failure of its own (a server error, a timeout): the rest would only make pi's retry, or the client's, wait for it.
+ * route with no other (one target, one provider/model listed several times, the others `enabled: false`) gains
+ * nothing from resting it after a failure of its own (a server error, a timeout): the rest would only make pi's retry,
+ * or the client's, wait for it.
  */
 export function restSteers(routes: Record<string, RouteConfig> | undefined, routeId: string, key: TargetKey): boolean {
   const targets = routes?.[restRoute(routes, routeId, key)]?.targets;
-  return targets === undefined || targets.some((target) => targetKey(target.provider, target.modelId) !== key);
+  return (
+    targets === undefined ||
+    targets.some((target) => target.enabled !== false && targetKey(target.provider, target.modelId) !== key)
+  );
 }
 
 /** The cooldown key of target `key` on route `routeId` (routes: the config the runtime routes with). */

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouteConfig } from "../../src/config/schema.ts";
-import { noModelRouteId, restKey } from "../../src/routing/rest-key.ts";
+import { noModelRouteId, restKey, restSteers } from "../../src/routing/rest-key.ts";
 
 const routes = {
   chat: { targets: [{ provider: "c", modelId: "m" }] },
@@ -31,5 +31,48 @@ describe("restKey", () => {
     assert.equal(restKey(routes, noModel, "pa/emb-a"), "embed::pa/emb-a");
     // A target no configured route names keeps them on the pseudo-route itself.
     assert.equal(restKey(routes, noModel, "x/y"), `${noModel}::x/y`);
+  });
+});
+
+describe("restSteers", () => {
+  const steering = {
+    ...routes,
+    twice: {
+      targets: [
+        { provider: "c", modelId: "m" },
+        { provider: "c", modelId: "m", label: "again" },
+      ],
+    },
+    offOther: {
+      targets: [
+        { provider: "c", modelId: "m" },
+        { provider: "d", modelId: "n", enabled: false },
+      ],
+    },
+  } as unknown as Record<string, RouteConfig>;
+
+  it("says a route with another target to send its requests to gains from resting one", () => {
+    assert.equal(restSteers(steering, "embed", "pa/emb-a"), true);
+    // A request without a model rests where the first configured route naming the target does: embed has another.
+    assert.equal(restSteers(steering, noModelRouteId(["pb/emb-b"]), "pb/emb-b"), true);
+    // A route the config does not hold: nothing known, so the rest is kept as before.
+    assert.equal(restSteers(steering, "gone", "c/m"), true);
+  });
+
+  it("says a route with no other target gains nothing: one target, one listed twice, the others disabled", () => {
+    assert.equal(restSteers(steering, "chat", "c/m"), false);
+    assert.equal(restSteers(steering, "uploads", "pb/emb-b"), false);
+    assert.equal(restSteers(steering, "pb/emb-b", "pb/emb-b"), false);
+    assert.equal(restSteers(steering, "twice", "c/m"), false);
+    assert.equal(restSteers(steering, "offOther", "c/m"), false);
+    // The pseudo-route of a path one provider serves, whose target no configured route names.
+    assert.equal(
+      restSteers(
+        { ...steering, [noModelRouteId(["x/y"])]: { targets: [{ provider: "x", modelId: "y" }] } } as never,
+        noModelRouteId(["x/y"]),
+        "x/y",
+      ),
+      false,
+    );
   });
 });
