@@ -291,8 +291,9 @@ export function readFormModel(body: Readable, boundary: string, request: Incomin
 }
 
 /**
- * readFormModel for a body sent with one content-coding this Node decodes as a stream (request-encoding.ts): its bytes are decoded only to find the model field, and
- * held as they came (compressed), the rest left in `body` when it was not read whole. The decoded form is held up to
+ * readFormModel for a body sent with one content-coding this Node decodes as a stream (request-encoding.ts): its
+ * bytes are decoded only to find the model field, and held as they came (compressed), the rest left in `body` when it
+ * was not read whole. The decoded form is held up to
  * `limitBytes` as an uncompressed one is (past it: the body limit's 413); a body that cannot be decoded is refused
  * with a 400 naming its Content-Encoding.
  */

@@ -137,8 +137,9 @@ interface ProxiedRequest extends ProxiedBody {
 /**
  * A form upload without X-Model (a transcription, an image edit) is routed by its own `model` field, as a JSON body is
  * by its model: read up to that field (multipart-model.ts; the official clients send it after the file), held up to
- * `gateway.bodyLimitBytes` as a JSON body is. A form sent compressed with one coding this Node decodes as a stream (request-encoding.ts) is decoded to find that
- * field (held as it came; decoded, it is held up to the same limit); one with any other coding is sent on unread.
+ * `gateway.bodyLimitBytes` as a JSON body is. A form sent compressed with one coding this Node decodes as a stream
+ * (request-encoding.ts) is decoded to find that field (held as it came; decoded, it is held up to the same limit); one
+ * with any other coding is sent on unread.
  * Undefined for any other body. "gone" when the client left first.
  */
 async function formToRoute(request: FastifyRequest, rawBody: unknown): Promise<ReadForm | "gone" | undefined> {

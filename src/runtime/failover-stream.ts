@@ -170,7 +170,7 @@ async function serveRequest(
   let lastDecision: Decision | undefined;
   /** The wait for a cooling target this request made, said in the final error when it did not help. */
   let waited: { key: string; ms: number } | undefined;
-  /** Set once no vision target can take the prompt's tool-result image: the next decisions need none (serveRequest's loop). */
+  /** Set once no vision target can take the prompt's tool-result image: the next decisions need none (the loop). */
   let toolImagesAsNotes = false;
   const decided = (decision: Decision): Decision => {
     lastDecision = decision;

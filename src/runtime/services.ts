@@ -225,7 +225,8 @@ export function openServices(options: ServicesOptions): Services {
       `auto-router: warning: state directory ${stateDir} (from ${stateDirSource({ processEnv: options.processEnv, configLogDir: config.current.logDir })}) is not usable (${problem}); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     );
   const inMemory = options.inMemory || problem !== undefined;
-  // Labelled with their level on stderr, as the routes file's issues are (a notification drops the label: pi adds its own).
+  // Labelled with their level on stderr, as the routes file's issues are (a notification drops the label: pi adds
+  // its own).
   const onWarning = (warning: StoreWarning) =>
     options.warn(`auto-router: warning: ${warning.file}: ${warning.message}`, "warning");
   const team = resolveTeamSettings(config.current.state, options.processEnv);
