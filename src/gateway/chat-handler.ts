@@ -31,7 +31,7 @@ import { rawJsonBody } from "./raw-json-body.ts";
 import { type AnswerEvent, isRefusal, refusedBy } from "./refusal.ts";
 import { observingIssuedReasoning, type ReasoningIssuers } from "./reasoning-issuers.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
-import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
+import { TextScrub } from "../state/secret-scan.ts";
 import { StreamKeepAlive } from "./stream-keep-alive.ts";
 import { SummarySeparators } from "./summary-separators.ts";
 import { settingsCarrier } from "./target-settings.ts";
@@ -295,7 +295,6 @@ export async function serveChat<Request>(
     reply.raw.writeHead(200);
     const encoder = spec.encoder(parsed, name, core.now());
     const scrub = new TextScrub();
-    const deltas = new DeltaScrub();
     const separators = new SummarySeparators();
     // pi-ai passes a target's pings on to nobody: an answer whose thinking does not stream its text is silent until
     // the block ends (the runtime waits for it: timeouts.thinkingStallMs).
@@ -307,7 +306,7 @@ export async function serveChat<Request>(
       reply.raw.write(scrub.take(encoder.encode(event)));
     };
     return {
-      write: (event: AnswerEvent) => separators.pass(event, (passed) => deltas.pass(passed, send)),
+      write: (event: AnswerEvent) => separators.pass(event, send),
       end: () => {
         keepAlive.stop();
         reply.raw.end(scrub.end());

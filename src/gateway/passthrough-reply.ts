@@ -4,7 +4,7 @@
 // on the translating path. Either is scrubbed of the credentials the router knows on its way (secret-scrub.ts).
 import type { FastifyReply } from "fastify";
 import type { IncomingMessage } from "node:http";
-import { TextScrub } from "./secret-scrub.ts";
+import { TextScrub } from "../state/secret-scan.ts";
 import { StreamKeepAlive } from "./stream-keep-alive.ts";
 
 export class PassthroughReply {

@@ -15,6 +15,8 @@ import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { classifyFailure, makeFailure } from "./classify-failure.ts";
 import type { AttemptHooks, RequestClock, RequestRouting } from "./request-environment.ts";
 import { redactText } from "../state/redact.ts";
+import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
+import { AnswerScrub } from "./answer-scrub.ts";
 import type { RequestPatch } from "./request-patch.ts";
 import { startTarget, type AuthResult, type RegistryLike } from "./start-target.ts";
 
@@ -22,7 +24,8 @@ const textOf = (error: unknown) => (error instanceof Error ? error.message : Str
 
 /**
  * A target's error text goes to pi's output, RPC events and session files: a provider may echo the key or the
- * Authorization header in it, so it is redacted like everything the router writes. Model output is left alone.
+ * Authorization header in it, so it is redacted like everything the router writes. Its answer is scrubbed of the
+ * credentials the router knows on its way out (answer-scrub.ts).
  * In place: pi-ai hands out one message object as every event's `partial`, and pi may serialise those later.
  */
 export function redactedMessage(message: AssistantMessage): AssistantMessage {
@@ -31,21 +34,28 @@ export function redactedMessage(message: AssistantMessage): AssistantMessage {
 }
 
 /**
- * Forwards one attempt's events with redacted error text. pi-ai sets `errorMessage` on the one message object it hands
- * out as every event's `partial` before it emits the error, and pi may serialise earlier events after that (JSON and
- * RPC output), so the partials are forwarded as one shadow copy of the target's message whose error text is redacted.
+ * Forwards one attempt's events with redacted error text, scrubbed of the credentials the router knows (none known:
+ * no scrub). pi-ai sets `errorMessage` on the one message object it hands out as every event's `partial` before it
+ * emits the error, and pi may serialise earlier events after that (JSON and RPC output), so the partials are forwarded
+ * as one shadow copy of the target's message whose error text is redacted and whose content is as it went out.
  */
-function redactingForwarder(push: (event: AssistantMessageEvent) => void): (event: AssistantMessageEvent) => void {
+function redactingForwarder(
+  push: (event: AssistantMessageEvent) => void,
+  secrets: readonly string[] = rememberedCredentialValues(),
+): (event: AssistantMessageEvent) => void {
+  const scrub = secrets.length > 0 ? new AnswerScrub(secrets) : undefined;
   let shadow: AssistantMessage | undefined;
-  return (event) => {
+  const forward = (event: AssistantMessageEvent) => {
     if ("partial" in event && event.partial) {
       shadow = redactedMessage(Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
+      if (scrub) shadow.content = scrub.content(event.partial.content);
       push({ ...event, partial: shadow } as AssistantMessageEvent);
       return;
     }
     if (event.type === "error") redactedMessage(event.error);
     push(event);
   };
+  return scrub ? (event) => scrub.pass(event, forward) : forward;
 }
 
 export interface TargetAttempt {

@@ -3,7 +3,7 @@
 // are passed through to pi, and a print-mode request that has to wait for a cooling target.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
@@ -279,6 +279,35 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
       .at(-1);
     assert.equal(cut.data.message, "stream broke; Authorization: Bearer [REDACTED]");
     assert.equal(stateText().includes(KEY), false, "the key is not in the state files");
+  });
+
+  it("scrubs the key from an answer that quotes it split across deltas: pi's events, its text and its session", async () => {
+    const sessionDir = mkdtempSync(join(dir.agentDir, "sessions-"));
+    a.enqueue({ text: ["you sent ", KEY.slice(0, 10), `${KEY.slice(10)} `, "and nothing else"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      sessionDir,
+      args: ["--model", "auto-router/solo", "--mode", "json", "Repeat what you were sent"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const events = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const deltas = events
+      .filter((event) => event.type === "message_update" && event.assistantMessageEvent?.type === "text_delta")
+      .map((event) => event.assistantMessageEvent.delta);
+    assert.equal(deltas.join(""), "you sent [REDACTED] and nothing else");
+    const end = events.filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1);
+    assert.deepEqual(end.message.content, [{ type: "text", text: "you sent [REDACTED] and nothing else" }]);
+    assert.equal(run.stdout.includes(KEY.slice(0, 10)), false, "no part of the key is in an event pi printed");
+    const saved = readdirSync(sessionDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith(".jsonl"))
+      .map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8"))
+      .join("\n");
+    assert.match(saved, /you sent \[REDACTED\] and nothing else/, "the session file holds the answer");
+    assert.equal(saved.includes(KEY.slice(0, 10)), false, "the session file holds no part of the key");
+    assert.equal(a.calls.at(-1)?.headers.authorization, `Bearer ${KEY}`, "the target was sent its key");
   });
 
   it("redacts the key from the cooldown and the event log of a failover", async () => {
