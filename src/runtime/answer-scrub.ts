@@ -40,35 +40,10 @@ function scrubbedToolCall(call: ToolCall, secrets: readonly string[]): ToolCall 
   return scrubbed === json ? call : (JSON.parse(scrubbed) as ToolCall);
 }
 
-/** A block with each credential in its text replaced (the block itself when it holds none). */
-function scrubbedBlock(block: Block, secrets: readonly string[]): Block {
-  if (block.type === "text") {
-    const text = TextScrub.all(block.text, secrets);
-    return text === block.text ? block : { ...block, text };
-  }
-  if (block.type === "thinking") {
-    const thinking = TextScrub.all(block.thinking, secrets);
-    return thinking === block.thinking ? block : { ...block, thinking };
-  }
-  if (block.type === "toolCall") return scrubbedToolCall(block, secrets);
-  return block;
-}
-
-/** A message with each credential in its content replaced (the message itself when it holds none). */
-function scrubbedMessage(message: AssistantMessage, secrets: readonly string[]): AssistantMessage {
-  if (!Array.isArray(message.content)) return message;
-  let content: Content | undefined;
-  message.content.forEach((block, index) => {
-    const scrubbed = scrubbedBlock(block, secrets);
-    if (scrubbed === block) return;
-    content ??= [...message.content];
-    content[index] = scrubbed;
-  });
-  return content ? { ...message, content } : message;
-}
-
 export class AnswerScrub {
   private readonly blocks = new Map<number, BlockState>();
+  /** The content partial messages show (content()). */
+  private readonly shown: Block[] = [];
 
   /** `secrets` longest first, so a longer value wins over one it contains (remembered-credentials.ts). */
   constructor(private readonly secrets: readonly string[]) {}
@@ -92,9 +67,10 @@ export class AnswerScrub {
       case "text_end":
       case "thinking_end": {
         this.flush(event.contentIndex, event.partial, emit);
-        const content = TextScrub.all(event.content, this.secrets);
+        const state = this.block(event.contentIndex, event.type === "text_end" ? "text_delta" : "thinking_delta");
+        const content = this.scrubbed(event.content, state);
         // The block as it ended (also one whose text came in no delta).
-        this.block(event.contentIndex, event.type === "text_end" ? "text_delta" : "thinking_delta").shown = content;
+        state.shown = content;
         return emit(content === event.content ? event : { ...event, content });
       }
       case "toolcall_end": {
@@ -105,12 +81,12 @@ export class AnswerScrub {
       }
       case "done": {
         this.flushAll(event.message, emit);
-        const message = scrubbedMessage(event.message, this.secrets);
+        const message = this.scrubbedMessage(event.message);
         return emit(message === event.message ? event : { ...event, message });
       }
       case "error": {
         this.flushAll(event.error, emit);
-        const error = scrubbedMessage(event.error, this.secrets);
+        const error = this.scrubbedMessage(event.error);
         return emit(error === event.error ? event : { ...event, error });
       }
       default:
@@ -119,18 +95,30 @@ export class AnswerScrub {
   }
 
   /**
-   * The content a partial message shows: each block as its deltas went out, copied now (an event can be forwarded
-   * after its target added to the block, and pi may serialise it later still), a tool call with its credentials
-   * replaced.
+   * The content a partial message shows: each block as its deltas went out, in the router's own copy (an event can
+   * be forwarded after its target added to the block, and pi may serialise it later still), a tool call with its
+   * credentials replaced. The copy is kept up to date in place, as pi-ai keeps its own: it never holds a credential.
    */
   content(content: Content): Content {
-    return content.map((block, index) => this.view(block, this.blocks.get(index)));
+    const shown = this.shown;
+    for (let index = 0; index < content.length; index++)
+      shown[index] = this.view(content[index]!, shown[index], this.blocks.get(index));
+    shown.length = content.length;
+    return shown;
   }
 
-  private view(block: Block, state: BlockState | undefined): Block {
+  private view(block: Block, previous: Block | undefined, state: BlockState | undefined): Block {
     const shown = state?.shown ?? "";
-    if (block.type === "text") return { ...block, text: shown };
-    if (block.type === "thinking") return { ...block, thinking: shown };
+    if (block.type === "text") {
+      const view = previous?.type === "text" ? Object.assign(previous, block) : { ...block };
+      view.text = shown;
+      return view;
+    }
+    if (block.type === "thinking") {
+      const view = previous?.type === "thinking" ? Object.assign(previous, block) : { ...block };
+      view.thinking = shown;
+      return view;
+    }
     if (block.type !== "toolCall") return block;
     if (state?.ended) return state.ended;
     const { partialJson, partialArgs, ...call } = block as StreamingToolCall;
@@ -138,6 +126,42 @@ export class AnswerScrub {
     // Its arguments as the target's JSON parsed them, when that JSON is what went out; else parsed from what did.
     const same = json !== undefined && json.length === shown.length && !(state && this.differs(state));
     return { ...call, arguments: same ? block.arguments : parseStreamingJson(shown) };
+  }
+
+  /**
+   * A block's whole text with each credential replaced: as its deltas went out when they were all of it (scanned
+   * already), else scanned now (text that came in no delta, or a final message read ahead of them).
+   */
+  private scrubbed(text: string, state: BlockState | undefined): string {
+    if (state && !this.differs(state) && state.shown.length === text.length) return text;
+    return TextScrub.all(text, this.secrets);
+  }
+
+  /** A block with each credential in it replaced (the block itself when it holds none). */
+  private scrubbedBlock(block: Block, state: BlockState | undefined): Block {
+    if (block.type === "text") {
+      const text = this.scrubbed(block.text, state);
+      return text === block.text ? block : { ...block, text };
+    }
+    if (block.type === "thinking") {
+      const thinking = this.scrubbed(block.thinking, state);
+      return thinking === block.thinking ? block : { ...block, thinking };
+    }
+    if (block.type === "toolCall") return scrubbedToolCall(block, this.secrets);
+    return block;
+  }
+
+  /** A final message with each credential in its content replaced (the message itself when it holds none). */
+  private scrubbedMessage(message: AssistantMessage): AssistantMessage {
+    if (!Array.isArray(message.content)) return message;
+    let content: Content | undefined;
+    message.content.forEach((block, index) => {
+      const scrubbed = this.scrubbedBlock(block, this.blocks.get(index));
+      if (scrubbed === block) return;
+      content ??= [...message.content];
+      content[index] = scrubbed;
+    });
+    return content ? { ...message, content } : message;
   }
 
   /** Shown otherwise than the target sent it: a credential replaced, or the start of one waiting. */
