@@ -6,9 +6,10 @@
 // The deltas are scrubbed per content block as one text: a credential split across two deltas (a model streams a few
 // characters at a time) is in neither. What could begin a credential waits for the block's next delta and goes out
 // before the block's end (or the answer's, when it breaks off). The partial message every event carries shows each
-// block as its deltas went out, a copy made then: pi-ai changes its own message in place and reads ahead of the events
-// it has handed out, and pi may serialise a partial later (JSON and RPC output), so the target's own would show text
-// not yet scanned. The final message is scrubbed whole, so what pi shows, serialises and saves holds no credential.
+// block as its deltas went out, in a copy of the router's own: pi-ai changes its own message in place and reads ahead
+// of the events it has handed out, and pi may serialise a partial later (JSON and RPC output), so the target's own
+// would show text not yet scanned. The final message is scrubbed whole, so what pi shows, serialises and saves holds
+// no credential.
 import {
   type AssistantMessage,
   type AssistantMessageEvent,
