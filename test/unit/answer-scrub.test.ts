@@ -130,12 +130,27 @@ describe("AnswerScrub", () => {
       return { type: "toolcall_delta", contentIndex: 0, delta: text, partial: message };
     };
     const shown: unknown[] = [];
-    // Each delta passed on as the target reads it (the arguments are then the target's own), the key's start held.
+    // Each delta passed on as the target reads it (the arguments are then the target's own), the key's start held:
+    // the partial shows no part of it meanwhile.
     for (const text of ['{"command":"echo ', KEY.slice(0, 8), KEY.slice(8)])
       scrub.pass(delta(text), (passed) => "partial" in passed && shown.push(scrub.content(passed.partial.content)[0]));
     assert.deepEqual(shown, [
       { type: "toolCall", id: "c1", name: "bash", arguments: { command: "echo " } },
       { type: "toolCall", id: "c1", name: "bash", arguments: { command: "echo [REDACTED]" } },
     ]);
+  });
+
+  it("shows no part of a key's start that waits at the end of a tool call's delta", () => {
+    const scrub = new AnswerScrub([KEY]);
+    const call = { type: "toolCall", id: "c1", name: "bash", arguments: {}, partialJson: "" };
+    const message = { role: "assistant", content: [call] } as unknown as AssistantMessage;
+    call.partialJson = `{"command":"echo ${KEY.slice(0, 7)}`;
+    call.arguments = { command: `echo ${KEY.slice(0, 7)}` };
+    const shown: unknown[] = [];
+    scrub.pass({ type: "toolcall_delta", contentIndex: 0, delta: call.partialJson, partial: message }, (passed) =>
+      shown.push("partial" in passed ? scrub.content(passed.partial.content)[0] : undefined),
+    );
+    assert.equal(JSON.stringify(shown).includes(KEY.slice(0, 7)), false, JSON.stringify(shown));
+    assert.equal(shown.length, 1);
   });
 });
