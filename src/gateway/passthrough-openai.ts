@@ -2,8 +2,12 @@
 // SDK calls it), the client's body with the target's model, without the router's `provider` field, and with
 // stream_options.include_usage so the answer's usage is known; the usage record the client did not ask for is
 // dropped from what it receives. Each chunk is parsed: its content is kept (the usage fallback counts characters
-// when an upstream reports no usage) and `model` is renamed to the name the client asked for.
+// when an upstream reports no usage) and `model` is renamed to the name the client asked for. A streaming client's
+// text, refusal and tool-call arguments are scrubbed of the credentials the router knows piece by piece, as one text
+// each (StreamedPieces): a key an upstream echoed split across two chunks is found too.
 import type { AssistantMessage, StopReason, ToolCall } from "@mariozechner/pi-ai";
+import { TextScrub } from "../state/secret-scan.ts";
+import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 import { errorBody } from "./errors.ts";
 import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
@@ -25,6 +29,63 @@ const STOP_REASONS: Record<string, StopReason> = {
 
 type Loose = Record<string, unknown>;
 
+/**
+ * The text pieces of a streamed answer (its content, its refusal, each tool call's arguments), each scrubbed as one
+ * text: what could begin a credential waits for the piece's next chunk, and goes out with the answer's last chunk.
+ */
+class StreamedPieces {
+  private readonly scrubs = new Map<string, TextScrub>();
+
+  constructor(private readonly secrets: readonly string[]) {}
+
+  /** The piece's next text as it may go out now. */
+  take(piece: string, text: string): string {
+    let scrub = this.scrubs.get(piece);
+    if (!scrub) this.scrubs.set(piece, (scrub = new TextScrub(this.secrets)));
+    return scrub.take(text);
+  }
+
+  /** What still waits, by piece (none when nothing does). */
+  held(): Map<string, string> | undefined {
+    let held: Map<string, string> | undefined;
+    for (const [piece, scrub] of this.scrubs) {
+      const text = scrub.end();
+      if (text !== "") (held ??= new Map()).set(piece, text);
+    }
+    return held;
+  }
+}
+
+/** `delta` with each text piece as `pieces` lets it go out, and what waited added at the end (the same when unchanged). */
+function scrubbedDelta(delta: Loose, pieces: StreamedPieces, last: boolean): Loose {
+  let out: Loose | undefined;
+  const edit = (key: string, text: string) => {
+    if (text !== delta[key]) (out ??= { ...delta })[key] = text;
+  };
+  if (typeof delta.content === "string") edit("content", pieces.take("content", delta.content));
+  if (typeof delta.refusal === "string") edit("refusal", pieces.take("refusal", delta.refusal));
+  let calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as Loose[]) : undefined;
+  calls = calls?.map((call, position) => {
+    const fn = call.function as Loose | undefined;
+    if (typeof fn?.arguments !== "string") return call;
+    const text = pieces.take(`call:${typeof call.index === "number" ? call.index : position}`, fn.arguments);
+    return text === fn.arguments ? call : { ...call, function: { ...fn, arguments: text } };
+  });
+  if (calls?.some((call, position) => call !== (delta.tool_calls as Loose[])[position]))
+    (out ??= { ...delta }).tool_calls = calls;
+  if (!last) return out ?? delta;
+  for (const [piece, text] of pieces.held() ?? []) {
+    out ??= { ...delta };
+    if (!piece.startsWith("call:")) out[piece] = `${typeof out[piece] === "string" ? out[piece] : ""}${text}`;
+    else
+      out.tool_calls = [
+        ...((out.tool_calls as Loose[] | undefined) ?? []),
+        { index: Number(piece.slice(5)), function: { arguments: text } },
+      ];
+  }
+  return out ?? delta;
+}
+
 class OpenAIScanner extends ScannerBase {
   private text = "";
   private readonly calls: { id: string; name: string; args: string }[] = [];
@@ -32,6 +93,8 @@ class OpenAIScanner extends ScannerBase {
   /** The model field as the upstream writes it (learnt from its first chunk: it may name a dated version). */
   private upstreamModel: string | undefined;
   private readonly renamedModel: string;
+  /** A streaming client's text pieces, scrubbed (none when the router knows no credential, or the answer is whole). */
+  private readonly pieces: StreamedPieces | undefined;
 
   constructor(
     private readonly clientWantsUsage: boolean,
@@ -40,6 +103,39 @@ class OpenAIScanner extends ScannerBase {
   ) {
     super();
     this.renamedModel = `"model":${JSON.stringify(clientModel)}`;
+    // A whole answer is assembled from the chunks and scrubbed whole (passthrough-reply.ts).
+    const secrets = rememberedCredentialValues();
+    this.pieces = assembler || secrets.length === 0 ? undefined : new StreamedPieces(secrets);
+  }
+
+  /** The last chunk read, whose fields a chunk of what still waits copies (the stream ended with no finish reason). */
+  private lastChunk: Loose | undefined;
+
+  /** What still waits of the text pieces, as one more chunk (none when nothing waits). */
+  private heldChunk(): string {
+    if (!this.pieces || !this.lastChunk) return "";
+    const delta = scrubbedDelta({}, this.pieces, true);
+    if (Object.keys(delta).length === 0) return "";
+    const { usage: _usage, ...chunk } = this.lastChunk;
+    return this.renamed(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta, finish_reason: null }] })}`);
+  }
+
+  private renamed(block: string): string {
+    return `${this.upstreamModel ? block.replaceAll(this.upstreamModel, this.renamedModel) : block}\n\n`;
+  }
+
+  /** The chunk as it goes out: the model renamed, and its text pieces scrubbed. */
+  private outgoing(block: string, chunk: Loose, choice: Loose | undefined): string {
+    let out = block;
+    const delta = choice?.delta as Loose | undefined;
+    if (this.pieces && choice && delta) {
+      const scrubbed = scrubbedDelta(delta, this.pieces, typeof choice.finish_reason === "string");
+      if (scrubbed !== delta) {
+        const choices = [{ ...choice, delta: scrubbed }, ...(chunk.choices as Loose[]).slice(1)];
+        out = `data: ${JSON.stringify({ ...chunk, choices })}`;
+      }
+    }
+    return this.renamed(out);
   }
 
   override get content(): AssistantMessage["content"] {
@@ -57,17 +153,18 @@ class OpenAIScanner extends ScannerBase {
 
   block(block: string): ScanStep {
     const { data } = parseBlock(block);
-    if (data === "[DONE]") return { text: `${block}\n\n`, end: "done" };
+    if (data === "[DONE]") return { text: `${this.heldChunk()}${block}\n\n`, end: "done" };
     const chunk = safeJson(data);
     if (!chunk) return { text: `${block}\n\n` };
+    if (this.pieces) this.lastChunk = chunk;
     this.answerId(chunk.id);
     if (this.upstreamModel === undefined && typeof chunk.model === "string")
       this.upstreamModel = `"model":${JSON.stringify(chunk.model)}`;
-    const text = `${this.upstreamModel ? block.replaceAll(this.upstreamModel, this.renamedModel) : block}\n\n`;
+    const choices = chunk.choices as Loose[] | undefined;
+    const text = this.outgoing(block, chunk, choices?.[0]);
     if (chunk.error) return { text, end: "error", errorText: data };
     this.assembler?.add(chunk);
     if (chunk.usage) openAITokens(this.tokens, chunk.usage as Loose);
-    const choices = chunk.choices as Loose[] | undefined;
     if (!choices?.length) return chunk.usage && !this.clientWantsUsage ? { text: "" } : { text };
     const choice = choices[0]!;
     if (typeof choice.finish_reason === "string") {
@@ -124,7 +221,7 @@ class OpenAIScanner extends ScannerBase {
   }
 
   errorBlock(message: string): string {
-    return `data: ${JSON.stringify(errorBody("openai", "api_error", message))}\n\ndata: [DONE]\n\n`;
+    return `${this.heldChunk()}data: ${JSON.stringify(errorBody("openai", "api_error", message))}\n\ndata: [DONE]\n\n`;
   }
 }
 

@@ -404,6 +404,32 @@ describe("gateway answers that quote the target's credentials", () => {
     responses: { passthrough: "resp", translated: "chat" },
   };
 
+  it("never hands the client a key an upstream echoed split across two chunks of a Chat Completions passthrough", async () => {
+    fx.emulators.A.setDefault((call: { headers: Record<string, unknown> }) => {
+      const sent = String(call.headers.authorization);
+      return { text: [`you sent ${sent.slice(0, 12)}`, `${sent.slice(12, 20)}`, `${sent.slice(20)} and nothing else`] };
+    });
+    try {
+      const stream = await fx.openai.chat.completions.create({
+        model: routes["chat completions"]!.passthrough,
+        stream: true,
+        messages: [{ role: "user", content: ask }],
+      });
+      let seen = "";
+      let text = "";
+      for await (const chunk of stream) {
+        seen += JSON.stringify(chunk);
+        text += chunk.choices[0]?.delta.content ?? "";
+      }
+      assert.equal(text, "you sent Bearer [REDACTED] and nothing else");
+      // No piece of the key in any chunk the client got: its start, middle or end.
+      for (const piece of ["sk-mo", "ck-chat-", "0000000002"])
+        assert.ok(!seen.includes(piece), `the client saw ${piece}`);
+    } finally {
+      fx.emulators.A.setDefault(echo("authorization"));
+    }
+  });
+
   it("never hands the client a key an upstream echoed split across two deltas of a translated stream", async () => {
     const split = (header: string) => (call: { headers: Record<string, unknown> }) => {
       const sent = String(call.headers[header]);

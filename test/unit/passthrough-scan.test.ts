@@ -7,6 +7,7 @@ import { bodyFitsCompat, OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passt
 import { RESPONSES_PASSTHROUGH } from "../../src/gateway/passthrough-responses.ts";
 import { editJson } from "../../src/gateway/json-edit.ts";
 import { reasoningKey } from "../../src/runtime/reasoning-key.ts";
+import { forgetRememberedCredentials, rememberCredentials } from "../../src/state/redact.ts";
 import {
   openAITokens,
   parseBlock,
@@ -17,6 +18,7 @@ import {
 
 const anthropicBlock = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}`;
 const openAIBlock = (data: unknown) => `data: ${JSON.stringify(data)}`;
+const KEY = "sk-test-key-000000000001";
 
 /** What a passthrough sends a target: the client's own bytes with the dialect's edits and the target's model id. */
 function sentBody(dialect: PassthroughDialect, client: Record<string, unknown>, modelId: string): string {
@@ -183,6 +185,40 @@ describe("OpenAI stream scanner", () => {
       { type: "toolCall", id: "call_1", name: "get", arguments: { a: 1 } },
     ]);
     assert.equal(scanner.completeAtEnd(), true, "a finish reason makes a stream without [DONE] complete");
+  });
+
+  it("scrubs a key the router knows from a streaming client's text and tool-call arguments, also split across chunks", () => {
+    forgetRememberedCredentials();
+    rememberCredentials(KEY);
+    try {
+      const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat", false);
+      const sent = (block: string) => scanner.block(block).text;
+      const deltas = (text: string) =>
+        [...text.matchAll(/^data: (.*)$/gm)]
+          .filter(([, data]) => data !== "[DONE]")
+          .map(([, data]) => JSON.parse(data!).choices[0]?.delta);
+      assert.deepEqual(deltas(sent(chunk({ content: `key ${KEY.slice(0, 6)}` }))), [{ content: "key " }]);
+      assert.deepEqual(deltas(sent(chunk({ content: `${KEY.slice(6)} ok sk-t` }))), [{ content: "[REDACTED] ok " }]);
+      const call = { index: 0, id: "call_1", function: { name: "run", arguments: `{"k":"${KEY.slice(0, 9)}` } };
+      assert.deepEqual(deltas(sent(chunk({ tool_calls: [call] }))), [
+        { tool_calls: [{ ...call, function: { name: "run", arguments: '{"k":"' } }] },
+      ]);
+      const rest = { index: 0, function: { arguments: `${KEY.slice(9)}"}` } };
+      assert.deepEqual(deltas(sent(chunk({ tool_calls: [rest] }))), [
+        { tool_calls: [{ index: 0, function: { arguments: '[REDACTED]"}' } }] },
+      ]);
+      // The stream ends without a finish reason: what waited ("sk-t", no key after all) goes out before [DONE].
+      const end = sent("data: [DONE]");
+      assert.deepEqual(deltas(end), [{ content: "sk-t" }]);
+      assert.match(end, /"model":"chat".*\n\ndata: \[DONE\]\n\n$/s);
+      assert.deepEqual(
+        scanner.content[0],
+        { type: "text", text: `key ${KEY} ok sk-t` },
+        "the usage check reads it all",
+      );
+    } finally {
+      forgetRememberedCredentials();
+    }
   });
 
   it("keeps the usage record a client asked for, and reports an error record", () => {
