@@ -93,8 +93,13 @@ class OpenAIScanner extends ScannerBase {
   /** The model field as the upstream writes it (learnt from its first chunk: it may name a dated version). */
   private upstreamModel: string | undefined;
   private readonly renamedModel: string;
-  /** A streaming client's text pieces, scrubbed (none when the router knows no credential, or the answer is whole). */
-  private readonly pieces: StreamedPieces | undefined;
+  /**
+   * The credentials a streaming client's text pieces are scrubbed of, and the pieces of each choice (by its index: a
+   * request for several choices streams each in chunks of its own). None when the router knows no credential, or the
+   * answer is whole.
+   */
+  private readonly secrets: readonly string[] | undefined;
+  private readonly pieces = new Map<number, StreamedPieces>();
 
   constructor(
     private readonly clientWantsUsage: boolean,
@@ -105,7 +110,7 @@ class OpenAIScanner extends ScannerBase {
     this.renamedModel = `"model":${JSON.stringify(clientModel)}`;
     // A whole answer is assembled from the chunks and scrubbed whole (passthrough-reply.ts).
     const secrets = rememberedCredentialValues();
-    this.pieces = assembler || secrets.length === 0 ? undefined : new StreamedPieces(secrets);
+    this.secrets = assembler || secrets.length === 0 ? undefined : secrets;
   }
 
   /** The last chunk read, whose fields a chunk of what still waits copies (the stream ended with no finish reason). */
@@ -113,29 +118,38 @@ class OpenAIScanner extends ScannerBase {
 
   /** What still waits of the text pieces, as one more chunk (none when nothing waits). */
   private heldChunk(): string {
-    if (!this.pieces || !this.lastChunk) return "";
-    const delta = scrubbedDelta({}, this.pieces, true);
-    if (Object.keys(delta).length === 0) return "";
+    if (!this.lastChunk) return "";
+    const choices: Loose[] = [];
+    for (const [index, pieces] of this.pieces) {
+      const delta = scrubbedDelta({}, pieces, true);
+      if (Object.keys(delta).length > 0) choices.push({ index, delta, finish_reason: null });
+    }
+    if (choices.length === 0) return "";
     const { usage: _usage, ...chunk } = this.lastChunk;
-    return this.renamed(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta, finish_reason: null }] })}`);
+    return this.renamed(`data: ${JSON.stringify({ ...chunk, choices })}`);
   }
 
   private renamed(block: string): string {
     return `${this.upstreamModel ? block.replaceAll(this.upstreamModel, this.renamedModel) : block}\n\n`;
   }
 
-  /** The chunk as it goes out: the model renamed, and its text pieces scrubbed. */
-  private outgoing(block: string, chunk: Loose, choice: Loose | undefined): string {
-    let out = block;
-    const delta = choice?.delta as Loose | undefined;
-    if (this.pieces && choice && delta) {
-      const scrubbed = scrubbedDelta(delta, this.pieces, typeof choice.finish_reason === "string");
-      if (scrubbed !== delta) {
-        const choices = [{ ...choice, delta: scrubbed }, ...(chunk.choices as Loose[]).slice(1)];
-        out = `data: ${JSON.stringify({ ...chunk, choices })}`;
-      }
-    }
-    return this.renamed(out);
+  /** The chunk as it goes out: the model renamed, and each choice's text pieces scrubbed. */
+  private outgoing(block: string, chunk: Loose, choices: Loose[] | undefined): string {
+    const secrets = this.secrets;
+    if (!secrets || !Array.isArray(choices) || choices.length === 0) return this.renamed(block);
+    let changed = false;
+    const scrubbed = choices.map((choice) => {
+      const delta = choice?.delta as Loose | undefined;
+      if (!delta) return choice;
+      const index = typeof choice.index === "number" ? choice.index : 0;
+      let pieces = this.pieces.get(index);
+      if (!pieces) this.pieces.set(index, (pieces = new StreamedPieces(secrets)));
+      const out = scrubbedDelta(delta, pieces, typeof choice.finish_reason === "string");
+      if (out === delta) return choice;
+      changed = true;
+      return { ...choice, delta: out };
+    });
+    return this.renamed(changed ? `data: ${JSON.stringify({ ...chunk, choices: scrubbed })}` : block);
   }
 
   override get content(): AssistantMessage["content"] {
@@ -156,12 +170,12 @@ class OpenAIScanner extends ScannerBase {
     if (data === "[DONE]") return { text: `${this.heldChunk()}${block}\n\n`, end: "done" };
     const chunk = safeJson(data);
     if (!chunk) return { text: `${block}\n\n` };
-    if (this.pieces) this.lastChunk = chunk;
+    if (this.secrets) this.lastChunk = chunk;
     this.answerId(chunk.id);
     if (this.upstreamModel === undefined && typeof chunk.model === "string")
       this.upstreamModel = `"model":${JSON.stringify(chunk.model)}`;
     const choices = chunk.choices as Loose[] | undefined;
-    const text = this.outgoing(block, chunk, choices?.[0]);
+    const text = this.outgoing(block, chunk, choices);
     if (chunk.error) return { text, end: "error", errorText: data };
     this.assembler?.add(chunk);
     if (chunk.usage) openAITokens(this.tokens, chunk.usage as Loose);

@@ -221,6 +221,27 @@ describe("OpenAI stream scanner", () => {
     }
   });
 
+  it("scrubs each choice's text as its own when a request asked for several", () => {
+    forgetRememberedCredentials();
+    rememberCredentials(KEY);
+    try {
+      const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true, n: 2 }, "chat", false);
+      const choice = (index: number, content: string, finish: string | null = null) =>
+        openAIBlock({ id: "c1", model: "m", choices: [{ index, delta: { content }, finish_reason: finish }] });
+      const sent = (block: string) =>
+        [...scanner.block(block).text.matchAll(/^data: (.*)$/gm)]
+          .filter(([, data]) => data !== "[DONE]")
+          .flatMap(([, data]) => JSON.parse(data!).choices.map((c: any) => `${c.index}:${c.delta.content ?? ""}`));
+      assert.deepEqual(sent(choice(0, `a ${KEY.slice(0, 5)}`)), ["0:a "]);
+      assert.deepEqual(sent(choice(1, "b sk")), ["1:b "], "the other choice's held start is not this one's");
+      assert.deepEqual(sent(choice(1, " done", "stop")), ["1:sk done"]);
+      assert.deepEqual(sent(choice(0, KEY.slice(5), "stop")), ["0:[REDACTED]"]);
+      assert.deepEqual(sent("data: [DONE]"), [], "nothing waits");
+    } finally {
+      forgetRememberedCredentials();
+    }
+  });
+
   it("keeps the usage record a client asked for, and reports an error record", () => {
     const scanner = OPENAI_CHAT_PASSTHROUGH.scanner(
       { stream: true, stream_options: { include_usage: true } },
