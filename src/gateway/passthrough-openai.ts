@@ -66,7 +66,7 @@ function scrubbedDelta(delta: Loose, pieces: StreamedPieces, last: boolean): Loo
   if (typeof delta.refusal === "string") edit("refusal", pieces.take("refusal", delta.refusal));
   let calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as Loose[]) : undefined;
   calls = calls?.map((call, position) => {
-    const fn = call.function as Loose | undefined;
+    const fn = call?.function as Loose | undefined;
     if (typeof fn?.arguments !== "string") return call;
     const text = pieces.take(`call:${typeof call.index === "number" ? call.index : position}`, fn.arguments);
     return text === fn.arguments ? call : { ...call, function: { ...fn, arguments: text } };
@@ -140,7 +140,7 @@ class OpenAIScanner extends ScannerBase {
     let changed = false;
     const scrubbed = choices.map((choice) => {
       const delta = choice?.delta as Loose | undefined;
-      if (!delta) return choice;
+      if (!delta || typeof delta !== "object") return choice;
       const index = typeof choice.index === "number" ? choice.index : 0;
       let pieces = this.pieces.get(index);
       if (!pieces) this.pieces.set(index, (pieces = new StreamedPieces(secrets)));
@@ -201,6 +201,7 @@ class OpenAIScanner extends ScannerBase {
     }
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as Loose[]) {
+        if (!call || typeof call !== "object") continue;
         const index = typeof call.index === "number" ? call.index : this.calls.length;
         const fn = call.function as Loose | undefined;
         const entry = (this.calls[index] ??= { id: "", name: "", args: "" });

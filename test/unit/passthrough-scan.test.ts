@@ -237,6 +237,9 @@ describe("OpenAI stream scanner", () => {
       assert.deepEqual(sent(choice(1, " done", "stop")), ["1:sk done"]);
       assert.deepEqual(sent(choice(0, KEY.slice(5), "stop")), ["0:[REDACTED]"]);
       assert.deepEqual(sent("data: [DONE]"), [], "nothing waits");
+      // Odd shapes pass on as they came (the model renamed).
+      const odd = openAIBlock({ id: "c1", model: "m", choices: [{ index: 0, delta: { tool_calls: [null] } }, null] });
+      assert.equal(scanner.block(odd).text, `${odd.replace('"model":"m"', '"model":"chat"')}\n\n`);
     } finally {
       forgetRememberedCredentials();
     }
