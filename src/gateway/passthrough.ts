@@ -309,8 +309,25 @@ function runPassthrough(
         done();
       }
     };
+    /**
+     * An event the scanner could not read (a shape no provider documents): the target's failure, never a throw out of
+     * the socket's handler, which would end the gateway's process. Fails over before the commit point.
+     */
+    const unreadable = (error: unknown) => {
+      const why = redactText(error instanceof Error ? error.message : String(error));
+      const text = `${candidate.key}: the target sent an event the gateway could not read (${why})`;
+      if (committed) cutOff(text);
+      else fail(makeFailure("unknown", text));
+    };
     const onText = (chunk: string, ended: boolean) => {
       if (settled) return;
+      try {
+        readText(chunk, ended);
+      } catch (error) {
+        unreadable(error);
+      }
+    };
+    const readText = (chunk: string, ended: boolean) => {
       watchdog.touch();
       let list: string[];
       if (ended) list = blocks.flush();
