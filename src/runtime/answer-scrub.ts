@@ -27,8 +27,9 @@ interface BlockState {
   readonly scrub: TextScrub;
   readonly type: DeltaEvent["type"];
   shown: string;
-  /** A tool call, once it has ended: as it went out. */
+  /** A tool call, once it has ended: as it went out, and the target's own it was scrubbed from. */
   ended?: ToolCall;
+  endedFrom?: ToolCall;
 }
 
 /** A streaming tool call as pi-ai keeps it: the JSON of its arguments so far beside them (by provider). */
@@ -77,7 +78,9 @@ export class AnswerScrub {
       case "toolcall_end": {
         this.flush(event.contentIndex, event.partial, emit);
         const toolCall = scrubbedToolCall(event.toolCall, this.secrets);
-        this.block(event.contentIndex, "toolcall_delta").ended = toolCall;
+        const state = this.block(event.contentIndex, "toolcall_delta");
+        state.ended = toolCall;
+        state.endedFrom = event.toolCall;
         return emit(toolCall === event.toolCall ? event : { ...event, toolCall });
       }
       case "done": {
@@ -148,7 +151,9 @@ export class AnswerScrub {
       const thinking = this.scrubbed(block.thinking, state);
       return thinking === block.thinking ? block : { ...block, thinking };
     }
-    if (block.type === "toolCall") return scrubbedToolCall(block, this.secrets);
+    // pi-ai's final message holds the very block its tool call's end handed out: scanned then.
+    if (block.type === "toolCall")
+      return state?.ended && state.endedFrom === block ? state.ended : scrubbedToolCall(block, this.secrets);
     return block;
   }
 
@@ -179,7 +184,7 @@ export class AnswerScrub {
     return block;
   }
 
-  /** What a block's scrub still holds, as one more delta of its kind; the block is then shown as the target sent it. */
+  /** What a block's scrub still holds, as one more delta of its kind (no part of a credential: it never came whole). */
   private flush(contentIndex: number, partial: AssistantMessage, emit: (event: AssistantMessageEvent) => void): void {
     const block = this.blocks.get(contentIndex);
     if (!block?.scrub.holding) return;

@@ -84,6 +84,19 @@ describe("AnswerScrub", () => {
     assert.equal(call.arguments.command, `echo ${KEY}`, "the target's message is not changed");
   });
 
+  it("hands the final message the tool call its end scrubbed, without scanning it again", () => {
+    const scrub = new AnswerScrub([KEY]);
+    const call: ToolCall = { type: "toolCall", id: "c1", name: "bash", arguments: { command: `echo ${KEY}` } };
+    const message = { role: "assistant", content: [call], stopReason: "toolUse" } as unknown as AssistantMessage;
+    const out: AssistantMessageEvent[] = [];
+    scrub.pass({ type: "toolcall_end", contentIndex: 0, toolCall: call, partial: message }, (event) => out.push(event));
+    scrub.pass({ type: "done", reason: "toolUse", message }, (event) => out.push(event));
+    const ended = (out[0] as Extract<AssistantMessageEvent, { type: "toolcall_end" }>).toolCall;
+    const done = (out[1] as Extract<AssistantMessageEvent, { type: "done" }>).message;
+    assert.deepEqual(ended.arguments, { command: "echo [REDACTED]" });
+    assert.equal(done.content[0], ended, "the one scrubbed copy");
+  });
+
   it("sends what still waits before the answer's error when it breaks off mid-block", () => {
     const t = target();
     const scrub = new AnswerScrub([KEY]);
