@@ -146,6 +146,7 @@ export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   api: "anthropic-messages",
   conversation: "messages",
   protocol: "anthropic",
+  streamedValues: STREAMED,
   path: () => "/v1/messages",
   edits: anthropicEdits,
   scanner: (_client, clientModel, assemble) =>

@@ -1,10 +1,13 @@
 // The client's side of a passthrough attempt. A stream is opened at the commit point and gets the target's blocks as
 // they come; a non-streaming client gets its whole body at the end (an attempt that breaks off before fails over, so
 // it is never cut off). An answer cut off after the commit point ends the stream with the protocol's error block, as
-// on the translating path. Either is scrubbed of the credentials the router knows on its way (secret-scrub.ts).
+// on the translating path. Either is scrubbed of the credentials the router knows on its way (secret-scrub.ts), a
+// stream's text also across the events it is streamed in (streamed-values-scrub.ts).
 import type { FastifyReply } from "fastify";
 import type { IncomingMessage } from "node:http";
+import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 import { TextScrub } from "../state/secret-scan.ts";
+import { StreamedValuesScrub } from "./streamed-values-scrub.ts";
 import { StreamKeepAlive } from "./stream-keep-alive.ts";
 
 export class PassthroughReply {
@@ -13,7 +16,9 @@ export class PassthroughReply {
   private buffered = "";
   private source: IncomingMessage | undefined;
   private flushQueued = false;
-  private readonly scrub = new TextScrub();
+  private readonly scrub: TextScrub;
+  /** A streaming client's answer text read across events (absent: none to scrub, or the scanner reads it). */
+  private readonly values: StreamedValuesScrub | undefined;
   private keepAliveTimer: StreamKeepAlive | undefined;
 
   constructor(
@@ -23,7 +28,14 @@ export class PassthroughReply {
     private readonly headers: () => Record<string, string>,
     /** Written (between whole blocks) when the stream has been silent this long; see chat-handler.ts openStream. */
     private readonly keepAlive?: { text: string; everyMs: number },
-  ) {}
+    /** PassthroughDialect.streamedValues. */
+    streamedValues?: RegExp,
+  ) {
+    const secrets = rememberedCredentialValues();
+    this.scrub = new TextScrub(secrets);
+    this.values =
+      streaming && streamedValues && secrets.length > 0 ? new StreamedValuesScrub(secrets, streamedValues) : undefined;
+  }
 
   /** The commit point: a stream's status and headers go out now. */
   open(): void {
@@ -61,7 +73,7 @@ export class PassthroughReply {
     this.stopKeepAlive();
     this.flush();
     if (!this.streaming) this.head(200, "application/json");
-    this.reply.raw.end(this.streaming ? this.scrub.end() : this.scrub.take(body()) + this.scrub.end());
+    this.reply.raw.end(this.streaming ? this.ended() : this.scrub.take(body()) + this.scrub.end());
   }
 
   private readonly flushFromQueue = () => {
@@ -71,7 +83,7 @@ export class PassthroughReply {
 
   private flush(): void {
     if (this.buffered === "") return;
-    const text = this.scrub.take(this.buffered);
+    const text = this.scrub.take(this.values ? this.values.take(this.buffered) : this.buffered);
     this.buffered = "";
     const raw = this.reply.raw;
     if (text === "" || raw.destroyed || raw.writableEnded) return;
@@ -92,7 +104,13 @@ export class PassthroughReply {
     this.stopKeepAlive();
     this.write(block, undefined);
     this.flush();
-    this.reply.raw.end(this.scrub.end());
+    this.reply.raw.end(this.ended());
+  }
+
+  /** What waited for the text after it, scrubbed: the stream ends here. */
+  private ended(): string {
+    const held = this.values?.end() ?? "";
+    return (held === "" ? "" : this.scrub.take(held)) + this.scrub.end();
   }
 
   private head(status: number, contentType: string): void {

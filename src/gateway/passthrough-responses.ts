@@ -385,6 +385,7 @@ export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   api: "openai-responses",
   conversation: "input",
   protocol: "openai",
+  streamedValues: STREAMED,
   path: () => "/responses",
   edits: responsesEdits,
   scanner: (_client, clientModel) => new ResponsesScanner(clientModel),

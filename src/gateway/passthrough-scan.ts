@@ -140,6 +140,12 @@ export interface PassthroughDialect {
    * encrypted reasoning items the target cannot read (all: it refused them; some: it refused their issuer's before).
    */
   edits(client: Record<string, unknown>, withoutReasoning?: ReasoningLeftOut): JsonEdits;
+  /**
+   * The keys of the string values an answer's text streams in, as in ScannerBase.countStreamed (a RegExp with the g
+   * flag, ending at the value's opening quote): a credential split across two of them is found (streamed-values-scrub.ts).
+   * Absent: the scanner reads every streamed piece itself (Chat Completions).
+   */
+  streamedValues?: RegExp;
   /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
   scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */
@@ -280,7 +286,7 @@ export function blocksBefore(blocks: string, marker: RegExp): number {
 }
 
 /** The index of the quote that closes the JSON string whose text starts at `start` (-1: none in `text`). */
-function closingQuote(text: string, start: number): number {
+export function closingQuote(text: string, start: number): number {
   for (let at = text.indexOf('"', start); at >= 0; at = text.indexOf('"', at + 1)) {
     let backslashes = 0;
     while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;

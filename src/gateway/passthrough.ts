@@ -135,7 +135,7 @@ function runPassthrough(
   const { target, auth, candidate, timeouts, signal } = attempt;
   const { dialect, reply, now } = input;
   const streaming = input.body.stream === true;
-  const client = new PassthroughReply(reply, streaming, input.headers, input.keepAlive);
+  const client = new PassthroughReply(reply, streaming, input.headers, input.keepAlive, dialect.streamedValues);
   const startedAt = now();
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.

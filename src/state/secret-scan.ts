@@ -12,6 +12,7 @@ import { rememberedCredentialValues } from "./remembered-credentials.ts";
 export class SecretScan {
   private readonly pattern: RegExp;
   private readonly characters: Set<number>;
+  private readonly firsts: Set<number>;
   private readonly longest: number;
 
   /** `secrets` longest first: of several that start at the same index the longest is replaced. */
@@ -19,7 +20,19 @@ export class SecretScan {
     const escaped = secrets.map((secret) => secret.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&"));
     this.pattern = new RegExp(escaped.length > 0 ? escaped.join("|") : "(?!)", "g");
     this.characters = new Set(secrets.flatMap((secret) => [...secret].map((character) => character.charCodeAt(0))));
+    this.firsts = new Set(secrets.map((secret) => secret.charCodeAt(0)));
     this.longest = Math.max(0, ...secrets.map((secret) => secret.length));
+  }
+
+  /** Reports where each secret in `data` starts and ends, in order, and returns where its end could begin one (as run). */
+  each(data: string, found: (start: number, end: number) => void): number {
+    let from = 0;
+    this.pattern.lastIndex = 0;
+    for (let match = this.pattern.exec(data); match; match = this.pattern.exec(data)) {
+      found(match.index, this.pattern.lastIndex);
+      from = this.pattern.lastIndex;
+    }
+    return this.partialSecretAt(data, from);
   }
 
   /**
@@ -28,25 +41,26 @@ export class SecretScan {
    */
   run(data: string, clean: (from: number, to: number) => void, secret: () => void): number {
     let from = 0;
-    this.pattern.lastIndex = 0;
-    for (let match = this.pattern.exec(data); match; match = this.pattern.exec(data)) {
-      if (match.index > from) clean(from, match.index);
+    const held = this.each(data, (start, end) => {
+      if (start > from) clean(from, start);
       secret();
-      from = this.pattern.lastIndex;
-    }
-    const held = this.partialSecretAt(data, from);
+      from = end;
+    });
     if (held > from) clean(from, held);
     return held;
   }
 
-  /** The earliest index from `from` where the rest of `data` is the start of a secret (its length when none is). */
-  private partialSecretAt(data: string, from: number): number {
+  /**
+   * The earliest index from `from` where the rest of `data` up to `end` is the start of a secret (`end` when none is).
+   */
+  partialSecretAt(data: string, from: number, end = data.length): number {
     // Only the last characters that all occur in some secret, and fewer than the longest one, can begin one.
-    const earliest = Math.max(from, data.length - this.longest + 1);
-    let run = data.length;
+    const earliest = Math.max(from, end - this.longest + 1);
+    let run = end;
     while (run > earliest && this.characters.has(data.charCodeAt(run - 1))) run--;
-    for (let at = run; at < data.length; at++) {
-      const rest = data.length - at;
+    for (let at = run; at < end; at++) {
+      if (!this.firsts.has(data.charCodeAt(at))) continue;
+      const rest = end - at;
       for (const secret of this.secrets) {
         if (secret.length <= rest) continue;
         let index = 0;
@@ -54,7 +68,7 @@ export class SecretScan {
         if (index === rest) return at;
       }
     }
-    return data.length;
+    return end;
   }
 }
 

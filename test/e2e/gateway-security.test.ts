@@ -430,6 +430,56 @@ describe("gateway answers that quote the target's credentials", () => {
     }
   });
 
+  it("never hands the client a key an upstream echoed split across three deltas of a Messages or Responses passthrough", async () => {
+    // Each delta as its own read (a pause between them) or all in one; the key cut after its first character too.
+    const split = (header: string, cut: number, apart: boolean) => (call: { headers: Record<string, unknown> }) => {
+      const sent = String(call.headers[header]);
+      const at = sent.indexOf("sk-") + cut;
+      return {
+        text: [`you sent ${sent.slice(0, at)}`, sent.slice(at, at + 6), `${sent.slice(at + 6)} and nothing else`],
+        ...(apart ? { chunkDelayMs: 5 } : { burstAfterChunks: 0 }),
+      };
+    };
+    try {
+      for (const [cut, apart] of [
+        [1, true],
+        [10, false],
+      ] as const) {
+        fx.emulators.C.setDefault(split("x-api-key", cut, apart));
+        fx.emulators.R.setDefault(split("authorization", cut, apart));
+        const stream = fx.anthropic.messages.stream({
+          model: routes.messages!.passthrough,
+          max_tokens: 50,
+          messages: [{ role: "user", content: ask }],
+        });
+        let seen = "";
+        let text = "";
+        stream.on("streamEvent", (event) => void (seen += JSON.stringify(event)));
+        stream.on("text", (delta) => void (text += delta));
+        seen += JSON.stringify(await stream.finalMessage());
+        assert.equal(text, "you sent [REDACTED] and nothing else", `messages, cut ${cut}`);
+        const events = await fx.openai.responses.create({
+          model: routes.responses!.passthrough,
+          input: ask,
+          stream: true,
+        });
+        let responsesText = "";
+        for await (const event of events) {
+          seen += JSON.stringify(event);
+          if (event.type === "response.output_text.delta") responsesText += event.delta;
+        }
+        assert.equal(responsesText, "you sent Bearer [REDACTED] and nothing else", `responses, cut ${cut}`);
+        for (const key of KEYS) {
+          for (const piece of [key.slice(0, cut + 6), key.slice(cut, cut + 6), key.slice(cut + 6)])
+            assert.ok(!seen.includes(piece), `cut ${cut}: the client saw ${piece}`);
+        }
+      }
+    } finally {
+      fx.emulators.C.setDefault(echo("x-api-key"));
+      fx.emulators.R.setDefault(echo("authorization"));
+    }
+  });
+
   it("never hands the client a key an upstream echoed split across two deltas of a translated stream", async () => {
     const split = (header: string) => (call: { headers: Record<string, unknown> }) => {
       const sent = String(call.headers[header]);
