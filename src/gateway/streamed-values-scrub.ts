@@ -20,6 +20,9 @@ export class StreamedValuesScrub {
   private readonly scan: SecretScan;
   /** Raw text from inside a value (a possible credential's start) to the end of what came: it waits. */
   private held = "";
+  /** The value nextValue() found: where its text starts and where its closing quote is. */
+  private valueStart = 0;
+  private valueEnd = 0;
 
   /** `secrets` longest first; `valueKey` as PassthroughDialect.streamedValues. */
   constructor(
@@ -31,37 +34,54 @@ export class StreamedValuesScrub {
 
   /** `text`: whole SSE blocks. Returns what may go out now. */
   take(text: string): string {
-    const data = this.held === "" ? text : this.held + text;
     const continued = this.held !== "";
+    const data = continued ? this.held + text : text;
     this.held = "";
-    const starts: number[] = [];
-    const ends: number[] = [];
-    let from = 0;
+    // The values from the first one whose end could begin a credential (flat: start, end, start, end...): one that
+    // spans values starts in such a value, so nothing before it can be part of one.
+    let values: number[] | undefined;
+    let partial = 0;
+    let more: boolean;
+    this.valueKey.lastIndex = 0;
     if (continued) {
       // What waited starts inside a value.
       const end = closingQuote(data, 0);
       if (end < 0) return this.wait(data);
-      starts.push(0);
-      ends.push(end);
-      from = end + 1;
+      this.valueStart = 0;
+      this.valueEnd = end;
+      this.valueKey.lastIndex = end + 1;
+      more = true;
+    } else more = this.nextValue(data);
+    for (; more; more = this.nextValue(data)) {
+      const start = this.valueStart;
+      const end = this.valueEnd;
+      if (values) values.push(start, end);
+      else {
+        partial = this.scan.partialSecretAt(data, start, end);
+        if (partial < end) values = [start, end];
+      }
     }
+    if (!values) return data;
+    // The last value alone (the usual case): its possible start waits, there is no value after it to read across.
+    if (values.length === 2) {
+      this.held = data.slice(partial);
+      return data.slice(0, partial);
+    }
+    return this.across(data, values);
+  }
+
+  /** The next value from the key's lastIndex on (false: none whole). */
+  private nextValue(data: string): boolean {
     const key = this.valueKey;
-    key.lastIndex = from;
-    for (let match = key.exec(data); match; match = key.exec(data)) {
-      const start = match.index + match[0].length;
-      const end = closingQuote(data, start);
-      if (end < 0) break;
-      starts.push(start);
-      ends.push(end);
-      key.lastIndex = end + 1;
-    }
-    // A credential spanning values starts in a value whose end could begin one: nothing before the first such value
-    // can be part of one.
-    let first = 0;
-    while (first < starts.length && this.scan.partialSecretAt(data, starts[first]!, ends[first]!) === ends[first]!)
-      first++;
-    if (first === starts.length) return data;
-    return this.across(data, starts.slice(first), ends.slice(first));
+    // test(), not exec(): no match object per value; the key ends at the value's opening quote.
+    if (!key.test(data)) return false;
+    const start = key.lastIndex;
+    const end = closingQuote(data, start);
+    if (end < 0) return false;
+    key.lastIndex = end + 1;
+    this.valueStart = start;
+    this.valueEnd = end;
+    return true;
   }
 
   /** What waits, when the stream ends: it goes out as it is. */
@@ -77,7 +97,9 @@ export class StreamedValuesScrub {
   }
 
   /** The values from the first that could start a credential, read as one text. */
-  private across(data: string, starts: number[], ends: number[]): string {
+  private across(data: string, values: number[]): string {
+    const starts = values.filter((_, i) => i % 2 === 0);
+    const ends = values.filter((_, i) => i % 2 === 1);
     const offsets: number[] = [];
     let joined = "";
     for (let i = 0; i < starts.length; i++) {

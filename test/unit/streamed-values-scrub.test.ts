@@ -52,6 +52,40 @@ describe("StreamedValuesScrub", () => {
     });
   }
 
+  it("finds every credential in answers cut into random deltas that arrive in random groups, among other events", () => {
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const OTHER = "sk-test-key-other-000000002";
+    const words = ["s", "sk", "the ", "key: ", KEY, OTHER, "k-", "\n", '"quoted"', "é ", "sk-test-", "tools"];
+    const stop = 'event: ping\ndata: {"type":"ping"}\n\n';
+    for (let round = 0; round < 400; round++) {
+      let text = "";
+      for (let i = random(12) + 1; i > 0; i--) text += words[random(words.length)];
+      const events: string[] = [];
+      for (let at = 0; at < text.length; ) {
+        const length = 1 + random(8);
+        events.push(textDelta(text.slice(at, at + length)));
+        if (random(4) === 0) events.push(stop);
+        at += length;
+      }
+      const scrub = new StreamedValuesScrub([OTHER, KEY], ANTHROPIC);
+      let out = "";
+      for (let at = 0; at < events.length; ) {
+        const count = 1 + random(3);
+        out += scrub.take(events.slice(at, at + count).join(""));
+        at += count;
+      }
+      out += scrub.end();
+      const expected = text.replaceAll(OTHER, "[REDACTED]").replaceAll(KEY, "[REDACTED]");
+      // What the written text's scrub still replaces: a credential inside one value.
+      assert.equal(readBack(out).replaceAll(KEY, "[REDACTED]").replaceAll(OTHER, "[REDACTED]"), expected, text);
+      assert.equal(out.split(stop).length, events.filter((event) => event === stop).length + 1, "no event lost");
+    }
+  });
+
   it("passes a stream without a credential through unchanged, holding only an end that could begin one", () => {
     const scrub = new StreamedValuesScrub([KEY], ANTHROPIC);
     const first = textDelta("models and tools.");
