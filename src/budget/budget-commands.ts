@@ -20,6 +20,7 @@ import {
   type EffectiveLimit,
 } from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
+import { otherZonesText } from "./team-calendars.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { UsageLedger, UsageTotals } from "./usage-ledger.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
@@ -86,7 +87,13 @@ function switchedOffOnly(service: BudgetService, config: RouterConfig, shown: re
 function showBudget(service: BudgetService, now: number, config: RouterConfig): string {
   const keys = service.keys(now);
   const views = service.views(now);
-  const header = `budgets: today ${keys.day}, month ${keys.month} (${service.timeZone()}); policy ${service.policy()}`;
+  const others = service.otherCalendars(now);
+  // A team whose machines count on different calendars splits a day's spend between their days: said with the calendar.
+  const header = `budgets: today ${keys.day}, month ${keys.month} (${service.timeZone()}); policy ${service.policy()}${
+    others.length > 0
+      ? `\n  the team's budgets are also counted on other calendars: ${otherZonesText(others)}, so the team's daily spend is split between their days and a daily limit can be passed; set the same budgets.timeZone in every machine's routes file`
+      : ""
+  }`;
   const offOnly = switchedOffOnly(
     service,
     config,

@@ -398,6 +398,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     balanceNow: (provider, now) =>
       lessSpend(balances.get(provider), (mark) => spendSince(usage.read(), keys(now), accountIn(provider), mark)),
     timeZone,
+    otherCalendars: (now) => teamCalendars.others(timeZone(), now),
     keys,
     views,
     policy: () => context.config().budgets?.policy ?? "soft",

@@ -23,6 +23,8 @@ export interface BudgetService {
   /** The provider's balance now: the last reading less the USD spend the ledger booked since its fetch (lessSpend). */
   balanceNow(provider: string, now: number): BalanceEntry | undefined;
   timeZone(): string;
+  /** In team mode, the machines counting the team's budgets on another calendar than this one's (as they said last). */
+  otherCalendars(now: number): Array<{ machine: string; zone: string; agoMs: number }>;
   keys(now: number): CalendarKeys;
   views(now: number): ProviderBudgetView[];
   policy(): "soft" | "hard";

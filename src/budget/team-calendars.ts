@@ -49,9 +49,23 @@ function withZone(state: Calendars, machine: string, zone: string, now: number):
   return { ...state, machines };
 }
 
+/** The team's machines on another calendar, as the warning and `/auto-router budget` name them. */
+export function otherZonesText(others: ReturnType<typeof otherZones>): string {
+  return others
+    .map((other) => `${other.machine} on ${other.zone}'s (said ${formatDuration(other.agoMs)} ago)`)
+    .join(", ");
+}
+
+export interface TeamCalendars {
+  /** Records this machine's zone (when it changed, or once a day) and warns about machines on another. */
+  follow(zone: string, now: number): void;
+  /** The team's machines that count on another zone than `zone` now (none outside team mode). */
+  others(zone: string, now: number): ReturnType<typeof otherZones>;
+}
+
 /** Records this machine's zone and warns about the team's machines on another; a no-op outside team mode. */
-export function openTeamCalendars(context: PluginContext): { follow(zone: string, now: number): void } {
-  if (!context.teamMode) return { follow: () => undefined };
+export function openTeamCalendars(context: PluginContext): TeamCalendars {
+  if (!context.teamMode) return { follow: () => undefined, others: () => [] };
   const store = context.openStore(
     TEAM_CALENDARS_STORE_NAME,
     emptyCalendars,
@@ -61,6 +75,7 @@ export function openTeamCalendars(context: PluginContext): { follow(zone: string
   const machine = context.machine ?? "this machine";
   const warned = new Set<string>();
   return {
+    others: (zone, now) => otherZones(store.read(), machine, zone, now),
     follow(zone, now) {
       const state = store.read();
       const others = otherZones(state, machine, zone, now);
@@ -70,11 +85,8 @@ export function openTeamCalendars(context: PluginContext): { follow(zone: string
       const key = `${zone}|${others.map((other) => `${other.machine}=${other.zone}`).join(",")}`;
       if (others.length === 0 || warned.has(key)) return;
       warned.add(key);
-      const listed = others
-        .map((other) => `${other.machine} on ${other.zone}'s (said ${formatDuration(other.agoMs)} ago)`)
-        .join(", ");
       context.warn(
-        `auto-router: this machine (${machine}) counts the team's budgets on ${zone}'s calendar, ${listed}: the team's daily spend is then split between their days and a daily limit can be passed; set the same budgets.timeZone in every machine's routes file`,
+        `auto-router: this machine (${machine}) counts the team's budgets on ${zone}'s calendar, ${otherZonesText(others)}: the team's daily spend is then split between their days and a daily limit can be passed; set the same budgets.timeZone in every machine's routes file`,
       );
     },
   };

@@ -629,6 +629,16 @@ describe("team mode: several pi machines share one Redis", () => {
       shown,
       /auto-router: this machine \(z2\) counts the team's budgets on Pacific\/Kiritimati's calendar, z1 on UTC's \(said \d+s ago\): the team's daily spend is then split between their days and a daily limit can be passed; set the same budgets\.timeZone in every machine's routes file/,
     );
+    // `/auto-router budget` lists the other calendars under its own, on either machine (a process that started before
+    // the other machine appeared was never warned).
+    assert.match(
+      shown,
+      /\(Pacific\/Kiritimati\); policy soft\n {2}the team's budgets are also counted on other calendars: z1 on UTC's \(said \d+s ago\), so/,
+    );
+    assert.match(
+      await show("UTC", dir.agentDir),
+      /\(UTC\); policy soft\n {2}the team's budgets are also counted on other calendars: z2 on Pacific\/Kiritimati's \(said \d+s ago\), so the team's daily spend is split between their days and a daily limit can be passed; set the same budgets\.timeZone in every machine's routes file/,
+    );
   });
 
   it("says in /auto-router state why the file store serves when state.url is invalid, not only once at start", async () => {

@@ -56,4 +56,28 @@ describe("team calendars", () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /ci-runner-7f3a on UTC's/);
   });
+
+  it("lists the machines on another calendar whenever asked, also those that appeared after this process said its zone", () => {
+    const now = Date.parse("2026-12-04T06:00:00Z");
+    const store = createMemoryStore({ v: 1 as const, machines: {} });
+    const warnings: string[] = [];
+    const context = {
+      teamMode: true,
+      machine: "first",
+      openStore: () => store,
+      warn: (text: string) => warnings.push(text),
+    };
+    const calendars = openTeamCalendars(context as unknown as PluginContext);
+    calendars.follow("UTC", now);
+    assert.deepEqual(calendars.others("UTC", now), []);
+    // Another machine on another zone joins later; this process does not say its zone again.
+    store.update((state) => ({
+      ...state,
+      machines: { ...state.machines, later: { zone: "Asia/Tokyo", at: now + 1_000 } },
+    }));
+    assert.deepEqual(calendars.others("UTC", now + 5_000), [{ machine: "later", zone: "Asia/Tokyo", agoMs: 4_000 }]);
+    assert.deepEqual(warnings, [], "the warning was for when it said its zone: the list is what `budget` shows");
+    const outside = openTeamCalendars({ ...context, teamMode: false } as unknown as PluginContext);
+    assert.deepEqual(outside.others("UTC", now), [], "no team, no other calendars");
+  });
 });
