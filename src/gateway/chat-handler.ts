@@ -32,6 +32,8 @@ import { type AnswerEvent, isRefusal, refusedBy } from "./refusal.ts";
 import { observingIssuedReasoning, type ReasoningIssuers } from "./reasoning-issuers.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
 import { TextScrub } from "../state/secret-scan.ts";
+import { redactText } from "../state/redact.ts";
+import { zeroUsage } from "../runtime/zero-usage.ts";
 import { StreamKeepAlive } from "./stream-keep-alive.ts";
 import { SummarySeparators } from "./summary-separators.ts";
 import { settingsCarrier } from "./target-settings.ts";
@@ -307,6 +309,25 @@ export async function serveChat<Request>(
     };
     return {
       write: (event: AnswerEvent) => separators.pass(event, send),
+      /**
+       * An event the encoder could not write (an answer in a shape no target should send): the stream still ends with
+       * its protocol's error, never open or without a terminal event, and the target is stopped.
+       */
+      broken: (error: unknown, answer: AssistantMessage | undefined) => {
+        const why = `auto-router: the gateway could not write the answer of ${watch.servedKey ?? "the target"} (${redactText(error instanceof Error ? error.message : String(error))})`;
+        watch.abandon(why);
+        try {
+          const message: AssistantMessage = {
+            ...(answer ?? { role: "assistant", content: [], api: "", provider: "", model: "", usage: zeroUsage() }),
+            stopReason: "error",
+            errorMessage: why,
+            timestamp: core.now(),
+          };
+          send({ type: "error", reason: "error", error: message });
+        } catch {
+          // The encoder cannot write its error either: the stream ends as it is.
+        }
+      },
       end: () => {
         keepAlive.stop();
         reply.raw.end(scrub.end());
@@ -350,31 +371,37 @@ export async function serveChat<Request>(
       return sendWhole(message, headers);
     }
     const client = openStream(headers);
-    client.write(first.value);
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      const event = next.value;
-      if (watch.signal.aborted) {
-        if (!watch.shutDown) break; // the client left
-        // The drain deadline: the stream's own end (its aborted error event) reaches the client as an error.
-        if (event.type !== "error") continue;
-        const error = { ...event.error, stopReason: "error" as const, errorMessage: new GatewayShutdown().message };
-        client.write({ type: "error", reason: "error", error });
-        break;
+    let answer = "partial" in first.value ? first.value.partial : undefined;
+    try {
+      client.write(first.value);
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        const event = next.value;
+        if ("partial" in event) answer = event.partial;
+        if (watch.signal.aborted) {
+          if (!watch.shutDown) break; // the client left
+          // The drain deadline: the stream's own end (its aborted error event) reaches the client as an error.
+          if (event.type !== "error") continue;
+          const error = { ...event.error, stopReason: "error" as const, errorMessage: new GatewayShutdown().message };
+          client.write({ type: "error", reason: "error", error });
+          break;
+        }
+        if (event.type !== "error" || event.reason !== "error") {
+          client.write(event);
+          continue;
+        }
+        // The runtime has recorded why the answer was cut off once its stream ends (right after this event).
+        await stream.result();
+        watch.refused = isRefusal(watch.cutOff);
+        if (watch.refused) client.write({ type: "refusal", message: event.error });
+        else
+          client.write({
+            ...event,
+            error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
+            category: cutOffCategory(watch.cutOff),
+          });
       }
-      if (event.type !== "error" || event.reason !== "error") {
-        client.write(event);
-        continue;
-      }
-      // The runtime has recorded why the answer was cut off once its stream ends (right after this event).
-      await stream.result();
-      watch.refused = isRefusal(watch.cutOff);
-      if (watch.refused) client.write({ type: "refusal", message: event.error });
-      else
-        client.write({
-          ...event,
-          error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
-          category: cutOffCategory(watch.cutOff),
-        });
+    } catch (error) {
+      client.broken(error, answer);
     }
     client.end();
   } finally {

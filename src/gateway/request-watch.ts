@@ -87,6 +87,11 @@ export class RequestWatch {
     return this.controller.signal;
   }
 
+  /** Stops the request's target: the gateway could not write its answer on (the client was told so). */
+  abandon(why: string): void {
+    this.controller.abort(new Error(why));
+  }
+
   /** Ends the request for the gateway's shutdown: its client is told so (see shutDown). */
   endForShutdown(): void {
     this.controller.abort(new GatewayShutdown());

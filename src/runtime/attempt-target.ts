@@ -39,6 +39,23 @@ export function redactedMessage(message: AssistantMessage): AssistantMessage {
  * emits the error, and pi may serialise earlier events after that (JSON and RPC output), so the partials are forwarded
  * as one shadow copy of the target's message whose error text is redacted and whose content is as it went out.
  */
+/**
+ * A tool call's id and name as text: pi-ai copies them from the provider's answer as they came, and an
+ * OpenAI-compatible server that sends `"id": 7` or no name would otherwise reach code that reads them as strings (the
+ * gateway's encoders, pi's session). pi-ai's own word for a missing one is "". Fixed in pi-ai's message itself, which
+ * every partial and the final message show.
+ */
+function namedAsText(content: AssistantMessage["content"]): void {
+  for (const block of content) {
+    if (block.type !== "toolCall") continue;
+    if (typeof block.id !== "string") block.id = textOr(block.id);
+    if (typeof block.name !== "string") block.name = textOr(block.name);
+  }
+}
+
+const textOr = (value: unknown): string =>
+  typeof value === "number" || typeof value === "boolean" ? String(value) : "";
+
 function redactingForwarder(
   push: (event: AssistantMessageEvent) => void,
   secrets: readonly string[] = rememberedCredentialValues(),
@@ -46,6 +63,8 @@ function redactingForwarder(
   const scrub = secrets.length > 0 ? new AnswerScrub(secrets) : undefined;
   let shadow: AssistantMessage | undefined;
   const forward = (event: AssistantMessageEvent) => {
+    if (event.type === "toolcall_start" || event.type === "toolcall_end") namedAsText(event.partial.content);
+    if (event.type === "toolcall_end") namedAsText([event.toolCall]);
     if ("partial" in event && event.partial) {
       shadow = redactedMessage(Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
       if (scrub) shadow.content = scrub.content(event.partial.content);

@@ -8,6 +8,8 @@ import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const PNG = "iVBORw0KGgo=";
+/** READ_TOOL as a Responses function tool. */
+const RESPONSES_READ = [{ type: "function" as const, name: "read", parameters: READ_TOOL.input_schema, strict: false }];
 /** What the answer says the serving target was not sent. */
 const ignored = (response: Response) => response.headers.get("x-auto-router-ignored");
 
@@ -70,6 +72,51 @@ describe("gateway: a translated request's conversation and limits", () => {
     const text = typeof assistant.content === "string" ? assistant.content : assistant.content[0].text;
     assert.equal(text, "Calling two tools.");
     assert.doesNotMatch(JSON.stringify(sent), /I should call tools|unsigned musing|opaque-redacted/);
+  });
+
+  it("ends every client's stream whole when a target's tool call has a number for its id", async () => {
+    // An OpenAI-compatible server that numbers its tool calls: pi-ai copies the id as it came.
+    const numbered = {
+      text: "Reading.",
+      toolCall: { id: 7 as unknown as string, name: "read", arguments: { path: "a" } },
+    };
+    chat.enqueue(numbered);
+    const events: string[] = [];
+    let callId: unknown;
+    const stream = await fx.openai.responses.create({
+      model: "chat",
+      input: "read a",
+      tools: RESPONSES_READ,
+      stream: true,
+    });
+    for await (const event of stream) {
+      events.push(event.type);
+      if (event.type === "response.output_item.done" && event.item.type === "function_call")
+        callId = event.item.call_id;
+    }
+    assert.equal(events.at(-1), "response.completed", events.join(", "));
+    assert.equal(callId, "7");
+    chat.enqueue(numbered);
+    const message = await fx.anthropic.messages
+      .stream({ model: "chat", max_tokens: 100, tools: [READ_TOOL], messages: [{ role: "user", content: "read a" }] })
+      .finalMessage();
+    assert.equal(message.stop_reason, "tool_use");
+    assert.match(String(message.content.find((block) => block.type === "tool_use")?.id), /^[a-zA-Z0-9_-]+$/);
+    chat.enqueue(numbered);
+    const chunks = await fx.openai.chat.completions.create({
+      model: "chat",
+      stream: true,
+      tools: [{ type: "function", function: { name: "read", parameters: READ_TOOL.input_schema } }],
+      messages: [{ role: "user", content: "read a" }],
+    });
+    let finish: string | null | undefined;
+    let chatId: unknown;
+    for await (const chunk of chunks) {
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      chatId = chunk.choices[0]?.delta.tool_calls?.[0]?.id ?? chatId;
+    }
+    assert.equal(finish, "tool_calls");
+    assert.equal(chatId, "7");
   });
 
   /** A one-line prompt with thinking on, to the route `model`. */
