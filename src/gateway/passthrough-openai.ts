@@ -33,6 +33,23 @@ type Loose = Record<string, unknown>;
  * The text pieces of a streamed answer (its content, its refusal, each tool call's arguments), each scrubbed as one
  * text: what could begin a credential waits for the piece's next chunk, and goes out with the answer's last chunk.
  */
+
+/**
+ * A chunk's JSON object; undefined for an empty `data:` or JSON that is no object (forwarded as it came). JSON that
+ * does not parse (a chunk cut short) throws: the target's failure (passthrough.ts), as the openai SDK on the
+ * translating path fails on it, rather than an event the client's SDK cannot parse.
+ */
+function readChunk(data: string): Loose | undefined {
+  if (data.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (error) {
+    throw new Error(`a chunk that is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Loose) : undefined;
+}
+
 class StreamedPieces {
   private readonly scrubs = new Map<string, TextScrub>();
 
@@ -168,7 +185,7 @@ class OpenAIScanner extends ScannerBase {
   block(block: string): ScanStep {
     const { data } = parseBlock(block);
     if (data === "[DONE]") return { text: `${this.heldChunk()}${block}\n\n`, end: "done" };
-    const chunk = safeJson(data);
+    const chunk = readChunk(data);
     if (!chunk) return { text: `${block}\n\n` };
     if (this.secrets) this.lastChunk = chunk;
     this.answerId(chunk.id);

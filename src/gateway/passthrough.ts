@@ -316,8 +316,12 @@ function runPassthrough(
     const unreadable = (error: unknown) => {
       const why = redactText(error instanceof Error ? error.message : String(error));
       const text = `${candidate.key}: the target sent an event the gateway could not read (${why})`;
-      if (committed) cutOff(text);
-      else fail(makeFailure("unknown", text));
+      if (committed) {
+        // What the events before it said goes out first, as before an error event.
+        write(pending.join(""));
+        pending.length = 0;
+        cutOff(text);
+      } else fail(makeFailure("unknown", text));
     };
     const onText = (chunk: string, ended: boolean) => {
       if (settled) return;

@@ -12,13 +12,18 @@ import type { Candidate } from "../../src/routing/types.ts";
 
 let server: http.Server;
 let baseUrl: string;
+let origin: string;
 before(async () => {
-  server = http.createServer((_request, response) => {
+  server = http.createServer((request, response) => {
     response.writeHead(200, { "content-type": "text/event-stream" });
-    response.end('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n');
+    // /cut: a chunk cut short after the answer began (its text committed the attempt).
+    if (request.url?.startsWith("/cut/"))
+      response.end('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"id":"c1","choi\n\n');
+    else response.end('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n');
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `${origin}/v1`;
 });
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -69,5 +74,64 @@ describe("a passthrough attempt whose upstream sends an event the scanner cannot
       outcome.failure.message,
       "p/m: the target sent an event the gateway could not read (Cannot read properties of null (reading 'index'))",
     );
+  });
+});
+
+describe("a Chat Completions passthrough whose upstream sends a chunk that is not valid JSON", () => {
+  it("cuts the answer off with the protocol's error after the commit point, naming the target, not the chunk as it came", async () => {
+    const body = { model: "auto-router/x", stream: true, messages: [{ role: "user", content: "hi" }] };
+    let sent = "";
+    const raw = {
+      setHeader: () => {},
+      writeHead: () => {},
+      write: (text: string) => {
+        sent += text;
+        return true;
+      },
+      end: (text?: string) => void (sent += text ?? ""),
+      destroyed: false,
+      writableEnded: false,
+    };
+    const passthrough = gatewayPassthrough({
+      dialect: OPENAI_CHAT_PASSTHROUGH,
+      registry: undefined,
+      body,
+      context: { messages: [] },
+      jsonBytes: Buffer.from(JSON.stringify(body)),
+      query: "",
+      clientHeaders: {},
+      clientModel: "auto-router/x",
+      reply: { hijack: () => {}, raw } as never,
+      headers: () => ({}),
+      now: Date.now,
+    });
+    const cost = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    const target = {
+      id: "m",
+      provider: "p",
+      api: "openai-completions",
+      baseUrl: `${origin}/cut/v1`,
+      input: ["text"],
+      cost,
+    };
+    const outcome = await passthrough.attempt({
+      target: target as unknown as Model<Api>,
+      auth: { ok: true, apiKey: "sk-unit-test-key-0001" },
+      candidate: { key: "p/m", provider: "p", modelId: "m" } as Candidate,
+      timeouts: { firstTokenMs: 5_000, stallMs: 5_000, thinkingStallMs: 5_000 },
+      onCommit: () => {},
+      onResponse: () => {},
+    });
+    assert.equal(outcome.status, "committed");
+    assert.ok(outcome.status === "committed" && outcome.final === "error");
+    assert.match(
+      outcome.failure!.message,
+      /p\/m: the target sent an event the gateway could not read \(a chunk that is not valid JSON: /,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.doesNotMatch(sent, /"choi\n/, "the cut chunk did not reach the client");
+    const blocks = sent.trim().split("\n\n");
+    assert.equal(blocks.at(-1), "data: [DONE]");
+    assert.match(blocks.at(-2)!, /^data: \{"error":\{"message":"[^"]*could not read/, sent);
   });
 });
