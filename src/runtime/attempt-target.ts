@@ -34,12 +34,6 @@ export function redactedMessage(message: AssistantMessage): AssistantMessage {
 }
 
 /**
- * Forwards one attempt's events with redacted error text, scrubbed of the credentials the router knows (none known:
- * no scrub). pi-ai sets `errorMessage` on the one message object it hands out as every event's `partial` before it
- * emits the error, and pi may serialise earlier events after that (JSON and RPC output), so the partials are forwarded
- * as one shadow copy of the target's message whose error text is redacted and whose content is as it went out.
- */
-/**
  * A tool call's id and name as text: pi-ai copies them from the provider's answer as they came, and an
  * OpenAI-compatible server that sends `"id": 7` or no name would otherwise reach code that reads them as strings (the
  * gateway's encoders, pi's session). pi-ai's own word for a missing one is "". Fixed in pi-ai's message itself, which
@@ -56,6 +50,12 @@ function namedAsText(content: AssistantMessage["content"]): void {
 const textOr = (value: unknown): string =>
   typeof value === "number" || typeof value === "boolean" ? String(value) : "";
 
+/**
+ * Forwards one attempt's events with redacted error text, scrubbed of the credentials the router knows (none known:
+ * no scrub). pi-ai sets `errorMessage` on the one message object it hands out as every event's `partial` before it
+ * emits the error, and pi may serialise earlier events after that (JSON and RPC output), so the partials are forwarded
+ * as one shadow copy of the target's message whose error text is redacted and whose content is as it went out.
+ */
 function redactingForwarder(
   push: (event: AssistantMessageEvent) => void,
   secrets: readonly string[] = rememberedCredentialValues(),
@@ -63,8 +63,6 @@ function redactingForwarder(
   const scrub = secrets.length > 0 ? new AnswerScrub(secrets) : undefined;
   let shadow: AssistantMessage | undefined;
   const forward = (event: AssistantMessageEvent) => {
-    if (event.type === "toolcall_start" || event.type === "toolcall_end") namedAsText(event.partial.content);
-    if (event.type === "toolcall_end") namedAsText([event.toolCall]);
     if ("partial" in event && event.partial) {
       shadow = redactedMessage(Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
       if (scrub) shadow.content = scrub.content(event.partial.content);
@@ -74,7 +72,13 @@ function redactingForwarder(
     if (event.type === "error") redactedMessage(event.error);
     push(event);
   };
-  return scrub ? (event) => scrub.pass(event, forward) : forward;
+  return (event) => {
+    // Before the scrub, whose copies of the blocks are what goes out.
+    if (event.type === "toolcall_start" || event.type === "toolcall_end") namedAsText(event.partial.content);
+    if (event.type === "toolcall_end") namedAsText([event.toolCall]);
+    if (scrub) scrub.pass(event, forward);
+    else forward(event);
+  };
 }
 
 export interface TargetAttempt {
