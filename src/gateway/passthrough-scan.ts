@@ -287,12 +287,15 @@ export function blocksBefore(blocks: string, marker: RegExp): number {
 
 /** The index of the quote that closes the JSON string whose text starts at `start` (-1: none in `text`). */
 export function closingQuote(text: string, start: number): number {
-  for (let at = text.indexOf('"', start); at >= 0; at = text.indexOf('"', at + 1)) {
-    let backslashes = 0;
-    while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;
-    if (backslashes % 2 === 0) return at;
-  }
+  for (let at = text.indexOf('"', start); at >= 0; at = text.indexOf('"', at + 1)) if (!escapedAt(text, at)) return at;
   return -1;
+}
+
+/** Whether the character at `at` is escaped (an odd run of backslashes before it). */
+export function escapedAt(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 export const safeJson = (text: string): Record<string, unknown> | undefined => {

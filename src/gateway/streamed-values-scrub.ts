@@ -7,7 +7,7 @@
 // credential's own characters (never an escape), so every event stays valid JSON.
 import { REDACTED } from "../state/redact.ts";
 import { type SecretScan, scanOf } from "../state/secret-scan.ts";
-import { closingQuote } from "./passthrough-scan.ts";
+import { closingQuote, escapedAt } from "./passthrough-scan.ts";
 
 /** A credential's part inside one value, as raw indexes of the text: replaced by [REDACTED] (its first) or removed. */
 interface Cut {
@@ -119,7 +119,7 @@ export class StreamedValuesScrub {
       // Within one value the credential is in the raw text as it is: the written text's scrub replaces it.
       if (firstValue === lastValue) return;
       const from = starts[firstValue]! + start - offsets[firstValue]!;
-      if (escaped(data, from)) return;
+      if (escapedAt(data, from)) return;
       cuts.push({ from, to: ends[firstValue]!, first: true });
       for (let i = firstValue + 1; i < lastValue; i++) cuts.push({ from: starts[i]!, to: ends[i]!, first: false });
       cuts.push({ from: starts[lastValue]!, to: starts[lastValue]! + end - offsets[lastValue]!, first: false });
@@ -137,11 +137,4 @@ export class StreamedValuesScrub {
     this.held = data.slice(holdAt);
     return out + data.slice(at, holdAt);
   }
-}
-
-/** Whether the character at `at` is escaped (an odd run of backslashes before it). */
-function escaped(text: string, at: number): boolean {
-  let backslashes = 0;
-  while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;
-  return backslashes % 2 === 1;
 }
