@@ -8,6 +8,7 @@
 import type { AssistantMessage, StopReason, ToolCall } from "@mariozechner/pi-ai";
 import { TextScrub } from "../state/secret-scan.ts";
 import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
+import { isObject } from "../is-object.ts";
 import { errorBody } from "./errors.ts";
 import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
@@ -30,11 +31,6 @@ const STOP_REASONS: Record<string, StopReason> = {
 type Loose = Record<string, unknown>;
 
 /**
- * The text pieces of a streamed answer (its content, its refusal, each tool call's arguments), each scrubbed as one
- * text: what could begin a credential waits for the piece's next chunk, and goes out with the answer's last chunk.
- */
-
-/**
  * A chunk's JSON object; undefined for an empty `data:` or JSON that is no object (forwarded as it came). JSON that
  * does not parse (a chunk cut short) throws: the target's failure (passthrough.ts), as the openai SDK on the
  * translating path fails on it, rather than an event the client's SDK cannot parse.
@@ -47,9 +43,13 @@ function readChunk(data: string): Loose | undefined {
   } catch (error) {
     throw new Error(`a chunk that is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Loose) : undefined;
+  return isObject(value) ? value : undefined;
 }
 
+/**
+ * The text pieces of a streamed answer (its content, its refusal, each tool call's arguments), each scrubbed as one
+ * text: what could begin a credential waits for the piece's next chunk, and goes out with the answer's last chunk.
+ */
 class StreamedPieces {
   private readonly scrubs = new Map<string, TextScrub>();
 
