@@ -13,29 +13,24 @@ import OpenAI from "openai";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process.ts";
 
-describe("gateway: an upstream stream that is not valid JSON", () => {
-  let upstream: http.Server;
-  let gateway: GatewayProcess;
-  let dir: ReturnType<typeof makeAgentDir>;
-
+/**
+ * A local upstream answering each request with `answer` (its path, the response), and the real gateway on an agent
+ * dir whose providers `agent` points at it (given the upstream's origin); both stopped after the suite.
+ */
+function upstreamAndGateway(
+  answer: (url: string, response: http.ServerResponse) => void,
+  agent: (origin: string) => Parameters<typeof makeAgentDir>[0],
+): { gateway(): GatewayProcess } {
+  let upstream: http.Server | undefined;
+  let gateway: GatewayProcess | undefined;
+  let dir: ReturnType<typeof makeAgentDir> | undefined;
   before(async () => {
     upstream = http.createServer((request, response) => {
       request.resume();
-      request.on("end", () => {
-        response.writeHead(200, { "content-type": "text/event-stream" });
-        response.end(
-          'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\ndata: {"id":"c1","object":"chat.comp\n\n',
-        );
-      });
+      request.on("end", () => answer(request.url ?? "", response));
     });
-    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-    const baseUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
-    dir = makeAgentDir({
-      providers: {
-        cut: { baseUrl, api: "openai-completions", apiKey: "sk-cut-upstream-key-0001", models: [{ id: "m" }] },
-      },
-      routes: { routes: { chat: routeInOrder("cut/m") } },
-    });
+    await new Promise<void>((resolve) => upstream!.listen(0, "127.0.0.1", resolve));
+    dir = makeAgentDir(agent(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`));
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
   });
   after(async () => {
@@ -43,8 +38,32 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
     await new Promise<void>((resolve) => upstream?.close(() => resolve()));
     dir?.cleanup();
   });
+  return { gateway: () => gateway! };
+}
+
+describe("gateway: an upstream stream that is not valid JSON", () => {
+  const fx = upstreamAndGateway(
+    (_url, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      response.end(
+        'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\ndata: {"id":"c1","object":"chat.comp\n\n',
+      );
+    },
+    (origin) => ({
+      providers: {
+        cut: {
+          baseUrl: `${origin}/v1`,
+          api: "openai-completions",
+          apiKey: "sk-cut-upstream-key-0001",
+          models: [{ id: "m" }],
+        },
+      },
+      routes: { routes: { chat: routeInOrder("cut/m") } },
+    }),
+  );
 
   it("ends a Chat Completions passthrough stream cut short with an error naming the target", async () => {
+    const gateway = fx.gateway();
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
     const stream = await openai.chat.completions.create({
       model: "chat",
@@ -237,72 +256,59 @@ describe("gateway: upstream streams broken at random", () => {
   // same whatever the timing of the streams' chunks.
   const { pick } = generator(11);
   let answers = 0;
-  let upstream: http.Server;
-  let gateway: GatewayProcess;
-  let dir: ReturnType<typeof makeAgentDir>;
-
-  before(async () => {
-    upstream = http.createServer((request, response) => {
-      request.resume();
-      request.on("end", () => {
-        const { random, pick: pickWeird } = generator(Number(process.env.FUZZ_SEED ?? 1_000) + answers++);
-        const chance = (below: number) => random(below) === 0;
-        const mutate = (value: unknown): unknown => {
-          if (chance(6)) return pickWeird(WEIRD);
-          if (Array.isArray(value)) return value.map(mutate);
-          if (value && typeof value === "object")
-            return Object.fromEntries(
-              Object.entries(value)
-                .filter(() => !chance(10))
-                .map(([k, v]) => [k, mutate(v)]),
-            );
-          return value;
-        };
-        const url = request.url ?? "";
-        const events = url.includes("messages") ? ANTHROPIC : url.includes("responses") ? RESPONSES : CHAT;
-        let text = "";
-        for (const [name, data] of events) {
-          if (chance(8)) continue;
-          const body = JSON.stringify(chance(5) ? mutate(data) : data);
-          text += `${name ? `event: ${name}\n` : ""}data: ${chance(12) ? body.slice(0, random(body.length)) : body}\n\n`;
-          if (chance(30)) text += "garbage line without colon\n\n";
-        }
-        if (events === CHAT && !chance(3)) text += "data: [DONE]\n\n";
-        response.writeHead(200, { "content-type": "text/event-stream" });
-        const reset = chance(10);
-        let at = 0;
-        const next = () => {
-          if (at >= text.length) return reset ? response.destroy() : response.end();
-          const size = 1 + random(60);
-          response.write(text.slice(at, at + size));
-          at += size;
-          if (chance(4)) setTimeout(next, 1);
-          else next();
-        };
-        next();
-      });
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    // No wait for a resting target: a request every target of which failed ends at once.
-    const route = (...targets: string[]) => ({ ...routeInOrder(...targets), failover: { cooldownWaitMs: 0 } });
-    dir = makeAgentDir({
-      providers: {
-        an: { baseUrl: base, api: "anthropic-messages", apiKey: KEYS.an, models: [{ id: "a1" }] },
-        ch: { baseUrl: `${base}/v1`, api: "openai-completions", apiKey: KEYS.ch, models: [{ id: "c1" }] },
-        rs: { baseUrl: `${base}/v1`, api: "openai-responses", apiKey: KEYS.rs, models: [{ id: "r1" }] },
-      },
-      routes: { routes: { an: route("an/a1", "ch/c1"), ch: route("ch/c1", "rs/r1"), rs: route("rs/r1", "an/a1") } },
-    });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-  });
-  after(async () => {
-    await gateway?.stop();
-    await new Promise<void>((resolve) => upstream?.close(() => resolve()));
-    dir?.cleanup();
-  });
+  const fx = upstreamAndGateway(
+    (url, response) => {
+      const { random, pick: pickWeird } = generator(Number(process.env.FUZZ_SEED ?? 1_000) + answers++);
+      const chance = (below: number) => random(below) === 0;
+      const mutate = (value: unknown): unknown => {
+        if (chance(6)) return pickWeird(WEIRD);
+        if (Array.isArray(value)) return value.map(mutate);
+        if (value && typeof value === "object")
+          return Object.fromEntries(
+            Object.entries(value)
+              .filter(() => !chance(10))
+              .map(([k, v]) => [k, mutate(v)]),
+          );
+        return value;
+      };
+      const events = url.includes("messages") ? ANTHROPIC : url.includes("responses") ? RESPONSES : CHAT;
+      let text = "";
+      for (const [name, data] of events) {
+        if (chance(8)) continue;
+        const body = JSON.stringify(chance(5) ? mutate(data) : data);
+        text += `${name ? `event: ${name}\n` : ""}data: ${chance(12) ? body.slice(0, random(body.length)) : body}\n\n`;
+        if (chance(30)) text += "garbage line without colon\n\n";
+      }
+      if (events === CHAT && !chance(3)) text += "data: [DONE]\n\n";
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      const reset = chance(10);
+      let at = 0;
+      const next = () => {
+        if (at >= text.length) return reset ? response.destroy() : response.end();
+        const size = 1 + random(60);
+        response.write(text.slice(at, at + size));
+        at += size;
+        if (chance(4)) setTimeout(next, 1);
+        else next();
+      };
+      next();
+    },
+    (origin) => {
+      // No wait for a resting target: a request every target of which failed ends at once.
+      const route = (...targets: string[]) => ({ ...routeInOrder(...targets), failover: { cooldownWaitMs: 0 } });
+      return {
+        providers: {
+          an: { baseUrl: origin, api: "anthropic-messages", apiKey: KEYS.an, models: [{ id: "a1" }] },
+          ch: { baseUrl: `${origin}/v1`, api: "openai-completions", apiKey: KEYS.ch, models: [{ id: "c1" }] },
+          rs: { baseUrl: `${origin}/v1`, api: "openai-responses", apiKey: KEYS.rs, models: [{ id: "r1" }] },
+        },
+        routes: { routes: { an: route("an/a1", "ch/c1"), ch: route("ch/c1", "rs/r1"), rs: route("rs/r1", "an/a1") } },
+      };
+    },
+  );
 
   it("settles every request, keeps running and hands no client a credential", async () => {
+    const gateway = fx.gateway();
     const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
     const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
     const input = [{ role: "user" as const, content: "hi" }];

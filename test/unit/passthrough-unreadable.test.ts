@@ -39,33 +39,39 @@ const unreadableDialect: PassthroughDialect = {
   },
 };
 
+/** One passthrough attempt of `dialect` on a target at `baseUrl`, its client's side on `reply`. */
+function attemptOn(dialect: PassthroughDialect, baseUrl: string, reply: unknown, onCommit = () => {}) {
+  const body = { model: "auto-router/x", stream: true, messages: [{ role: "user", content: "hi" }] };
+  const passthrough = gatewayPassthrough({
+    dialect,
+    registry: undefined,
+    body,
+    context: { messages: [] },
+    jsonBytes: Buffer.from(JSON.stringify(body)),
+    query: "",
+    clientHeaders: {},
+    clientModel: "auto-router/x",
+    reply: reply as never,
+    headers: () => ({}),
+    now: Date.now,
+  });
+  const cost = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  const target = { id: "m", provider: "p", api: "openai-completions", baseUrl, input: ["text"], cost };
+  return passthrough.attempt({
+    target: target as unknown as Model<Api>,
+    auth: { ok: true, apiKey: "sk-unit-test-key-0001" },
+    candidate: { key: "p/m", provider: "p", modelId: "m" } as Candidate,
+    timeouts: { firstTokenMs: 5_000, stallMs: 5_000, thinkingStallMs: 5_000 },
+    onCommit,
+    onResponse: () => {},
+  });
+}
+
 describe("a passthrough attempt whose upstream sends an event the scanner cannot read", () => {
   it("fails the attempt with a message naming the target and what went wrong", async () => {
-    const body = { model: "auto-router/x", stream: true, messages: [{ role: "user", content: "hi" }] };
-    const passthrough = gatewayPassthrough({
-      dialect: unreadableDialect,
-      registry: undefined,
-      body,
-      context: { messages: [] },
-      jsonBytes: Buffer.from(JSON.stringify(body)),
-      query: "",
-      clientHeaders: {},
-      clientModel: "auto-router/x",
-      reply: {} as never, // nothing reaches the client before the commit point
-      headers: () => ({}),
-      now: Date.now,
-    });
-    const cost = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    const target = { id: "m", provider: "p", api: "openai-completions", baseUrl, input: ["text"], cost };
     let committed = false;
-    const outcome = await passthrough.attempt({
-      target: target as unknown as Model<Api>,
-      auth: { ok: true, apiKey: "sk-unit-test-key-0001" },
-      candidate: { key: "p/m", provider: "p", modelId: "m" } as Candidate,
-      timeouts: { firstTokenMs: 5_000, stallMs: 5_000, thinkingStallMs: 5_000 },
-      onCommit: () => void (committed = true),
-      onResponse: () => {},
-    });
+    // Nothing reaches the client before the commit point.
+    const outcome = await attemptOn(unreadableDialect, baseUrl, {}, () => void (committed = true));
     assert.equal(committed, false);
     assert.equal(outcome.status, "failed");
     assert.ok(outcome.status === "failed");
@@ -79,7 +85,6 @@ describe("a passthrough attempt whose upstream sends an event the scanner cannot
 
 describe("a Chat Completions passthrough whose upstream sends a chunk that is not valid JSON", () => {
   it("cuts the answer off with the protocol's error after the commit point, naming the target, not the chunk as it came", async () => {
-    const body = { model: "auto-router/x", stream: true, messages: [{ role: "user", content: "hi" }] };
     let sent = "";
     const raw = {
       setHeader: () => {},
@@ -92,36 +97,7 @@ describe("a Chat Completions passthrough whose upstream sends a chunk that is no
       destroyed: false,
       writableEnded: false,
     };
-    const passthrough = gatewayPassthrough({
-      dialect: OPENAI_CHAT_PASSTHROUGH,
-      registry: undefined,
-      body,
-      context: { messages: [] },
-      jsonBytes: Buffer.from(JSON.stringify(body)),
-      query: "",
-      clientHeaders: {},
-      clientModel: "auto-router/x",
-      reply: { hijack: () => {}, raw } as never,
-      headers: () => ({}),
-      now: Date.now,
-    });
-    const cost = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    const target = {
-      id: "m",
-      provider: "p",
-      api: "openai-completions",
-      baseUrl: `${origin}/cut/v1`,
-      input: ["text"],
-      cost,
-    };
-    const outcome = await passthrough.attempt({
-      target: target as unknown as Model<Api>,
-      auth: { ok: true, apiKey: "sk-unit-test-key-0001" },
-      candidate: { key: "p/m", provider: "p", modelId: "m" } as Candidate,
-      timeouts: { firstTokenMs: 5_000, stallMs: 5_000, thinkingStallMs: 5_000 },
-      onCommit: () => {},
-      onResponse: () => {},
-    });
+    const outcome = await attemptOn(OPENAI_CHAT_PASSTHROUGH, `${origin}/cut/v1`, { hijack: () => {}, raw });
     assert.equal(outcome.status, "committed");
     assert.ok(outcome.status === "committed" && outcome.final === "error");
     assert.match(
