@@ -1,7 +1,8 @@
 // The Anthropic Messages dialect of a passthrough attempt: /v1/messages under the base URL (as the Anthropic SDK
 // calls it), the client's body with the target's model and without the router's `provider` field, and a scanner of
-// the named SSE events. Text deltas are not parsed after the commit point: usage and the stop reason come from
-// message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread.
+// the named SSE events. Text deltas are not read after the commit point: usage and the stop reason come from
+// message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread
+// (passthrough.ts only checks that each is valid JSON).
 import type { StopReason } from "@mariozechner/pi-ai";
 import { fitAnthropicThinking, withoutThinkingEdits } from "../runtime/anthropic-thinking.ts";
 import { type ErrorCategory, errorBody } from "./errors.ts";
@@ -10,13 +11,22 @@ import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
   anthropicTokens,
   blocksBefore,
+  eventJson,
+  objectMember,
   ROUTER_FIELDS_OUT,
   parseBlock,
-  safeJson,
   ScannerBase,
   type PassthroughDialect,
   type ScanStep,
 } from "./passthrough-scan.ts";
+
+/** The member of each event that the Anthropic SDK's stream reads into. */
+const HOLDS = new Map([
+  ["message_start", "message"],
+  ["content_block_start", "content_block"],
+  ["content_block_delta", "delta"],
+  ["message_delta", "delta"],
+]);
 
 /** Any text that may hold an event the scanner reads after the commit point. */
 const READ_AFTER_COMMIT = /message_|error/;
@@ -42,17 +52,13 @@ class AnthropicScanner extends ScannerBase {
   block(block: string): ScanStep {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
-    // Only what the scanner uses is parsed: pings, block ends and message_stop are only forwarded, and so are text
-    // deltas after the commit point, unless the whole answer is being put together. A block start matters only when
-    // it starts a tool call or thinking, whose type names it.
-    const read =
-      this.assembler !== undefined ||
-      event === "message_start" ||
-      event === "message_delta" ||
-      (!this.committed &&
-        (event === "content_block_delta" ||
-          (event === "content_block_start" && (data.includes("tool_use") || data.includes("thinking")))));
-    const parsed = read ? safeJson(data) : undefined;
+    // The target's error as it wrote it, read by the failure classifier even when it is cut short.
+    if (event === "error") return { text, end: "error", errorText: data };
+    // Every block read here is parsed (text deltas after the commit point mostly pass unread, passthrough.ts): one
+    // that is not valid JSON, or an event without the object the client's SDK reads into, is the target's failure.
+    const parsed = eventJson(data);
+    const holds = event === undefined ? undefined : HOLDS.get(event);
+    if (holds !== undefined) objectMember(parsed, holds, event!);
     this.assembler?.add(event, parsed);
     switch (event) {
       case "content_block_delta": {
@@ -74,8 +80,7 @@ class AnthropicScanner extends ScannerBase {
         return type === "thinking" || type === "redacted_thinking" ? { text, thinkingBegun: true } : { text };
       }
       case "message_start": {
-        const message = parsed?.message as Record<string, unknown> | undefined;
-        if (!message) return { text };
+        const message = parsed!.message as Record<string, unknown>;
         this.answerId(message.id);
         anthropicTokens(this.tokens, message.usage as Record<string, unknown> | undefined);
         message.model = this.clientModel;
@@ -93,8 +98,6 @@ class AnthropicScanner extends ScannerBase {
       }
       case "message_stop":
         return { text, end: "done" };
-      case "error":
-        return { text, end: "error", errorText: data };
       default:
         return { text };
     }

@@ -8,10 +8,10 @@
 import type { AssistantMessage, StopReason, ToolCall } from "@mariozechner/pi-ai";
 import { TextScrub } from "../state/secret-scan.ts";
 import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
-import { isObject } from "../is-object.ts";
 import { errorBody } from "./errors.ts";
 import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
+  eventJson,
   ROUTER_FIELDS_OUT,
   openAITokens,
   parseBlock,
@@ -29,22 +29,6 @@ const STOP_REASONS: Record<string, StopReason> = {
 };
 
 type Loose = Record<string, unknown>;
-
-/**
- * A chunk's JSON object; undefined for an empty `data:` or JSON that is no object (forwarded as it came). JSON that
- * does not parse (a chunk cut short) throws: the target's failure (passthrough.ts), as the openai SDK on the
- * translating path fails on it, rather than an event the client's SDK cannot parse.
- */
-function readChunk(data: string): Loose | undefined {
-  if (data.trim() === "") return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch (error) {
-    throw new Error(`a chunk that is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return isObject(value) ? value : undefined;
-}
 
 /**
  * The text pieces of a streamed answer (its content, its refusal, each tool call's arguments), each scrubbed as one
@@ -185,7 +169,7 @@ class OpenAIScanner extends ScannerBase {
   block(block: string): ScanStep {
     const { data } = parseBlock(block);
     if (data === "[DONE]") return { text: `${this.heldChunk()}${block}\n\n`, end: "done" };
-    const chunk = readChunk(data);
+    const chunk = eventJson(data);
     if (!chunk) return { text: `${block}\n\n` };
     if (this.secrets) this.lastChunk = chunk;
     this.answerId(chunk.id);

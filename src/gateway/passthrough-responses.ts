@@ -11,9 +11,10 @@ import { isGatewayItemId } from "./responses-response.ts";
 import { itemEndEvents, REASONING_PART, type ReasoningParts } from "./responses-item-end.ts";
 import {
   blocksBefore,
+  eventJson,
+  objectMember,
   ROUTER_FIELDS_OUT,
   parseBlock,
-  safeJson,
   ScannerBase,
   type PassthroughDialect,
   type ScanStep,
@@ -142,15 +143,18 @@ class ResponsesScanner extends ScannerBase {
   private read(block: string): ScanStep {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
-    if (event === undefined) return { text };
-    if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
+    // The target's error as it wrote it, read by the failure classifier even when it is cut short.
     if (event === "error") return { text, end: "error", errorText: data };
-    if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, data);
-    if (event === "response.content_part.added" && this.open?.item.type === "message") this.trackPart(data);
+    // Every block read here is parsed (deltas after the commit point mostly pass unread, passthrough.ts): one that is
+    // not valid JSON, or an event without the object the client's SDK reads into, is the target's failure.
+    const fields = eventJson(data);
+    if (event === undefined) return { text };
+    if (WITH_RESPONSE.has(event)) return this.withResponse(event, fields);
+    if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, fields);
+    if (event === "response.content_part.added" && this.open?.item.type === "message") this.trackPart(fields);
     if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
     const reasoningStep = REASONING_EVENTS.get(event);
-    const fields = reasoningStep && this.open?.reasoning ? safeJson(data) : undefined;
-    if (reasoningStep && fields) this.trackReasoning(reasoningStep, fields);
+    if (reasoningStep && fields && this.open?.reasoning) this.trackReasoning(reasoningStep, fields);
     // After the commit point (made 1.5 s into a reasoning item), an item that is no reasoning begins the answer: the
     // longer deadline of silent thinking is over (output items are read after the commit point; deltas are not, but
     // for a reasoning item's).
@@ -160,17 +164,17 @@ class ResponsesScanner extends ScannerBase {
         : { text };
     // A refusal (a `refusal` content part's deltas) is the target's answer as much as output text is.
     if (event === "response.output_text.delta" || event === "response.refusal.delta") {
-      const delta = safeJson(data)?.delta;
+      const delta = fields?.delta;
       return typeof delta === "string" && delta !== "" ? this.commit(text) : { text };
     }
     if (event === "response.output_item.added") {
-      const type = (safeJson(data)?.item as Loose | undefined)?.type;
+      const type = this.open?.item.type;
       if (type === "function_call" || type === "custom_tool_call") return this.commit(text);
       // The model has begun to reason: its summary (if any) may come only after a long silence.
       return type === "reasoning" ? { text, thinkingBegun: true, silentThinking: true } : { text };
     }
     if (event === "response.reasoning_summary_text.delta" || event === "response.reasoning_text.delta") {
-      const delta = (fields ?? safeJson(data))?.delta;
+      const delta = fields?.delta;
       return { text, thinkingChars: typeof delta === "string" ? delta.length : 0 };
     }
     return { text };
@@ -207,11 +211,11 @@ class ResponsesScanner extends ScannerBase {
     return block?.type === "text" ? block.text : "";
   }
 
-  private trackItem(event: string, data: string): void {
-    const parsed = safeJson(data);
-    const item = parsed?.item as Loose | undefined;
-    const index = parsed?.output_index;
-    if (!item || typeof item !== "object" || typeof index !== "number") return;
+  /** An output item's start or end (its `item`, which the openai SDK's stream reads into, is an object). */
+  private trackItem(event: string, fields: Loose | undefined): void {
+    const item = objectMember(fields, "item", event);
+    const index = fields!.output_index;
+    if (typeof index !== "number") throw new Error(`a ${event} event whose \`output_index\` is no number`);
     if (event === "response.output_item.done") {
       this.items[index] = item;
       this.open = undefined;
@@ -225,8 +229,7 @@ class ResponsesScanner extends ScannerBase {
   }
 
   /** A message's part under way: a refusal (its deltas are `response.refusal.delta`) or text. */
-  private trackPart(data: string): void {
-    const fields = safeJson(data);
+  private trackPart(fields: Loose | undefined): void {
     if (this.open && fields?.output_index === this.open.index)
       this.open.refusal = (fields.part as Loose | undefined)?.type === "refusal";
   }
@@ -278,10 +281,8 @@ class ResponsesScanner extends ScannerBase {
     return Number.isSafeInteger(value) ? value + 1 : this.forwardedEvents;
   }
 
-  private withResponse(event: string, data: string): ScanStep {
-    const parsed = safeJson(data);
-    const response = parsed?.response as Loose | undefined;
-    if (!parsed || !response) return { text: `event: ${event}\ndata: ${data}\n\n` };
+  private withResponse(event: string, parsed: Loose | undefined): ScanStep {
+    const response: Loose = objectMember(parsed, "response", event);
     this.answerId(response.id);
     response.model = this.clientModel;
     this.response = response;

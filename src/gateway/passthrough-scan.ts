@@ -298,6 +298,64 @@ export function escapedAt(text: string, at: number): boolean {
   return backslashes % 2 === 1;
 }
 
+/**
+ * An event's JSON object; undefined for an empty `data:` or JSON that is no object. JSON that does not parse (an event
+ * cut short) throws: the target's failure (passthrough.ts), as an SDK on the translating path fails on it, rather than
+ * an event the client's SDK cannot parse.
+ */
+export function eventJson(data: string): Record<string, unknown> | undefined {
+  if (data === "" || data.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (error) {
+    throw new Error(`an event that is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return isObject(value) ? value : undefined;
+}
+
+/**
+ * `event`'s member `name`, which the client's SDK reads into: an event (`eventName`) without it as an object throws,
+ * as eventJson does for one cut short.
+ */
+export function objectMember(
+  event: Record<string, unknown> | undefined,
+  name: string,
+  eventName: string,
+): Record<string, unknown> {
+  const member = event?.[name];
+  if (!isObject(member)) throw new Error(`a ${eventName} event whose \`${name}\` is no object`);
+  return member;
+}
+
+/**
+ * The first of `blocks` (SseBlocks.take's text: whole blocks, each ending in a blank line) whose data is not valid
+ * JSON, as where it starts and the parser's complaint; undefined when none is. For blocks that go to the client
+ * unread: one a target cut short would reach the client as it came, which its SDK fails parsing.
+ */
+export function brokenEvent(blocks: string): { at: number; why: string } | undefined {
+  for (let at = 0; at < blocks.length; ) {
+    const found = blocks.indexOf("\n\n", at);
+    const end = found < 0 ? blocks.length : found;
+    const field = blocks.indexOf("data:", at);
+    if (field >= 0 && field < end) {
+      // Mostly one data line, the block's last: its value is the rest of the block.
+      const lineEnd = blocks.indexOf("\n", field);
+      const data =
+        (field === at || blocks.charCodeAt(field - 1) === 10) && (lineEnd < 0 || lineEnd >= end)
+          ? blocks.slice(blocks.charCodeAt(field + 5) === 32 ? field + 6 : field + 5, end)
+          : parseBlock(blocks.slice(at, end)).data;
+      try {
+        eventJson(data);
+      } catch (error) {
+        return { at, why: (error as Error).message };
+      }
+    }
+    at = end + 2;
+  }
+  return undefined;
+}
+
 export const safeJson = (text: string): Record<string, unknown> | undefined => {
   try {
     const value: unknown = JSON.parse(text);

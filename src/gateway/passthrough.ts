@@ -25,7 +25,13 @@ import { committedErrorText, cutOffCategory, GatewayShutdown } from "./errors.ts
 import { strippedConversation } from "./earlier-shortcuts.ts";
 import { editJson } from "./json-edit.ts";
 import { outputCapEdits } from "./passthrough-output-cap.ts";
-import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
+import {
+  answerMessage,
+  brokenEvent,
+  SseBlocks,
+  type PassthroughDialect,
+  type StreamScanner,
+} from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
 import { refusalFailure } from "./refusal.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -331,22 +337,30 @@ function runPassthrough(
         unreadable(error);
       }
     };
+    /**
+     * Blocks the scanner leaves unread go to the client as they came, up to one that is not valid JSON (cut short):
+     * that one is the target's failure, as an event the scanner cannot read.
+     */
+    const forwardUnread = (run: string) => {
+      const broken = brokenEvent(run);
+      const whole = broken ? run.slice(0, broken.at) : run;
+      if (whole) {
+        scanner.forwardedUnread?.(whole);
+        write(whole);
+      }
+      if (broken) throw new Error(broken.why);
+    };
     const readText = (chunk: string, ended: boolean) => {
       watchdog.touch();
       let list: string[];
-      if (ended) list = blocks.flush();
+      // A last block without its blank line that is not valid JSON was cut by the stream's end, which says what
+      // happened (an SSE client drops such a block too).
+      if (ended) list = blocks.flush().filter((block) => brokenEvent(block) === undefined);
       else {
         const ready = blocks.take(chunk);
         const unread = committed ? (scanner.unreadLength?.(ready) ?? 0) : 0;
-        if (unread === ready.length) {
-          scanner.forwardedUnread?.(ready);
-          return write(ready);
-        }
-        if (unread > 0) {
-          const head = ready.slice(0, unread);
-          scanner.forwardedUnread?.(head);
-          write(head);
-        }
+        if (unread > 0) forwardUnread(unread === ready.length ? ready : ready.slice(0, unread));
+        if (unread === ready.length) return;
         list = SseBlocks.split(unread > 0 ? ready.slice(unread) : ready);
       }
       for (const block of list) {

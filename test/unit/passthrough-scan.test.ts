@@ -9,6 +9,7 @@ import { editJson } from "../../src/gateway/json-edit.ts";
 import { reasoningKey } from "../../src/runtime/reasoning-key.ts";
 import { forgetRememberedCredentials, rememberCredentials } from "../../src/state/redact.ts";
 import {
+  brokenEvent,
   openAITokens,
   parseBlock,
   SseBlocks,
@@ -53,6 +54,18 @@ describe("SSE blocks", () => {
   it("joins a data field that spans lines and reads the event name with or without a space", () => {
     assert.deepEqual(parseBlock("event:ping\ndata: one\ndata:two"), { event: "ping", data: "one\ntwo" });
     assert.deepEqual(parseBlock(": comment\ndata: [DONE]"), { event: undefined, data: "[DONE]" });
+  });
+});
+
+describe("events forwarded unread", () => {
+  it("finds the first block whose data is not valid JSON, and where it starts", () => {
+    const whole = 'event: a\ndata: {"x":1}\n\n: comment\n\nevent: ping\n\ndata:  \n\ndata: {"y":\ndata: 2}\n\n';
+    assert.equal(brokenEvent(whole), undefined);
+    const cut = 'event: c\ndata: {"type":"content_block_delta","delta":{"text":"wor\n\n';
+    const found = brokenEvent(`${whole}${cut}event: d\ndata: {}\n\n`);
+    assert.equal(found?.at, whole.length);
+    assert.match(found!.why, /^an event that is not valid JSON: /);
+    assert.equal(brokenEvent(`data: {"a":tru}\n\n${whole}`)?.at, 0);
   });
 });
 

@@ -17,7 +17,10 @@ before(async () => {
   server = http.createServer((request, response) => {
     response.writeHead(200, { "content-type": "text/event-stream" });
     // /cut: a chunk cut short after the answer began (its text committed the attempt).
-    if (request.url?.startsWith("/cut/"))
+    // /end-cut: the stream ends inside its last chunk (no blank line after it).
+    if (request.url?.startsWith("/end-cut/"))
+      response.end('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"id":"c1","choi');
+    else if (request.url?.startsWith("/cut/"))
       response.end('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: {"id":"c1","choi\n\n');
     else response.end('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n');
   });
@@ -83,7 +86,7 @@ describe("a passthrough attempt whose upstream sends an event the scanner cannot
   });
 });
 
-describe("a Chat Completions passthrough whose upstream sends a chunk that is not valid JSON", () => {
+describe("a Chat Completions passthrough whose upstream sends an event that is not valid JSON", () => {
   it("cuts the answer off with the protocol's error after the commit point, naming the target, not the chunk as it came", async () => {
     let sent = "";
     const raw = {
@@ -102,12 +105,35 @@ describe("a Chat Completions passthrough whose upstream sends a chunk that is no
     assert.ok(outcome.status === "committed" && outcome.final === "error");
     assert.match(
       outcome.failure!.message,
-      /p\/m: the target sent an event the gateway could not read \(a chunk that is not valid JSON: /,
+      /p\/m: the target sent an event the gateway could not read \(an event that is not valid JSON: /,
     );
     await new Promise((resolve) => setImmediate(resolve));
     assert.doesNotMatch(sent, /"choi\n/, "the cut chunk did not reach the client");
     const blocks = sent.trim().split("\n\n");
     assert.equal(blocks.at(-1), "data: [DONE]");
     assert.match(blocks.at(-2)!, /^data: \{"error":\{"message":"[^"]*could not read/, sent);
+  });
+});
+
+describe("a passthrough stream that ends inside its last event", () => {
+  it("drops the cut event and ends the answer as a stream cut off by its end, not as an event it could not read", async () => {
+    let sent = "";
+    const raw = {
+      setHeader: () => {},
+      writeHead: () => {},
+      write: (text: string) => {
+        sent += text;
+        return true;
+      },
+      end: (text?: string) => void (sent += text ?? ""),
+      destroyed: false,
+      writableEnded: false,
+    };
+    const outcome = await attemptOn(OPENAI_CHAT_PASSTHROUGH, `${origin}/end-cut/v1`, { hijack: () => {}, raw });
+    assert.ok(outcome.status === "committed" && outcome.final === "error");
+    assert.equal(outcome.failure!.message, "auto-router: p/m ended its stream without a result (terminated)");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sent.split('"id":"c1"').length, 2, "only the whole chunk reached the client");
+    assert.match(sent, /"content":"hi"/);
   });
 });
