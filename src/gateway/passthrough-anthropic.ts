@@ -150,6 +150,7 @@ export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   conversation: "messages",
   protocol: "anthropic",
   streamedValues: STREAMED,
+  holds: HOLDS,
   path: () => "/v1/messages",
   edits: anthropicEdits,
   scanner: (_client, clientModel, assemble) =>

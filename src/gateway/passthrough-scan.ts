@@ -146,6 +146,11 @@ export interface PassthroughDialect {
    * Absent: the scanner reads every streamed piece itself (Chat Completions).
    */
   streamedValues?: RegExp;
+  /**
+   * The member that events of a type (their name, which their data's `type` repeats) hold as an object, which the
+   * client's SDK reads into: checked in the events that go to the client unread too (brokenEvent).
+   */
+  holds?: ReadonlyMap<string, string>;
   /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
   scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */
@@ -330,10 +335,14 @@ export function objectMember(
 
 /**
  * The first of `blocks` (SseBlocks.take's text: whole blocks, each ending in a blank line) whose data is not valid
- * JSON, as where it starts and the parser's complaint; undefined when none is. For blocks that go to the client
- * unread: one a target cut short would reach the client as it came, which its SDK fails parsing.
+ * JSON, or lacks the object `holds` names for its type, as where it starts and what is wrong; undefined when none
+ * is. For blocks that go to the client unread: one a target cut short would reach the client as it came, which its
+ * SDK fails parsing.
  */
-export function brokenEvent(blocks: string): { at: number; why: string } | undefined {
+export function brokenEvent(
+  blocks: string,
+  holds?: ReadonlyMap<string, string>,
+): { at: number; why: string } | undefined {
   for (let at = 0; at < blocks.length; ) {
     const found = blocks.indexOf("\n\n", at);
     const end = found < 0 ? blocks.length : found;
@@ -346,7 +355,9 @@ export function brokenEvent(blocks: string): { at: number; why: string } | undef
           ? blocks.slice(blocks.charCodeAt(field + 5) === 32 ? field + 6 : field + 5, end)
           : parseBlock(blocks.slice(at, end)).data;
       try {
-        eventJson(data);
+        const event = eventJson(data);
+        const member = typeof event?.type === "string" ? holds?.get(event.type) : undefined;
+        if (member !== undefined) objectMember(event, member, event!.type as string);
       } catch (error) {
         return { at, why: (error as Error).message };
       }

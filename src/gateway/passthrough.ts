@@ -338,11 +338,12 @@ function runPassthrough(
       }
     };
     /**
-     * Blocks the scanner leaves unread go to the client as they came, up to one that is not valid JSON (cut short):
-     * that one is the target's failure, as an event the scanner cannot read.
+     * Blocks the scanner leaves unread go to the client as they came, up to one that is not valid JSON (cut short) or
+     * lacks the object its client's SDK reads into: that one is the target's failure, as an event the scanner cannot
+     * read.
      */
     const forwardUnread = (run: string) => {
-      const broken = brokenEvent(run);
+      const broken = brokenEvent(run, dialect.holds);
       const whole = broken ? run.slice(0, broken.at) : run;
       if (whole) {
         scanner.forwardedUnread?.(whole);

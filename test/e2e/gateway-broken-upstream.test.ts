@@ -149,6 +149,10 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       ANTHROPIC_START,
       `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n${ANTHROPIC_END}`,
     ],
+    "/null/v1/messages": [
+      ANTHROPIC_START,
+      `${sse(["content_block_delta", { type: "content_block_delta", index: 0, delta: null }])}${ANTHROPIC_END}`,
+    ],
     "/v1/responses": [
       RESPONSES_START,
       `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":4,"item_id":"i1","output_index":0,"content_index":0,"delta":" wor\n\n${RESPONSES_END}`,
@@ -178,6 +182,12 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
           models: [{ id: "m" }],
         },
         an: { baseUrl: origin, api: "anthropic-messages", apiKey: "sk-ant-cut-upstream-0002", models: [{ id: "m" }] },
+        annull: {
+          baseUrl: `${origin}/null`,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-null-upstream-0005",
+          models: [{ id: "m" }],
+        },
         rs: {
           baseUrl: `${origin}/v1`,
           api: "openai-responses",
@@ -195,6 +205,7 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
         routes: {
           chat: routeInOrder("cut/m"),
           an: routeInOrder("an/m"),
+          annull: routeInOrder("annull/m"),
           rs: routeInOrder("rs/m"),
           rsnull: routeInOrder("rsnull/m"),
         },
@@ -227,26 +238,28 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
     assert.equal(gateway.child.exitCode, null, "the gateway still runs");
   });
 
-  it("ends an Anthropic passthrough stream whose text delta was cut short with an error naming the target", async () => {
-    const gateway = fx.gateway();
-    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    const stream = anthropic.messages.stream({
-      model: "an",
-      max_tokens: 20,
-      messages: [{ role: "user", content: "hi" }],
+  for (const [route, what, why] of [
+    ["an", "a text delta cut short", /an event that is not valid JSON/],
+    ["annull", "a text delta whose delta is null", /a content_block_delta event whose `delta` is no object/],
+  ] as const)
+    it(`ends an Anthropic passthrough stream with ${what} with an error naming the target`, async () => {
+      const gateway = fx.gateway();
+      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+      const stream = anthropic.messages.stream({
+        model: route,
+        max_tokens: 20,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      let text = "";
+      stream.on("text", (delta) => void (text += delta));
+      await assert.rejects(stream.finalMessage(), (error: Error) => {
+        assert.match(error.message, new RegExp(`${route}/m: the target sent an event the gateway could not read`));
+        assert.match(error.message, why);
+        return true;
+      });
+      assert.equal(text, "Hello", "the answer's start came through");
+      assert.equal(gateway.child.exitCode, null, "the gateway still runs");
     });
-    let text = "";
-    stream.on("text", (delta) => void (text += delta));
-    await assert.rejects(stream.finalMessage(), (error: Error) => {
-      assert.match(
-        error.message,
-        /an\/m: the target sent an event the gateway could not read \(an event that is not valid JSON/,
-      );
-      return true;
-    });
-    assert.equal(text, "Hello", "the answer's start came through");
-    assert.equal(gateway.child.exitCode, null, "the gateway still runs");
-  });
 
   for (const [route, what, why] of [
     ["rs", "a text delta cut short", /an event that is not valid JSON/],
@@ -487,6 +500,12 @@ describe("gateway: upstream streams broken at random", () => {
         providers: {
           an: { baseUrl: origin, api: "anthropic-messages", apiKey: KEYS.an, models: [{ id: "a1" }] },
           ch: { baseUrl: `${origin}/v1`, api: "openai-completions", apiKey: KEYS.ch, models: [{ id: "c1" }] },
+          annull: {
+            baseUrl: `${origin}/null`,
+            api: "anthropic-messages",
+            apiKey: "sk-ant-null-upstream-0005",
+            models: [{ id: "m" }],
+          },
           rs: { baseUrl: `${origin}/v1`, api: "openai-responses", apiKey: KEYS.rs, models: [{ id: "r1" }] },
         },
         routes: { routes: { an: route("an/a1", "ch/c1"), ch: route("ch/c1", "rs/r1"), rs: route("rs/r1", "an/a1") } },

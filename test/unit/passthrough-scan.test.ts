@@ -66,6 +66,15 @@ describe("events forwarded unread", () => {
     assert.equal(found?.at, whole.length);
     assert.match(found!.why, /^an event that is not valid JSON: /);
     assert.equal(brokenEvent(`data: {"a":tru}\n\n${whole}`)?.at, 0);
+    // And one without the object its type holds, where the dialect names one.
+    const holds = new Map([["content_block_delta", "delta"]]);
+    const empty = 'data: {"type":"content_block_delta","index":0,"delta":null}\n\n';
+    assert.equal(brokenEvent(empty), undefined);
+    assert.deepEqual(brokenEvent(`${whole}${empty}`, holds), {
+      at: whole.length,
+      why: "a content_block_delta event whose `delta` is no object",
+    });
+    assert.equal(brokenEvent('data: {"type":"content_block_delta","delta":{}}\n\n', holds), undefined);
   });
 });
 
