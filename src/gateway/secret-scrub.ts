@@ -38,7 +38,7 @@ export class SecretScrub extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.tail.length > 0) this.push(this.tail);
+    if (this.tail.length > 0) this.push(this.scan.cutShort(this.tail.toString("latin1")) ? REPLACEMENT : this.tail);
     this.tail = Buffer.alloc(0);
     callback();
   }
@@ -48,16 +48,22 @@ export class SecretScrub extends Transform {
     if (secrets.length === 0) return data;
     const parts: Buffer[] = [];
     let found = false;
-    // What run() holds back as the possible start of a secret is the body's end here: it goes out as it is.
-    const held = scanOf(secrets, true).run(
-      data.toString("latin1"),
+    // What run() holds back as the possible start of a secret is the body's end here: it goes out as it is, unless it
+    // is a credential cut short.
+    const scan = scanOf(secrets, true);
+    const text = data.toString("latin1");
+    const held = scan.run(
+      text,
       (from, to) => parts.push(data.subarray(from, to)),
       () => {
         found = true;
         parts.push(REPLACEMENT);
       },
     );
-    parts.push(data.subarray(held));
+    if (held < data.length && scan.cutShort(text.slice(held))) {
+      found = true;
+      parts.push(REPLACEMENT);
+    } else parts.push(data.subarray(held));
     return found ? Buffer.concat(parts) : data;
   }
 }

@@ -84,11 +84,30 @@ export class StreamedValuesScrub {
     return true;
   }
 
-  /** What waits, when the stream ends: it goes out as it is. */
+  /**
+   * What waits, when the stream ends: it goes out as it is, unless the values in it (from the first one's middle on)
+   * are a credential cut short (SecretScan.cutShort): their text then goes out as [REDACTED] where it starts.
+   */
   end(): string {
     const held = this.held;
     this.held = "";
-    return held;
+    const first = closingQuote(held, 0);
+    if (first < 0) return held;
+    const values = [0, first];
+    let text = held.slice(0, first);
+    this.valueKey.lastIndex = first + 1;
+    while (this.nextValue(held)) {
+      values.push(this.valueStart, this.valueEnd);
+      text += held.slice(this.valueStart, this.valueEnd);
+    }
+    if (!this.scan.cutShort(text)) return held;
+    let out = REDACTED;
+    let at = first;
+    for (let i = 2; i < values.length; i += 2) {
+      out += held.slice(at, values[i]);
+      at = values[i + 1]!;
+    }
+    return out + held.slice(at);
   }
 
   private wait(data: string): string {

@@ -6,9 +6,10 @@
 import {
   holdsRememberedCredential,
   holdsRememberedCredentialInJson,
+  rememberedAsTheyAre,
   replaceEncodedRememberedCredentials,
-  replaceRememberedCredentials,
 } from "./remembered-credentials.ts";
+import { REDACTED, TextScrub } from "./secret-scan.ts";
 
 export {
   forgetRememberedCredentials,
@@ -17,7 +18,7 @@ export {
   rememberCredentials,
 } from "./remembered-credentials.ts";
 
-export const REDACTED = "[REDACTED]";
+export { REDACTED } from "./secret-scan.ts";
 /** A password already masked, as the team settings show a redis URL's (team-settings.ts): it stays as it is. */
 const MASKED = "***";
 
@@ -281,7 +282,7 @@ export function redactText(text: string): string {
   if (text.length < MINIMUM_SECRET_LENGTH) return text;
   const remembered = holdsRememberedCredential(text);
   if (!remembered && !MIGHT_HOLD_A_SECRET.test(text)) return text;
-  let result = remembered ? replaceRememberedCredentials(text, REDACTED) : text;
+  let result = remembered ? TextScrub.all(text, rememberedAsTheyAre()) : text;
   for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
   for (const { pattern, replace } of CONTEXT_REPLACEMENTS) {
     result = result.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
@@ -296,8 +297,9 @@ export function redactText(text: string): string {
  * (`?token=abc%2Fdef%2B...`, a space as `%20` or `+`): that whole value is replaced.
  */
 export function redactKeys(text: string): string {
-  let result = holdsRememberedCredential(text) ? replaceRememberedCredentials(text, REDACTED) : text;
-  if (/[%+]/.test(result)) result = replaceEncodedRememberedCredentials(result, REDACTED);
+  // Encoded values first: the start of one, unencoded, would be taken for a credential cut short.
+  let result = /[%+]/.test(text) ? replaceEncodedRememberedCredentials(text, REDACTED) : text;
+  if (holdsRememberedCredential(result)) result = TextScrub.all(result, rememberedAsTheyAre());
   for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
   return result;
 }

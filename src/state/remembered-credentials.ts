@@ -1,9 +1,21 @@
 // Credentials the router resolved itself. A self-hosted key or an Azure-style 32-hex key matches no pattern of
 // redact.ts, and a provider may echo it back in an error: every key and credential header value the router resolves
-// for a target is remembered here and replaced verbatim. This list is the redactor's one piece of state.
+// for a target is remembered here and replaced verbatim (also cut short by a few characters: shortestCredentialCut).
+// This list is the redactor's one piece of state.
 
 /** Shorter values ("ollama", "none", "x") are placeholders, and replacing them would garble ordinary text. */
 export const MIN_REMEMBERED_CREDENTIAL_LENGTH = 12;
+/**
+ * A credential cut short (an answer that stopped inside a key it echoed, a body cut inside one, a key echoed with its
+ * end changed) is one still when at most this many of its last characters are missing: what is left out of a random
+ * key then no longer hides the rest. With more missing (and below MIN_REMEMBERED_CREDENTIAL_LENGTH characters) it is
+ * no credential: a key's shared start (`sk-ant-api03`) is text like any other.
+ */
+const CUT_MISSES_AT_MOST = 16;
+
+/** The fewest of `secret`'s first characters that count as it, cut short. */
+export const shortestCredentialCut = (secret: string): number =>
+  Math.min(secret.length, Math.max(MIN_REMEMBERED_CREDENTIAL_LENGTH, secret.length - CUT_MISSES_AT_MOST));
 /** A bound on memory: a process resolves a handful of keys; rotating OAuth tokens add a few per hour. */
 const MAX_REMEMBERED_CREDENTIALS = 256;
 /** Header names whose values are credentials (Authorization, x-api-key, api-key, X-Auth-Token, cookies...). */
@@ -37,6 +49,10 @@ const recent: string[] = [];
 const pinned = new Set<string>();
 /** Every remembered credential, longest first, so a value that contains another is replaced whole. */
 let rememberedCredentials: string[] = [];
+/** Their shortest cuts (shortestCredentialCut): text that holds none of them holds no credential. */
+let rememberedCuts: string[] = [];
+/** The same cuts as JSON text spells them: JSON text that holds none of them holds no credential. */
+let rememberedCutsInJson: string[] = [];
 /** The same credentials as they appear inside JSON text (a quote or backslash in one is escaped there). */
 let rememberedInJson: string[] = [];
 /** Both spellings, longest first: what an answer to a client is scrubbed of (an answer is JSON, or text). */
@@ -44,7 +60,9 @@ let answerSecrets: string[] = [];
 
 function refresh(): void {
   rememberedCredentials = [...new Set([...pinned, ...recent])].sort((a, b) => b.length - a.length);
+  rememberedCuts = rememberedCredentials.map((credential) => credential.slice(0, shortestCredentialCut(credential)));
   rememberedInJson = rememberedCredentials.map((credential) => JSON.stringify(credential).slice(1, -1));
+  rememberedCutsInJson = rememberedCuts.map((cut) => JSON.stringify(cut).slice(1, -1));
   answerSecrets = [...new Set([...rememberedCredentials, ...rememberedInJson])].sort((a, b) => b.length - a.length);
 }
 
@@ -113,21 +131,15 @@ export function forgetRememberedCredentials(): void {
  */
 export const rememberedCredentialValues = (): readonly string[] => answerSecrets;
 
+/** Whether `text` holds a remembered credential, or one cut short (shortestCredentialCut). */
 export function holdsRememberedCredential(text: string): boolean {
-  for (const secret of rememberedCredentials) if (text.includes(secret)) return true;
+  for (const cut of rememberedCuts) if (text.includes(cut)) return true;
   return false;
 }
 
 export function holdsRememberedCredentialInJson(text: string): boolean {
-  for (const secret of rememberedInJson) if (text.includes(secret)) return true;
+  for (const cut of rememberedCutsInJson) if (text.includes(cut)) return true;
   return false;
-}
-
-export function replaceRememberedCredentials(text: string, replacement: string): string {
-  let result = text;
-  for (const secret of rememberedCredentials)
-    if (result.includes(secret)) result = result.split(secret).join(replacement);
-  return result;
 }
 
 /** A URL's part before its query (split into path segments), then each query parameter and the fragment. */
@@ -136,7 +148,7 @@ const URL_PARTS = /(^|[?#&;])([^?#&;]*)/g;
 /**
  * A URL with each path segment, query value or fragment that is a remembered credential percent-encoded
  * (`?token=abc%2Fdef%2B...`, a space as `%20` or `+`) replaced whole; the rest stays byte for byte (a pre-signed
- * query's signature covers its exact spelling). The credentials as they are: replaceRememberedCredentials.
+ * query's signature covers its exact spelling). The credentials as they are: redact.ts.
  */
 export function replaceEncodedRememberedCredentials(url: string, replacement: string): string {
   const replaced = (value: string): string => (holdsEncodedCredential(value) ? replacement : value);
@@ -163,3 +175,6 @@ function holdsEncodedCredential(value: string): boolean {
   }
   return false;
 }
+
+/** Every remembered credential as it is, longest first (for the redaction of what the router writes: redact.ts). */
+export const rememberedAsTheyAre = (): readonly string[] => rememberedCredentials;

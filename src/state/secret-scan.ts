@@ -1,24 +1,39 @@
 // Finding the credentials the router knows (remembered-credentials.ts) in text written piece by piece: the scan both
 // the gateway's answers (gateway/secret-scrub.ts) and the answers streamed to pi (runtime/answer-scrub.ts) use. Only
-// those exact values are looked for, so any text passes unchanged unless it holds one of them.
-import { REDACTED } from "./redact.ts";
-import { rememberedCredentialValues } from "./remembered-credentials.ts";
+// those values are looked for (each also cut short by a few characters), so any text passes unchanged unless it holds
+// one of them.
+import { rememberedCredentialValues, shortestCredentialCut } from "./remembered-credentials.ts";
+
+/** What a credential is replaced with, everywhere. */
+export const REDACTED = "[REDACTED]";
+
+const escaped = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+
+/** A pattern of `secret` or its first shortestCredentialCut characters and as many of the rest as follow. */
+function secretPattern(secret: string): string {
+  const shortest = shortestCredentialCut(secret);
+  let rest = "";
+  for (let at = secret.length - 1; at >= shortest; at--) rest = `(?:${escaped(secret[at]!)}${rest})?`;
+  return escaped(secret.slice(0, shortest)) + rest;
+}
 
 /**
  * The secrets of one list, compiled once: every event of every answer is scanned, so a chunk that holds none costs one
  * regex pass (irregexp skips ahead on the secrets' first characters), and a possible start of one at its end is looked
- * for only where its last characters could all belong to a secret (an SSE event ends in a newline: none can).
+ * for only where its last characters could all belong to a secret (an SSE event ends in a newline: none can). A
+ * secret cut short (shortestCredentialCut) is found as the secret.
  */
 export class SecretScan {
   private readonly pattern: RegExp;
+  private readonly whole: Set<string>;
   private readonly characters: Set<number>;
   private readonly firsts: Set<number>;
   private readonly longest: number;
 
   /** `secrets` longest first: of several that start at the same index the longest is replaced. */
   constructor(private readonly secrets: readonly string[]) {
-    const escaped = secrets.map((secret) => secret.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&"));
-    this.pattern = new RegExp(escaped.length > 0 ? escaped.join("|") : "(?!)", "g");
+    this.pattern = new RegExp(secrets.length > 0 ? secrets.map(secretPattern).join("|") : "(?!)", "g");
+    this.whole = new Set(secrets);
     this.characters = new Set(secrets.flatMap((secret) => [...secret].map((character) => character.charCodeAt(0))));
     this.firsts = new Set(secrets.map((secret) => secret.charCodeAt(0)));
     this.longest = Math.max(0, ...secrets.map((secret) => secret.length));
@@ -29,10 +44,25 @@ export class SecretScan {
     let from = 0;
     this.pattern.lastIndex = 0;
     for (let match = this.pattern.exec(data); match; match = this.pattern.exec(data)) {
-      found(match.index, this.pattern.lastIndex);
-      from = this.pattern.lastIndex;
+      // The pattern takes the first secret that matches here; another may match more of the text.
+      const end = this.longestAt(data, match.index);
+      // A secret's start at the very end may go on in what comes next: it waits (partialSecretAt finds it).
+      if (end === data.length && !this.whole.has(data.slice(match.index))) break;
+      found(match.index, end);
+      from = this.pattern.lastIndex = end;
     }
     return this.partialSecretAt(data, from);
+  }
+
+  /** Where the longest secret (or secret cut short) that starts at `at` in `data` ends. */
+  private longestAt(data: string, at: number): number {
+    let end = at;
+    for (const secret of this.secrets) {
+      let index = 0;
+      while (index < secret.length && data.charCodeAt(at + index) === secret.charCodeAt(index)) index++;
+      if (index >= shortestCredentialCut(secret) && at + index > end) end = at + index;
+    }
+    return end;
   }
 
   /**
@@ -69,6 +99,14 @@ export class SecretScan {
       }
     }
     return end;
+  }
+
+  /**
+   * Whether `start` (what waited at a text's very end: the start of a secret, partialSecretAt) is a secret cut short,
+   * which then goes out as [REDACTED] (a shorter start goes out as it is).
+   */
+  cutShort(start: string): boolean {
+    return this.secrets.some((secret) => start.length >= shortestCredentialCut(secret) && secret.startsWith(start));
   }
 }
 
@@ -131,7 +169,9 @@ export class TextScrub {
   end(): string {
     const tail = this.tail;
     this.tail = "";
-    return tail;
+    if (!this.scan?.cutShort(tail)) return tail;
+    this.replacedOne = true;
+    return REDACTED;
   }
 
   /** A whole answer, scrubbed at once. */

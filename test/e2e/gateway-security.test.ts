@@ -502,6 +502,31 @@ describe("gateway answers that quote the target's credentials", () => {
     }
   });
 
+  it("never hands the client the start of a key an answer stopped inside (16 of its characters), on any endpoint or path", async () => {
+    // The answer's last delta ends inside the key, as when the model's output limit cut it.
+    const cut = (header: string) => (call: { headers: Record<string, unknown> }) => {
+      const sent = String(call.headers[header]);
+      return { text: ["you sent ", sent.slice(0, sent.indexOf("sk-") + 16)] };
+    };
+    fx.emulators.C.setDefault(cut("x-api-key"));
+    fx.emulators.A.setDefault(cut("authorization"));
+    fx.emulators.R.setDefault(cut("authorization"));
+    try {
+      for (const [endpoint, answer] of Object.entries(answers))
+        for (const path of ["passthrough", "translated"] as const) {
+          const seen = await answer(routes[endpoint.replace(", streamed", "")]![path]);
+          assert.match(seen, /you sent /, `${endpoint}, ${path}: the answer reached the client`);
+          assert.match(seen, /\[REDACTED\]/, `${endpoint}, ${path}`);
+          for (const key of KEYS)
+            assert.ok(!seen.includes(key.slice(0, 16)), `${endpoint}, ${path}: the client saw ${key.slice(0, 16)}`);
+        }
+    } finally {
+      fx.emulators.C.setDefault(echo("x-api-key"));
+      fx.emulators.A.setDefault(echo("authorization"));
+      fx.emulators.R.setDefault(echo("authorization"));
+    }
+  });
+
   for (const [endpoint, answer] of Object.entries(answers)) {
     for (const path of ["passthrough", "translated"] as const) {
       it(`never hands the client the target's key an upstream echoed: ${endpoint}, ${path}`, async () => {

@@ -53,6 +53,27 @@ describe("an answer that quotes its target's key, through pi", () => {
     for (const text of shown) assert.ok("you sent [REDACTED] and nothing else".startsWith(text), text);
   });
 
+  it("replaces the start of the key an answer stopped inside, or quoted with its end changed", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const cut = KEY.slice(0, 20);
+    h.faux(PROVIDER).setResponses([
+      fauxAssistantMessage(`you sent ${cut}`, { stopReason: "length" }),
+      fauxAssistantMessage(`you sent ${cut}xyz and more`),
+      fauxAssistantMessage("keys begin faux-key-e"),
+    ]);
+    await h.prompt("Repeat what you were sent");
+    assert.equal(h.lastAssistant().content[0].text, "you sent [REDACTED]");
+    assert.equal(textDeltas(h).join(""), "you sent [REDACTED]");
+    await h.prompt("Again");
+    assert.equal(h.lastAssistant().content[0].text, "you sent [REDACTED]xyz and more");
+    assert.equal(JSON.stringify(h.events).includes(cut), false, "no event pi emitted holds the key's start");
+    assert.equal(JSON.stringify(h.chat()).includes(cut), false, "the conversation holds no key's start");
+    // Fewer characters than the shortest credential the router takes: text like any other.
+    await h.prompt("How do keys begin?");
+    assert.equal(h.lastAssistant().content[0].text, "keys begin faux-key-e");
+  });
+
   it("runs a tool call that quotes the key with the key replaced in its arguments", async () => {
     const h = await start();
     const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;

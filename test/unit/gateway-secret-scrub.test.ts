@@ -16,6 +16,19 @@ describe("SecretScrub", () => {
     assert.equal(SecretScrub.all(clean, [KEY]), clean);
     assert.equal(SecretScrub.all(body, []), body);
   });
+  it("replaces a key the body ends inside, whole or streamed", async () => {
+    const body = `{"error":"bad key"}\nyou sent ${KEY.slice(0, 16)}`;
+    assert.equal(SecretScrub.all(Buffer.from(body), [KEY]).toString(), '{"error":"bad key"}\nyou sent [REDACTED]');
+    assert.equal(
+      (await scrubbed([body.slice(0, -3), body.slice(-3)])).toString(),
+      '{"error":"bad key"}\nyou sent [REDACTED]',
+    );
+    assert.equal(
+      (await scrubbed(["ends in sk-test"])).toString(),
+      "ends in sk-test",
+      "a start shorter than 12 characters",
+    );
+  });
   it("replaces a secret wherever the chunks split it", async () => {
     const text = `{"authorization":"Bearer ${KEY}","again":"${KEY}"}`;
     for (let cut = 0; cut <= text.length; cut++) {

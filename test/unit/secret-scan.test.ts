@@ -37,4 +37,33 @@ describe("TextScrub", () => {
       forgetRememberedCredentials();
     }
   });
+
+  it("replaces a key cut short by at most 16 of its characters, at the end or in the middle, as it is written", () => {
+    // A long key (Anthropic's are ~108 characters): its shared start and a half are text like any other.
+    const long = `sk-ant-api03-${"aB3dE5".repeat(15)}xy`;
+    const cut = long.slice(0, long.length - 16);
+    for (const [text, expected] of [
+      [`the key: ${cut}`, "the key: [REDACTED]"],
+      [`the key: ${cut}Q and more`, "the key: [REDACTED]Q and more"],
+      [`the key: ${long.slice(0, 54)}`, `the key: ${long.slice(0, 54)}`],
+      ["keys begin sk-ant-api03-", "keys begin sk-ant-api03-"],
+      [`${long} and ${long.slice(0, -1)}.`, "[REDACTED] and [REDACTED]."],
+    ] as const) {
+      assert.equal(TextScrub.all(text, [long]), expected, text);
+      // Written a character at a time, the same comes out.
+      const scrub = new TextScrub([long]);
+      assert.equal([...text].map((character) => scrub.take(character)).join("") + scrub.end(), expected, text);
+    }
+    // A short key: its first 12 characters (the fewest a credential the router takes has) count.
+    assert.equal(TextScrub.all(`sent ${KEY.slice(0, 12)}`, [KEY]), "sent [REDACTED]");
+    assert.equal(TextScrub.all(`sent ${KEY.slice(0, 11)}`, [KEY]), `sent ${KEY.slice(0, 11)}`);
+  });
+
+  it("takes the longest of several keys that share their start", () => {
+    const other = "sk-test-key-other-000000002";
+    assert.equal(
+      TextScrub.all(`${KEY} ${other} ${KEY.slice(0, 14)}!`, [other, KEY]),
+      "[REDACTED] [REDACTED] [REDACTED]!",
+    );
+  });
 });

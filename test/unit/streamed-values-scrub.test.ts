@@ -86,6 +86,22 @@ describe("StreamedValuesScrub", () => {
     }
   });
 
+  it("replaces a key the stream ends inside, split across values, and keeps every event", () => {
+    const stop = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+    const events = [
+      textDelta(`you sent ${KEY.slice(0, 5)}`),
+      textDelta(KEY.slice(5, 9)),
+      textDelta(KEY.slice(9, 16)),
+      stop,
+    ];
+    for (const apart of [true, false]) {
+      const out = through(events, ANTHROPIC, apart);
+      assert.equal(readBack(out), "you sent [REDACTED]");
+      assert.ok(out.endsWith(stop), "the events after the values still come");
+      assert.ok(!out.includes(KEY.slice(5, 9)) && !out.includes(KEY.slice(9, 16)), out);
+    }
+  });
+
   it("passes a stream without a credential through unchanged, holding only an end that could begin one", () => {
     const scrub = new StreamedValuesScrub([KEY], ANTHROPIC);
     const first = textDelta("models and tools.");
