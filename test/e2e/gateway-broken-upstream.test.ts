@@ -41,263 +41,6 @@ function upstreamAndGateway(
   return { gateway: () => gateway! };
 }
 
-/** SSE text of named events. */
-const sse = (...events: Array<[string, unknown]>) =>
-  events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join("");
-
-/** An Anthropic answer's start, its text "Hello" streamed. */
-const ANTHROPIC_START = sse(
-  [
-    "message_start",
-    {
-      type: "message_start",
-      message: {
-        id: "msg_1",
-        type: "message",
-        role: "assistant",
-        model: "m",
-        content: [],
-        stop_reason: null,
-        usage: { input_tokens: 5, output_tokens: 1 },
-      },
-    },
-  ],
-  ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
-  ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hello" } }],
-);
-const ANTHROPIC_END = sse(
-  ["content_block_stop", { type: "content_block_stop", index: 0 }],
-  ["message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 2 } }],
-  ["message_stop", { type: "message_stop" }],
-);
-const message = (status: string, text?: string) => ({
-  id: "i1",
-  type: "message",
-  role: "assistant",
-  status,
-  content: text === undefined ? [] : [{ type: "output_text", text, annotations: [] }],
-});
-/** A Responses answer's start, its text "Hello" streamed. */
-const RESPONSES_START = sse(
-  [
-    "response.created",
-    {
-      type: "response.created",
-      sequence_number: 0,
-      response: { id: "r1", object: "response", status: "in_progress", model: "m", output: [] },
-    },
-  ],
-  [
-    "response.output_item.added",
-    { type: "response.output_item.added", sequence_number: 1, output_index: 0, item: message("in_progress") },
-  ],
-  [
-    "response.content_part.added",
-    {
-      type: "response.content_part.added",
-      sequence_number: 2,
-      item_id: "i1",
-      output_index: 0,
-      content_index: 0,
-      part: { type: "output_text", text: "", annotations: [] },
-    },
-  ],
-  [
-    "response.output_text.delta",
-    {
-      type: "response.output_text.delta",
-      sequence_number: 3,
-      item_id: "i1",
-      output_index: 0,
-      content_index: 0,
-      delta: "Hello",
-    },
-  ],
-);
-const RESPONSES_END = sse(
-  [
-    "response.output_item.done",
-    {
-      type: "response.output_item.done",
-      sequence_number: 6,
-      output_index: 0,
-      item: message("completed", "Hello world"),
-    },
-  ],
-  [
-    "response.completed",
-    {
-      type: "response.completed",
-      sequence_number: 7,
-      response: {
-        id: "r1",
-        object: "response",
-        status: "completed",
-        model: "m",
-        output: [message("completed", "Hello world")],
-        usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
-      },
-    },
-  ],
-);
-
-describe("gateway: an upstream stream that is not valid JSON", () => {
-  // Each broken part comes 30 ms after the answer's start: the answer is committed by then, and the Anthropic and
-  // Responses passthroughs forward such text deltas unread.
-  const broken: Record<string, [string, string]> = {
-    "/v1/messages": [
-      ANTHROPIC_START,
-      `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n${ANTHROPIC_END}`,
-    ],
-    "/null/v1/messages": [
-      ANTHROPIC_START,
-      `${sse(["content_block_delta", { type: "content_block_delta", index: 0, delta: null }])}${ANTHROPIC_END}`,
-    ],
-    "/v1/responses": [
-      RESPONSES_START,
-      `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":4,"item_id":"i1","output_index":0,"content_index":0,"delta":" wor\n\n${RESPONSES_END}`,
-    ],
-    "/null/v1/responses": [
-      RESPONSES_START,
-      `${sse(["response.output_item.added", { type: "response.output_item.added", sequence_number: 4, output_index: 1, item: null }])}${RESPONSES_END}`,
-    ],
-  };
-  const fx = upstreamAndGateway(
-    (url, response) => {
-      response.writeHead(200, { "content-type": "text/event-stream" });
-      const parts = broken[url];
-      if (!parts)
-        return response.end(
-          'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\ndata: {"id":"c1","object":"chat.comp\n\n',
-        );
-      response.write(parts[0]);
-      setTimeout(() => response.end(parts[1]), 30);
-    },
-    (origin) => ({
-      providers: {
-        cut: {
-          baseUrl: `${origin}/v1`,
-          api: "openai-completions",
-          apiKey: "sk-cut-upstream-key-0001",
-          models: [{ id: "m" }],
-        },
-        an: { baseUrl: origin, api: "anthropic-messages", apiKey: "sk-ant-cut-upstream-0002", models: [{ id: "m" }] },
-        annull: {
-          baseUrl: `${origin}/null`,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-null-upstream-0005",
-          models: [{ id: "m" }],
-        },
-        rs: {
-          baseUrl: `${origin}/v1`,
-          api: "openai-responses",
-          apiKey: "sk-resp-cut-upstream-03",
-          models: [{ id: "m" }],
-        },
-        rsnull: {
-          baseUrl: `${origin}/null/v1`,
-          api: "openai-responses",
-          apiKey: "sk-resp-null-upstream-4",
-          models: [{ id: "m" }],
-        },
-      },
-      routes: {
-        routes: {
-          chat: routeInOrder("cut/m"),
-          an: routeInOrder("an/m"),
-          annull: routeInOrder("annull/m"),
-          rs: routeInOrder("rs/m"),
-          rsnull: routeInOrder("rsnull/m"),
-        },
-      },
-    }),
-  );
-
-  it("ends a Chat Completions passthrough stream cut short with an error naming the target", async () => {
-    const gateway = fx.gateway();
-    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    const stream = await openai.chat.completions.create({
-      model: "chat",
-      stream: true,
-      messages: [{ role: "user", content: "hi" }],
-    });
-    let text = "";
-    await assert.rejects(
-      async () => {
-        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
-      },
-      (error: Error) => {
-        assert.match(
-          error.message,
-          /cut\/m: the target sent an event the gateway could not read \(an event that is not valid JSON/,
-        );
-        return true;
-      },
-    );
-    assert.equal(text, "Hello", "the answer's start came through");
-    assert.equal(gateway.child.exitCode, null, "the gateway still runs");
-  });
-
-  for (const [route, what, why] of [
-    ["an", "a text delta cut short", /an event that is not valid JSON/],
-    ["annull", "a text delta whose delta is null", /a content_block_delta event whose `delta` is no object/],
-  ] as const)
-    it(`ends an Anthropic passthrough stream with ${what} with an error naming the target`, async () => {
-      const gateway = fx.gateway();
-      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-      const stream = anthropic.messages.stream({
-        model: route,
-        max_tokens: 20,
-        messages: [{ role: "user", content: "hi" }],
-      });
-      let text = "";
-      stream.on("text", (delta) => void (text += delta));
-      await assert.rejects(stream.finalMessage(), (error: Error) => {
-        assert.match(error.message, new RegExp(`${route}/m: the target sent an event the gateway could not read`));
-        assert.match(error.message, why);
-        return true;
-      });
-      assert.equal(text, "Hello", "the answer's start came through");
-      assert.equal(gateway.child.exitCode, null, "the gateway still runs");
-    });
-
-  for (const [route, what, why] of [
-    ["rs", "a text delta cut short", /an event that is not valid JSON/],
-    ["rsnull", "an output item that is null", /a response\.output_item\.added event whose `item` is no object/],
-  ] as const)
-    it(`ends a Responses passthrough stream with ${what} with response.failed naming the target`, async () => {
-      const gateway = fx.gateway();
-      const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-      const events = [];
-      for await (const event of await openai.responses.create({ model: route, input: "hi", stream: true }))
-        events.push(event);
-      const text = events
-        .flatMap((event) => (event.type === "response.output_text.delta" ? [event.delta] : []))
-        .join("");
-      assert.equal(text, "Hello", "the answer's start came through");
-      const last = events.at(-1)!;
-      assert.equal(last.type, "response.failed");
-      assert.ok(last.type === "response.failed");
-      assert.match(
-        last.response.error?.message ?? "",
-        new RegExp(`${route}/m: the target sent an event the gateway could not read`),
-      );
-      assert.match(last.response.error?.message ?? "", why);
-      assert.ok(!events.some((event) => event.type === "response.completed"), "nothing after the broken event");
-      assert.equal(gateway.child.exitCode, null, "the gateway still runs");
-    });
-});
-
-/** A seeded generator: the same run every time. */
-function generator(seed: number) {
-  const random = (below: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return Math.floor((seed / 2147483648) * below);
-  };
-  const pick = <T>(items: readonly T[]): T => items[random(items.length)]!;
-  return { random, pick };
-}
-
 const KEYS = { an: "sk-ant-fuzz-upstream-0001", ch: "sk-chat-fuzz-upstream-002", rs: "sk-resp-fuzz-upstream-003" };
 const WEIRD: unknown[] = [null, 7, "x", [], {}, [null], -1, true, KEYS.an];
 
@@ -450,6 +193,174 @@ const RESPONSES: Events = [
     },
   ],
 ];
+
+/** SSE text of events. */
+const sse = (events: Events) =>
+  events.map(([name, data]) => `${name ? `event: ${name}\n` : ""}data: ${JSON.stringify(data)}\n\n`).join("");
+
+/** An Anthropic answer's start (its text "Hello " streamed) and the rest of it. */
+const ANTHROPIC_START = sse(ANTHROPIC.slice(0, 3));
+const ANTHROPIC_END = sse(ANTHROPIC.slice(4));
+/** A Responses answer's start (its text "Hello world" streamed) and the end of it. */
+const RESPONSES_START = sse(RESPONSES.slice(0, 4));
+const RESPONSES_END = sse(RESPONSES.slice(5));
+
+describe("gateway: an upstream stream that is not valid JSON", () => {
+  // Each broken part comes 30 ms after the answer's start: the answer is committed by then, and the Anthropic and
+  // Responses passthroughs forward such text deltas unread.
+  const broken: Record<string, [string, string]> = {
+    "/v1/messages": [
+      ANTHROPIC_START,
+      `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_de\n\n${ANTHROPIC_END}`,
+    ],
+    "/null/v1/messages": [
+      ANTHROPIC_START,
+      `${sse([["content_block_delta", { type: "content_block_delta", index: 0, delta: null }]])}${ANTHROPIC_END}`,
+    ],
+    "/v1/responses": [
+      RESPONSES_START,
+      `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":4,"item_id":"i1","output_index":0,"content_index":0,"delta":" wor\n\n${RESPONSES_END}`,
+    ],
+    "/null/v1/responses": [
+      RESPONSES_START,
+      `${sse([["response.output_item.added", { type: "response.output_item.added", sequence_number: 4, output_index: 1, item: null }]])}${RESPONSES_END}`,
+    ],
+  };
+  const fx = upstreamAndGateway(
+    (url, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      const parts = broken[url];
+      if (!parts)
+        return response.end(
+          'data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hello"}}]}\n\ndata: {"id":"c1","object":"chat.comp\n\n',
+        );
+      response.write(parts[0]);
+      setTimeout(() => response.end(parts[1]), 30);
+    },
+    (origin) => ({
+      providers: {
+        cut: {
+          baseUrl: `${origin}/v1`,
+          api: "openai-completions",
+          apiKey: "sk-cut-upstream-key-0001",
+          models: [{ id: "m" }],
+        },
+        an: { baseUrl: origin, api: "anthropic-messages", apiKey: "sk-ant-cut-upstream-0002", models: [{ id: "m" }] },
+        annull: {
+          baseUrl: `${origin}/null`,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-null-upstream-0005",
+          models: [{ id: "m" }],
+        },
+        rs: {
+          baseUrl: `${origin}/v1`,
+          api: "openai-responses",
+          apiKey: "sk-resp-cut-upstream-03",
+          models: [{ id: "m" }],
+        },
+        rsnull: {
+          baseUrl: `${origin}/null/v1`,
+          api: "openai-responses",
+          apiKey: "sk-resp-null-upstream-4",
+          models: [{ id: "m" }],
+        },
+      },
+      routes: {
+        routes: {
+          chat: routeInOrder("cut/m"),
+          an: routeInOrder("an/m"),
+          annull: routeInOrder("annull/m"),
+          rs: routeInOrder("rs/m"),
+          rsnull: routeInOrder("rsnull/m"),
+        },
+      },
+    }),
+  );
+
+  it("ends a Chat Completions passthrough stream cut short with an error naming the target", async () => {
+    const gateway = fx.gateway();
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    const stream = await openai.chat.completions.create({
+      model: "chat",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    let text = "";
+    await assert.rejects(
+      async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      },
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /cut\/m: the target sent an event the gateway could not read \(an event that is not valid JSON/,
+        );
+        return true;
+      },
+    );
+    assert.equal(text, "Hello", "the answer's start came through");
+    assert.equal(gateway.child.exitCode, null, "the gateway still runs");
+  });
+
+  for (const [route, what, why] of [
+    ["an", "a text delta cut short", /an event that is not valid JSON/],
+    ["annull", "a text delta whose delta is null", /a content_block_delta event whose `delta` is no object/],
+  ] as const)
+    it(`ends an Anthropic passthrough stream with ${what} with an error naming the target`, async () => {
+      const gateway = fx.gateway();
+      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+      const stream = anthropic.messages.stream({
+        model: route,
+        max_tokens: 20,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      let text = "";
+      stream.on("text", (delta) => void (text += delta));
+      await assert.rejects(stream.finalMessage(), (error: Error) => {
+        assert.match(error.message, new RegExp(`${route}/m: the target sent an event the gateway could not read`));
+        assert.match(error.message, why);
+        return true;
+      });
+      assert.equal(text, "Hello ", "the answer's start came through");
+      assert.equal(gateway.child.exitCode, null, "the gateway still runs");
+    });
+
+  for (const [route, what, why] of [
+    ["rs", "a text delta cut short", /an event that is not valid JSON/],
+    ["rsnull", "an output item that is null", /a response\.output_item\.added event whose `item` is no object/],
+  ] as const)
+    it(`ends a Responses passthrough stream with ${what} with response.failed naming the target`, async () => {
+      const gateway = fx.gateway();
+      const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+      const events = [];
+      for await (const event of await openai.responses.create({ model: route, input: "hi", stream: true }))
+        events.push(event);
+      const text = events
+        .flatMap((event) => (event.type === "response.output_text.delta" ? [event.delta] : []))
+        .join("");
+      assert.equal(text, "Hello world", "the answer's start came through");
+      const last = events.at(-1)!;
+      assert.equal(last.type, "response.failed");
+      assert.ok(last.type === "response.failed");
+      assert.match(
+        last.response.error?.message ?? "",
+        new RegExp(`${route}/m: the target sent an event the gateway could not read`),
+      );
+      assert.match(last.response.error?.message ?? "", why);
+      assert.ok(!events.some((event) => event.type === "response.completed"), "nothing after the broken event");
+      assert.equal(gateway.child.exitCode, null, "the gateway still runs");
+    });
+});
+
+/** A seeded generator: the same run every time. */
+function generator(seed: number) {
+  const random = (below: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor((seed / 2147483648) * below);
+  };
+  const pick = <T>(items: readonly T[]): T => items[random(items.length)]!;
+  return { random, pick };
+}
 
 describe("gateway: upstream streams broken at random", () => {
   // The clients' choices from one generator, each upstream answer from its own (seeded by its number): the run is the

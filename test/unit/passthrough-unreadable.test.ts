@@ -86,20 +86,26 @@ describe("a passthrough attempt whose upstream sends an event the scanner cannot
   });
 });
 
+/** A streaming client's side of the reply, and what it was sent. */
+function clientSide() {
+  let text = "";
+  const raw = {
+    setHeader: () => {},
+    writeHead: () => {},
+    write: (more: string) => {
+      text += more;
+      return true;
+    },
+    end: (more?: string) => void (text += more ?? ""),
+    destroyed: false,
+    writableEnded: false,
+  };
+  return { raw, sent: () => text };
+}
+
 describe("a Chat Completions passthrough whose upstream sends an event that is not valid JSON", () => {
   it("cuts the answer off with the protocol's error after the commit point, naming the target, not the chunk as it came", async () => {
-    let sent = "";
-    const raw = {
-      setHeader: () => {},
-      writeHead: () => {},
-      write: (text: string) => {
-        sent += text;
-        return true;
-      },
-      end: (text?: string) => void (sent += text ?? ""),
-      destroyed: false,
-      writableEnded: false,
-    };
+    const { raw, sent } = clientSide();
     const outcome = await attemptOn(OPENAI_CHAT_PASSTHROUGH, `${origin}/cut/v1`, { hijack: () => {}, raw });
     assert.equal(outcome.status, "committed");
     assert.ok(outcome.status === "committed" && outcome.final === "error");
@@ -108,32 +114,21 @@ describe("a Chat Completions passthrough whose upstream sends an event that is n
       /p\/m: the target sent an event the gateway could not read \(an event that is not valid JSON: /,
     );
     await new Promise((resolve) => setImmediate(resolve));
-    assert.doesNotMatch(sent, /"choi\n/, "the cut chunk did not reach the client");
-    const blocks = sent.trim().split("\n\n");
+    assert.doesNotMatch(sent(), /"choi\n/, "the cut chunk did not reach the client");
+    const blocks = sent().trim().split("\n\n");
     assert.equal(blocks.at(-1), "data: [DONE]");
-    assert.match(blocks.at(-2)!, /^data: \{"error":\{"message":"[^"]*could not read/, sent);
+    assert.match(blocks.at(-2)!, /^data: \{"error":\{"message":"[^"]*could not read/, sent());
   });
 });
 
 describe("a passthrough stream that ends inside its last event", () => {
   it("drops the cut event and ends the answer as a stream cut off by its end, not as an event it could not read", async () => {
-    let sent = "";
-    const raw = {
-      setHeader: () => {},
-      writeHead: () => {},
-      write: (text: string) => {
-        sent += text;
-        return true;
-      },
-      end: (text?: string) => void (sent += text ?? ""),
-      destroyed: false,
-      writableEnded: false,
-    };
+    const { raw, sent } = clientSide();
     const outcome = await attemptOn(OPENAI_CHAT_PASSTHROUGH, `${origin}/end-cut/v1`, { hijack: () => {}, raw });
     assert.ok(outcome.status === "committed" && outcome.final === "error");
     assert.equal(outcome.failure!.message, "auto-router: p/m ended its stream without a result (terminated)");
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(sent.split('"id":"c1"').length, 2, "only the whole chunk reached the client");
-    assert.match(sent, /"content":"hi"/);
+    assert.equal(sent().split('"id":"c1"').length, 2, "only the whole chunk reached the client");
+    assert.match(sent(), /"content":"hi"/);
   });
 });
