@@ -12,6 +12,8 @@ import {
   anthropicTokens,
   blocksBefore,
   eventJson,
+  JSON_INTEGER,
+  JSON_STRING,
   objectMember,
   ROUTER_FIELDS_OUT,
   parseBlock,
@@ -27,6 +29,11 @@ const HOLDS = new Map([
   ["content_block_delta", "delta"],
   ["message_delta", "delta"],
 ]);
+
+/** A content_block_delta as Anthropic writes it (text, thinking, a tool call's JSON): only valid JSON of it matches. */
+const PLAIN_DELTA = new RegExp(
+  `^\\{"type":"content_block_delta","index":${JSON_INTEGER},"delta":\\{"type":"[a-z_]+","[a-z_]+":${JSON_STRING}\\}\\}$`,
+);
 
 /** Any text that may hold an event the scanner reads after the commit point. */
 const READ_AFTER_COMMIT = /message_|error/;
@@ -151,6 +158,7 @@ export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   protocol: "anthropic",
   streamedValues: STREAMED,
   holds: HOLDS,
+  plainEvent: PLAIN_DELTA,
   path: () => "/v1/messages",
   edits: anthropicEdits,
   scanner: (_client, clientModel, assemble) =>

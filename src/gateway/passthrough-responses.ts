@@ -12,6 +12,7 @@ import { itemEndEvents, REASONING_PART, type ReasoningParts } from "./responses-
 import {
   blocksBefore,
   eventJson,
+  FLAT_JSON_OBJECT,
   objectMember,
   ROUTER_FIELDS_OUT,
   parseBlock,
@@ -387,6 +388,7 @@ export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   conversation: "input",
   protocol: "openai",
   streamedValues: STREAMED,
+  plainEvent: FLAT_JSON_OBJECT,
   path: () => "/responses",
   edits: responsesEdits,
   scanner: (_client, clientModel) => new ResponsesScanner(clientModel),

@@ -151,6 +151,11 @@ export interface PassthroughDialect {
    * client's SDK reads into: checked in the events that go to the client unread too (brokenEvent).
    */
   holds?: ReadonlyMap<string, string>;
+  /**
+   * The data of the events most often forwarded unread (text deltas), as a pattern that only valid JSON holding what
+   * `holds` names matches: such an event is checked without a parse (brokenEvent), most of a long answer.
+   */
+  plainEvent?: RegExp;
   /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
   scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */
@@ -333,15 +338,25 @@ export function objectMember(
   return member;
 }
 
+/** A JSON string, only as JSON allows one. */
+export const JSON_STRING = String.raw`"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+/** A JSON integer. */
+export const JSON_INTEGER = String.raw`-?(?:0|[1-9]\d*)`;
+const JSON_SCALAR = String.raw`(?:${JSON_STRING}|${JSON_INTEGER}(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|\[\])`;
+const FLAT_MEMBER = `${JSON_STRING}:${JSON_SCALAR}`;
+/** A JSON object whose members hold only strings, numbers, literals or empty arrays (a Responses delta event). */
+export const FLAT_JSON_OBJECT = new RegExp(`^\\{(?:${FLAT_MEMBER}(?:,${FLAT_MEMBER})*)?\\}$`);
+
 /**
  * The first of `blocks` (SseBlocks.take's text: whole blocks, each ending in a blank line) whose data is not valid
  * JSON, or lacks the object `holds` names for its type, as where it starts and what is wrong; undefined when none
- * is. For blocks that go to the client unread: one a target cut short would reach the client as it came, which its
+ * is (an event `plain` matches is one without a parse). For blocks that go to the client unread: one a target cut short would reach the client as it came, which its
  * SDK fails parsing.
  */
 export function brokenEvent(
   blocks: string,
   holds?: ReadonlyMap<string, string>,
+  plain?: RegExp,
 ): { at: number; why: string } | undefined {
   for (let at = 0; at < blocks.length; ) {
     const found = blocks.indexOf("\n\n", at);
@@ -354,6 +369,10 @@ export function brokenEvent(
         (field === at || blocks.charCodeAt(field - 1) === 10) && (lineEnd < 0 || lineEnd >= end)
           ? blocks.slice(blocks.charCodeAt(field + 5) === 32 ? field + 6 : field + 5, end)
           : parseBlock(blocks.slice(at, end)).data;
+      if (plain?.test(data)) {
+        at = end + 2;
+        continue;
+      }
       try {
         const event = eventJson(data);
         const member = typeof event?.type === "string" ? holds?.get(event.type) : undefined;

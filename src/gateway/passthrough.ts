@@ -343,7 +343,7 @@ function runPassthrough(
      * read.
      */
     const forwardUnread = (run: string) => {
-      const broken = brokenEvent(run, dialect.holds);
+      const broken = brokenEvent(run, dialect.holds, dialect.plainEvent);
       const whole = broken ? run.slice(0, broken.at) : run;
       if (whole) {
         scanner.forwardedUnread?.(whole);

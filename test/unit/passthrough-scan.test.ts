@@ -6,6 +6,7 @@ import { ANTHROPIC_PASSTHROUGH } from "../../src/gateway/passthrough-anthropic.t
 import { bodyFitsCompat, OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passthrough-openai.ts";
 import { RESPONSES_PASSTHROUGH } from "../../src/gateway/passthrough-responses.ts";
 import { editJson } from "../../src/gateway/json-edit.ts";
+import { isObject } from "../../src/is-object.ts";
 import { reasoningKey } from "../../src/runtime/reasoning-key.ts";
 import { forgetRememberedCredentials, rememberCredentials } from "../../src/state/redact.ts";
 import {
@@ -75,6 +76,56 @@ describe("events forwarded unread", () => {
       why: "a content_block_delta event whose `delta` is no object",
     });
     assert.equal(brokenEvent('data: {"type":"content_block_delta","delta":{}}\n\n', holds), undefined);
+  });
+});
+
+describe("the patterns of events checked without a parse", () => {
+  it("match only valid JSON of their shape, whatever a target cut or changed in it", () => {
+    const anthropic = ANTHROPIC_PASSTHROUGH.plainEvent!;
+    const responses = RESPONSES_PASSTHROUGH.plainEvent!;
+    const texts = ['word "quoted" \\ back é', "line\nbreak\ttab \u0001", "{}[],:"];
+    const events = texts.flatMap((text) => [
+      JSON.stringify({ type: "content_block_delta", index: 12, delta: { type: "text_delta", text } }),
+      JSON.stringify({
+        type: "content_block_delta",
+        index: 0,
+        delta: { type: "input_json_delta", partial_json: text },
+      }),
+      JSON.stringify({
+        type: "response.output_text.delta",
+        sequence_number: 4,
+        item_id: "msg_1",
+        output_index: 0,
+        content_index: 0,
+        delta: text,
+        logprobs: [],
+        obfuscation: "x9",
+      }),
+    ]);
+    for (const event of events) assert.ok(anthropic.test(event) || responses.test(event), event);
+    let seed = 5;
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const pieces = ['"', "\\", "\\x", "\\u12", "}", "{", "01", ",", ":", "null", "\u0000", "[1]", " "];
+    for (let round = 0; round < 5000; round++) {
+      const event = events[random(events.length)]!;
+      const at = random(event.length);
+      const changed =
+        random(2) === 0
+          ? event.slice(0, at)
+          : event.slice(0, at) + pieces[random(pieces.length)] + event.slice(at + random(3));
+      for (const pattern of [anthropic, responses]) {
+        if (!pattern.test(changed)) continue;
+        const parsed = JSON.parse(changed); // throws for one that is not valid JSON: the test fails
+        if (pattern === anthropic) assert.ok(isObject(parsed.delta), changed);
+      }
+    }
+    // A cut one in a run is found all the same (the pattern fails, the parse says why).
+    const run = `${events.map((event) => `data: ${event}\n\n`).join("")}data: ${events[0]!.slice(0, 40)}\n\n`;
+    assert.match(brokenEvent(run, undefined, anthropic)!.why, /not valid JSON/);
+    assert.equal(brokenEvent(run.slice(0, run.lastIndexOf("data: ")), undefined, anthropic), undefined);
   });
 });
 
