@@ -2,7 +2,7 @@
 // calls it), the client's body with the target's model and without the router's `provider` field, and a scanner of
 // the named SSE events. Text deltas are not read after the commit point: usage and the stop reason come from
 // message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread
-// (passthrough.ts only checks that each is valid JSON).
+// (passthrough.ts only checks that each is whole: valid JSON holding its delta).
 import type { StopReason } from "@mariozechner/pi-ai";
 import { fitAnthropicThinking, withoutThinkingEdits } from "../runtime/anthropic-thinking.ts";
 import { type ErrorCategory, errorBody } from "./errors.ts";

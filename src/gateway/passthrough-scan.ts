@@ -350,8 +350,8 @@ export const FLAT_JSON_OBJECT = new RegExp(`^\\{(?:${FLAT_MEMBER}(?:,${FLAT_MEMB
 /**
  * The first of `blocks` (SseBlocks.take's text: whole blocks, each ending in a blank line) whose data is not valid
  * JSON, or lacks the object `holds` names for its type, as where it starts and what is wrong; undefined when none
- * is (an event `plain` matches is one without a parse). For blocks that go to the client unread: one a target cut short would reach the client as it came, which its
- * SDK fails parsing.
+ * is (an event `plain` matches is one without a parse). For blocks that go to the client unread: one a target cut
+ * short would reach the client as it came, which its SDK fails parsing.
  */
 export function brokenEvent(
   blocks: string,
