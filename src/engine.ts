@@ -7,7 +7,7 @@ import { environmentProblems } from "./config/environment.ts";
 import type { RouterConfig } from "./config/schema.ts";
 import { createFeatures } from "./plugins.ts";
 import { createTeamPlugin } from "./team/team-plugin.ts";
-import { readPiSettings } from "./state/pi-settings.ts";
+import { piRetryDelayMs, readPiSettings } from "./state/pi-settings.ts";
 import { rememberModelsFileCredentials } from "./state/models-file.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
@@ -129,6 +129,7 @@ export function createEngine(options: EngineOptions): Engine {
     stream: options.stream,
     now: options.now,
     catalogue: catalogueRegistryWith(options.agentDir),
+    piRetryDelayMs: piRetryDelayMs(piSettings),
   });
   runtimeRef = runtime;
   const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];

@@ -84,12 +84,6 @@ const WAITABLE: ReadonlySet<SkipReason> = new Set(["cooldown", "circuit-open", "
 const imagesWaitForVision = (skipped: readonly SkippedTarget[]): boolean =>
   skipped.some((s) => s.reason === "capability" && s.detail === NO_IMAGE_INPUT && s.requiredBy === undefined);
 
-/**
- * pi's first agent-level retry comes this long after a failed prompt (its `retry.baseDelayMs` default, which the router
- * does not read): an all-failed error asks for that retry only when a target is back by then plus cooldownWaitMs.
- */
-const PI_FIRST_RETRY_DELAY_MS = 2000;
-
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
 
@@ -202,8 +196,9 @@ async function serveRequest(
     const first = fresh.skipped
       .filter((s) => WAITABLE.has(s.reason) && s.until !== undefined)
       .sort((a, b) => a.until! - b.until!)[0];
-    // pi's retry comes after its first delay and may then wait failover.cooldownWaitMs: within both it can be served.
-    if (!first || first.until! - now <= PI_FIRST_RETRY_DELAY_MS + settings.cooldownWaitMs) return undefined;
+    // pi's retry comes after its first delay (its retry.baseDelayMs) and may then wait failover.cooldownWaitMs: within
+    // both it can be served. Else the error says when the first target is back, and asks for no retry.
+    if (!first || first.until! - now <= env.clock.piRetryDelayMs + settings.cooldownWaitMs) return undefined;
     return { key: first.key, until: first.until!, now, waitLimitMs: settings.cooldownWaitMs };
   };
   /** Every target failed: the error, and when a target of the route is back (a client's hint for its retry). */

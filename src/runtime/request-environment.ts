@@ -128,6 +128,8 @@ export interface RequestReport {
 
 export interface RequestClock {
   now(): number;
+  /** How long after a failed prompt pi's own first retry comes (its `retry.baseDelayMs`). */
+  readonly piRetryDelayMs: number;
   /** Resolves true after `ms`, false as soon as the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
 }

@@ -36,6 +36,7 @@ import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
 import { RevertBook, type RevertState } from "./revert-policy.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { UpstreamPins } from "./upstream-pin.ts";
+import { PI_DEFAULT_RETRY_DELAY_MS } from "../state/pi-settings.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
 import { plural } from "../analytics/text-format.ts";
 
@@ -60,6 +61,8 @@ export interface RouterRuntimeOptions {
   catalogue?: RegistryLike;
   /** The revert holds' store (failover.revert), opened on first use; default: in memory. */
   revertStore?: () => StateStore<RevertState>;
+  /** pi's `retry.baseDelayMs` (state/pi-settings.ts); default: pi's default. */
+  piRetryDelayMs?: number;
 }
 
 export class RouterRuntime implements RequestEnvironment {
@@ -74,6 +77,7 @@ export class RouterRuntime implements RequestEnvironment {
   readonly status: StatusSink;
   readonly stream?: StreamFunction;
   readonly now: () => number;
+  readonly piRetryDelayMs: number;
   sessionId: string = randomUUID();
   private readonly facts: TargetFacts;
   private readonly prompts = new PromptMemory();
@@ -107,6 +111,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.status = options.status;
     this.stream = options.stream;
     this.now = options.now ?? Date.now;
+    this.piRetryDelayMs = options.piRetryDelayMs ?? PI_DEFAULT_RETRY_DELAY_MS;
     this.plugins = options.plugins ?? [];
     this.collaborators = options.collaborators ?? {};
   }

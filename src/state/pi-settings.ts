@@ -1,15 +1,36 @@
-// Reads pi's own settings.json (never writes it): the earlier pi-auto-router kept its UVI switch there as
-// `autoRouterUviEnabled`. Missing or unreadable settings read as none; pi reports a broken file itself.
+// Reads pi's own settings (never writes them): its global settings.json, with the project's `.pi/settings.json` (of the
+// directory pi runs in) over it, merged as pi merges them. The earlier pi-auto-router kept its UVI switch there as
+// `autoRouterUviEnabled`; pi's `retry.baseDelayMs` says when pi's own retry of a failed prompt comes. Missing or
+// unreadable settings read as none; pi reports a broken file itself. An SDK app that hands pi its settings in memory
+// is not read.
 import { join } from "node:path";
+import { isObject } from "../is-object.ts";
 import { readOptionalText } from "./read-optional-file.ts";
 
-export function readPiSettings(agentDir: string): Record<string, unknown> {
+/** pi's default `retry.baseDelayMs`: its first retry of a failed prompt comes this long after it. */
+export const PI_DEFAULT_RETRY_DELAY_MS = 2000;
+
+function readSettingsFile(path: string): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(readOptionalText(join(agentDir, "settings.json")) ?? "{}");
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
+    const parsed: unknown = JSON.parse(readOptionalText(path) ?? "{}");
+    return isObject(parsed) ? parsed : {};
   } catch {
     return {};
   }
+}
+
+export function readPiSettings(agentDir: string, cwd = process.cwd()): Record<string, unknown> {
+  const merged = readSettingsFile(join(agentDir, "settings.json"));
+  // pi's own merge: a project's object setting merges into the global one's, one level deep; any other value wins.
+  for (const [key, value] of Object.entries(readSettingsFile(join(cwd, ".pi", "settings.json")))) {
+    const base = merged[key];
+    merged[key] = isObject(value) && isObject(base) ? { ...base, ...value } : value;
+  }
+  return merged;
+}
+
+/** When pi's first retry of a failed prompt comes (its `retry.baseDelayMs`, else its default). */
+export function piRetryDelayMs(settings: Record<string, unknown>): number {
+  const delay = isObject(settings.retry) ? settings.retry.baseDelayMs : undefined;
+  return typeof delay === "number" && Number.isFinite(delay) && delay >= 0 ? delay : PI_DEFAULT_RETRY_DELAY_MS;
 }

@@ -606,6 +606,18 @@ describe("when every target fails", () => {
     assert.equal(textOf(h.lastAssistant()), "A on pi's retry");
   });
 
+  it("reads pi's retry.baseDelayMs: a retry that would come before every target is back is not asked for", async () => {
+    // pi's retry 10 ms after the failure would find both targets resting (150 ms): the error says when one is back.
+    const h = await everyTargetRateLimited({}, 10);
+    assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.match(
+      h.lastAssistant().errorMessage,
+      /^auto-router: every target of route main failed \(mock-a\/model-a: throttled; mock-b\/model-b: throttled\); the first back is mock-a\/model-a at /,
+    );
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+
   it("rests nothing after a server error on a route with one target: pi's retry is served after its own delay, with no wait for a cooldown", async () => {
     const h = await start({
       routes: routes({}, ["mock-a/model-a"]),

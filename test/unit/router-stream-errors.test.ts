@@ -38,7 +38,7 @@ function brokenEnvironment(failure: Error, recorded: Array<[string, unknown]> = 
       },
       warn: () => undefined,
     },
-    clock: { now: Date.now, sleep: async () => true },
+    clock: { now: Date.now, sleep: async () => true, piRetryDelayMs: 2000 },
   };
 }
 
