@@ -19,8 +19,18 @@ function readSettingsFile(path: string): Record<string, unknown> {
   }
 }
 
-export function readPiSettings(agentDir: string, cwd = process.cwd()): Record<string, unknown> {
+/** The directory the process runs in; none when it was removed meanwhile (process.cwd() then throws). */
+function currentDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
+export function readPiSettings(agentDir: string, cwd = currentDirectory()): Record<string, unknown> {
   const merged = readSettingsFile(join(agentDir, "settings.json"));
+  if (cwd === undefined) return merged;
   // pi's own merge: a project's object setting merges into the global one's, one level deep; any other value wins.
   for (const [key, value] of Object.entries(readSettingsFile(join(cwd, ".pi", "settings.json")))) {
     const base = merged[key];

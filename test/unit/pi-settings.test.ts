@@ -48,4 +48,18 @@ describe("pi's settings", () => {
       assert.equal(piRetryDelayMs({ retry: { baseDelayMs } }), PI_DEFAULT_RETRY_DELAY_MS, String(baseDelayMs));
     assert.equal(piRetryDelayMs({ retry: { baseDelayMs: 0 } }), 0);
   });
+
+  it("reads the global settings when the directory it runs in was removed", () => {
+    const { agentDir } = dirs({ retry: { baseDelayMs: 70 } });
+    const gone = mkdtempSync(join(root, "gone-"));
+    const home = process.cwd();
+    process.chdir(gone);
+    try {
+      rmSync(gone, { recursive: true });
+      assert.throws(() => process.cwd(), /ENOENT/);
+      assert.equal(piRetryDelayMs(readPiSettings(agentDir)), 70);
+    } finally {
+      process.chdir(home);
+    }
+  });
 });
