@@ -2,7 +2,7 @@
 // failover on real provider failures (HTTP status, refused connection, stall, empty 200), and cooldowns that
 // survive a restart of pi because they live in the shared state directory.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
@@ -308,6 +308,49 @@ describe("pi CLI: pi's own retry of an answer cut off on a route's only target",
     assert.doesNotMatch(run.stderr, /resting|waiting/);
     const status = await runPi({ agentDir: dir.agentDir, args: ["-p", "/auto-router status"] });
     assert.match(status.stdout + status.stderr, /^cooldowns: none$/m);
+  });
+});
+
+describe("pi CLI: pi's retry delay from the project's .pi/settings.json", () => {
+  let dir: EmulatedAgent<"A" | "B">;
+  let project: string;
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+      },
+      routes: {
+        routes: { pair: { ...routeInOrder("mock-a/model-a", "mock-b/model-b"), failover: { cooldownWaitMs: 0 } } },
+      },
+      // The global retry comes late; the project's, which pi reads over it, at once.
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 10_000 } },
+    });
+    project = join(dir.agentDir, "project");
+    mkdirSync(join(project, ".pi"), { recursive: true });
+    writeFileSync(join(project, ".pi", "settings.json"), JSON.stringify({ retry: { baseDelayMs: 10 } }));
+  });
+  after(() => dir?.stop());
+
+  it("asks for no retry that would come before every target is back, and says when the first is", async () => {
+    const limited = { status: 429, errorMessage: "Rate limit reached for requests. Please try again in 2s." };
+    dir.emulators.A.enqueue(limited);
+    dir.emulators.B.enqueue(limited);
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      cwd: project,
+      args: ["--model", "auto-router/pair", "--mode", "json", "Go"],
+    });
+    const error = lastAssistantMessage(run.stdout)?.errorMessage ?? "";
+    // Read as the global 10 s, the error would have asked for pi's retry, which came 10 ms later and met both resting.
+    assert.match(
+      error,
+      /^auto-router: every target of route pair failed .*; the first back is mock-a\/model-a at /,
+      run.stdout + run.stderr,
+    );
+    assert.doesNotMatch(run.stdout, /available now/);
+    assert.equal(dir.emulators.A.calls.length + dir.emulators.B.calls.length, 2);
   });
 });
 
