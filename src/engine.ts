@@ -129,7 +129,7 @@ export function createEngine(options: EngineOptions): Engine {
     stream: options.stream,
     now: options.now,
     catalogue: catalogueRegistryWith(options.agentDir),
-    piRetryDelayMs: piRetryDelayMs(piSettings),
+    piRetryDelayMs: piRetryDelayMs(piSettings.values),
   });
   runtimeRef = runtime;
   const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];

@@ -2,6 +2,7 @@
 // `/auto-router health` read.
 import { readSwitch } from "../config/environment.ts";
 import { readUviConfig } from "../config/quota-schema.ts";
+import { GLOBAL_SETTINGS_FILE, type PiSettings } from "../state/pi-settings.ts";
 import { DEFAULT_UVI_THRESHOLDS, type QuotaAssessment, type UviThresholds } from "../routing/uvi.ts";
 import { DEFAULT_QUOTA_TTL_MS, type SourceCache } from "./source-cache.ts";
 import { USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
@@ -15,7 +16,7 @@ export interface UviSettings {
   forcedOff?: string;
   /**
    * Where `enabled` comes from when something set it (the routes file's `uvi.enabled`, or the earlier pi-auto-router's
-   * `autoRouterUviEnabled` in pi's settings.json); undefined for the default.
+   * `autoRouterUviEnabled` in pi's settings.json or the project's `.pi/settings.json`); undefined for the default.
    */
   enabledBy?: string;
   hard: boolean;
@@ -36,13 +37,13 @@ const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gem
 };
 
 /**
- * Defaults < pi's settings.json `autoRouterUviEnabled` (where the earlier pi-auto-router kept its switch) < config
+ * Defaults < pi's settings `autoRouterUviEnabled` (where the earlier pi-auto-router kept its switch) < config
  * `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs).
  */
 export function uviSettings(
   config: unknown,
   processEnv: Record<string, string | undefined>,
-  piSettings: Record<string, unknown> = {},
+  piSettings: PiSettings = { values: {}, fileOf: () => GLOBAL_SETTINGS_FILE },
 ): UviSettings {
   const block = readUviConfig(config);
   const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
@@ -59,13 +60,13 @@ export function uviSettings(
     readSwitch("AUTO_ROUTER_UVI", processEnv.AUTO_ROUTER_UVI).on === false
       ? `AUTO_ROUTER_UVI=${processEnv.AUTO_ROUTER_UVI!.trim()}`
       : undefined;
-  const legacySwitch =
-    typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : undefined;
+  const legacyValue = piSettings.values.autoRouterUviEnabled;
+  const legacySwitch = typeof legacyValue === "boolean" ? legacyValue : undefined;
   const enabledBy =
     block.enabled !== undefined
       ? `uvi.enabled: ${block.enabled} in the routes file`
       : legacySwitch !== undefined
-        ? `autoRouterUviEnabled: ${legacySwitch} in pi's settings.json (the earlier pi-auto-router's switch)`
+        ? `autoRouterUviEnabled: ${legacySwitch} in ${piSettings.fileOf("autoRouterUviEnabled")} (the earlier pi-auto-router's switch)`
         : undefined;
   return {
     forcedOff,
@@ -82,7 +83,7 @@ export interface QuotaService {
   settings(): UviSettings;
   /** Off under AUTO_ROUTER_UVI=0; else as /auto-router uvi enable|disable set it, else from settings. */
   enabled(): boolean;
-  /** Why pacing is off (the variable, `/auto-router uvi disable`, the routes file or pi's settings.json), when it is. */
+  /** Why pacing is off (the variable, `/auto-router uvi disable`, the routes file or pi's settings), when it is. */
   disabledBy?(): string | undefined;
   setEnabled(enabled: boolean): void;
   assess(now: number): Record<string, QuotaAssessment>;

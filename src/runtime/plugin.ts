@@ -9,6 +9,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType, ShadowComparison } from "../events/event-types.ts";
 import type { Candidate, Decision, ProviderStatus, TargetStatus } from "../routing/types.ts";
 import type { OpenStore } from "../state/json-store.ts";
+import type { PiSettings } from "../state/pi-settings.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { RegistryLike } from "./start-target.ts";
 
@@ -206,8 +207,8 @@ export interface PluginContext {
   warn(text: string): void;
   /** The process environment (AUTO_ROUTER_* switches). */
   processEnv: Record<string, string | undefined>;
-  /** pi's settings.json as it was at start (read-only). */
-  piSettings?(): Record<string, unknown>;
+  /** pi's settings (the global file, the project's over it) as they were at start (read-only). */
+  piSettings?(): PiSettings;
   /** The state is shared with a team (Redis): what every machine must count alike (the budget calendar) is. */
   teamMode?: boolean;
   /** A background refresh changed what the plugin's statusWarnings() say: the status line builds them again. */

@@ -28,15 +28,29 @@ function currentDirectory(): string | undefined {
   }
 }
 
-export function readPiSettings(agentDir: string, cwd = currentDirectory()): Record<string, unknown> {
-  const merged = readSettingsFile(join(agentDir, "settings.json"));
-  if (cwd === undefined) return merged;
+export interface PiSettings {
+  /** The merged settings. */
+  values: Record<string, unknown>;
+  /** The file a top-level setting's value comes from, in words: `pi's settings.json` or the project's file. */
+  fileOf(key: string): string;
+}
+
+export const GLOBAL_SETTINGS_FILE = "pi's settings.json";
+
+export function readPiSettings(agentDir: string, cwd = currentDirectory()): PiSettings {
+  const values = readSettingsFile(join(agentDir, "settings.json"));
+  const fromProject = new Set<string>();
+  const projectFile = cwd === undefined ? undefined : join(cwd, ".pi", "settings.json");
   // pi's own merge: a project's object setting merges into the global one's, one level deep; any other value wins.
-  for (const [key, value] of Object.entries(readSettingsFile(join(cwd, ".pi", "settings.json")))) {
-    const base = merged[key];
-    merged[key] = isObject(value) && isObject(base) ? { ...base, ...value } : value;
+  for (const [key, value] of Object.entries(projectFile ? readSettingsFile(projectFile) : {})) {
+    const base = values[key];
+    values[key] = isObject(value) && isObject(base) ? { ...base, ...value } : value;
+    fromProject.add(key);
   }
-  return merged;
+  return {
+    values,
+    fileOf: (key) => (fromProject.has(key) ? `the project's ${projectFile}` : GLOBAL_SETTINGS_FILE),
+  };
 }
 
 /** When pi's first retry of a failed prompt comes (its `retry.baseDelayMs`, else its default). */

@@ -329,7 +329,10 @@ describe("pi CLI: pi's retry delay from the project's .pi/settings.json", () => 
     });
     project = join(dir.agentDir, "project");
     mkdirSync(join(project, ".pi"), { recursive: true });
-    writeFileSync(join(project, ".pi", "settings.json"), JSON.stringify({ retry: { baseDelayMs: 10 } }));
+    writeFileSync(
+      join(project, ".pi", "settings.json"),
+      JSON.stringify({ retry: { baseDelayMs: 10 }, autoRouterUviEnabled: false }),
+    );
   });
   after(() => dir?.stop());
 
@@ -351,6 +354,18 @@ describe("pi CLI: pi's retry delay from the project's .pi/settings.json", () => 
     );
     assert.doesNotMatch(run.stdout, /available now/);
     assert.equal(dir.emulators.A.calls.length + dir.emulators.B.calls.length, 2);
+  });
+
+  it("names the project's file as where quota pacing was switched off (the earlier router's switch)", async () => {
+    const run = await runPi({ agentDir: dir.agentDir, cwd: project, args: ["-p", "/auto-router uvi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const file = join(project, ".pi", "settings.json").replaceAll(".", "\\.");
+    assert.match(
+      run.stdout + run.stderr,
+      new RegExp(
+        `disabled by autoRouterUviEnabled: false in the project's ${file} \\(the earlier pi-auto-router's switch\\)`,
+      ),
+    );
   });
 });
 

@@ -29,19 +29,22 @@ describe("pi's settings", () => {
       { retry: { baseDelayMs: 40 }, theme: "light" },
     );
     const settings = readPiSettings(agentDir, cwd);
-    assert.deepEqual(settings, {
+    assert.deepEqual(settings.values, {
       retry: { enabled: true, baseDelayMs: 40, maxRetries: 2 },
       theme: "light",
       autoRouterUviEnabled: true,
     });
-    assert.equal(piRetryDelayMs(settings), 40);
+    assert.equal(piRetryDelayMs(settings.values), 40);
+    // What a message names as a setting's file: the project's for what it set, pi's settings.json for the rest.
+    assert.equal(settings.fileOf("theme"), `the project's ${join(cwd, ".pi", "settings.json")}`);
+    assert.equal(settings.fileOf("autoRouterUviEnabled"), "pi's settings.json");
   });
 
   it("reads a missing or broken file as none, and a retry delay that is no number as pi's default", () => {
     const { agentDir, cwd } = dirs({ retry: { baseDelayMs: 300 } }, "{ not json");
-    assert.equal(piRetryDelayMs(readPiSettings(agentDir, cwd)), 300);
+    assert.equal(piRetryDelayMs(readPiSettings(agentDir, cwd).values), 300);
     assert.equal(
-      piRetryDelayMs(readPiSettings(join(root, "nowhere"), join(root, "nowhere"))),
+      piRetryDelayMs(readPiSettings(join(root, "nowhere"), join(root, "nowhere")).values),
       PI_DEFAULT_RETRY_DELAY_MS,
     );
     for (const baseDelayMs of ["10", -5, null, Number.NaN])
@@ -57,7 +60,7 @@ describe("pi's settings", () => {
     try {
       rmSync(gone, { recursive: true });
       assert.throws(() => process.cwd(), /ENOENT/);
-      assert.equal(piRetryDelayMs(readPiSettings(agentDir)), 70);
+      assert.equal(piRetryDelayMs(readPiSettings(agentDir).values), 70);
     } finally {
       process.chdir(home);
     }

@@ -28,7 +28,11 @@ describe("/auto-router uvi show", () => {
       "quota pacing (UVI = used share / elapsed share of a window): disabled by AUTO_ROUTER_UVI=0, so no provider is demoted, excluded or promoted for its quota; once enabled, hard mode: stressed providers are excluded",
     );
     assert.match(thresholds!, /^once enabled: critical ≥ 2 or used up \(excluded\), stressed ≥ 1\.5 \(excluded\)/);
-    const { enabledBy } = uviSettings({ uvi: { enabled: false } }, {}, { autoRouterUviEnabled: true });
+    const { enabledBy } = uviSettings(
+      { uvi: { enabled: false } },
+      {},
+      { values: { autoRouterUviEnabled: true }, fileOf: () => "pi's settings.json" },
+    );
     const [fromFile] = await report(false, { enabledBy });
     assert.match(fromFile!, /: disabled by uvi\.enabled: false in the routes file, so no provider is demoted/);
     const [on, onThresholds] = await report(true, {});
