@@ -10,6 +10,7 @@ import type { PromptShortcuts } from "../routing/types.ts";
 import { edgesHash } from "../text-hash.ts";
 import { isReminder, leadingReminders } from "./earlier-shortcuts.ts";
 import { GatewayError } from "./errors.ts";
+import { headerText } from "./header-text.ts";
 
 /** Text hashed from each end of a long prompt (a pasted log): enough to tell prompts apart, cheap for any size. */
 const HASHED_CHARS = 8_192;
@@ -52,9 +53,7 @@ function checkMistake(mistake: ParsedShortcuts["mistake"], warn: ((text: string)
       "invalid_request",
       `the prompt (the last user message) starts with ${JSON.stringify(token)}, which is not a shortcut (${reason}), so nothing was sent: correct it, or put a word before it to send it as text`,
     );
-  // A header carries printable ASCII only: anything else in the token is written as a \u escape.
-  const header = `${JSON.stringify(token)} is not a shortcut, so it was sent as part of the prompt: ${reason}`;
-  warn?.(header.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  warn?.(headerText(`${JSON.stringify(token)} is not a shortcut, so it was sent as part of the prompt: ${reason}`));
 }
 
 /**

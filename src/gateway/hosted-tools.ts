@@ -1,6 +1,7 @@
 // Tools a routed model cannot call: hosted (Responses) or server (Anthropic Messages) tools run on the provider's
 // servers, and a translation has no form for them (nor for Chat's custom tools, whose input is free text). Each
 // endpoint leaves them out the same way and names them.
+import { headerText } from "./header-text.ts";
 
 export type ToolShape = { type?: unknown; name?: unknown } | undefined;
 
@@ -33,8 +34,8 @@ export function withoutHostedTools(
 export const ignoredToolsHeader = (tools: readonly IgnoredTool[]): Record<string, string> =>
   tools.length
     ? {
-        "x-auto-router-ignored-tools": tools
-          .map((tool) => (tool.name ? `${tool.type}:${tool.name}` : tool.type))
-          .join(", "),
+        "x-auto-router-ignored-tools": headerText(
+          tools.map((tool) => (tool.name ? `${tool.type}:${tool.name}` : tool.type)).join(", "),
+        ),
       }
     : {};

@@ -5,6 +5,7 @@ import type { FastifyReply } from "fastify";
 import type { Failure } from "../runtime/classify-failure.ts";
 import type { RequestEnd, RequestObserver } from "../runtime/failover-stream.ts";
 import { attemptsHeader, type AttemptRecord, GatewayShutdown } from "./errors.ts";
+import { headerText } from "./header-text.ts";
 
 const watches = new WeakMap<object, RequestWatch>();
 
@@ -146,8 +147,9 @@ export class RequestWatch {
     return {
       ...(this.requestId ? { "x-auto-router-request-id": this.requestId } : {}),
       "x-auto-router-route": this.routeId,
-      "x-auto-router-attempts": attemptsHeader(this.attempts),
-      ...(this.servedKey ? { "x-auto-router-served-by": this.servedKey } : {}),
+      // A provider's or model's id in models.json may hold any character: the two headers naming targets escape them.
+      "x-auto-router-attempts": headerText(attemptsHeader(this.attempts)),
+      ...(this.servedKey ? { "x-auto-router-served-by": headerText(this.servedKey) } : {}),
       // The serving target refused the encrypted reasoning items the client sent back, and answered without them.
       ...(this.servedKey && this.reasoningLeftOut.has(this.servedKey)
         ? { "x-auto-router-ignored-reasoning": "encrypted_content" }
