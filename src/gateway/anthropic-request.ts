@@ -147,7 +147,16 @@ function anthropicRules(body: Block, issues: Issues): void {
           path: [...where, blockIndex, "text"],
           message: `expected a string${item.text === undefined ? " (a text block needs its text)" : ""}`,
         });
-      if (item.type === "tool_result" && Array.isArray(item.content))
+      // A tool result's content (optional) takes what a message's does: a string or an array of typed blocks.
+      const result = item.type === "tool_result" && item.content !== undefined ? item.content : undefined;
+      const resultIssue = result === undefined ? undefined : content.safeParse(result).error?.issues[0];
+      if (resultIssue)
+        issues.addIssue({
+          code: "custom",
+          path: [...where, blockIndex, "content", ...resultIssue.path],
+          message: resultIssue.message,
+        });
+      else if (item.type === "tool_result" && Array.isArray(item.content))
         item.content.forEach((inner: Block, innerIndex: number) => {
           const at = [...where, blockIndex, "content", innerIndex];
           checkBlockType(inner, ANTHROPIC_TOOL_RESULT_BLOCK_TYPES, at, issues);

@@ -45,7 +45,7 @@ function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): vo
     const known = CHAT_PART_TYPES[message.role];
     if (!known || !Array.isArray(message.content)) return;
     message.content.forEach((part: Record<string, any>, partIndex: number) => {
-      if (known.includes(part.type)) return;
+      if (known.includes(part.type)) return partShape(part, ["messages", index, "content", partIndex], issues);
       const elsewhere = ANY_ROLE_PART_TYPES.has(part.type)
         ? `: ${message.role === "assistant" ? "an" : "a"} ${message.role} message takes no ${part.type} parts`
         : "";
@@ -57,6 +57,32 @@ function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): vo
       });
     });
   });
+}
+
+/** The string each translated part carries (OpenAI's API refuses the part without it; a translation would send it as "[object Object]" or nothing). */
+const PART_STRING: Readonly<Record<string, string>> = { text: "text", refusal: "refusal" };
+
+function partShape(part: Record<string, any>, path: (string | number)[], issues: z.core.$RefinementCtx): void {
+  const field = PART_STRING[part.type];
+  if (field !== undefined && typeof part[field] !== "string")
+    issues.addIssue({
+      code: "custom",
+      path: [...path, field],
+      message: `expected a string${part[field] === undefined ? ` (a ${part.type} part needs its ${field})` : ""}`,
+      input: part[field],
+    });
+  // OpenAI's form is {"url": ...}; a bare URL string, which some clients send, is taken too.
+  const image = part.image_url;
+  if (part.type === "image_url" && typeof image !== "string" && typeof image?.url !== "string")
+    issues.addIssue({
+      code: "custom",
+      path: [...path, "image_url", ...(typeof image === "object" && image !== null ? ["url"] : [])],
+      message:
+        typeof image === "object" && image !== null
+          ? "expected a string: the image's URL (a data: URL with base64 data)"
+          : 'expected an object: {"url": "data:image/png;base64,..."}',
+      input: image,
+    });
 }
 
 const TOOL_CHOICES = ["none", "auto", "required"] as const;

@@ -104,6 +104,18 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         },
         'body.messages[2].content[0].content[0].source.media_type: expected one of "image/jpeg", "image/png", "image/gif", "image/webp", got "text/plain"',
       ],
+      // A tool result's content is checked as a message's is (a null block in it was a 500 from the translation).
+      [
+        {
+          messages: [
+            { role: "user", content: "read it" },
+            { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "read", input: {} }] },
+            { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: [null] }] },
+          ],
+          tools: [READ_TOOL],
+        },
+        'body.messages[2].content[0].content: expected a string or an array of content blocks (objects with a string "type"): item 0 is null',
+      ],
       [{ top_k: -1 }, "body.top_k: expected an integer of 0 or more"],
       [
         { messages: [{ role: "user", content: [] }] },

@@ -196,6 +196,28 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
         ),
         'body.messages[0].content[0].type: expected one of "text", "image_url", "input_audio", "file", got "txt"; did you mean "text"?',
       );
+    // A part without what it carries: a translation sent "[object Object]" as the text, or said the image's URL was
+    // "[object Object]...".
+    for (const [part, message] of [
+      [{ type: "text", text: { value: "hi" } }, "body.messages[0].content[0].text: expected a string"],
+      [{ type: "text" }, "body.messages[0].content[0].text: expected a string (a text part needs its text)"],
+      [
+        { type: "image_url", image_url: { detail: "low" } },
+        "body.messages[0].content[0].image_url.url: expected a string: the image's URL (a data: URL with base64 data)",
+      ],
+      [
+        { type: "image_url", image_url: 5 },
+        'body.messages[0].content[0].image_url: expected an object: {"url": "data:image/png;base64,..."}',
+      ],
+    ] as const)
+      for (const model of ["chat", "claude"])
+        assert.equal(
+          await refused(
+            fx.openai.chat.completions.create({ model, messages: [{ role: "user", content: [part as never] }] }),
+          ),
+          message,
+          `${model}: ${JSON.stringify(part)}`,
+        );
     assert.equal(
       await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "usr", content: "hi" } as never] })),
       'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "usr"; did you mean "user"?',
