@@ -59,7 +59,10 @@ function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): vo
   });
 }
 
-/** The string each translated part carries (OpenAI's API refuses the part without it; a translation would send it as "[object Object]" or nothing). */
+/**
+ * The string each translated part carries: OpenAI's API refuses the part without it, and a translation would send
+ * "[object Object]" or nothing in its place.
+ */
 const PART_STRING: Readonly<Record<string, string>> = { text: "text", refusal: "refusal" };
 
 function partShape(part: Record<string, any>, path: (string | number)[], issues: z.core.$RefinementCtx): void {
