@@ -2,6 +2,7 @@
 // final line (written by state/log-lines.ts). The readers make them events of their own again here.
 import { isObject } from "../is-object.ts";
 import { expandEvent } from "./compact-events.ts";
+import { wrongShape } from "./event-shapes.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 
 /** The events that ride on their request's final line (`steps`); its candidates ride on its decision line. */
@@ -54,8 +55,12 @@ export function unfoldEvents(
       return { malformed: "a step that is not an attempt, result or usage event" };
     const ms = step.ms ?? 0;
     if (typeof ms !== "number" || !Number.isFinite(ms)) return { malformed: "a step without a valid ms" };
+    const shape = wrongShape(step.type, step.data);
+    if (shape) return { malformed: shape };
     events.push(carried(step.type, step.data, ms));
   }
+  const candidatesShape = candidates === undefined ? undefined : wrongShape("candidates", candidates);
+  if (candidatesShape) return { malformed: candidatesShape };
   events.push(event);
   if (candidates !== undefined) events.push(carried("candidates", candidates, 0));
   return events;

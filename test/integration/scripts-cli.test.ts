@@ -594,6 +594,32 @@ describe("routing scripts from the command line", () => {
     assert.equal(json.stats.targetSwitches, 0);
   });
 
+  it("skips and names a line holding what a report reads in another kind, rather than failing with a TypeError", async () => {
+    const file = join(freshDir("auto-router-cli-kinds"), "auto-router.events.jsonl");
+    const at = "2026-05-04T10:00:01.000Z";
+    const served = { outcome: "success", servedTarget: "p/m", attempts: 1, failovers: 0 };
+    const line = (record: Record<string, unknown>) => JSON.stringify({ v: 3, ts: at, routeId: "r1", ...record });
+    writeFileSync(
+      file,
+      `${[
+        line({ type: "final", requestId: "good", data: served }),
+        // A hand edit: each stopped every script with "TypeError: ... is not a function".
+        line({ type: "decision", requestId: "d", data: { routeId: "r1" }, candidates: { candidates: { key: "p/m" } } }),
+        line({ type: "final", requestId: "f", data: { ...served, failureKinds: "rate_limit" } }),
+        line({ type: "final", requestId: "s", data: served, steps: [{ type: "attempt", data: { target: 5 }, ms: 0 }] }),
+      ].join("\n")}\n`,
+    );
+    for (const script of ["routing-stats", "routing-session-stats", "routing-quality-stats"]) {
+      const run = await runScript(script, ["--file", file]);
+      assert.equal(run.code, 0, `${script}: ${run.stderr}`);
+      assert.doesNotMatch(run.stdout + run.stderr, /TypeError|unexpected error/, script);
+      assert.match(run.stdout, /read 4 lines from 1 file: 1 event, 3 malformed lines skipped/, script);
+      assert.ok(run.stdout.includes(`${file}:2 (candidates with candidates not a list)`), run.stdout);
+      assert.ok(run.stdout.includes(`${file}:3 (final with failureKinds not a list of strings)`), run.stdout);
+      assert.ok(run.stdout.includes(`${file}:4 (attempt with target not a string)`), run.stdout);
+    }
+  });
+
   it('skips and names a line whose cost or time no request has (1e308, negative, "NaN"), rather than summing it', async () => {
     const file = join(freshDir("auto-router-cli-figures"), "auto-router.events.jsonl");
     const line = (type: string, requestId: string | undefined, data: Record<string, unknown>) =>

@@ -274,6 +274,19 @@ describe("event log format v3", () => {
       malformed: "a step without a valid ms",
     });
     assert.deepEqual(parseEventLine(line({ steps: {} })), { malformed: "steps not a list" });
+    // What a report reads of a step or the candidates, of another kind (a hand edit): the line is malformed, named.
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: { attempt: 1 } }] })), {
+      malformed: "attempt without target",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "result", data: { target: 7 } }] })), {
+      malformed: "result with target not a string",
+    });
+    assert.deepEqual(parseEventLine(line({ candidates: { candidates: {} } })), {
+      malformed: "candidates with candidates not a list",
+    });
+    assert.deepEqual(parseEventLine(line({ data: { ...FINAL, failureKinds: "rate_limit" } })), {
+      malformed: "final with failureKinds not a list of strings",
+    });
     // A step of a type no reader knows (a newer writer's) is left out and named, not the line's ruin.
     const newer = parseEventLine(
       line({
@@ -317,14 +330,16 @@ describe("event log format v3", () => {
   it("reads a line of every type the writer accepts as a known type", () => {
     // The writer only takes types of the event type map (checked by the compiler); EVENT_TYPES must list them all.
     for (const type of EVENT_TYPES) {
-      // A rating's and a final's data are checked too (one without a rating, an outcome or its counts is malformed):
-      // the smallest valid one.
+      // A rating's and a final's data are checked too (one without a rating, an outcome or its counts is malformed),
+      // and so is the target an attempt, result or usage names: the smallest valid one.
       const data =
         type === "feedback"
           ? { rating: "good", ratedRequestId: "r" }
           : type === "final"
             ? { outcome: "success", attempts: 1, failovers: 0 }
-            : {};
+            : type === "attempt" || type === "result" || type === "usage"
+              ? { target: "a/1" }
+              : {};
       const outcome = parseEventLine(
         JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data }),
       );
