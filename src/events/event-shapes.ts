@@ -4,6 +4,9 @@
 // defaults out) or optional, except the target an attempt, result or usage names, which every report reads.
 import { isObject } from "../is-object.ts";
 
+/** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
+export const MAX_EVENT_MS = 1_000_000_000_000;
+
 type Kind = "string" | "strings" | "list" | "object";
 
 const SHAPES: Readonly<Record<string, Readonly<Record<string, Kind>>>> = {

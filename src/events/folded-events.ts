@@ -2,7 +2,7 @@
 // final line (written by state/log-lines.ts). The readers make them events of their own again here.
 import { isObject } from "../is-object.ts";
 import { expandEvent } from "./compact-events.ts";
-import { wrongShape } from "./event-shapes.ts";
+import { MAX_EVENT_MS, wrongShape } from "./event-shapes.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 
 /** The events that ride on their request's final line (`steps`); its candidates ride on its decision line. */
@@ -54,7 +54,8 @@ export function unfoldEvents(
     if (!isObject(step) || typeof step.type !== "string" || !FOLDED_TYPES.has(step.type) || !isObject(step.data))
       return { malformed: "a step that is not an attempt, result or usage event" };
     const ms = step.ms ?? 0;
-    if (typeof ms !== "number" || !Number.isFinite(ms)) return { malformed: "a step without a valid ms" };
+    // Within a request's longest time of its line: beyond it (1e20) the step's own time would be no date at all.
+    if (typeof ms !== "number" || !(Math.abs(ms) <= MAX_EVENT_MS)) return { malformed: "a step without a valid ms" };
     const shape = wrongShape(step.type, step.data);
     if (shape) return { malformed: shape };
     events.push(carried(step.type, step.data, ms));

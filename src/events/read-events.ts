@@ -5,7 +5,7 @@ import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { expandEvent, RequestEnvelopes } from "./compact-events.ts";
 import { unfoldEvents } from "./folded-events.ts";
-import { wrongShape } from "./event-shapes.ts";
+import { MAX_EVENT_MS, wrongShape } from "./event-shapes.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
@@ -209,8 +209,6 @@ function invalidFinal(data: Record<string, unknown>): string | undefined {
 
 /** The largest cost one event can book: beyond it a line was edited by hand or damaged, and would swamp every sum. */
 const MAX_EVENT_COST_USD = 1_000_000;
-/** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
-const MAX_EVENT_MS = 1_000_000_000_000;
 
 /**
  * A cost, when present, that is no amount a report can sum: not a number, negative, or beyond MAX_EVENT_COST_USD.

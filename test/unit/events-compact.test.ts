@@ -273,6 +273,9 @@ describe("event log format v3", () => {
     assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: {}, ms: "soon" }] })), {
       malformed: "a step without a valid ms",
     });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: { target: "a/1" }, ms: 1e20 }] })), {
+      malformed: "a step without a valid ms",
+    });
     assert.deepEqual(parseEventLine(line({ steps: {} })), { malformed: "steps not a list" });
     // What a report reads of a step or the candidates, of another kind (a hand edit): the line is malformed, named.
     assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: { attempt: 1 } }] })), {
