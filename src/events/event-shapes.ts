@@ -56,6 +56,18 @@ const isKind = (value: unknown, kind: Kind): boolean =>
       ? isObject(value)
       : Array.isArray(value) && (kind === "list" || value.every((item) => typeof item === "string"));
 
+/** The envelope's ids, which the reports group and join by: each a string, or null (a quota event has no route). */
+const ENVELOPE = ["requestId", "sessionId", "routeId", "machine"] as const;
+
+/** Why a line's envelope is not what the reports read (`result with routeId not a string`), if it is not. */
+export function wrongEnvelope(type: string, record: Record<string, unknown>): string | undefined {
+  for (const field of ENVELOPE) {
+    const value = record[field];
+    if (value !== undefined && value !== null && typeof value !== "string") return `${type} with ${field} not a string`;
+  }
+  return undefined;
+}
+
 /** Why an event's data is not what the reports read (`final with failureKinds not a list of strings`), if it is not. */
 export function wrongShape(type: string, data: Record<string, unknown>): string | undefined {
   for (const field of REQUIRED[type] ?? []) if (data[field] === undefined) return `${type} without ${field}`;

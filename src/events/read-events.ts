@@ -5,7 +5,7 @@ import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { expandEvent, RequestEnvelopes } from "./compact-events.ts";
 import { unfoldEvents } from "./folded-events.ts";
-import { MAX_EVENT_MS, wrongShape } from "./event-shapes.ts";
+import { MAX_EVENT_MS, wrongEnvelope, wrongShape } from "./event-shapes.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
@@ -139,7 +139,7 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
     return { malformed: "no data object" };
   const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
   if (Number.isNaN(time)) return { malformed: "no valid ts" };
-  const shape = wrongShape(record.type, record.data as Record<string, unknown>);
+  const shape = wrongEnvelope(record.type, record) ?? wrongShape(record.type, record.data as Record<string, unknown>);
   if (shape) return { malformed: shape };
   if (record.type === "feedback" || record.type === "final") {
     const data = record.data as Record<string, unknown>;

@@ -607,6 +607,8 @@ describe("routing scripts from the command line", () => {
         line({ type: "decision", requestId: "d", data: { routeId: "r1" }, candidates: { candidates: { key: "p/m" } } }),
         line({ type: "final", requestId: "f", data: { ...served, failureKinds: "rate_limit" } }),
         line({ type: "final", requestId: "s", data: served, steps: [{ type: "attempt", data: { target: 5 }, ms: 0 }] }),
+        // A route id that is no string ("text.replace is not a function" printing its table).
+        line({ type: "final", requestId: "u", data: served, routeId: ["r1"] }),
         // A step's time no date has ("RangeError: Invalid time value").
         line({
           type: "final",
@@ -620,11 +622,12 @@ describe("routing scripts from the command line", () => {
       const run = await runScript(script, ["--file", file]);
       assert.equal(run.code, 0, `${script}: ${run.stderr}`);
       assert.doesNotMatch(run.stdout + run.stderr, /TypeError|unexpected error/, script);
-      assert.match(run.stdout, /read 5 lines from 1 file: 1 event, 4 malformed lines skipped/, script);
+      assert.match(run.stdout, /read 6 lines from 1 file: 1 event, 5 malformed lines skipped/, script);
       assert.ok(run.stdout.includes(`${file}:2 (candidates with candidates not a list)`), run.stdout);
       assert.ok(run.stdout.includes(`${file}:3 (final with failureKinds not a list of strings)`), run.stdout);
       assert.ok(run.stdout.includes(`${file}:4 (attempt with target not a string)`), run.stdout);
-      assert.ok(run.stdout.includes(`${file}:5 (a step without a valid ms)`), run.stdout);
+      assert.ok(run.stdout.includes(`${file}:5 (final with routeId not a string)`), run.stdout);
+      assert.ok(run.stdout.includes(`${file}:6 (a step without a valid ms)`), run.stdout);
     }
   });
 
