@@ -1,7 +1,8 @@
 // What the reports read of each event type's data, and of which kind. A field present with another kind (a log edited
 // by hand, or damaged) makes its line malformed, skipped and counted as such, where a report failed with a TypeError
 // over it ("data.candidates.forEach is not a function"). A field left out is the writer's default (format v2 leaves
-// defaults out) or optional, except the target an attempt, result or usage names, which every report reads.
+// defaults out) or optional, except the target an attempt, result or usage names, which every report reads, and a
+// quota event's provider and level.
 import { isObject } from "../is-object.ts";
 
 /** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
@@ -40,6 +41,8 @@ const REQUIRED: Readonly<Record<string, readonly string[]>> = {
   attempt: ["target"],
   result: ["target"],
   usage: ["target"],
+  // The UVI timeline's row and its last level.
+  quota: ["provider", "level"],
 };
 
 const KIND_TEXT: Readonly<Record<Kind, string>> = {

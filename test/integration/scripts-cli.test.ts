@@ -629,6 +629,19 @@ describe("routing scripts from the command line", () => {
       assert.ok(run.stdout.includes(`${file}:5 (final with routeId not a string)`), run.stdout);
       assert.ok(run.stdout.includes(`${file}:6 (a step without a valid ms)`), run.stdout);
     }
+    // A quota event without its level stopped session stats printing its UVI timeline ("Cannot read properties of
+    // undefined").
+    const quotaFile = join(freshDir("auto-router-cli-kinds"), "auto-router.events.jsonl");
+    const quota = (data: Record<string, unknown>) => line({ type: "quota", routeId: null, sessionId: "s", data });
+    writeFileSync(
+      quotaFile,
+      `${[quota({ provider: "p", uvi: 0.5, level: "ok", source: "x" }), quota({ provider: "p", uvi: 0.7, source: "x" })].join("\n")}\n`,
+    );
+    const run = await runScript("routing-session-stats", ["--file", quotaFile]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /read 2 lines from 1 file: 1 event, 1 malformed line skipped/);
+    assert.ok(run.stdout.includes(`${quotaFile}:2 (quota without level)`), run.stdout);
+    assert.match(run.stdout, /^p +\S+ +1 +0\.50 +0\.50 +0\.50 +ok$/m);
   });
 
   it('skips and names a line whose cost or time no request has (1e308, negative, "NaN"), rather than summing it', async () => {
