@@ -334,7 +334,8 @@ describe("event log format v3", () => {
     // The writer only takes types of the event type map (checked by the compiler); EVENT_TYPES must list them all.
     for (const type of EVENT_TYPES) {
       // A rating's and a final's data are checked too (one without a rating, an outcome or its counts is malformed),
-      // and so is the target an attempt, result or usage names: the smallest valid one.
+      // and so are the target an attempt, result or usage names and a quota event's provider and level: the smallest
+      // valid one.
       const data =
         type === "feedback"
           ? { rating: "good", ratedRequestId: "r" }
@@ -342,7 +343,9 @@ describe("event log format v3", () => {
             ? { outcome: "success", attempts: 1, failovers: 0 }
             : type === "attempt" || type === "result" || type === "usage"
               ? { target: "a/1" }
-              : {};
+              : type === "quota"
+                ? { provider: "p", level: "ok" }
+                : {};
       const outcome = parseEventLine(
         JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data }),
       );
