@@ -2,7 +2,8 @@
 // by hand, or damaged) makes its line malformed, skipped and counted as such, where a report failed with a TypeError
 // over it ("data.candidates.forEach is not a function"). A field left out is the writer's default (format v2 leaves
 // defaults out) or optional, except the target an attempt, result or usage names, which every report reads, and a
-// quota event's provider and level.
+// quota event's provider and level. A rating and a final have rules of their own (RULES): one check of a line's shape
+// for every reader.
 import { isObject } from "../is-object.ts";
 
 /** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
@@ -71,15 +72,47 @@ export function wrongEnvelope(type: string, record: Record<string, unknown>): st
   return undefined;
 }
 
+/**
+ * A rating the quality report would count wrongly: "meh" is no bad rating, and a tags string is no list of tags (it
+ * would be read character by character).
+ */
+function invalidFeedback(data: Record<string, unknown>): string | undefined {
+  if (data.rating !== "good" && data.rating !== "bad") return 'feedback without rating "good" or "bad"';
+  if (typeof data.ratedRequestId !== "string") return "feedback without ratedRequestId";
+  if (data.tags !== undefined && !(Array.isArray(data.tags) && data.tags.every((tag) => typeof tag === "string")))
+    return "feedback tags not a list of strings";
+  return undefined;
+}
+
+/**
+ * A final event the reports would count wrongly: its outcome would be counted as "undefined", and a count that is no
+ * number would be added as text ("0" + "2" is "02") or as NaN. An outcome this version does not know (a newer
+ * writer's) is no reason to drop the request: it is counted, its outcome shown as written (FinalOutcome lists ours).
+ */
+function invalidFinal(data: Record<string, unknown>): string | undefined {
+  if (typeof data.outcome !== "string" || data.outcome.trim() === "") return "final without an outcome";
+  for (const count of ["attempts", "failovers"] as const) {
+    const value = data[count];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+      return `final without ${count} as a whole number`;
+  }
+  return undefined;
+}
+
+/** What a type's data must hold beyond its fields' kinds. */
+const RULES: Readonly<Record<string, (data: Record<string, unknown>) => string | undefined>> = {
+  feedback: invalidFeedback,
+  final: invalidFinal,
+};
+
 /** Why an event's data is not what the reports read (`final with failureKinds not a list of strings`), if it is not. */
 export function wrongShape(type: string, data: Record<string, unknown>): string | undefined {
   for (const field of REQUIRED[type] ?? []) if (data[field] === undefined) return `${type} without ${field}`;
   const shape = SHAPES[type];
-  if (!shape) return undefined;
   for (const field in shape) {
     const value = data[field];
     if (value !== undefined && !isKind(value, shape[field]!))
       return `${type} with ${field} not ${KIND_TEXT[shape[field]!]}`;
   }
-  return undefined;
+  return RULES[type]?.(data);
 }

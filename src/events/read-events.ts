@@ -141,11 +141,6 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   if (Number.isNaN(time)) return { malformed: "no valid ts" };
   const shape = wrongEnvelope(record.type, record) ?? wrongShape(record.type, record.data as Record<string, unknown>);
   if (shape) return { malformed: shape };
-  if (record.type === "feedback" || record.type === "final") {
-    const data = record.data as Record<string, unknown>;
-    const invalid = record.type === "feedback" ? invalidFeedback(data) : invalidFinal(data);
-    if (invalid) return { malformed: invalid };
-  }
   const event = record as unknown as NormalizedEvent;
   event.time = time;
   if (typeof event.v !== "number") event.v = 1;
@@ -178,33 +173,6 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
     ...(unknownTypes.length > 0 && { unknownTypes }),
     ...(droppedFigures.length > 0 && { droppedFigures }),
   };
-}
-
-/**
- * A rating the quality report would count wrongly: "meh" is no bad rating, and a tags string is no list of tags (it
- * would be read character by character).
- */
-function invalidFeedback(data: Record<string, unknown>): string | undefined {
-  if (data.rating !== "good" && data.rating !== "bad") return 'feedback without rating "good" or "bad"';
-  if (typeof data.ratedRequestId !== "string") return "feedback without ratedRequestId";
-  if (data.tags !== undefined && !(Array.isArray(data.tags) && data.tags.every((tag) => typeof tag === "string")))
-    return "feedback tags not a list of strings";
-  return undefined;
-}
-
-/**
- * A final event the reports would count wrongly: its outcome would be counted as "undefined", and a count that is no
- * number would be added as text ("0" + "2" is "02") or as NaN. An outcome this version does not know (a newer
- * writer's) is no reason to drop the request: it is counted, its outcome shown as written (FinalOutcome lists ours).
- */
-function invalidFinal(data: Record<string, unknown>): string | undefined {
-  if (typeof data.outcome !== "string" || data.outcome.trim() === "") return "final without an outcome";
-  for (const count of ["attempts", "failovers"] as const) {
-    const value = data[count];
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
-      return `final without ${count} as a whole number`;
-  }
-  return undefined;
 }
 
 /** The largest cost one event can book: beyond it a line was edited by hand or damaged, and would swamp every sum. */
