@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { assistantMessages, type PiRun, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { AnthropicReply } from "../helpers/anthropic-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -317,10 +317,7 @@ describe("pi CLI: pi's retry delay from the project's .pi/settings.json", () => 
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
-      },
+      providers: TWO_OPENAI_PROVIDERS,
       routes: {
         routes: { pair: { ...routeInOrder("mock-a/model-a", "mock-b/model-b"), failover: { cooldownWaitMs: 0 } } },
       },
@@ -374,10 +371,7 @@ describe("pi CLI: the circuit breaker counts every pi process's successes", () =
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
-      },
+      providers: TWO_OPENAI_PROVIDERS,
       routes: {
         routes: {
           // No cooldown: what could keep mock-a out is the breaker alone.
