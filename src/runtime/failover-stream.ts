@@ -217,13 +217,19 @@ async function serveRequest(
     const refusedBy = state.failures.every((failure) => failure.refusal) ? state.failures.at(-1)?.key : undefined;
     const now = env.clock.now();
     const failedKeys = new Set(state.failures.map((failure) => failure.key));
-    // "Every target failed" names the route's others too: resting, breaker open, paced (none failed in this request).
+    // "Every target failed" names the route's others too, each with why it was not tried (resting, breaker open, paced,
+    // over budget, without what the request needs...), as the refusal without any attempt does; the targets the
+    // provider preferences left out are named apart (leftOut).
     const notTried = (lastDecision?.skipped ?? [])
-      .filter((skip) => WAITABLE.has(skip.reason) && !failedKeys.has(skip.key))
+      .filter((skip) => !PREFERENCE.has(skip.reason) && !failedKeys.has(skip.key))
       .map(
         (skip) =>
           `${skippedReasonText(skip)}${skip.until !== undefined && skip.until > now ? `, back at ${formatClock(skip.until, now)}` : ""}`,
       );
+    // A target its hard budget's reservation refused at its attempt (the decision had let it through).
+    for (const refused of state.refusals)
+      if (!failedKeys.has(refused.key) && !lastDecision?.skipped.some((skip) => skip.key === refused.key))
+        notTried.push(`${refused.key}: ${refused.reason}`);
     // Candidates left when failover.maxAttempts ran out: never tried, so "every target failed" names them as such
     // (and the event log's final line says why they were not).
     if (state.attempts >= attemptLimit && !request.sentOnce) {

@@ -274,6 +274,24 @@ describe("budgets through pi", () => {
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
   });
 
+  it("names a target its hard budget kept out among those not tried when the others fail", async () => {
+    // Before, "could not serve" named only the targets that failed and those resting: mock-b, over budget, was unnamed.
+    const h = await start({ policy: "hard", providers: { "mock-b": { daily: 0 } } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized" }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("must not be called")]);
+    await h.prompt("hello");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.match(
+      last.errorMessage.replaceAll("\u2060", ""),
+      /^auto-router: no target of route main could serve this request \(mock-a\/model-a: credentials rejected; not tried: mock-b\/model-b: budget blocked: daily \$0\.00 of \$0\.00 \(100%\)\)\. See \/auto-router explain main$/,
+    );
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
   it("still serves under the soft policy when every provider is over budget", async () => {
     const h = await start({ providers: { "mock-a": { daily: 0 }, "mock-b": { daily: 0 } } });
     const { fauxAssistantMessage } = h.fauxHelpers;
