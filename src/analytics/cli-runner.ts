@@ -181,6 +181,15 @@ export function parseWhen(value: string, now: number, flag: "--since" | "--until
   }
   // The event log's `time`, copied from a line: milliseconds since 1970 (13 digits from 2001 to 2286).
   if (/^\s*\d{13}\s*$/.test(value)) return Number(value);
+  // `date +%s` gives seconds: ten digits are a Unix time in seconds, not an age in some unit.
+  if (/^\s*\d{10}\s*$/.test(value))
+    throw new CliError(
+      `${flag}: "${value.trim()}" is a Unix time in seconds; expected milliseconds (13 digits, as the event log's \`time\`: ${value.trim()}000), an ISO date/time such as 2026-05-04 or an age such as 7d`,
+    );
+  if (/^\s*\d{7,}(?:\.\d+)?\s*$/.test(value))
+    throw new CliError(
+      `${flag}: "${value.trim()}" is no Unix time in milliseconds (13 digits, as the event log's \`time\`) and no age (it has no unit); expected one of those or an ISO date/time such as 2026-05-04`,
+    );
   // Date.parse reads a bare 1 to 12 as a month of 2001 ("7": July 2001), which would keep every event: an age whose
   // unit was left out. A four-digit number is a year (ISO "2026").
   if (/^\s*\d+(?:\.\d+)?\s*$/.test(value) && !/^\s*\d{4}\s*$/.test(value))

@@ -301,8 +301,24 @@ describe("the scripts' flags", () => {
   it("takes a Unix time in milliseconds, as the event log's `time` writes it", () => {
     const now = Date.parse("2026-12-06T00:00:00Z");
     assert.equal(parseSince("1796533994292", now), 1_796_533_994_292);
-    // Not an age without its unit, as a shorter number is.
-    assert.throws(() => parseSince("179653399", now), /has no unit/);
+    // A number of another length is neither: one of ten digits is a Unix time in seconds (`date +%s`).
+    assert.throws(
+      () => parseSince("1796533994", now),
+      (error: unknown) =>
+        error instanceof CliError &&
+        error.message ===
+          '--since: "1796533994" is a Unix time in seconds; expected milliseconds (13 digits, as the event log\'s `time`: 1796533994000), an ISO date/time such as 2026-05-04 or an age such as 7d',
+    );
+    for (const digits of ["179653399", "99999999999999999"])
+      assert.throws(
+        () => parseSince(digits, now),
+        (error: unknown) =>
+          error instanceof CliError &&
+          error.message ===
+            `--since: "${digits}" is no Unix time in milliseconds (13 digits, as the event log's \`time\`) and no age (it has no unit); expected one of those or an ISO date/time such as 2026-05-04`,
+      );
+    // A short number is an age whose unit was left out.
+    assert.throws(() => parseSince("30", now), /"30" has no unit; expected an age such as 30d/);
   });
 
   it("refuses a negative --since given as --since=-3d, saying what it takes", () => {
