@@ -18,6 +18,14 @@ export const IMPLAUSIBLE_OUTPUT_RATIO = 4;
 const MIN_TOKENS_FOR_PLAUSIBILITY = 8;
 /** Cost parts may differ from the total by float rounding; beyond this (USD) they are inconsistent. */
 const COST_TOLERANCE_USD = 1e-9;
+/**
+ * No request counts this many tokens in one field (ten times the largest context window offered): a count above it is
+ * a broken report (`completion_tokens: 1e308` from a faulty proxy), read as invalid rather than booked as spend that
+ * would close the provider's budget for the month.
+ */
+export const MAX_PLAUSIBLE_TOKENS = 100_000_000;
+/** No one request costs this much (USD): a reported cost above it is read as missing, and the prices are used. */
+export const MAX_PLAUSIBLE_COST_USD = 10_000;
 
 export interface UsageRecord {
   input: number;
@@ -53,6 +61,14 @@ type RawUsage = Partial<AssistantMessage["usage"]> | undefined;
 
 const clean = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+const cleanTokens = (value: unknown): number | undefined => {
+  const count = clean(value);
+  return count !== undefined && count <= MAX_PLAUSIBLE_TOKENS ? count : undefined;
+};
+const cleanCost = (value: unknown): number | undefined => {
+  const usd = clean(value);
+  return usd !== undefined && usd <= MAX_PLAUSIBLE_COST_USD ? usd : undefined;
+};
 
 /** How many characters the answer holds (text, thinking, tool calls as name + JSON arguments), without joining them. */
 export function answerLength(message: AssistantMessage | undefined): number {
@@ -129,7 +145,7 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   const tokenFields = ["input", "output", "cacheRead", "cacheWrite"] as const;
   const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
   for (const field of tokenFields) {
-    const value = clean(usage[field]);
+    const value = cleanTokens(usage[field]);
     if (value === undefined && usage[field] !== undefined)
       reasons.push(`${field} was invalid (${String(usage[field])})`);
     tokens[field] = value ?? 0;
@@ -169,8 +185,8 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   }
 
   const cost = usage.cost;
-  const total = clean(cost?.total);
-  const parts = cost ? [cost.input, cost.output, cost.cacheRead, cost.cacheWrite].map(clean) : [];
+  const total = cleanCost(cost?.total);
+  const parts = cost ? [cost.input, cost.output, cost.cacheRead, cost.cacheWrite].map(cleanCost) : [];
   const partsValid = parts.length === 4 && parts.every((part) => part !== undefined);
   const partsSum = partsValid ? parts.reduce((sum: number, part) => sum + part!, 0) : undefined;
   const fromPrices = priced(tokens, input.pricing);
@@ -178,11 +194,14 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   if (reasons.length > 0) {
     costUsd = fromPrices; // tokens were repaired: the provider's cost cannot describe them
   } else if (total === undefined) {
-    costUsd = partsSum ?? fromPrices;
+    // Parts that add up to nothing for priced tokens are no reading either (as a reported total of zero is not).
+    const fromParts = partsSum !== undefined && (partsSum > 0 || fromPrices === 0);
+    costUsd = fromParts ? partsSum! : fromPrices;
+    const what = cost?.total === undefined ? "missing" : `was invalid (${String(cost.total)})`;
     reasons.push(
-      partsSum !== undefined
-        ? "cost total missing: sum of its parts used"
-        : "cost missing: computed from the model's prices",
+      fromParts
+        ? `cost total ${what}: sum of its parts used`
+        : `cost ${cost?.total === undefined ? "missing" : `total ${what}`}: computed from the model's prices`,
     );
   } else if (partsSum !== undefined && Math.abs(partsSum - total) > COST_TOLERANCE_USD) {
     costUsd = partsSum;

@@ -57,6 +57,7 @@ export function candidatesEventData(decision: Decision): CandidatesEventData {
   };
 }
 
+const finite = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined) as number;
 const addUnits = (tokensUsd: number | undefined, unitsUsd: number | undefined) =>
   (tokensUsd === undefined ? undefined : tokensUsd + (unitsUsd ?? 0)) as number;
 
@@ -82,13 +83,15 @@ export function resultEventData(
     target: candidate.key,
     latencyMs: outcome.latencyMs,
     ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
+    // As reported, but only numbers: a provider's `"completion_tokens": "12"` is no count (the `usage` event's reason
+    // names it), and a NaN cost would be written as null.
     usage: reported
       ? {
-          input: usage.input,
-          output: usage.output,
-          cacheRead: usage.cacheRead,
-          cacheWrite: usage.cacheWrite,
-          costUsd: units ? addUnits(usage.cost?.total, unitsCostUsd(units, unitPrices)) : (usage.cost?.total as number),
+          input: finite(usage.input),
+          output: finite(usage.output),
+          cacheRead: finite(usage.cacheRead),
+          cacheWrite: finite(usage.cacheWrite),
+          costUsd: finite(units ? addUnits(usage.cost?.total, unitsCostUsd(units, unitPrices)) : usage.cost?.total),
           ...(units ? { units } : {}),
         }
       : undefined,

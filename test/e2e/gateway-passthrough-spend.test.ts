@@ -137,6 +137,49 @@ describe("gateway passthrough books the spend of an attempt that did not end nor
     assert.ok(cut.costUsd >= (SENT_TOKENS * 15) / 1e6, `priced: ${cut.costUsd}`);
   });
 
+  it("books a usage report no request reaches or that is no number as invalid, estimating the output from the text", async () => {
+    // A faulty proxy's counts: 1e308 output tokens was priced and booked (~$1.5e303, the provider's budget gone for the
+    // month); a count sent as a string was left out of the spend but written into the event log's result as it was
+    // (the Anthropic client's request is translated, through pi-ai, which passes the string on).
+    const cases = [
+      { output: 1e308, client: "openai", reason: /output was invalid \(1e\+308\)/, logged: 1e308 },
+      // The passthrough's own reading of the stream takes a count that is no number for none; the log reads none as 0.
+      { output: "7", client: "openai", reason: /zero output tokens for a non-empty answer/, logged: 0 },
+      { output: "7", client: "anthropic", reason: /output was invalid \(7\)/, logged: 0 },
+    ];
+    for (const { output, client, reason, logged } of cases) {
+      a.enqueue({ text: ["Hello ", "there."], usage: { input: 20, output: output as number } });
+      let text = "";
+      if (client === "openai") {
+        const chat = await fx.openai.chat.completions.create({
+          model: "chat",
+          messages: [{ role: "user", content: "hi" }],
+          stream: true,
+          stream_options: { include_usage: true },
+        });
+        for await (const chunk of chat) text += chunk.choices[0]?.delta?.content ?? "";
+      } else {
+        const message = await fx.anthropic.messages.create({
+          model: "chat",
+          max_tokens: 100,
+          messages: [{ role: "user", content: "hi" }],
+        });
+        text = message.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+      }
+      assert.equal(text, "Hello there.");
+      const [booked] = await newUsage(1);
+      assert.deepEqual([booked.input, booked.output, booked.estimated], [20, 3, true], `${output} via ${client}`);
+      assert.equal(rounded(booked.costUsd), rounded((20 * 3 + 3 * 15) / 1e6));
+      assert.match(booked.estimateReason, reason);
+      // The attempt's result keeps what the provider reported, numbers only.
+      const result = readLoggedEvents(fx.agentDir)
+        .filter((event) => event.type === "result")
+        .at(-1);
+      assert.equal(result.data.usage.input, 20);
+      assert.equal(result.data.usage.output, logged, `${output} via ${client}: ${JSON.stringify(result)}`);
+    }
+  });
+
   it("books what a Chat Completions stream had spent when its client disconnects", async () => {
     // Its usage comes only at the end: the output is estimated from the text so far (the input from the request).
     a.enqueue({ text: WORDS, usage: CACHED, stallAfterChunks: 10 });

@@ -139,6 +139,26 @@ describe("usage reconciliation", () => {
     assert.equal(record.estimated, true);
     assert.match(record.reason!, /input was invalid/);
   });
+  it("reads a count or cost no request reaches as invalid, not as spend that closes the budget", () => {
+    // A faulty proxy's `completion_tokens: 1e308`: pi-ai prices it at ~$2e302, which the ledger booked as it was.
+    const huge = reconcileUsage({
+      message: message("abcdefgh", usage(100, 1e308, { input: 0.0001, output: 2e302, total: 2e302 })),
+      pricing: PRICING,
+    })!;
+    assert.equal(huge.input, 100);
+    assert.equal(huge.output, 2, "estimated from the text length");
+    assert.equal(huge.costUsd, (100 * 1 + 2 * 2) / 1_000_000);
+    assert.match(huge.reason!, /output was invalid \(1e\+308\)/);
+    // A count within reach is taken as reported.
+    assert.equal(reconcileUsage({ message: message("a", usage(100, 90_000_000, {})), pricing: PRICING })!.output, 9e7);
+    // Consistent tokens with a cost total no request costs: the model's prices.
+    const costly = reconcileUsage({
+      message: message("hello", usage(100, 20, { total: 50_000 })),
+      pricing: PRICING,
+    })!;
+    assert.equal(costly.costUsd, (100 * 1 + 20 * 2) / 1_000_000);
+    assert.match(costly.reason!, /^cost total was invalid \(50000\): computed from the model's prices$/);
+  });
   it("counts nothing for an attempt without usage and without text", () => {
     assert.equal(reconcileUsage({ message: undefined }), undefined);
     assert.equal(reconcileUsage({ message: message("", usage(0, 0, {})) }), undefined);
