@@ -153,7 +153,12 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
   const units = usageUnits(usage);
   // Units without a price add nothing: their cost is unknown, not $0 (the final says so by having none).
-  const unitsCost = unitsCostUsd(units, input.unitPrices) ?? 0;
+  const unitsPriced = unitsCostUsd(units, input.unitPrices) ?? 0;
+  const unitsCost = cleanCost(unitsPriced) ?? 0;
+  if (unitsCost !== unitsPriced)
+    reasons.push(
+      `units ${JSON.stringify(units)} were invalid (priced at $${unitsPriced}, more than any request costs)`,
+    );
   // An answer billed in units alone (a rerank's search units) is a request to count all the same, at its units' price.
   if (tokenSum === 0 && characters === 0 && units && reasons.length === 0)
     return { ...tokens, costUsd: unitsCost, units };

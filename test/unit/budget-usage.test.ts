@@ -158,6 +158,16 @@ describe("usage reconciliation", () => {
     })!;
     assert.equal(costly.costUsd, (100 * 1 + 20 * 2) / 1_000_000);
     assert.match(costly.reason!, /^cost total was invalid \(50000\): computed from the model's prices$/);
+    // Units priced by the routes file at more than any request costs: the request is counted, at no cost.
+    const units = reconcileUsage({
+      message: message("", { ...usage(0, 0, {}), units: { search_units: 1e308 } }),
+      unitPrices: { search_units: 0.002 },
+    })!;
+    assert.deepEqual([units.costUsd, units.estimated], [0, true]);
+    assert.match(
+      units.reason!,
+      /^units \{"search_units":1e\+308\} were invalid \(priced at \$2e\+305, more than any request costs\)$/,
+    );
   });
   it("counts nothing for an attempt without usage and without text", () => {
     assert.equal(reconcileUsage({ message: undefined }), undefined);
