@@ -10,6 +10,7 @@
 // the state: a batch re-sent after a lost reply is recognised ("dup") and never applied twice.
 // Other machines' writes arrive through pub/sub (one notice per write), and a periodic check catches missed ones.
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
+import { contentProblem } from "../state/state-file.ts";
 import { replayOperations } from "../state/store-types.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
 import { clearUnwritten, markUnwritten, type UnwrittenState } from "./unwritten-marker.ts";
@@ -21,6 +22,8 @@ export interface RedisStoreOptions<T> {
   local: StateStore<T>;
   defaults: () => T;
   parse: (raw: unknown) => T;
+  /** What can still be read of a value `parse` refuses (the file store's salvage, same contract). */
+  salvage?: (raw: unknown) => T;
   /** Which stores' view files hold unwritten changes (shared by the stores of one backend). */
   unwritten?: StateStore<UnwrittenState>;
   /**
@@ -37,6 +40,8 @@ type Queued<T> = { operation: StoreOperation<T>; at: number };
 type Remote<T> = { version: number; state: T };
 
 const DEFAULT_FLUSH_DELAY_MS = 20;
+/** How long a team value that did not read is kept aside (`<key>:corrupt-<time>`). */
+const CORRUPT_TTL_SECONDS = 30 * 86_400;
 const DEFAULT_REFRESH_INTERVAL_MS = 5_000;
 /** Compare-and-set attempts per batch before waiting for the next flush (only under heavy write contention). */
 const MAX_CAS_ATTEMPTS = 20;
@@ -63,6 +68,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly refreshTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The team version last found unreadable: said and kept aside once. */
+  private damagedVersion: number | undefined;
 
   constructor(private readonly options: RedisStoreOptions<T>) {
     this.name = options.name;
@@ -337,12 +344,45 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     try {
       return { version: Number(version), state: this.options.parse(JSON.parse(json)) };
     } catch (error) {
-      // Unreadable team state is not dropped silently: the next write replaces it, and the machines say so.
-      this.options.warn(
-        `auto-router: team store key ${this.key} holds invalid state (${describe(error)}); starting it from defaults`,
-      );
-      return { version: Number(version), state: this.options.defaults() };
+      return { version: Number(version), state: await this.damaged(Number(version), json, error) };
     }
+  }
+
+  /**
+   * Team state that does not read, as the file store treats a damaged file: what can still be read of it is kept (the
+   * salvage; else the team state this process last read, else the defaults), the value itself is kept aside under a
+   * key of its own for 30 days, and the machine says so, once per damaged version (the next write replaces it).
+   */
+  private async damaged(version: number, json: string, error: unknown): Promise<T> {
+    let state: T | undefined;
+    let kept = "kept every value that could be read";
+    try {
+      if (this.options.salvage) state = this.options.salvage(JSON.parse(json));
+    } catch {
+      // Nothing of it reads: the next source below.
+    }
+    if (state === undefined && this.remote) {
+      state = structuredClone(this.remote.state);
+      kept = "kept the team state this machine last read";
+    }
+    if (state === undefined) {
+      state = this.options.defaults();
+      kept = "started it from defaults";
+    }
+    if (this.damagedVersion === version) return state;
+    this.damagedVersion = version;
+    const aside = `${this.key}:corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    let where: string;
+    try {
+      await this.options.connection.call((client) => client.set(aside, json, "EX", CORRUPT_TTL_SECONDS));
+      where = `kept as ${aside} for 30 days`;
+    } catch (setError) {
+      where = `could not be kept aside (${describe(setError)})`;
+    }
+    this.options.warn(
+      `auto-router: team store key ${this.key} holds invalid state (${contentProblem(error)}); the value ${where}; ${kept}`,
+    );
+    return state;
   }
 
   private adopt(remote: Remote<T>): void {

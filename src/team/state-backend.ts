@@ -233,6 +233,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         local,
         defaults,
         parse,
+        salvage,
         unwritten,
         // Limits are kept per field with their set and clear times: a view's newer ones survive a re-seed.
         ...(name === LIMITS_STORE_NAME

@@ -87,6 +87,57 @@ describe("team store on Redis", () => {
     await eventually(() => storeA.read().count === 100 && storeB.read().count === 100, "both machines see 100");
   });
 
+  it("keeps a team value that does not read aside under its own key and what can be read of it, as the file store does", async () => {
+    // Before, the value was replaced by the defaults at the next write: the whole team state lost, nothing kept.
+    const prefix = "par:damaged:";
+    const key = `${prefix}state:tally`;
+    const damaged = JSON.stringify({ count: "many", names: ["kept-name"] });
+    redis.cli("HSET", key, "v", "3", "json", damaged);
+    const salvage = (raw: unknown): Tally => ({
+      count: 0,
+      names: ((raw as Tally).names ?? []).filter((name) => typeof name === "string"),
+    });
+    const a = machine("damaged-a", redis.url, prefix);
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse, salvage);
+    await eventually(() => store.read().names.includes("kept-name"), "the salvaged names");
+    const said = () => warnings.filter((text) => text.includes(`team store key ${key} holds invalid state`));
+    await eventually(() => said().length === 1, "the warning");
+    assert.match(
+      said()[0]!,
+      new RegExp(
+        `^auto-router: team store key ${key} holds invalid state \\(count must be a number\\); the value kept as (${key}:corrupt-\\S+) for 30 days; kept every value that could be read$`,
+      ),
+    );
+    const aside = / kept as (\S+) for/.exec(said()[0]!)![1]!;
+    assert.equal(redis.cli("GET", aside).trim(), damaged, "the value as it was");
+    const ttl = Number(redis.cli("TTL", aside).trim());
+    assert.ok(ttl > 29 * 86_400 && ttl <= 30 * 86_400, `kept 30 days: ${ttl}`);
+    // The next write starts from what was kept; the warning is not repeated by later reads.
+    store.update(addOne);
+    await store.flush();
+    assert.deepEqual(JSON.parse(redis.cli("HGET", key, "json")), { count: 1, names: ["kept-name"] });
+    assert.equal(said().length, 1);
+
+    // Without a salvage, a value that is no JSON at all: the team state this machine last read stands.
+    redis.cli("HSET", key, "v", "9", "json", "{not json");
+    const other = machine("damaged-b", redis.url, prefix);
+    await other.backend.ready();
+    const noSalvage = other.backend.open("tally", defaults, parse);
+    // Each machine says so once: the new one starts from the defaults, the first keeps what it last read (on its next
+    // read, whichever comes first).
+    await eventually(() => said().length === 3, "both machines' warnings");
+    const [fromDefaults, fromLastRead] = [
+      /; started it from defaults$/,
+      /; kept the team state this machine last read$/,
+    ].map((ending) => said().filter((text) => ending.test(text)));
+    assert.equal(fromDefaults!.length, 1, said().join("\n"));
+    assert.equal(fromLastRead!.length, 1, said().join("\n"));
+    assert.match(fromDefaults![0]!, /holds invalid state \(.*JSON.*\); the value kept as \S+ for 30 days;/);
+    assert.deepEqual(noSalvage.read(), defaults());
+    assert.equal(store.read().count, 1, "machine a keeps its last team state");
+  });
+
   it("shows another machine's write through pub/sub without a local write", async () => {
     const a = machine("a2", redis.url, "par:notify:");
     const b = machine("b2", redis.url, "par:notify:");
