@@ -16,6 +16,7 @@ import type { FailureKind } from "./classify-failure.ts";
 import { waitSeconds } from "./wait-for-reset.ts";
 import { zeroUsage } from "./zero-usage.ts";
 import { plural } from "../analytics/text-format.ts";
+import { redactText } from "../state/redact.ts";
 
 export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set([
   "rate_limit",
@@ -43,6 +44,17 @@ const NEUTRAL_LABEL: Record<FailureKind, string> = {
   unknown: "failed",
 };
 
+/** How much of an unknown failure's message the every-target-failed text quotes. */
+const DETAIL_CHARACTERS = 120;
+
+/** FailedTarget.detail of a failure: an unknown one's message on one line, redacted and cut short; else none. */
+export function failureDetail(kind: FailureKind, message: string): string | undefined {
+  if (kind !== "unknown") return undefined;
+  const line = redactText(message).replace(/\s+/g, " ").trim();
+  if (!line) return undefined;
+  return line.length > DETAIL_CHARACTERS ? `${line.slice(0, DETAIL_CHARACTERS - 1)}…` : line;
+}
+
 /** The words pi's retry regex matches, used only when the router wants pi to retry. */
 const RETRY_WORDS: Partial<Record<FailureKind, string>> = {
   rate_limit: "rate limit",
@@ -55,6 +67,11 @@ const RETRY_WORDS: Partial<Record<FailureKind, string>> = {
 export interface FailedTarget {
   key: string;
   kind: FailureKind;
+  /**
+   * A failure of no known kind: the start of its (redacted) message, since "failed" alone tells a client nothing (pi's
+   * explain and the gateway's health endpoint have it whole).
+   */
+  detail?: string;
   /** The target refused to answer (refusal.ts): the request's final event says so when every target tried did. */
   refusal?: true;
 }
@@ -70,7 +87,7 @@ const seeAlso = (command: string, overHttp: boolean) =>
 function failureParts(failures: FailedTarget[], words: (kind: FailureKind) => string): string {
   const counts = new Map<string, number>();
   for (const failure of failures) {
-    const part = `${failure.key}: ${words(failure.kind)}`;
+    const part = `${failure.key}: ${words(failure.kind)}${failure.detail ? ` (${failure.detail})` : ""}`;
     counts.set(part, (counts.get(part) ?? 0) + 1);
   }
   return [...counts].map(([part, count]) => (count > 1 ? `${part} (${plural(count, "attempt")})` : part)).join("; ");

@@ -10,7 +10,7 @@ import { attemptTarget } from "./attempt-target.ts";
 import { type ReasoningLeftOut, withoutReplayedReasoning } from "./client-history.ts";
 import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequences.ts";
 import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
-import { routerErrorMessage } from "./final-error.ts";
+import { failureDetail, routerErrorMessage } from "./final-error.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { isRefusal } from "./refusal.ts";
 import { addNote, refusalNote, type RequestState } from "./request-state.ts";
@@ -225,7 +225,12 @@ export async function tryCandidates(
     const { failure } = settled;
     breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env.report, state, text));
     observer?.onAttemptResult?.(candidate, settled);
-    state.failures.push({ key: candidate.key, kind: failure.kind, ...(isRefusal(failure) && { refusal: true }) });
+    state.failures.push({
+      key: candidate.key,
+      kind: failure.kind,
+      detail: failureDetail(failure.kind, failure.message),
+      ...(isRefusal(failure) && { refusal: true }),
+    });
     const retry = retried ?? { count: 0, since: env.clock.now() - outcome.latencyMs };
     const delayMs =
       state.attempts < maxAttempts

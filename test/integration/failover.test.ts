@@ -576,6 +576,30 @@ describe("when every target fails", () => {
     );
   });
 
+  it("quotes the start of a failure of no known kind, redacted, since 'failed' alone says nothing", async () => {
+    const h = await start({
+      routes: routes({ failover: { cooldownWaitMs: 0 } }, ["mock-a/model-a", "mock-b/model-b"]),
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const long = `Upstream said:\n  the frobnicator is ${"very ".repeat(40)}confused`;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: long })]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "bad token sk-ant-api03-abcdefghijklmnopqrstuvwx",
+      }),
+    ]);
+    await h.prompt("Say hi");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    const text = last.errorMessage.replaceAll("\u2060", "");
+    const quoted = `Upstream said: the frobnicator is ${"very ".repeat(40)}`.slice(0, 119);
+    assert.equal(
+      text,
+      `auto-router: no target of route main could serve this request (mock-a/model-a: failed (${quoted}…); mock-b/model-b: failed (bad token [REDACTED])). See /auto-router explain main`,
+    );
+  });
+
   /**
    * Both targets rate-limited for 150 ms, longer than the router's own wait limit (0): only pi's agent-level retry
    * (when it runs) can serve, from mock-a's second answer.
