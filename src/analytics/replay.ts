@@ -33,6 +33,7 @@ import {
 } from "../routing/types.ts";
 import { matchesRoute, plannedTargetOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
 import { localTimeZone } from "../time/zoned-time.ts";
+import { ownEntry } from "../own-record.ts";
 
 export type RouteFunction = (request: RouteRequest, snapshot: RoutingSnapshot, now: number) => Decision;
 /** Catalogue facts of a model (pi-ai's built-in list in the script); undefined when unknown. */
@@ -162,7 +163,11 @@ function loggedPressure(request: JoinedRequest, config: RouterConfig): RoutingSn
     for (const target of Object.values(config.routes).flatMap((route) => route.targets)) {
       if ((!quota && overBudget === undefined) || targetKey(target.provider, target.modelId) !== candidate.key)
         continue;
-      const status = (providers[accountOf(target)] ??= {});
+      const status = ownEntry(
+        providers,
+        accountOf(target),
+        (): NonNullable<RoutingSnapshot["providers"]>[string] => ({}),
+      );
       if (quota) status.quotaByModel = new Map([...(status.quotaByModel ?? []), [target.modelId, quota]]);
       if (overBudget !== undefined) status.budget = { level: "blocked", detail: overBudget };
     }

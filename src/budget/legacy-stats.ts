@@ -25,6 +25,7 @@ import { stateFile } from "../state/state-paths.ts";
 import { clearedAtOf, type LimitsState } from "./budget-limits.ts";
 import { mergePeriods, moveToCalendar } from "./calendar-move.ts";
 import { emptyTotals, USAGE_STORE_NAME, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
+import { ownEntry } from "../own-record.ts";
 
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
@@ -310,7 +311,7 @@ export function withoutSubscriptionCost(legacy: LegacyImport): {
         days[day]![provider] = models;
         continue;
       }
-      const spent = (subscription[provider] ??= { usd: 0, days: 0 });
+      const spent = ownEntry(subscription, provider, () => ({ usd: 0, days: 0 }));
       spent.usd += totals.costUsd;
       spent.days += 1;
       days[day]![provider] = { [LEGACY_MODEL_ID]: { ...totals, costUsd: 0 } };

@@ -16,6 +16,7 @@ import { sourceMessageOf, sourcePathOf, type SourcePaths } from "./source-paths.
 import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
 import { defaultConfig, type KnowsModel } from "./defaults.ts";
 import { isObject } from "../is-object.ts";
+import { ownRecord } from "../own-record.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
 import { accountOf } from "../routing/types.ts";
@@ -344,7 +345,16 @@ function checkMigrated(
   checkReferences(result.data, issues);
   checkContradictions(result.data, issues, sourcePath);
   if (issues.some((i) => i.severity === "error")) return { issues };
-  return { config: result.data, issues, ...(builtInRoutes && { builtInRoutes }) };
+  return { config: withOwnNames(result.data), issues, ...(builtInRoutes && { builtInRoutes }) };
+}
+
+/** The config's records looked up by names from outside (a request's model, a command's word, a shortcut) own only their keys. */
+function withOwnNames(config: RouterConfig): RouterConfig {
+  config.routes = ownRecord(config.routes);
+  if (config.aliases) config.aliases = ownRecord(config.aliases);
+  if (config.tiers) config.tiers = ownRecord(config.tiers);
+  if (config.gateway?.models) config.gateway.models = ownRecord(config.gateway.models);
+  return config;
 }
 
 /** `knowsModel`: the running pi's catalogue, for the built-in routes a file without `routes` runs on (defaults.ts). */

@@ -11,6 +11,7 @@ import { ROUTER_PROVIDER, servedName } from "../commands/name-resolution.ts";
 import { nearTarget } from "../commands/near-target.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { GatewayError } from "./errors.ts";
+import { ownRecord } from "../own-record.ts";
 
 export type ModelChoice = { kind: "route"; routeId: string } | { kind: "target"; provider: string; modelId: string };
 
@@ -245,7 +246,7 @@ export class DirectRoutes {
   apply(base: RouterConfig): RouterConfig {
     if (this.keys.size === 0) return base;
     if (this.cache?.base === base && this.cache.size === this.keys.size) return this.cache.derived;
-    const routes = { ...base.routes };
+    const routes = ownRecord(base.routes);
     for (const [routeId, targets] of this.keys) routes[routeId] ??= { sortBy: "config", targets };
     const derived = { ...base, routes };
     this.cache = { base, size: this.keys.size, derived };

@@ -14,6 +14,7 @@ import { redactText } from "../state/redact.ts";
 import { isDirectModel } from "../routing/direct-model.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
 import type { QuotaSource, SourceCache, SourceReading } from "../quota/source-cache.ts";
+import { ownRecord } from "../own-record.ts";
 
 /** A probe or usage-API check slower than this is reported as failed. */
 export const HEALTH_CHECK_TIMEOUT_MS = 15_000;
@@ -240,7 +241,7 @@ export function withRestingDirectRoutes(
     if (!isDirectModel(routeId) || cooldownKey !== routeTargetKey(routeId, routeId)) continue;
     if (config.routes[routeId] || routes?.[routeId]) continue;
     const slash = routeId.indexOf("/");
-    routes ??= { ...config.routes };
+    routes ??= ownRecord(config.routes);
     routes[routeId] = {
       sortBy: "config",
       targets: [{ provider: routeId.slice(0, slash), modelId: routeId.slice(slash + 1) }],

@@ -3,6 +3,7 @@
 // Readings can be shared (the quota store, which is the team store in team mode): a fresh-enough reading another
 // process fetched is used instead of polling, and a claim per source and TTL lets only one process fetch it.
 import type { QuotaWindow } from "../routing/uvi.ts";
+import { ownEntry } from "../own-record.ts";
 
 /** One source of quota windows for one provider (a usage API, a spend/budget figure...). */
 export interface QuotaSource {
@@ -80,7 +81,7 @@ export class SourceCache {
     const out: Record<string, QuotaWindow[]> = {};
     for (const source of this.sources) {
       const reading = this.reading(source.id);
-      if (reading?.windows.length) (out[source.provider] ??= []).push(...reading.windows);
+      if (reading?.windows.length) ownEntry(out, source.provider, () => []).push(...reading.windows);
     }
     return out;
   }

@@ -25,6 +25,7 @@ import { SourceCache, type QuotaSource } from "./source-cache.ts";
 import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-sources.ts";
 import { uviCommand } from "./uvi-command.ts";
 import { uviSettings, type QuotaService } from "./uvi-settings.ts";
+import { ownEntry } from "../own-record.ts";
 
 const windowSchema = stateObject({
   name: z.string(),
@@ -169,10 +170,10 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   const windowsOf = (now: number): Record<string, QuotaWindow[]> => {
     const byProvider = cache.windowsByProvider();
     for (const [provider, windows] of Object.entries(extraWindows?.(now) ?? {}))
-      (byProvider[provider] ??= []).push(...windows);
+      ownEntry(byProvider, provider, () => []).push(...windows);
     for (const [provider, windows] of Object.entries(store.read().observed)) {
       for (const window of Object.values(windows))
-        if (window.resetsAt > now) (byProvider[provider] ??= []).push(window);
+        if (window.resetsAt > now) ownEntry(byProvider, provider, () => []).push(window);
     }
     return byProvider;
   };

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
+import { ownEntry } from "../own-record.ts";
 
 export const SHADOW_HISTORY = 200;
 
@@ -49,7 +50,7 @@ export function summarizeShadow(comparisons: readonly ShadowRecord[], last = SHA
   const window = comparisons.slice(-last);
   const summary: ShadowSummary = { count: window.length, matches: 0, sameOrder: 0, byRoute: {}, mismatches: [] };
   for (const record of window) {
-    const route = (summary.byRoute[record.routeId] ??= { count: 0, matches: 0 });
+    const route = ownEntry(summary.byRoute, record.routeId, () => ({ count: 0, matches: 0 }));
     route.count += 1;
     if (record.match) {
       summary.matches += 1;

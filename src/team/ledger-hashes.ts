@@ -15,6 +15,7 @@ import {
 } from "../budget/usage-ledger.ts";
 import { LEGACY_MODEL_ID, LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { lazy } from "../lazy.ts";
+import { ownEntry } from "../own-record.ts";
 
 export const PROVIDER_TOTAL = "*";
 const METRICS = [
@@ -163,8 +164,8 @@ export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][
     if (modelId === PROVIDER_TOTAL) continue;
     const amount = Number(value);
     if (!Number.isFinite(amount)) continue;
-    const models = (bucket[provider] ??= {});
-    const totals = (models[modelId] ??= emptyTotals());
+    const models = ownEntry(bucket, provider, () => ({}));
+    const totals = ownEntry(models, modelId, emptyTotals);
     if (METRICS.includes(metric)) totals[metric] = roundAmount(amount);
     else (totals as Record<string, number>)[metric] = amount;
   }

@@ -115,6 +115,24 @@ describe("gateway: names that point at nothing, and mistyped shortcuts", () => {
     });
   });
 
+  it("answers a model named like a member of every JavaScript object with a 404, as any unknown name", async () => {
+    // Before, "constructor" or "toString" read Object.prototype's function as an alias or route: a 500.
+    for (const model of ["constructor", "toString", "__proto__", "auto-router/constructor", "auto-router/__proto__"]) {
+      await assert.rejects(
+        fx.openai.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }),
+        (error: unknown) =>
+          error instanceof OpenAI.NotFoundError &&
+          error.message.includes(`model ${JSON.stringify(model)} is not served here; known routes: auto-router/main`),
+      );
+      await assert.rejects(
+        fx.anthropic.messages.create({ model, max_tokens: 50, messages: [{ role: "user", content: "hi" }] }),
+        (error: unknown) => error instanceof Anthropic.NotFoundError,
+      );
+    }
+    assert.equal(fx.emulators.A.calls.length + fx.emulators.B.calls.length, 0);
+    assert.doesNotMatch(fx.gateway.stderr(), /internal error/);
+  });
+
   it("sends a mistyped bare shortcut as text and says so in x-auto-router-warning", async () => {
     fx.emulators.A.enqueue({ text: "fixed" });
     const { data, response } = await fx.openai.chat.completions

@@ -134,4 +134,34 @@ describe("a state file whose keys are none of the store's", () => {
     assert.equal(kept.length, 1);
     assert.equal(readFileSync(join(dir, kept[0]!), "utf8"), written, "the file as written is kept");
   });
+
+  it("reads names such as __proto__ and constructor in a state file as names, changing no other object of pi", async () => {
+    // A shadow comparison of a route named "__proto__" (a mutated or hand-edited file) was counted on
+    // Object.prototype: every object of pi then had `count` and `matches`, and pi's extension loader broke.
+    for (const file of readdirSync(dir)) rmSync(join(dir, file), { recursive: true, force: true });
+    const comparison = (routeId: string) => ({
+      at: Date.now(),
+      requestId: `r-${routeId}`,
+      routeId,
+      declaredOrder: ["mock-a/model-a"],
+      routedOrder: ["mock-a/model-a"],
+      match: true,
+    });
+    writeFileSync(
+      join(dir, "auto-router.shadow.json"),
+      JSON.stringify({ v: 1, enabled: true, comparisons: ["__proto__", "constructor", "main"].map(comparison) }),
+    );
+    harness = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { main: routeInOrder("mock-a/model-a") } },
+      env: { AUTO_ROUTER_LOG_DIR: dir },
+    });
+    const shown = await harness.command("/auto-router shadow");
+    const inherited: string[] = [];
+    for (const key in {}) inherited.push(key);
+    assert.deepEqual(inherited, [], "Object.prototype is unchanged");
+    assert.equal(typeof Object.prototype.constructor, "function");
+    for (const routeId of ["__proto__", "constructor", "main"])
+      assert.match(shown, new RegExp(`^  ${routeId}: 1/1 match \\(100%\\)$`, "m"), shown);
+  });
 });

@@ -473,18 +473,22 @@ describe("routes file parsing", () => {
     );
     assert.deepEqual(settings.issues, []);
     assert.equal(settings.builtInRoutes, true);
-    assert.deepEqual(settings.config?.routes, builtIn.routes);
-    assert.deepEqual(settings.config?.tiers, builtIn.tiers);
+    assert.deepEqual({ ...settings.config?.routes }, builtIn.routes);
+    assert.deepEqual({ ...settings.config?.tiers }, builtIn.tiers);
     assert.deepEqual(settings.config?.budgets, { providers: { anthropic: { daily: 5 } } });
-    assert.deepEqual(settings.config?.aliases, {
-      ...builtIn.aliases,
-      fast: "subscription-economy",
-      mine: "anthropic/claude-sonnet-4-5",
-    });
+    // Records of names own only their keys (no prototype): compared as plain objects.
+    assert.deepEqual(
+      { ...settings.config?.aliases },
+      {
+        ...builtIn.aliases,
+        fast: "subscription-economy",
+        mine: "anthropic/claude-sonnet-4-5",
+      },
+    );
     // The file's tier wins over the built-in one of its name; `{}` is the built-in routes with nothing added.
     const tiers = parseConfigText('{"tiers": {"fast": {"route": "subscription-economy"}}}').config?.tiers;
-    assert.deepEqual(tiers, { ...builtIn.tiers, fast: { route: "subscription-economy" } });
-    assert.deepEqual(parseConfigText("{}").config?.routes, builtIn.routes);
+    assert.deepEqual({ ...tiers }, { ...builtIn.tiers, fast: { route: "subscription-economy" } });
+    assert.deepEqual({ ...parseConfigText("{}").config?.routes }, builtIn.routes);
     // A file with its own routes is not one of them, nor a file whose aliases are of the wrong type (still refused).
     assert.equal(parse({ routes: { a: { targets: [{ provider: "x", modelId: "y" }] } } }).builtInRoutes, undefined);
     const wrong = parseConfigText('{"aliases": "fast"}');
@@ -815,11 +819,14 @@ describe("routes file parsing", () => {
       result.issues.filter((issue) => issue.severity === "error"),
       [],
     );
-    assert.deepEqual(result.config.aliases, {
-      premium: ["auto-router/subscription-premium"],
-      claude: ["x/opus-4-6", "x/opus-4-5"],
-      y: "x/y",
-    });
+    assert.deepEqual(
+      { ...result.config.aliases },
+      {
+        premium: ["auto-router/subscription-premium"],
+        claude: ["x/opus-4-6", "x/opus-4-5"],
+        y: "x/y",
+      },
+    );
     const [nights, evenings, both] = result.config.policyRules!;
     assert.deepEqual(nights!.providers, ["x"]);
     assert.deepEqual(nights!.when, {

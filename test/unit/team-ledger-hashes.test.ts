@@ -53,6 +53,23 @@ describe("team ledger hashes", () => {
     assert.equal(bucket.p!.m!.requests, 3);
   });
 
+  it("reads providers and models named __proto__ or constructor as names, changing no other object", () => {
+    // Before, `bucket["__proto__"] ??= {}` was Object.prototype: a field of Redis set `Object.prototype.m`.
+    const bucket = bucketOfHash({
+      "__proto__|m|costUsd": "0.25",
+      "constructor|toString|requests": "2",
+      "p|__proto__|requests": "1",
+    });
+    assert.deepEqual(Object.keys(bucket).sort(), ["__proto__", "constructor", "p"]);
+    assert.equal(Object.getOwnPropertyDescriptor(bucket, "__proto__")?.value.m.costUsd, 0.25);
+    assert.equal(Object.getOwnPropertyDescriptor(bucket, "constructor")?.value.toString.requests, 2);
+    assert.equal(Object.getOwnPropertyDescriptor(bucket.p, "__proto__")?.value.requests, 1);
+    assert.equal(({} as Record<string, unknown>).m, undefined);
+    assert.equal(typeof Object.prototype.toString, "function");
+    const written = JSON.parse(JSON.stringify(bucket));
+    assert.equal(Object.getOwnPropertyDescriptor(written, "__proto__")?.value.m.costUsd, 0.25, "written as a name");
+  });
+
   it("keeps a model's field of a metric a newer version counts, read from its hash, through this version's additions", () => {
     const bucket = bucketOfHash({
       "p|m|costUsd": "0.5",
