@@ -45,12 +45,16 @@ const NEUTRAL_LABEL: Record<FailureKind, string> = {
 };
 
 /** How much of an unknown failure's message the every-target-failed text quotes. */
-const DETAIL_CHARACTERS = 120;
+const DETAIL_CHARACTERS = 160;
 
-/** FailedTarget.detail of a failure: an unknown one's message on one line, redacted and cut short; else none. */
-export function failureDetail(kind: FailureKind, message: string): string | undefined {
+/**
+ * FailedTarget.detail of a failure: an unknown one's message on one line, redacted and cut short, without the target's
+ * key it may start with (the text names the target already); else none.
+ */
+export function failureDetail(kind: FailureKind, message: string, key: string): string | undefined {
   if (kind !== "unknown") return undefined;
-  const line = redactText(message).replace(/\s+/g, " ").trim();
+  const named = message.startsWith(`${key}: `) ? message.slice(key.length + 2) : message;
+  const line = redactText(named).replace(/\s+/g, " ").trim();
   if (!line) return undefined;
   return line.length > DETAIL_CHARACTERS ? `${line.slice(0, DETAIL_CHARACTERS - 1)}…` : line;
 }

@@ -228,7 +228,7 @@ export async function tryCandidates(
     state.failures.push({
       key: candidate.key,
       kind: failure.kind,
-      detail: failureDetail(failure.kind, failure.message),
+      detail: failureDetail(failure.kind, failure.message, candidate.key),
       ...(isRefusal(failure) && { refusal: true }),
     });
     const retry = retried ?? { count: 0, since: env.clock.now() - outcome.latencyMs };

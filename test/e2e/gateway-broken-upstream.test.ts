@@ -217,6 +217,7 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       ANTHROPIC_START,
       `${sse([["content_block_delta", { type: "content_block_delta", index: 0, delta: null }]])}${ANTHROPIC_END}`,
     ],
+    "/first/v1/messages": [sse([["message_start", { type: "message_start", message: null }]]), ""],
     "/v1/responses": [
       RESPONSES_START,
       `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":4,"item_id":"i1","output_index":0,"content_index":0,"delta":" wor\n\n${RESPONSES_END}`,
@@ -252,6 +253,12 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
           apiKey: "sk-ant-null-upstream-0005",
           models: [{ id: "m" }],
         },
+        anfirst: {
+          baseUrl: `${origin}/first`,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-first-upstream-0006",
+          models: [{ id: "m" }],
+        },
         rs: {
           baseUrl: `${origin}/v1`,
           api: "openai-responses",
@@ -270,6 +277,7 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
           chat: routeInOrder("cut/m"),
           an: routeInOrder("an/m"),
           annull: routeInOrder("annull/m"),
+          anfirst: routeInOrder("anfirst/m"),
           rs: routeInOrder("rs/m"),
           rsnull: routeInOrder("rsnull/m"),
         },
@@ -324,6 +332,26 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       assert.equal(text, "Hello ", "the answer's start came through");
       assert.equal(gateway.child.exitCode, null, "the gateway still runs");
     });
+
+  it("says why a target whose first event it could not read failed, when that was the route's last", async () => {
+    // Before the answer started: the request fails (no other target), and the error quotes the failure, which has no
+    // kind of its own ("failed" alone said nothing to the client).
+    const gateway = fx.gateway();
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    await assert.rejects(
+      anthropic.messages.create({ model: "anfirst", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof Anthropic.APIError && error.status === 502, String(error));
+        const message = (error.error as { error: { message: string } }).error.message;
+        assert.match(
+          message,
+          /^auto-router: no target of route anfirst could serve this request \(anfirst\/m: failed \(the target sent an event the gateway could not read \(a message_start event whose `message` is no object\)\)\)\. GET \/health\/providers shows each target's state$/,
+        );
+        return true;
+      },
+    );
+    assert.doesNotMatch(gateway.stderr(), /sk-ant-first-upstream/);
+  });
 
   for (const [route, what, why] of [
     ["rs", "a text delta cut short", /an event that is not valid JSON/],

@@ -581,7 +581,7 @@ describe("when every target fails", () => {
       routes: routes({ failover: { cooldownWaitMs: 0 } }, ["mock-a/model-a", "mock-b/model-b"]),
     });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    const long = `Upstream said:\n  the frobnicator is ${"very ".repeat(40)}confused`;
+    const long = `mock-a/model-a: Upstream said:\n  the frobnicator is ${"very ".repeat(40)}confused`;
     h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: long })]);
     h.faux("mock-b").setResponses([
       fauxAssistantMessage([], {
@@ -593,7 +593,8 @@ describe("when every target fails", () => {
     const last = h.lastAssistant();
     assert.equal(last.stopReason, "error");
     const text = last.errorMessage.replaceAll("\u2060", "");
-    const quoted = `Upstream said: the frobnicator is ${"very ".repeat(40)}`.slice(0, 119);
+    // The target's key the message starts with is not repeated.
+    const quoted = `Upstream said: the frobnicator is ${"very ".repeat(40)}`.slice(0, 159);
     assert.equal(
       text,
       `auto-router: no target of route main could serve this request (mock-a/model-a: failed (${quoted}…); mock-b/model-b: failed (bad token [REDACTED])). See /auto-router explain main`,
