@@ -203,7 +203,7 @@ const jsonType = (value: unknown): string =>
       ? "null"
       : Array.isArray(value)
         ? "an array"
-        : `a ${typeof value} (${redactText(JSON.stringify(value)).slice(0, 80)})`;
+        : `${typeof value === "object" ? "an" : "a"} ${typeof value} (${redactText(JSON.stringify(value)).slice(0, 80)})`;
 
 /**
  * The request's shortcuts: those typed at the start of the last user message, then body and header preferences

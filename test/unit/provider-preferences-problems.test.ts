@@ -29,6 +29,11 @@ describe("provider preferences the router cannot apply as written", () => {
       refused({ only: ["a", 3] }),
       "body.provider.only[1]: expected a provider name (a non-empty string), got a number (3)",
     );
+    // "an object", not "a object".
+    assert.match(
+      refused({ order: { x: 1 } }),
+      /^body\.provider\.order: expected an array of provider names .*, got an object \(\{"x":1\}\)$/,
+    );
   });
 
   it("takes a name with spaces around it as the name, so an ignore of it leaves that provider out", () => {
