@@ -175,6 +175,11 @@ async function serveRequest(
     return decision;
   };
   /** The route's targets the provider preferences left out: only the others were tried (or waited for). */
+  /** The targets a hard budget's reservation refused that `skipped` (or `failed`) does not name already, with why. */
+  const refusedBeyond = (skipped: readonly SkippedTarget[], failed: ReadonlySet<string> = new Set()) =>
+    state.refusals
+      .filter((refused) => !failed.has(refused.key) && !skipped.some((skip) => skip.key === refused.key))
+      .map((refused) => `${refused.key}: ${refused.reason}`);
   const leftOutByPreferences = () =>
     (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText);
   /**
@@ -227,9 +232,7 @@ async function serveRequest(
           `${skippedReasonText(skip)}${skip.until !== undefined && skip.until > now ? `, back at ${formatClock(skip.until, now)}` : ""}`,
       );
     // A target its hard budget's reservation refused at its attempt (the decision had let it through).
-    for (const refused of state.refusals)
-      if (!failedKeys.has(refused.key) && !lastDecision?.skipped.some((skip) => skip.key === refused.key))
-        notTried.push(`${refused.key}: ${refused.reason}`);
+    notTried.push(...refusedBeyond(lastDecision?.skipped ?? [], failedKeys));
     // Candidates left when failover.maxAttempts ran out: never tried, so "every target failed" names them as such
     // (and the event log's final line says why they were not).
     if (state.attempts >= attemptLimit && !request.sentOnce) {
@@ -575,9 +578,7 @@ async function serveRequest(
       };
       if (skippedFor(LASTING) || (skippedFor(RESTING) && restsForGood())) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
-      const reasons = refreshed.skipped.map(skippedReasonText);
-      for (const refused of state.refusals)
-        if (!refreshed.skipped.some((s) => s.key === refused.key)) reasons.push(`${refused.key}: ${refused.reason}`);
+      const reasons = [...refreshed.skipped.map(skippedReasonText), ...refusedBeyond(refreshed.skipped)];
       if (refusal === "unservable") return failWith(unservableText(named(), reasons, request.overHttp), "refused");
       coolingUntil = cooling?.until;
       if (state.refusals.length > 0)

@@ -175,6 +175,36 @@ describe("hard budget reservation through pi", () => {
     assert.equal(h.faux("mock-b").state.callCount, 0);
   });
 
+  it("names a target refused at its reservation among those not tried when the route's other target failed", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: { main: routeInOrder("mock-b/model-b", "mock-a/model-a"), solo: routeInOrder("mock-a/model-a") },
+        budgets: { policy: "hard" },
+      },
+    }));
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await h.setModel("auto-router", "solo");
+    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("not called")]);
+    await h.prompt("first");
+    const first = h.lastAssistant().usage;
+    const limit =
+      Math.round((first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001 * 1.5 * 10_000) / 10_000;
+    await h.command(`/auto-router budget set mock-a ${limit} daily`);
+    await h.setModel("auto-router", "main");
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized" }),
+    ]);
+    await h.prompt("second");
+    // Before, the text named mock-b's failure alone: mock-a, let through by the decision and refused at its
+    // reservation, was not named at all.
+    assert.match(
+      (h.lastAssistant().errorMessage ?? "").replaceAll("\u2060", ""),
+      /^auto-router: no target of route main could serve this request \(mock-b\/model-b: credentials rejected; not tried: mock-a\/model-a: hard daily budget: spent \$[\d.]+ \+ in flight \$0\.00 \+ this request ~\$[\d.]+ exceeds \$[\d.]+ set with \/auto-router budget set\)\. See \/auto-router explain main$/,
+    );
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+
   it("keeps a long attempt's reservation past its lifetime, so another process is refused until the attempt ends", async () => {
     const h = (harness = await createSdkHarness({
       targets: TARGETS,
