@@ -43,6 +43,18 @@ const ANY_ROLE_PART_TYPES: ReadonlySet<string> = new Set(Object.values(CHAT_PART
 function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): void {
   body.messages.forEach((message: Record<string, any>, index: number) => {
     const known = CHAT_PART_TYPES[message.role];
+    // Only an assistant message (its tool calls) and a deprecated function result may be without content, as in
+    // OpenAI's API; a translation would send any other as an empty turn.
+    if (known && message.role !== "assistant" && (message.content === undefined || message.content === null))
+      issues.addIssue({
+        code: "custom",
+        path: ["messages", index, "content"],
+        message:
+          message.content === undefined
+            ? "missing: this key is required (a string or an array of content parts)"
+            : `expected a string or an array of content parts, got null: only an assistant message may have none`,
+        input: message.content,
+      });
     if (!known || !Array.isArray(message.content)) return;
     message.content.forEach((part: Record<string, any>, partIndex: number) => {
       if (known.includes(part.type)) return partShape(part, ["messages", index, "content", partIndex], issues);

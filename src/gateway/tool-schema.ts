@@ -66,6 +66,8 @@ export const stringOrBlocks = (blocks: string, options: { nullable?: boolean } =
   const expected = `expected a string${options.nullable ? ", null" : ""} or an array of ${blocks}`;
   const error = (issue: { input?: unknown }): string => {
     const { input } = issue;
+    // Worded as every other required key the client left out (zod-issue-text.ts), not "got a undefined".
+    if (input === undefined) return `missing: this key is required (${expected.slice("expected ".length)})`;
     if (!Array.isArray(input)) return `${expected}, got ${shapeName(input)}`;
     const index = input.findIndex((item) => !block.safeParse(item).success);
     const item: unknown = input[index];

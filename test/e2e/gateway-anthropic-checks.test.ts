@@ -116,6 +116,11 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         },
         'body.messages[2].content[0].content: expected a string or an array of content blocks (objects with a string "type"): item 0 is null',
       ],
+      // A message without its content is a key left out, as any other (it said "got a undefined").
+      [
+        { messages: [{ role: "user", content: "hi" }, { role: "assistant" }] },
+        "body.messages[1].content: missing: this key is required (a string or an array of content blocks)",
+      ],
       [{ top_k: -1 }, "body.top_k: expected an integer of 0 or more"],
       [
         { messages: [{ role: "user", content: [] }] },

@@ -184,6 +184,20 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
       ),
       'body.messages[1].role: expected one of "system", "developer", "user", "assistant", "tool", "function", got "assitant"; did you mean "assistant"?',
     );
+    // A user, system or tool message without content, as OpenAI's API refuses it: a translation sent an empty turn.
+    assert.equal(
+      await refused(fx.openai.chat.completions.create({ model: "claude", messages: [{ role: "user" } as never] })),
+      "body.messages[0].content: missing: this key is required (a string or an array of content parts)",
+    );
+    assert.equal(
+      await refused(
+        fx.openai.chat.completions.create({
+          model: "claude",
+          messages: [{ role: "system", content: null } as never, { role: "user", content: "hi" }],
+        }),
+      ),
+      "body.messages[0].content: expected a string or an array of content parts, got null: only an assistant message may have none",
+    );
     // A part of a type Chat's API does not have: refused here, not dropped by a translation (its text lost) nor sent
     // on for a Chat target to refuse.
     for (const model of ["chat", "claude"])

@@ -151,6 +151,10 @@ describe("Anthropic requests as pi-ai contexts", () => {
       "body.messages[0].content: expected a string or an array of content blocks, got a number",
     );
     assert.equal(
+      refused({ messages: [{ role: "user" }] }),
+      "body.messages[0].content: missing: this key is required (a string or an array of content blocks)",
+    );
+    assert.equal(
       refused({ messages: [{ role: "user", content: [{ type: "text", text: "a" }, "b"] }] }),
       'body.messages[0].content: expected a string or an array of content blocks (objects with a string "type"): item 1 is a string',
     );
@@ -168,6 +172,13 @@ describe("Anthropic requests as pi-ai contexts", () => {
         error instanceof GatewayError &&
         error.message ===
           "body.messages[0].content: expected a string, null or an array of content parts, got an object",
+    );
+    assert.throws(
+      () => parseOpenAIRequest({ model: "m", messages: [{ role: "tool", tool_call_id: "t" }] }),
+      (error: any) =>
+        error instanceof GatewayError &&
+        error.message ===
+          "body.messages[0].content: missing: this key is required (a string or an array of content parts)",
     );
   });
 
