@@ -17,6 +17,7 @@ import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
+import { ownRecord } from "../own-record.ts";
 
 const content = stringOrBlocks("content parts", { nullable: true });
 
@@ -27,13 +28,13 @@ const content = stringOrBlocks("content parts", { nullable: true });
  * too, which OpenAI's own API refuses: agents send a screenshot so, and a translation carries it as the tool result's
  * image. A `function` message (the deprecated functions API) takes a string only and reaches a Chat target untouched.
  */
-export const CHAT_PART_TYPES: Readonly<Record<string, readonly string[]>> = {
+export const CHAT_PART_TYPES: Readonly<Record<string, readonly string[]>> = ownRecord({
   system: ["text"],
   developer: ["text"],
   user: ["text", "image_url", "input_audio", "file"],
   assistant: ["text", "refusal"],
   tool: ["text", "image_url"],
-};
+});
 const ANY_ROLE_PART_TYPES: ReadonlySet<string> = new Set(Object.values(CHAT_PART_TYPES).flat());
 
 /**
@@ -75,7 +76,7 @@ function chatRules(body: Record<string, any>, issues: z.core.$RefinementCtx): vo
  * The string each translated part carries: OpenAI's API refuses the part without it, and a translation would send
  * "[object Object]" or nothing in its place.
  */
-const PART_STRING: Readonly<Record<string, string>> = { text: "text", refusal: "refusal" };
+const PART_STRING: Readonly<Record<string, string>> = ownRecord({ text: "text", refusal: "refusal" });
 
 function partShape(part: Record<string, any>, path: (string | number)[], issues: z.core.$RefinementCtx): void {
   const field = PART_STRING[part.type];

@@ -21,6 +21,7 @@ import {
   type PassthroughDialect,
   type ScanStep,
 } from "./passthrough-scan.ts";
+import { ownRecord } from "../own-record.ts";
 
 /** The member of each event that the Anthropic SDK's stream reads into. */
 const HOLDS = new Map([
@@ -41,12 +42,12 @@ const READ_AFTER_COMMIT = /message_|error/;
 /** The keys of the streamed text in a content_block_delta (text, thinking, a tool call's JSON), with the quote. */
 const STREAMED = /"(?:text|thinking|partial_json)":"/g;
 
-const STOP_REASONS: Record<string, StopReason> = {
+const STOP_REASONS: Record<string, StopReason> = ownRecord({
   end_turn: "stop",
   stop_sequence: "stop",
   max_tokens: "length",
   tool_use: "toolUse",
-};
+});
 
 class AnthropicScanner extends ScannerBase {
   constructor(

@@ -20,13 +20,14 @@ import {
   type PassthroughDialect,
   type ScanStep,
 } from "./passthrough-scan.ts";
+import { ownRecord } from "../own-record.ts";
 
-const STOP_REASONS: Record<string, StopReason> = {
+const STOP_REASONS: Record<string, StopReason> = ownRecord({
   stop: "stop",
   length: "length",
   tool_calls: "toolUse",
   function_call: "toolUse",
-};
+});
 
 type Loose = Record<string, unknown>;
 

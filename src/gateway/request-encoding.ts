@@ -9,11 +9,12 @@ import type { Transform } from "node:stream";
 import zlib from "node:zlib";
 import { GatewayError } from "./errors.ts";
 import { bodyTooLargeText } from "./streamed-body.ts";
+import { ownRecord } from "../own-record.ts";
 
 type Decode = (body: Buffer, options: { maxOutputLength: number }) => Buffer;
 
 /** The codings this Node's zlib decodes; zstd from Node 22.15 on. */
-const DECODERS: Record<string, Decode> = {
+const DECODERS: Record<string, Decode> = ownRecord({
   gzip: zlib.gunzipSync,
   "x-gzip": zlib.gunzipSync,
   deflate: zlib.inflateSync,
@@ -21,14 +22,14 @@ const DECODERS: Record<string, Decode> = {
   ...(typeof (zlib as { zstdDecompressSync?: unknown }).zstdDecompressSync === "function"
     ? { zstd: (zlib as unknown as { zstdDecompressSync: Decode }).zstdDecompressSync }
     : {}),
-};
+});
 
 type StreamDecoder = () => Transform;
 /**
  * The same codings as streams, for a body read as it arrives (a compressed form upload read up to its model field,
  * multipart-model.ts); `deflate` is the zlib format (RFC 9110 8.4.1.2).
  */
-const STREAM_DECODERS: Record<string, StreamDecoder> = {
+const STREAM_DECODERS: Record<string, StreamDecoder> = ownRecord({
   gzip: () => zlib.createGunzip(),
   "x-gzip": () => zlib.createGunzip(),
   deflate: () => zlib.createInflate(),
@@ -36,7 +37,7 @@ const STREAM_DECODERS: Record<string, StreamDecoder> = {
   ...(typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === "function"
     ? { zstd: () => (zlib as unknown as { createZstdDecompress: StreamDecoder }).createZstdDecompress() }
     : {}),
-};
+});
 
 /** A stream decoding `coding` (one content-coding, lower case), or undefined for one this Node cannot decode. */
 export const streamDecoder = (coding: string): Transform | undefined => STREAM_DECODERS[coding]?.();

@@ -23,6 +23,7 @@ import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResu
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
 import { type IgnoredTool, withoutHostedTools } from "./hosted-tools.ts";
+import { ownRecord } from "../own-record.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
 const imagePart = z.object({
@@ -32,13 +33,14 @@ const imagePart = z.object({
 });
 const refusalPart = z.object({ type: z.literal("refusal"), refusal: z.string() });
 type ContentPart = z.infer<typeof textPart> | z.infer<typeof imagePart> | z.infer<typeof refusalPart>;
-const PART_SCHEMAS: Record<string, z.ZodType<ContentPart>> = {
+// Looked up by the type a client sends: without a prototype, `"type": "__proto__"` is an unknown type, not a 500.
+const PART_SCHEMAS: Record<string, z.ZodType<ContentPart>> = ownRecord({
   input_text: textPart,
   output_text: textPart,
   text: textPart,
   input_image: imagePart,
   refusal: refusalPart,
-};
+});
 /** Content parts of the Responses API that pi-ai has no form for. */
 const UNMODELLED_PARTS = ["input_file", "input_audio"];
 const PART_TYPES = [...Object.keys(PART_SCHEMAS), ...UNMODELLED_PARTS];
@@ -66,12 +68,12 @@ const functionCallOutputItem = z.object({
 // Reasoning items from an earlier turn: one with encrypted content (a Responses target's own) goes back into its
 // turn for a target of that API (responses-reasoning.ts); the others, the gateway's own among them, are left out.
 const reasoningItem = z.object({ type: z.literal("reasoning") }).loose();
-const ITEM_SCHEMAS = {
+const ITEM_SCHEMAS: Record<string, z.ZodType> = ownRecord({
   message: messageItem,
   function_call: functionCallItem,
   function_call_output: functionCallOutputItem,
   reasoning: reasoningItem,
-};
+});
 /** Input items of the Responses API that pi-ai has no form for: hosted tools' calls, references to stored items. */
 const UNMODELLED_ITEMS = [
   "item_reference",
@@ -215,7 +217,7 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
       untranslatable.push(`${bodyPath(where)} (type "${type}")`);
       return [];
     }
-    const schema = typeof type === "string" ? ITEM_SCHEMAS[type as keyof typeof ITEM_SCHEMAS] : undefined;
+    const schema = typeof type === "string" ? ITEM_SCHEMAS[type] : undefined;
     if (!schema)
       throw invalid(
         `${bodyPath(where)}.type`,

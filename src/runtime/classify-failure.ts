@@ -8,6 +8,7 @@ import { saysQuota } from "./quota-text.ts";
 import { parseRetryHint } from "./retry-hint.ts";
 
 import { DEFAULT_FAILURE_POLICY, type FailureKind, type FailurePolicyOverrides } from "./failure-kinds.ts";
+import { ownRecord } from "../own-record.ts";
 
 export { FAILURE_KINDS, type FailureKind } from "./failure-kinds.ts";
 
@@ -153,38 +154,39 @@ const FINISH_REASON = /^Provider finish_reason:\s*(\S+)/i;
 
 // Structured error types from JSON bodies: Anthropic error.type, OpenAI error.code/type, Google error.status and
 // details[].reason. Types that say only "the request was bad" (invalid_request_error) are left to the status.
-const KIND_BY_ERROR_TYPE: Readonly<Record<string, FailureKind | "rate_limit_or_quota" | "overloaded_or_server">> = {
-  overloaded_error: "overloaded",
-  rate_limit_error: "rate_limit_or_quota",
-  rate_limit_exceeded: "rate_limit_or_quota",
-  resource_exhausted: "rate_limit_or_quota",
-  throttlingexception: "rate_limit_or_quota",
-  insufficient_quota: "quota_exhausted",
-  billing_hard_limit_reached: "quota_exhausted",
-  usage_limit_reached: "quota_exhausted",
-  usage_not_included: "quota_exhausted",
-  // Generic server types: an "overloaded" in the message says which (OpenAI sends server_error for both).
-  api_error: "overloaded_or_server",
-  server_error: "overloaded_or_server",
-  internal: "overloaded_or_server",
-  internal_server_error: "overloaded_or_server",
-  unavailable: "overloaded_or_server",
-  service_unavailable: "overloaded_or_server",
-  deadline_exceeded: "timeout",
-  authentication_error: "auth",
-  permission_error: "auth",
-  invalid_api_key: "auth",
-  api_key_invalid: "auth",
-  unauthenticated: "auth",
-  permission_denied: "auth",
-  model_not_found: "model_not_found",
-  request_too_large: "context_overflow",
-  context_length_exceeded: "context_overflow",
-  content_filter: "content_policy",
-  content_policy_violation: "content_policy",
-  tool_use_failed: "malformed_output",
-  json_validate_failed: "malformed_output",
-};
+const KIND_BY_ERROR_TYPE: Readonly<Record<string, FailureKind | "rate_limit_or_quota" | "overloaded_or_server">> =
+  ownRecord({
+    overloaded_error: "overloaded",
+    rate_limit_error: "rate_limit_or_quota",
+    rate_limit_exceeded: "rate_limit_or_quota",
+    resource_exhausted: "rate_limit_or_quota",
+    throttlingexception: "rate_limit_or_quota",
+    insufficient_quota: "quota_exhausted",
+    billing_hard_limit_reached: "quota_exhausted",
+    usage_limit_reached: "quota_exhausted",
+    usage_not_included: "quota_exhausted",
+    // Generic server types: an "overloaded" in the message says which (OpenAI sends server_error for both).
+    api_error: "overloaded_or_server",
+    server_error: "overloaded_or_server",
+    internal: "overloaded_or_server",
+    internal_server_error: "overloaded_or_server",
+    unavailable: "overloaded_or_server",
+    service_unavailable: "overloaded_or_server",
+    deadline_exceeded: "timeout",
+    authentication_error: "auth",
+    permission_error: "auth",
+    invalid_api_key: "auth",
+    api_key_invalid: "auth",
+    unauthenticated: "auth",
+    permission_denied: "auth",
+    model_not_found: "model_not_found",
+    request_too_large: "context_overflow",
+    context_length_exceeded: "context_overflow",
+    content_filter: "content_policy",
+    content_policy_violation: "content_policy",
+    tool_use_failed: "malformed_output",
+    json_validate_failed: "malformed_output",
+  });
 
 const OVERFLOW_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 

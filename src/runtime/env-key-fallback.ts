@@ -7,11 +7,12 @@
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { registryView } from "./registry-view.ts";
 import type { AuthResult, RegistryLike } from "./start-target.ts";
+import { ownRecord } from "../own-record.ts";
 
-export const ENV_KEY_FALLBACKS: Readonly<Record<string, readonly string[]>> = {
+export const ENV_KEY_FALLBACKS: Readonly<Record<string, readonly string[]>> = ownRecord({
   google: ["GOOGLE_API_KEY", "GOOGLE_KEY"],
   deepseek: ["DEEPSEEK_API_KEY", "DEEPSEEK_KEY"],
-};
+});
 
 /** The first fallback variable set for the provider: its name (safe to show) and value (never shown). */
 export function fallbackKey(

@@ -331,6 +331,13 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
       error.message,
       /^Content-Encoding: compress: the gateway decodes gzip, x-gzip, deflate, br(, zstd)? \(or no encoding\); send the body in one of them or uncompressed$/,
     );
+    // A coding named like a member of every object is one the gateway does not decode (it was called as a decoder).
+    const odd = await post("constructor");
+    assert.equal(odd.status, 415);
+    assert.match(
+      ((await odd.json()) as any).error.message,
+      /^Content-Encoding: constructor: the gateway decodes gzip,/,
+    );
     assert.equal(targetCalls(), 1);
   });
 

@@ -232,6 +232,27 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
           message,
           `${model}: ${JSON.stringify(part)}`,
         );
+    // A type named like a member of every object is a type the API does not have, not a 500 (a schema looked up by
+    // it was Object's).
+    for (const type of ["constructor", "__proto__"]) {
+      assert.match(
+        await refused(
+          fx.openai.responses.create({ model: "resp", input: [{ type, role: "user", content: "hi" } as never] }),
+        ),
+        new RegExp(
+          `^body\\.input\\[0\\]\\.type: expected a message \\(with a role\\) or one of "message", .*, got "${type}"$`,
+        ),
+      );
+      assert.equal(
+        await refused(
+          fx.openai.responses.create({
+            model: "resp",
+            input: [{ role: "user", content: [{ type, text: "hi" }] } as never],
+          }),
+        ),
+        `body.input[0].content[0].type: expected one of "input_text", "output_text", "text", "input_image", "refusal", "input_file", "input_audio", got "${type}"`,
+      );
+    }
     assert.equal(
       await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "usr", content: "hi" } as never] })),
       'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "usr"; did you mean "user"?',

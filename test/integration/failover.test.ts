@@ -786,6 +786,19 @@ describe("failover.maxAttempts", () => {
     assert.deepEqual(callCounts(h), [2, 0, 0], "the first try and one retry, then no attempt is left");
   });
 
+  it("classifies a failure whose error type is named like a member of every object by its status", async () => {
+    // The type was looked up as a failure kind, Object's constructor came back, and the classifier threw: the 500 was
+    // booked as a failure of no known kind.
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const errorMessage = '500 {"type":"error","error":{"type":"constructor","message":"x"}}';
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("Hello from B")]);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "Hello from B");
+    assert.match(await h.command("/auto-router explain"), /1\. mock-a\/model-a: failed \(server, HTTP 500, /);
+  });
+
   it("by default tries every target of a three-target route", async () => {
     const h = await start();
     h.faux("mock-a").setResponses([unavailable(h)]);

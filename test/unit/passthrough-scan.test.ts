@@ -260,6 +260,17 @@ describe("OpenAI stream scanner", () => {
     assert.equal(scanner.completeAtEnd(), true, "a finish reason makes a stream without [DONE] complete");
   });
 
+  it("reads a finish or stop reason named like a member of every object as an unknown one (a stop), not as Object's", () => {
+    const chat = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat", false);
+    chat.block(chunk({ content: "Hi" }));
+    chat.block(openAIBlock({ id: "c1", model: "m", choices: [{ index: 0, delta: {}, finish_reason: "constructor" }] }));
+    assert.equal(chat.stopReason, "stop");
+    const messages = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", false);
+    const end = { type: "message_delta", delta: { stop_reason: "toString" }, usage: { output_tokens: 1 } };
+    messages.block(anthropicBlock("message_delta", end));
+    assert.equal(messages.stopReason, "stop");
+  });
+
   it("scrubs a key the router knows from a streaming client's text and tool-call arguments, also split across chunks", () => {
     forgetRememberedCredentials();
     rememberCredentials(KEY);
