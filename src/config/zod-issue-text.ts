@@ -89,6 +89,8 @@ function numberAsText(text: string, expected: string): string {
   return `expected ${expected}, got the text ${shown(text)}${write}`;
 }
 
+const NUMBER_ORIGINS: ReadonlySet<string> = new Set(["number", "int"]);
+
 export function describeIssue(issue: Issue): IssueText[] {
   // zod says "expected record, received undefined" for a key that is not there at all.
   if (issue.code === "invalid_type" && issue.input === undefined)
@@ -109,18 +111,20 @@ export function describeIssue(issue: Issue): IssueText[] {
   // zod's own words for a number out of range or with decimals ("Too small: expected number to be >0", "Invalid input:
   // expected int, received number") are not the user's: said as the schema's own messages are, with what was written
   // (a schema's own message is kept).
-  if (issue.code === "too_small" && issue.origin === "number" && issue.message.startsWith("Too small"))
+  // A whole number's own range (origin "int": zod's safe-integer bound, "Too big: expected int to be <=9007199254740991")
+  // the same way.
+  if (issue.code === "too_small" && NUMBER_ORIGINS.has(issue.origin) && issue.message.startsWith("Too small"))
     return [
       {
         path: [],
-        message: `expected a number ${issue.inclusive ? "of at least" : "above"} ${issue.minimum}, got ${shown(issue.input)}`,
+        message: `expected ${issue.origin === "int" ? "a whole number" : "a number"} ${issue.inclusive ? "of at least" : "above"} ${issue.minimum}, got ${shown(issue.input)}`,
       },
     ];
-  if (issue.code === "too_big" && issue.origin === "number" && issue.message.startsWith("Too big"))
+  if (issue.code === "too_big" && NUMBER_ORIGINS.has(issue.origin) && issue.message.startsWith("Too big"))
     return [
       {
         path: [],
-        message: `expected a number ${issue.inclusive ? "of at most" : "below"} ${issue.maximum}, got ${shown(issue.input)}`,
+        message: `expected ${issue.origin === "int" ? "a whole number" : "a number"} ${issue.inclusive ? "of at most" : "below"} ${issue.maximum}, got ${shown(issue.input)}`,
       },
     ];
   // zod's "Too small: expected array to have >=1 items": how many it takes, and how many were sent.

@@ -11,7 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { oneOf } from "../config/zod-issue-text.ts";
+import { oneOf, shown } from "../config/zod-issue-text.ts";
 import { numberBetween, objectToolSchema, stringOrBlocks } from "./tool-schema.ts";
 import { thinkingOn } from "../runtime/anthropic-thinking.ts";
 import {
@@ -273,11 +273,23 @@ function image(source: Block, where: string): ImageContent[] {
   if (source?.type === "url" && typeof source.url === "string" && source.url.startsWith("data:"))
     return [dataUrlImage(source.url, `${where}.source.url`)];
   if (remoteImage({ type: "image", source })) return [];
-  throw new GatewayError(
-    400,
-    "invalid_request",
-    `${where}.source: got type ${JSON.stringify(source?.type)}; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL`,
-  );
+  throw new GatewayError(400, "invalid_request", imageSourceProblem(source, where));
+}
+
+const IMAGE_SOURCES = 'send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL';
+
+/** What is wrong with an image's source that is neither base64 data, a data: URL nor an http(s) URL. */
+function imageSourceProblem(source: unknown, where: string): string {
+  const got = (value: unknown) => (value === undefined ? "none" : shown(value));
+  if (typeof source !== "object" || source === null || Array.isArray(source))
+    return `${where}.source: expected an object, got ${got(source)}; ${IMAGE_SOURCES}`;
+  const { type, data, url } = source as Block;
+  if (type === "base64")
+    return `${where}.source.data: expected a string (the image's bytes in base64), got ${got(data)}`;
+  if (type === "url") return `${where}.source.url: expected an http(s) or data: URL, got ${got(url)}`;
+  if (type === undefined)
+    return `${where}.source.type: missing: this key is required ("base64" or "url"); ${IMAGE_SOURCES}`;
+  return `${where}.source: got type ${got(type)}; ${IMAGE_SOURCES}`;
 }
 
 const blocksOf = (value: string | Block[]): Block[] =>

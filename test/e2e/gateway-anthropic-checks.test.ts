@@ -187,6 +187,21 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         assert.equal(status, 400, message);
         assert.deepEqual(error, { type: "error", error: { type: "invalid_request_error", message } });
       }
+    // An image whose source a translation cannot read names the field at fault (it said "got type undefined").
+    const badImage = await failed(
+      fx.anthropic.messages.create({
+        model: "chat",
+        ...base,
+        messages: [
+          { role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: 5 } }] },
+        ],
+      } as never),
+    );
+    assert.equal(badImage.status, 400);
+    assert.equal(
+      badImage.body.error.message,
+      "body.messages[0].content[0].source.data: expected a string (the image's bytes in base64), got 5",
+    );
     // count_tokens takes the same bodies.
     const counted = await failed(
       fx.anthropic.messages.countTokens({ model: "claude", messages: hi, top_k: -1 } as never),

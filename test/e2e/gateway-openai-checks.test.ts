@@ -254,6 +254,10 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
       );
     }
     assert.equal(
+      await refused(fx.openai.responses.create({ model: "resp", input: "hi", max_output_tokens: 1e300 })),
+      "body.max_output_tokens: expected a whole number of at most 9007199254740991, got 1e+300",
+    );
+    assert.equal(
       await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "usr", content: "hi" } as never] })),
       'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "usr"; did you mean "user"?',
     );

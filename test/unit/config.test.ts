@@ -345,6 +345,10 @@ describe("routes file parsing", () => {
       parse({ routes: { a: route }, eventLog: { maxBytes: value } }).issues.map((issue) => [issue.path, issue.message]);
     assert.deepEqual(eventLog(0), [["eventLog.maxBytes", "expected a number above 0, got 0"]]);
     assert.deepEqual(eventLog(1.5), [["eventLog.maxBytes", "expected a whole number, got 1.5"]]);
+    // Beyond a whole number's safe range (zod: "Too big: expected int to be <=9007199254740991").
+    assert.deepEqual(eventLog(1e300), [
+      ["eventLog.maxBytes", "expected a whole number of at most 9007199254740991, got 1e+300"],
+    ]);
   });
 
   it("refuses a gateway or route timeout longer than Node's longest timer, which would fire at once", () => {

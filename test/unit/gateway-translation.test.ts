@@ -214,6 +214,28 @@ describe("Anthropic requests as pi-ai contexts", () => {
         error.message ===
           'body.messages[0].content[0].source: got type "file"; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL',
     );
+    // The field at fault, not "got type undefined" for every shape.
+    const sources = 'send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL';
+    for (const [source, message] of [
+      [5, `body.messages[0].content[0].source: expected an object, got 5; ${sources}`],
+      [{}, `body.messages[0].content[0].source.type: missing: this key is required ("base64" or "url"); ${sources}`],
+      [
+        { type: "base64", media_type: "image/png", data: 5 },
+        "body.messages[0].content[0].source.data: expected a string (the image's bytes in base64), got 5",
+      ],
+      [{ type: "url" }, "body.messages[0].content[0].source.url: expected an http(s) or data: URL, got none"],
+    ] as const) {
+      const request = parseAnthropicRequest({
+        model: "m",
+        max_tokens: 100,
+        messages: [{ role: "user", content: [{ type: "image", source }] }],
+      });
+      assert.throws(
+        () => anthropicToContext(request, NOW),
+        (error: any) => error instanceof GatewayError && error.message === message,
+        JSON.stringify(source),
+      );
+    }
   });
 });
 
