@@ -3,6 +3,7 @@
 // returns without streaming. Only the target's own fields are used; nothing is translated.
 import { isObject } from "../is-object.ts";
 import { safeJson } from "./passthrough-scan.ts";
+import { IndexedParts } from "./indexed-parts.ts";
 
 type Loose = Record<string, unknown>;
 
@@ -11,18 +12,19 @@ const loose = (value: unknown): Loose | undefined => (isObject(value) ? value : 
 /** Anthropic Messages: message_start's message, each content block with its deltas, message_delta's stop and usage. */
 export class AnthropicAssembler {
   private message: Loose = {};
-  private readonly blocks: Loose[] = [];
+  private readonly blocks = new IndexedParts<Loose>();
   private readonly json = new Map<number, string>();
 
   add(event: string | undefined, data: Loose | undefined): void {
     if (!data) return;
     const index = typeof data.index === "number" ? data.index : -1;
     if (event === "message_start") this.message = { ...loose(data.message) };
-    else if (event === "content_block_start" && index >= 0) this.blocks[index] = { ...loose(data.content_block) };
+    else if (event === "content_block_start" && index >= 0) this.blocks.set(index, { ...loose(data.content_block) });
     else if (event === "content_block_delta" && index >= 0) this.delta(index, loose(data.delta) ?? {});
     else if (event === "content_block_stop" && index >= 0) {
       const json = this.json.get(index);
-      if (json !== undefined && this.blocks[index]) this.blocks[index]!.input = safeJson(json || "{}") ?? {};
+      const block = this.blocks.get(index);
+      if (json !== undefined && block) block.input = safeJson(json || "{}") ?? {};
     } else if (event === "message_delta") {
       Object.assign(this.message, loose(data.delta));
       this.message.usage = { ...loose(this.message.usage), ...loose(data.usage) };
@@ -30,7 +32,7 @@ export class AnthropicAssembler {
   }
 
   private delta(index: number, delta: Loose): void {
-    const block = (this.blocks[index] ??= {});
+    const block = this.blocks.at(index, () => ({}));
     if (delta.type === "text_delta") block.text = `${block.text ?? ""}${delta.text ?? ""}`;
     else if (delta.type === "thinking_delta") block.thinking = `${block.thinking ?? ""}${delta.thinking ?? ""}`;
     else if (delta.type === "signature_delta") block.signature = delta.signature;
@@ -41,7 +43,7 @@ export class AnthropicAssembler {
   }
 
   body(model: string): string {
-    return JSON.stringify({ ...this.message, model, content: this.blocks.filter(Boolean) });
+    return JSON.stringify({ ...this.message, model, content: this.blocks.inOrder() });
   }
 }
 
@@ -50,7 +52,7 @@ interface Choice {
   content?: string;
   refusal?: string;
   reasoning?: string;
-  calls: { id?: string; type: string; function: { name: string; arguments: string } }[];
+  calls: IndexedParts<{ id?: string; type: string; function: { name: string; arguments: string } }>;
   /** The deprecated functions API's one call (a request with `functions`). */
   functionCall?: { name: string; arguments: string };
   /** Citations of a search model's answer (`url_citation`), in order. */
@@ -67,7 +69,7 @@ interface Choice {
 export class OpenAIAssembler {
   private head: Loose = {};
   private usage: unknown;
-  private readonly choices: Choice[] = [];
+  private readonly choices = new IndexedParts<Choice>();
 
   add(chunk: Loose): void {
     // The first chunk that names the completion: Azure's first one (its prompt_filter_results, `choices: []`) has
@@ -79,16 +81,16 @@ export class OpenAIAssembler {
     if (chunk.usage) this.usage = chunk.usage;
     for (const raw of (chunk.choices as Loose[] | undefined) ?? []) {
       const index = typeof raw.index === "number" ? raw.index : 0;
-      const choice = (this.choices[index] ??= { index, calls: [] });
+      const choice = this.choices.at(index, () => ({ index, calls: new IndexedParts() }));
       const delta = loose(raw.delta) ?? {};
       if (typeof delta.content === "string") choice.content = (choice.content ?? "") + delta.content;
       if (typeof delta.refusal === "string") choice.refusal = (choice.refusal ?? "") + delta.refusal;
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === "string") choice.reasoning = (choice.reasoning ?? "") + reasoning;
       for (const call of (delta.tool_calls as Loose[] | undefined) ?? []) {
-        const at = typeof call.index === "number" ? call.index : choice.calls.length;
+        const at = typeof call.index === "number" ? call.index : choice.calls.next();
         const fn = loose(call.function) ?? {};
-        const entry = (choice.calls[at] ??= { type: "function", function: { name: "", arguments: "" } });
+        const entry = choice.calls.at(at, () => ({ type: "function", function: { name: "", arguments: "" } }));
         if (typeof call.id === "string") entry.id = call.id;
         if (typeof fn.name === "string") entry.function.name += fn.name;
         if (typeof fn.arguments === "string") entry.function.arguments += fn.arguments;
@@ -117,14 +119,14 @@ export class OpenAIAssembler {
       ...this.head,
       object: "chat.completion",
       model,
-      choices: this.choices.filter(Boolean).map((choice) => ({
+      choices: this.choices.inOrder().map((choice) => ({
         index: choice.index,
         message: {
           role: "assistant",
           content: choice.content ?? null,
           ...(choice.refusal !== undefined ? { refusal: choice.refusal } : {}),
           ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
-          ...(choice.calls.length ? { tool_calls: choice.calls.filter(Boolean) } : {}),
+          ...(choice.calls.size ? { tool_calls: choice.calls.inOrder() } : {}),
           ...(choice.functionCall ? { function_call: choice.functionCall } : {}),
           ...(choice.annotations ? { annotations: choice.annotations } : {}),
         },

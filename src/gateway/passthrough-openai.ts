@@ -21,6 +21,7 @@ import {
   type ScanStep,
 } from "./passthrough-scan.ts";
 import { ownRecord } from "../own-record.ts";
+import { IndexedParts } from "./indexed-parts.ts";
 
 const STOP_REASONS: Record<string, StopReason> = ownRecord({
   stop: "stop",
@@ -90,7 +91,7 @@ function scrubbedDelta(delta: Loose, pieces: StreamedPieces, last: boolean): Loo
 
 class OpenAIScanner extends ScannerBase {
   private text = "";
-  private readonly calls: { id: string; name: string; args: string }[] = [];
+  private readonly calls = new IndexedParts<{ id: string; name: string; args: string }>();
   private finished = false;
   /** The model field as the upstream writes it (learnt from its first chunk: it may name a dated version). */
   private upstreamModel: string | undefined;
@@ -157,7 +158,7 @@ class OpenAIScanner extends ScannerBase {
   override get content(): AssistantMessage["content"] {
     return [
       ...(this.text ? [{ type: "text" as const, text: this.text }] : []),
-      ...this.calls.map((call) => ({
+      ...this.calls.inOrder().map((call) => ({
         type: "toolCall" as const,
         id: call.id,
         name: call.name,
@@ -204,9 +205,9 @@ class OpenAIScanner extends ScannerBase {
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as Loose[]) {
         if (!call || typeof call !== "object") continue;
-        const index = typeof call.index === "number" ? call.index : this.calls.length;
+        const index = typeof call.index === "number" ? call.index : this.calls.next();
         const fn = call.function as Loose | undefined;
-        const entry = (this.calls[index] ??= { id: "", name: "", args: "" });
+        const entry = this.calls.at(index, () => ({ id: "", name: "", args: "" }));
         if (typeof call.id === "string") entry.id = call.id;
         if (typeof fn?.name === "string") entry.name += fn.name;
         if (typeof fn?.arguments === "string") entry.args += fn.arguments;
@@ -216,7 +217,7 @@ class OpenAIScanner extends ScannerBase {
     // The deprecated functions API's call (a request with `functions`): an answer as much as a tool call is.
     const legacy = delta.function_call as Loose | undefined;
     if (legacy && typeof legacy === "object") {
-      const entry = (this.calls[0] ??= { id: "", name: "", args: "" });
+      const entry = this.calls.at(0, () => ({ id: "", name: "", args: "" }));
       if (typeof legacy.name === "string") entry.name += legacy.name;
       if (typeof legacy.arguments === "string") entry.args += legacy.arguments;
       substantive = true;

@@ -21,6 +21,7 @@ import {
   type ScanStep,
   type TokenCounts,
 } from "./passthrough-scan.ts";
+import { IndexedParts } from "./indexed-parts.ts";
 
 type Loose = Record<string, any>;
 
@@ -121,7 +122,7 @@ interface OpenItem {
 class ResponsesScanner extends ScannerBase {
   private response: Loose = {};
   /** The output items the stream finished, by output_index, for a failure event the gateway adds. */
-  private readonly items: Loose[] = [];
+  private readonly items = new IndexedParts<Loose>();
   /** The item under way, where its deltas start in the streamed text, and a reasoning item's parts so far. */
   private open?: OpenItem;
   /** The text last forwarded, for the sequence number of a failure event the gateway adds after it. */
@@ -218,7 +219,7 @@ class ResponsesScanner extends ScannerBase {
     const index = fields!.output_index;
     if (typeof index !== "number") throw new Error(`a ${event} event whose \`output_index\` is no number`);
     if (event === "response.output_item.done") {
-      this.items[index] = item;
+      this.items.set(index, item);
       this.open = undefined;
     } else
       this.open = {
@@ -258,9 +259,8 @@ class ResponsesScanner extends ScannerBase {
 
   /** The items the stream finished, then the one under way with what it had streamed: the answer so far. */
   private outputSoFar(): Loose[] {
-    const output = [...this.items];
-    if (this.open) output[this.open.index] = this.openSoFar(this.open);
-    return output.filter((item) => item !== undefined);
+    const open = this.open;
+    return this.items.inOrder(open && { index: open.index, part: this.openSoFar(open) });
   }
 
   /** The item under way, with what it had streamed. */
@@ -312,7 +312,7 @@ class ResponsesScanner extends ScannerBase {
   /** The encrypted content of the target's own reasoning items the client got so far, which it can send back. */
   issuedReasoning(): string[] {
     const own = this.response.output;
-    const items: Loose[] = Array.isArray(own) && own.length > 0 ? own : this.items;
+    const items: Loose[] = Array.isArray(own) && own.length > 0 ? own : this.items.inOrder();
     return items.flatMap((item) =>
       item?.type === "reasoning" && typeof item.encrypted_content === "string" && item.encrypted_content
         ? [item.encrypted_content]

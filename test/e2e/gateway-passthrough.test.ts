@@ -454,6 +454,45 @@ describe("gateway passthrough to a target of the client's own API", () => {
     });
   });
 
+  it("puts together parts whatever indexes the target gives them, one far beyond the others included", async () => {
+    // Kept in arrays by index, a tool call at index 4294967294 made a four-billion-element array that putting the answer
+    // together walked: the gateway's one thread stalled and no client was answered. A client timeout makes that a
+    // failure here rather than a hang.
+    const sse = (chunks: unknown[]) =>
+      `${chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join("")}data: [DONE]\n\n`;
+    const head = { id: "chatcmpl-9", object: "chat.completion.chunk", model: "gpt-a" };
+    const call = (index: number, id: string) => ({
+      ...head,
+      choices: [
+        {
+          index: 0,
+          delta: { tool_calls: [{ index, id, type: "function", function: { name: "lookup", arguments: "{}" } }] },
+        },
+      ],
+    });
+    const answer = sse([
+      call(4294967294, "call_far"),
+      call(2, "call_near"),
+      { ...head, choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] },
+      { ...head, choices: [], usage: { prompt_tokens: 5, completion_tokens: 3 } },
+    ]);
+    const request = { model: "chat", messages: [{ role: "user" as const, content: "Look it up" }] };
+    a.enqueue({ body: answer });
+    const whole = await fx.openai.chat.completions.create(request, { timeout: 10_000 });
+    assert.deepEqual(
+      whole.choices[0]!.message.tool_calls?.map((toolCall) => toolCall.id),
+      ["call_near", "call_far"],
+    );
+    a.enqueue({ body: answer });
+    const streamed: string[] = [];
+    for await (const chunk of await fx.openai.chat.completions.create(
+      { ...request, stream: true },
+      { timeout: 10_000 },
+    ))
+      for (const toolCall of chunk.choices[0]?.delta.tool_calls ?? []) if (toolCall.id) streamed.push(toolCall.id);
+    assert.deepEqual(streamed, ["call_far", "call_near"], "a streaming client gets the target's chunks as they came");
+  });
+
   it("keeps the log probabilities a non-streaming Chat client asked for, put together from the target's chunks", async () => {
     a.enqueue({ text: ["Sunny ", "in ", "Oslo."] });
     const completion = await fx.openai.chat.completions.create({

@@ -260,6 +260,19 @@ describe("OpenAI stream scanner", () => {
     assert.equal(scanner.completeAtEnd(), true, "a finish reason makes a stream without [DONE] complete");
   });
 
+  it("reads the tool calls back in index order without gaps, whatever indexes the target gives them", () => {
+    const call = (index: number, id: string) =>
+      chunk({ tool_calls: [{ index, id, function: { name: "get", arguments: "{}" } }] });
+    const ids = (blocks: string[]) => {
+      const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat", false);
+      for (const block of blocks) scanner.block(block);
+      return scanner.content.map((part) => (part.type === "toolCall" ? part.id : part.type));
+    };
+    // Before, index 2 left two undefined parts in front of it, and a far index a four-billion-long array to walk.
+    assert.deepEqual(ids([call(2, "near")]), ["near"]);
+    assert.deepEqual(ids([call(4294967294, "far"), call(2, "near")]), ["near", "far"]);
+  });
+
   it("reads a finish or stop reason named like a member of every object as an unknown one (a stop), not as Object's", () => {
     const chat = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat", false);
     chat.block(chunk({ content: "Hi" }));
