@@ -23,6 +23,7 @@ import {
   plural,
   ratio,
 } from "./text-format.ts";
+import { ownRecord } from "../own-record.ts";
 
 export interface GroupRow {
   key: string;
@@ -144,7 +145,8 @@ export class RoutingStatsAccumulator {
   private readonly total = newTotals();
   private incomplete = 0;
   private refusedByTarget = 0;
-  private readonly outcomes: Record<string, number> = {};
+  // Counted under the outcomes final lines name, a newer writer's too: without a prototype (ownRecord).
+  private readonly outcomes: Record<string, number> = ownRecord({});
   private readonly routes = new Map<string, GroupTotals>();
   private readonly providers = new Map<string, GroupTotals>();
   private readonly pairs = new Map<string, PairRow>();

@@ -11,6 +11,7 @@ import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-ev
 import { rotatedOldestFirst } from "./log-files.ts";
 import { redactFreeTexts } from "./free-texts.ts";
 import { withoutByteOrderMark } from "../state/json-text.ts";
+import { ownRecord } from "../own-record.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -97,7 +98,8 @@ export const emptyReadStats = (): ReadStats => ({
   droppedFigures: 0,
   droppedFiguresByReason: {},
   droppedFigureSamples: [],
-  unknownTypes: {},
+  // Counted under the types lines name: a type "constructor" is a key like any other (ownRecord).
+  unknownTypes: ownRecord<number>({}),
   filteredOut: 0,
   filteredOutUntil: 0,
   byFile: {},

@@ -300,21 +300,27 @@ describe("routing scripts over logs real pi writes", () => {
       if (!line.includes('"type":"final"')) return line;
       const record = JSON.parse(line);
       record.v = 4;
-      record.steps.splice(1, 0, { type: "hedge", data: { target: "mock-b/model-b" }, ms: -1 });
+      // A type named like a member of every object counted as any other (it was counted on Object's constructor).
+      record.steps.splice(
+        1,
+        0,
+        { type: "hedge", data: { target: "mock-b/model-b" }, ms: -1 },
+        { type: "constructor", data: {}, ms: -1 },
+      );
       return JSON.stringify(record);
     };
     writeFileSync(newer, written.split("\n").map(withNewStep).join("\n"));
     const stats = json(await runScript("routing-stats", ["--json", "--file", newer]));
     assert.deepEqual(stats.stats, expected.stats, "the requests count as in the log without the new step");
     assert.equal(stats.log.malformed, 0);
-    assert.deepEqual(stats.log.unknownTypes, { hedge: 2 });
+    assert.deepEqual({ ...stats.log.unknownTypes }, { hedge: 2, constructor: 2 });
     assert.equal(stats.log.completedRequests, 2);
     const session = json(await runScript("routing-session-stats", ["--json", "--file", newer]));
     const sessionExpected = json(await runScript("routing-session-stats", ["--json", "--file", log]));
     assert.deepEqual(session.stats.models, sessionExpected.stats.models, "every attempt of the requests counted");
     const text = await runScript("routing-stats", ["--file", newer]);
     assert.match(text.stdout, /^requests {7}2$/m);
-    assert.match(text.stdout, /0 malformed lines skipped, 2 of unknown types$/m);
+    assert.match(text.stdout, /0 malformed lines skipped, 4 of unknown types$/m);
   });
 
   it("counts a request whose final line has an outcome from a newer version, showing that outcome as written", async () => {
@@ -327,28 +333,31 @@ describe("routing scripts over logs real pi writes", () => {
     await h.prompt("two");
     await harnesses.stop(); // flushes the event log
     const written = readFileSync(join(harnesses.stateDir, "auto-router.events.jsonl"), "utf8");
-    // The same log as a newer writer might end its second request: an outcome this version does not know.
-    const newer = join(freshDir("auto-router-cli-newer-outcome-log"), "auto-router.events.jsonl");
-    let finals = 0;
-    const withNewOutcome = (line: string) => {
-      if (!line.includes('"type":"final"') || ++finals !== 2) return line;
-      const record = JSON.parse(line);
-      record.data.outcome = "hedged";
-      return JSON.stringify(record);
-    };
-    writeFileSync(newer, written.split("\n").map(withNewOutcome).join("\n"));
-    assert.equal(finals, 2);
-    const stats = json(await runScript("routing-stats", ["--json", "--file", newer]));
-    assert.equal(stats.log.malformed, 0, "not dropped as malformed");
-    assert.equal(stats.log.completedRequests, 2);
-    assert.equal(stats.stats.requests, 2);
-    assert.deepEqual(stats.stats.outcomes, { success: 1, hedged: 1 });
-    const text = await runScript("routing-stats", ["--file", newer]);
-    assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^outcomes {7}(success 1, hedged 1|hedged 1, success 1)$/m);
-    assert.match(text.stdout, /0 malformed lines skipped/);
-    const session = json(await runScript("routing-session-stats", ["--json", "--file", newer]));
-    assert.equal(session.log.completedRequests, 2);
+    // The same log as a newer writer might end its second request: an outcome this version does not know (one named
+    // like a member of every object too: it was counted on Object's constructor).
+    for (const outcome of ["hedged", "constructor"]) {
+      const newer = join(freshDir("auto-router-cli-newer-outcome-log"), "auto-router.events.jsonl");
+      let finals = 0;
+      const withNewOutcome = (line: string) => {
+        if (!line.includes('"type":"final"') || ++finals !== 2) return line;
+        const record = JSON.parse(line);
+        record.data.outcome = outcome;
+        return JSON.stringify(record);
+      };
+      writeFileSync(newer, written.split("\n").map(withNewOutcome).join("\n"));
+      assert.equal(finals, 2);
+      const stats = json(await runScript("routing-stats", ["--json", "--file", newer]));
+      assert.equal(stats.log.malformed, 0, "not dropped as malformed");
+      assert.equal(stats.log.completedRequests, 2);
+      assert.equal(stats.stats.requests, 2);
+      assert.deepEqual({ ...stats.stats.outcomes }, { success: 1, [outcome]: 1 });
+      const text = await runScript("routing-stats", ["--file", newer]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`^outcomes {7}(success 1, ${outcome} 1|${outcome} 1, success 1)$`, "m"));
+      assert.match(text.stdout, /0 malformed lines skipped/);
+      const session = json(await runScript("routing-session-stats", ["--json", "--file", newer]));
+      assert.equal(session.log.completedRequests, 2);
+    }
   });
 
   it("counts no breaker event as a request event without an id (log.orphanEvents)", async () => {
