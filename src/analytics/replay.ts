@@ -323,7 +323,7 @@ export class ReplayAccumulator {
     change.requests++;
     this.changes.set(changeKey, change);
     const loggedEstimate = (key: string) =>
-      request.candidates?.candidates.find((candidate) => candidate.key === key)?.estimatedCostUsd;
+      request.candidates?.candidates?.find((candidate) => candidate.key === key)?.estimatedCostUsd;
     const loggedCostUsd = loggedEstimate(from);
     const replayedCostUsd = chosen?.estimatedCostUsd ?? loggedEstimate(to);
     if (loggedCostUsd !== undefined && replayedCostUsd !== undefined) {

@@ -185,7 +185,7 @@ export const providerOf = (target: string): string => {
 export const plannedTargetOf = (request: JoinedRequest): string | undefined =>
   request.final?.budgetSkipped?.length
     ? request.final.plannedTarget
-    : (request.final?.plannedTarget ?? request.decision?.plannedTarget ?? request.candidates?.candidates[0]?.key);
+    : (request.final?.plannedTarget ?? request.decision?.plannedTarget ?? request.candidates?.candidates?.[0]?.key);
 
 export const servedTargetOf = (request: JoinedRequest): string | undefined => request.final?.servedTarget;
 

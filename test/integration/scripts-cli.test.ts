@@ -313,6 +313,26 @@ describe("routing scripts from the command line", () => {
     assert.deepEqual([output.report.missingTargets, output.report.targetsChecked], [[], true]);
   });
 
+  it("routing-replay reads a request known only by a candidates line without its list (it crashed)", async () => {
+    // The decision and final lines of the request skipped as malformed; its candidates line without the list, which
+    // the format may leave out: the planned target was read as the list's first entry ("reading '0'").
+    const file = join(freshDir("auto-router-cli-replay-no-list"), "auto-router.events.jsonl");
+    const lone = {
+      v: 1,
+      type: "candidates",
+      ts: "2026-05-04T09:00:00.001Z",
+      requestId: "r9",
+      routeId: "subscription-swe",
+    };
+    writeFileSync(
+      file,
+      `${readFileSync(join(fixtures, "ours.jsonl"), "utf8")}${JSON.stringify({ ...lone, data: {} })}\n`,
+    );
+    const run = await runScript("routing-replay", ["--json", "--file", file, "--config", replayConfig()]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(json(run).report.replayed, 7);
+  });
+
   it("routing-replay skips a target it cannot find as missing, as the router does, and names it once at the top", async () => {
     // claude-sonnet-4-66 is a typo (in neither pi's catalogue nor a models.json, never in the log); gpt-5.3-codex is
     // in both; zz/nope is the only target of its route.
