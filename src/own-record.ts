@@ -18,3 +18,9 @@ export function ownEntry<V>(record: Record<string, V>, key: string, make: () => 
   Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
   return value;
 }
+
+/** Adds `by` to the count kept under `key`, a name read from outside (`ownEntry`'s rule: no write reaches a prototype). */
+export function countUnder(record: Record<string, number>, key: string, by = 1): void {
+  ownEntry(record, key, () => 0);
+  record[key]! += by;
+}

@@ -23,7 +23,7 @@ import {
   plural,
   ratio,
 } from "./text-format.ts";
-import { ownRecord } from "../own-record.ts";
+import { countUnder } from "../own-record.ts";
 
 export interface GroupRow {
   key: string;
@@ -145,8 +145,7 @@ export class RoutingStatsAccumulator {
   private readonly total = newTotals();
   private incomplete = 0;
   private refusedByTarget = 0;
-  // Counted under the outcomes final lines name, a newer writer's too: without a prototype (ownRecord).
-  private readonly outcomes: Record<string, number> = ownRecord({});
+  private readonly outcomes: Record<string, number> = {};
   private readonly routes = new Map<string, GroupTotals>();
   private readonly providers = new Map<string, GroupTotals>();
   private readonly pairs = new Map<string, PairRow>();
@@ -177,7 +176,8 @@ export class RoutingStatsAccumulator {
     }
     const cost = requestCost(request);
     addTo(this.total, request, cost);
-    this.outcomes[request.final.outcome] = (this.outcomes[request.final.outcome] ?? 0) + 1;
+    // Counted under the outcome the final line names, a newer writer's too ("constructor" is a name like any other).
+    countUnder(this.outcomes, request.final.outcome);
     if (request.final.outcome === "refused" && request.final.refusedBy !== undefined) this.refusedByTarget++;
     const routeKey = request.routeId || "(unknown)";
     if (!this.routes.has(routeKey)) this.routes.set(routeKey, newTotals());

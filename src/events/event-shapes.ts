@@ -9,7 +9,7 @@ import { isObject } from "../is-object.ts";
 /** The longest time a request can take (31 years): a wall clock stepped back makes one negative, which is kept. */
 export const MAX_EVENT_MS = 1_000_000_000_000;
 
-type Kind = "string" | "strings" | "list" | "object";
+type Kind = "string" | "strings" | "list" | "objects" | "object";
 
 const SHAPES: Readonly<Record<string, Readonly<Record<string, Kind>>>> = {
   decision: {
@@ -24,7 +24,8 @@ const SHAPES: Readonly<Record<string, Readonly<Record<string, Kind>>>> = {
     rules: "list",
     hints: "strings",
   },
-  candidates: { candidates: "list", skipped: "list" },
+  // Each entry is read as an object (its key, reason, estimate): a null among them was a TypeError in routing-replay.
+  candidates: { candidates: "objects", skipped: "objects" },
   attempt: { target: "string" },
   result: { target: "string", outcome: "string", failureKind: "string", message: "string", usage: "object" },
   usage: { target: "string", provider: "string", outcome: "string", estimateReason: "string" },
@@ -50,6 +51,7 @@ const KIND_TEXT: Readonly<Record<Kind, string>> = {
   string: "a string",
   strings: "a list of strings",
   list: "a list",
+  objects: "a list of objects",
   object: "an object",
 };
 
@@ -58,7 +60,8 @@ const isKind = (value: unknown, kind: Kind): boolean =>
     ? typeof value === "string"
     : kind === "object"
       ? isObject(value)
-      : Array.isArray(value) && (kind === "list" || value.every((item) => typeof item === "string"));
+      : Array.isArray(value) &&
+        (kind === "list" || value.every((item) => (kind === "objects" ? isObject(item) : typeof item === "string")));
 
 /** The envelope's ids, which the reports group and join by: each a string, or null (a quota event has no route). */
 const ENVELOPE = ["requestId", "sessionId", "routeId", "machine"] as const;

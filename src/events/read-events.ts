@@ -11,7 +11,7 @@ import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-ev
 import { rotatedOldestFirst } from "./log-files.ts";
 import { redactFreeTexts } from "./free-texts.ts";
 import { withoutByteOrderMark } from "../state/json-text.ts";
-import { ownRecord } from "../own-record.ts";
+import { countUnder } from "../own-record.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -98,8 +98,7 @@ export const emptyReadStats = (): ReadStats => ({
   droppedFigures: 0,
   droppedFiguresByReason: {},
   droppedFigureSamples: [],
-  // Counted under the types lines name: a type "constructor" is a key like any other (ownRecord).
-  unknownTypes: ownRecord<number>({}),
+  unknownTypes: {},
   filteredOut: 0,
   filteredOutUntil: 0,
   byFile: {},
@@ -343,10 +342,11 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
         fileStats.firstMalformed ??= { line: lineNumber, reason };
       } else if ("unknownType" in outcome) {
         fileStats.eventLines++;
-        stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
+        // Counted under the types lines name: a type "constructor" is a key like any other.
+        countUnder(stats.unknownTypes, outcome.unknownType);
       } else {
         fileStats.eventLines++;
-        for (const type of outcome.unknownTypes ?? []) stats.unknownTypes[type] = (stats.unknownTypes[type] ?? 0) + 1;
+        for (const type of outcome.unknownTypes ?? []) countUnder(stats.unknownTypes, type);
         for (const reason of outcome.droppedFigures ?? []) recordDroppedFigure(stats, reason, `${file}:${lineNumber}`);
         for (const event of eventsOfLine(outcome)) {
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window

@@ -313,24 +313,27 @@ describe("routing scripts from the command line", () => {
     assert.deepEqual([output.report.missingTargets, output.report.targetsChecked], [[], true]);
   });
 
-  it("routing-replay reads a request known only by a candidates line without its list (it crashed)", async () => {
+  it("routing-replay reads a request known only by a candidates line without its list, or skips one of null entries (it crashed)", async () => {
     // The decision and final lines of the request skipped as malformed; its candidates line without the list, which
-    // the format may leave out: the planned target was read as the list's first entry ("reading '0'").
+    // the format may leave out: the planned target was read as the list's first entry ("reading '0'"). A list holding
+    // null was read entry by entry ("reading 'key'"): that line is malformed.
     const file = join(freshDir("auto-router-cli-replay-no-list"), "auto-router.events.jsonl");
-    const lone = {
-      v: 1,
-      type: "candidates",
-      ts: "2026-05-04T09:00:00.001Z",
-      requestId: "r9",
-      routeId: "subscription-swe",
-    };
+    const lone = { v: 1, type: "candidates", ts: "2026-05-04T09:00:00.001Z", routeId: "subscription-swe" };
+    const extra = [
+      { ...lone, requestId: "r9", data: {} },
+      { ...lone, requestId: "r10", data: { candidates: [null], skipped: [] } },
+      { ...lone, requestId: "r11", data: { candidates: [], skipped: [null] } },
+    ];
     writeFileSync(
       file,
-      `${readFileSync(join(fixtures, "ours.jsonl"), "utf8")}${JSON.stringify({ ...lone, data: {} })}\n`,
+      `${readFileSync(join(fixtures, "ours.jsonl"), "utf8")}${extra.map((line) => JSON.stringify(line)).join("\n")}\n`,
     );
     const run = await runScript("routing-replay", ["--json", "--file", file, "--config", replayConfig()]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(json(run).report.replayed, 7);
+    const output = json(run);
+    assert.equal(output.report.replayed, 7);
+    assert.equal(output.log.malformedByReason["candidates with candidates not a list of objects"], 1);
+    assert.equal(output.log.malformedByReason["candidates with skipped not a list of objects"], 1);
   });
 
   it("routing-replay skips a target it cannot find as missing, as the router does, and names it once at the top", async () => {
@@ -643,7 +646,7 @@ describe("routing scripts from the command line", () => {
       assert.equal(run.code, 0, `${script}: ${run.stderr}`);
       assert.doesNotMatch(run.stdout + run.stderr, /TypeError|unexpected error/, script);
       assert.match(run.stdout, /read 6 lines from 1 file: 1 event, 5 malformed lines skipped/, script);
-      assert.ok(run.stdout.includes(`${file}:2 (candidates with candidates not a list)`), run.stdout);
+      assert.ok(run.stdout.includes(`${file}:2 (candidates with candidates not a list of objects)`), run.stdout);
       assert.ok(run.stdout.includes(`${file}:3 (final with failureKinds not a list of strings)`), run.stdout);
       assert.ok(run.stdout.includes(`${file}:4 (attempt with target not a string)`), run.stdout);
       assert.ok(run.stdout.includes(`${file}:5 (final with routeId not a string)`), run.stdout);

@@ -285,7 +285,7 @@ describe("event log format v3", () => {
       malformed: "result with target not a string",
     });
     assert.deepEqual(parseEventLine(line({ candidates: { candidates: {} } })), {
-      malformed: "candidates with candidates not a list",
+      malformed: "candidates with candidates not a list of objects",
     });
     assert.deepEqual(parseEventLine(line({ data: { ...FINAL, failureKinds: "rate_limit" } })), {
       malformed: "final with failureKinds not a list of strings",
