@@ -17,7 +17,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { oneOf } from "../config/zod-issue-text.ts";
-import { numberBetween, openAIToolSchema, orNull } from "./tool-schema.ts";
+import { numberBetween, openAIToolSchema, orNull, shapeName } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
@@ -46,7 +46,12 @@ const UNMODELLED_PARTS = ["input_file", "input_audio"];
 const PART_TYPES = [...Object.keys(PART_SCHEMAS), ...UNMODELLED_PARTS];
 
 // Content is checked part by part (contentParts): a union of shapes would be reported at `input` alone.
-const parts = z.union([z.string(), z.array(z.unknown())], { error: "expected a string or an array of content parts" });
+const PARTS = "a string or an array of content parts";
+const parts = z.union([z.string(), z.array(z.unknown())], {
+  // As every other field says it: what was sent, or that it is missing.
+  error: ({ input }) =>
+    input === undefined ? `missing: this key is required (${PARTS})` : `expected ${PARTS}, got ${shapeName(input)}`,
+});
 const messageItem = z.object({
   type: z.literal("message").optional(),
   role: z.enum(["user", "assistant", "system", "developer"]),

@@ -46,7 +46,7 @@ export const integerBetween = (min: number, max: number) => {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
-const shapeName = (value: unknown): string =>
+export const shapeName = (value: unknown): string =>
   Array.isArray(value)
     ? "an array"
     : value === null

@@ -257,6 +257,15 @@ describe("gateway: OpenAI requests its API would refuse, and an assistant's refu
       await refused(fx.openai.responses.create({ model: "resp", input: "hi", max_output_tokens: 1e300 })),
       "body.max_output_tokens: expected a whole number of at most 9007199254740991, got 1e+300",
     );
+    // A message item's content missing or of another shape says so, as every other field does.
+    assert.equal(
+      await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "user" } as never] })),
+      "body.input[0].content: missing: this key is required (a string or an array of content parts)",
+    );
+    assert.equal(
+      await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "user", content: 5 } as never] })),
+      "body.input[0].content: expected a string or an array of content parts, got a number",
+    );
     assert.equal(
       await refused(fx.openai.responses.create({ model: "resp", input: [{ role: "usr", content: "hi" } as never] })),
       'body.input[0].role: expected one of "user", "assistant", "system", "developer", got "usr"; did you mean "user"?',
