@@ -22,6 +22,17 @@ const TARGETS = [
   { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
 ];
 
+/**
+ * Sets mock-a's daily limit to 1.5 times what the answer just served cost: its spend stays within the limit, and the next
+ * request's reservation (expected to cost about the same again) goes beyond it.
+ */
+async function limitMockAToOneAndAHalfAnswers(h: SdkHarness): Promise<void> {
+  const first = h.lastAssistant().usage;
+  const tokens = first.input + first.output + first.cacheRead + first.cacheWrite;
+  const limit = Math.round(tokens * 0.0001 * 1.5 * 10_000) / 10_000;
+  await h.command(`/auto-router budget set mock-a ${limit} daily`);
+}
+
 let harness: SdkHarness | undefined;
 afterEach(async () => {
   await harness?.dispose();
@@ -125,10 +136,7 @@ describe("hard budget reservation through pi", () => {
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("not called")]);
     await h.prompt("first");
-    const first = h.lastAssistant().usage;
-    const limit =
-      Math.round((first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001 * 1.5 * 10_000) / 10_000;
-    await h.command(`/auto-router budget set mock-a ${limit} daily`);
+    await limitMockAToOneAndAHalfAnswers(h);
     await h.prompt("second");
     const refused = h.lastAssistant();
     assert.equal(refused.stopReason, "error");
@@ -150,10 +158,7 @@ describe("hard budget reservation through pi", () => {
     h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("not called")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("not called: ignored by the prompt")]);
     await h.prompt("first");
-    const first = h.lastAssistant().usage;
-    const limit =
-      Math.round((first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001 * 1.5 * 10_000) / 10_000;
-    await h.command(`/auto-router budget set mock-a ${limit} daily`);
+    await limitMockAToOneAndAHalfAnswers(h);
     await h.prompt("@ignore=mock-b second");
     const refused = h.lastAssistant();
     assert.equal(refused.stopReason, "error");
@@ -187,10 +192,7 @@ describe("hard budget reservation through pi", () => {
     await h.setModel("auto-router", "solo");
     h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("not called")]);
     await h.prompt("first");
-    const first = h.lastAssistant().usage;
-    const limit =
-      Math.round((first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001 * 1.5 * 10_000) / 10_000;
-    await h.command(`/auto-router budget set mock-a ${limit} daily`);
+    await limitMockAToOneAndAHalfAnswers(h);
     await h.setModel("auto-router", "main");
     h.faux("mock-b").setResponses([
       fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized" }),
