@@ -72,6 +72,21 @@ function isSubstantive(event: AssistantMessageEvent): boolean {
   return (event.type === "text_delta" && event.delta !== "") || event.type === "toolcall_start";
 }
 
+/**
+ * What the router cannot pass on of an event, if anything: a delta whose text is missing or no text (pi-ai hands on
+ * what the target sent, `"delta"` left out of an OpenAI Responses event among it, and adds it to its own text as
+ * "undefined"). Passed on, it would break what reads the deltas, the answer's credential scrub, pi and the gateway's
+ * clients alike.
+ */
+function unreadable(event: AssistantMessageEvent): string | undefined {
+  if (event.type !== "text_delta" && event.type !== "thinking_delta" && event.type !== "toolcall_delta") return;
+  const delta: unknown = event.delta;
+  if (typeof delta === "string") return;
+  return `a ${event.type} event ${delta === undefined ? "without its delta" : `whose delta is ${delta === null ? "null" : `a ${Array.isArray(delta) ? "list" : typeof delta}`}, not text`}`;
+}
+
+const textOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** Turns the partial message of a stalled, committed attempt into a clean error message for pi. */
 function stalledMessage(partial: AssistantMessage | undefined, text: string, now: number): AssistantMessage {
   return { ...(partial as AssistantMessage), stopReason: "error", errorMessage: text, timestamp: now };
@@ -134,6 +149,21 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
 
   const timeoutFailure = (): Failure =>
     timeoutOf(input.label, watchdog.tripped ?? "stall", timeouts, watchdog.inThinking);
+  /**
+   * The target's answer broke off here for a reason of the router's reading (`text` says which): the target is
+   * stopped; before the commit point it is a failure to fail over from, after it the answer is cut off with that text,
+   * never continued by another target.
+   */
+  const brokenOff = (text: string): AttemptOutcome => {
+    controller?.abort(new Error(text));
+    if (!committed) {
+      const message = held ? lastPartial : undefined;
+      return { status: "failed", failure: makeFailure("unknown", text), message, latencyMs: latency() };
+    }
+    const message = stalledMessage(lastPartial, `auto-router: ${text}; the answer was cut off`, now());
+    push({ type: "error", reason: "error", error: message });
+    return committedError(message);
+  };
 
   watchdog.arm();
   const iterator = input.stream[Symbol.asyncIterator]();
@@ -142,6 +172,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
       const next = await iterator.next();
       if (next.done) break;
       const event = withLengthStop(next.value);
+      const why = unreadable(event);
+      if (why) return brokenOff(`${input.label}: the target sent an event the router could not read (${why})`);
       watchdog.touch();
       // Inside a thinking block the stall deadline is the longer one (see attempt-watchdog.ts); the one that passed
       // stays as it was for the failure's text (the abort's error event follows).
@@ -231,6 +263,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
       return committedError(message);
     }
     return { status: "failed", failure: makeFailure("network", text), message: spent, latencyMs: latency() };
+  } catch (error) {
+    // Something on the way out threw. Before the commit point the caller fails over (attempt-target.ts); after it, its
+    // output has gone out, so the answer is cut off rather than continued by another target.
+    if (!committed) throw error;
+    return brokenOff(`${input.label}: ${textOf(error)}`);
   } finally {
     watchdog.stop();
     clearTimeout(thinkingTimer);

@@ -60,6 +60,62 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   });
 });
 
+describe("pi CLI: a Responses stream whose text delta comes without its text", () => {
+  let dir: EmulatedAgent<"A" | "B">;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "responses", B: "openai" },
+      providers: {
+        "resp-a": { emulator: "A", apiKey: "sk-resp-a", models: ["model-r"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
+      },
+      routes: {
+        routes: { chain: { sortBy: "config", targets: [target("resp-a/model-r"), target("mock-b/model-b")] } },
+      },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("fails over before the answer started and logs why, instead of answering with 'undefined'", async () => {
+    // `"delta"` left out of the first output_text.delta: pi-ai hands it on as a delta of undefined (and adds
+    // "undefined" to its own text).
+    const event = (type: string, data: Record<string, unknown>) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const item = { id: "i1", type: "message", role: "assistant", status: "in_progress", content: [] };
+    dir.emulators.A.enqueue({
+      body: [
+        event("response.created", { response: { id: "r1", object: "response", status: "in_progress", output: [] } }),
+        event("response.output_item.added", { output_index: 0, item }),
+        event("response.content_part.added", {
+          item_id: "i1",
+          output_index: 0,
+          content_index: 0,
+          part: { type: "output_text", text: "" },
+        }),
+        event("response.output_text.delta", { item_id: "i1", output_index: 0, content_index: 0 }),
+      ].join(""),
+    });
+    dir.emulators.B.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    const failed = readEvents(dir.agentDir).filter(
+      (event) => event.type === "result" && event.data.outcome === "failed",
+    );
+    assert.deepEqual(
+      failed.map((event) => [event.data.target, event.data.failureKind, event.data.message]),
+      [
+        [
+          "resp-a/model-r",
+          "unknown",
+          "resp-a/model-r: the target sent an event the router could not read (a text_delta event without its delta)",
+        ],
+      ],
+    );
+  });
+});
+
 describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
   let anthropic: Emulator;
   let dir: EmulatedAgent<"C">;

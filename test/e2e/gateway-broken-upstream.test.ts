@@ -204,6 +204,19 @@ const ANTHROPIC_END = sse(ANTHROPIC.slice(4));
 /** A Responses answer's start (its text "Hello world" streamed) and the end of it. */
 const RESPONSES_START = sse(RESPONSES.slice(0, 4));
 const RESPONSES_END = sse(RESPONSES.slice(5));
+/** A Responses text delta without its text (`"delta"` left out): pi-ai hands it on as a delta of undefined. */
+const RESPONSES_DELTA_WITHOUT_TEXT = sse([
+  [
+    "response.output_text.delta",
+    {
+      type: "response.output_text.delta",
+      sequence_number: 4,
+      item_id: "i1",
+      output_index: 0,
+      content_index: 0,
+    },
+  ],
+]);
 
 describe("gateway: an upstream stream that is not valid JSON", () => {
   // Each broken part comes 30 ms after the answer's start: the answer is committed by then, and the Anthropic and
@@ -222,6 +235,9 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       RESPONSES_START,
       `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":4,"item_id":"i1","output_index":0,"content_index":0,"delta":" wor\n\n${RESPONSES_END}`,
     ],
+    "/gap/v1/responses": [sse(RESPONSES.slice(0, 3)), `${RESPONSES_DELTA_WITHOUT_TEXT}${RESPONSES_END}`],
+    "/gapmid/v1/responses": [RESPONSES_START, `${RESPONSES_DELTA_WITHOUT_TEXT}${RESPONSES_END}`],
+    "/whole/v1/messages": [ANTHROPIC_START, sse(ANTHROPIC.slice(3))],
     "/null/v1/responses": [
       RESPONSES_START,
       `${sse([["response.output_item.added", { type: "response.output_item.added", sequence_number: 4, output_index: 1, item: null }]])}${RESPONSES_END}`,
@@ -265,6 +281,24 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
           apiKey: "sk-resp-cut-upstream-03",
           models: [{ id: "m" }],
         },
+        rsgap: {
+          baseUrl: `${origin}/gap/v1`,
+          api: "openai-responses",
+          apiKey: "sk-resp-gap-upstream-07",
+          models: [{ id: "m" }],
+        },
+        rsgapmid: {
+          baseUrl: `${origin}/gapmid/v1`,
+          api: "openai-responses",
+          apiKey: "sk-resp-gapmid-upstream-8",
+          models: [{ id: "m" }],
+        },
+        whole: {
+          baseUrl: `${origin}/whole`,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-whole-upstream-009",
+          models: [{ id: "m" }],
+        },
         rsnull: {
           baseUrl: `${origin}/null/v1`,
           api: "openai-responses",
@@ -280,6 +314,8 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
           anfirst: routeInOrder("anfirst/m"),
           rs: routeInOrder("rs/m"),
           rsnull: routeInOrder("rsnull/m"),
+          rsgap: routeInOrder("rsgap/m", "whole/m"),
+          rsgapmid: routeInOrder("rsgapmid/m", "whole/m"),
         },
       },
     }),
@@ -378,6 +414,43 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       assert.ok(!events.some((event) => event.type === "response.completed"), "nothing after the broken event");
       assert.equal(gateway.child.exitCode, null, "the gateway still runs");
     });
+  // Translated (an Anthropic client, a Responses target): pi-ai hands the delta on without its text, which the router's
+  // reading of the answer cannot take. Before the answer started, the next target answers alone; after, the answer is
+  // cut off with the reason, never continued by the next target (a second message the client's SDK refuses).
+  it("fails over from a Responses target whose first text delta comes without its text, before anything went out", async () => {
+    const gateway = fx.gateway();
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    const message = await anthropic.messages
+      .stream({ model: "rsgap", max_tokens: 20, messages: [{ role: "user", content: "hi" }] })
+      .finalMessage();
+    assert.deepEqual(
+      message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])),
+      ["Hello world"],
+      "the next target's answer, alone",
+    );
+    assert.equal(gateway.child.exitCode, null, "the gateway still runs");
+  });
+
+  it("cuts off a Responses target's answer at a text delta without its text, naming the target and why", async () => {
+    const gateway = fx.gateway();
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    const stream = anthropic.messages.stream({
+      model: "rsgapmid",
+      max_tokens: 20,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    let text = "";
+    stream.on("text", (delta) => void (text += delta));
+    await assert.rejects(stream.finalMessage(), (error: Error) => {
+      assert.match(
+        error.message,
+        /rsgapmid\/m: the target sent an event the router could not read \(a text_delta event without its delta\); the answer was cut off/,
+      );
+      return true;
+    });
+    assert.equal(text, "Hello world", "the answer's start, and nothing of the next target's");
+    assert.equal(gateway.child.exitCode, null, "the gateway still runs");
+  });
 });
 
 /** A seeded generator: the same run every time. */

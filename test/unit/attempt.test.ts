@@ -165,4 +165,89 @@ describe("runAttempt", () => {
     assert.equal(outcome.status === "committed" && outcome.final === "error" && outcome.failure.kind, "server");
     assert.equal(pushed.at(-1)?.type, "error", "pi sees the target's own error event");
   });
+
+  /** A stream of `deltas` (a text_delta each, whatever their type), never ended: the attempt must stop it itself. */
+  function unreadableDeltas(deltas: unknown[]) {
+    const stream = createAssistantMessageEventStream();
+    stream.push({ type: "start", partial: message("") });
+    stream.push({ type: "text_start", contentIndex: 0, partial: message("") });
+    for (const delta of deltas)
+      stream.push({ type: "text_delta", contentIndex: 0, delta: delta as string, partial: message("") });
+    return stream;
+  }
+
+  for (const [delta, what] of [
+    [undefined, "a text_delta event without its delta"],
+    [null, "a text_delta event whose delta is null, not text"],
+    [7, "a text_delta event whose delta is a number, not text"],
+  ] as const)
+    it(`fails over before the commit point from ${what}, and stops the target`, async () => {
+      const controller = new AbortController();
+      const pushed: AssistantMessageEvent[] = [];
+      const outcome = await runAttempt({
+        stream: unreadableDeltas([delta]),
+        push: (e) => pushed.push(e),
+        controller,
+        timeouts: { stallMs: 60_000 },
+        now: Date.now,
+        label: "mock/m",
+      });
+      assert.equal(outcome.status, "failed");
+      assert.equal(outcome.status === "failed" && outcome.failure.kind, "unknown");
+      assert.equal(
+        outcome.status === "failed" && outcome.failure.message,
+        `mock/m: the target sent an event the router could not read (${what})`,
+      );
+      assert.deepEqual(pushed, [], "nothing reached pi or a client");
+      assert.equal(controller.signal.aborted, true, "the target's request is aborted");
+    });
+
+  it("cuts off a committed answer at a delta without its text: an error event, never another target's answer", async () => {
+    const controller = new AbortController();
+    const pushed: AssistantMessageEvent[] = [];
+    const outcome = await runAttempt({
+      stream: unreadableDeltas(["Hel", undefined]),
+      push: (e) => pushed.push(e),
+      controller,
+      timeouts: { stallMs: 60_000 },
+      now: Date.now,
+      label: "mock/m",
+    });
+    assert.equal(outcome.status === "committed" && outcome.final, "error");
+    assert.deepEqual(
+      pushed.map((event) => event.type),
+      ["start", "text_start", "text_delta", "error"],
+    );
+    const last = pushed.at(-1)!;
+    assert.equal(
+      last.type === "error" && last.error.errorMessage,
+      "auto-router: mock/m: the target sent an event the router could not read (a text_delta event without its delta); the answer was cut off",
+    );
+    assert.equal(controller.signal.aborted, true);
+  });
+
+  it("cuts off a committed answer when passing an event on throws, instead of failing over after output went out", async () => {
+    const stream = createAssistantMessageEventStream();
+    stream.push({ type: "start", partial: message("") });
+    stream.push({ type: "text_delta", contentIndex: 0, delta: "Hel", partial: message("Hel") });
+    stream.push({ type: "text_delta", contentIndex: 0, delta: "lo", partial: message("Hello") });
+    const pushed: AssistantMessageEvent[] = [];
+    const outcome = await runAttempt({
+      stream,
+      push: (e) => {
+        if (e.type === "text_delta" && e.delta === "lo") throw new Error("the reader broke");
+        pushed.push(e);
+      },
+      controller: new AbortController(),
+      timeouts: { stallMs: 60_000 },
+      now: Date.now,
+      label: "mock/m",
+    });
+    assert.equal(outcome.status === "committed" && outcome.final, "error");
+    const last = pushed.at(-1)!;
+    assert.equal(
+      last.type === "error" && last.error.errorMessage,
+      "auto-router: mock/m: the reader broke; the answer was cut off",
+    );
+  });
 });
