@@ -259,36 +259,45 @@ export type AnthropicRequest = z.infer<typeof anthropicCountTokensSchema> & {
   ignoredTools: IgnoredTool[];
 };
 
-/** An image by an http(s) URL: an Anthropic target fetches it itself; the gateway fetches nothing for a translation. */
-const remoteImage = (item: Block): boolean =>
-  item?.type === "image" &&
-  item.source?.type === "url" &&
-  typeof item.source.url === "string" &&
-  /^https?:\/\//i.test(item.source.url);
+/**
+ * What an image sent by reference is (an http(s) URL, or a Files API `file_id`), which an Anthropic target reads
+ * itself: the gateway fetches nothing for a translation. Undefined for any other block.
+ */
+function imageReference(item: Block): string | undefined {
+  if (item?.type !== "image") return;
+  const source = item.source;
+  if (source?.type === "url" && typeof source.url === "string" && /^https?:\/\//i.test(source.url))
+    return "an image by URL";
+  if (source?.type === "file" && typeof source.file_id === "string" && source.file_id !== "")
+    return "an image by file id";
+}
 
-/** An image as pi-ai's ImageContent; one by URL has none (anthropicUntranslatable names it). */
+/** An image as pi-ai's ImageContent; one by reference has none (anthropicUntranslatable names it). */
 function image(source: Block, where: string): ImageContent[] {
   if (source?.type === "base64" && typeof source.data === "string")
     return [{ type: "image", mimeType: source.media_type, data: source.data }];
   if (source?.type === "url" && typeof source.url === "string" && source.url.startsWith("data:"))
     return [dataUrlImage(source.url, `${where}.source.url`)];
-  if (remoteImage({ type: "image", source })) return [];
+  if (imageReference({ type: "image", source })) return [];
   throw new GatewayError(400, "invalid_request", imageSourceProblem(source, where));
 }
 
-const IMAGE_SOURCES = 'send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL';
+const IMAGE_SOURCES =
+  'send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, an https URL or a file id';
 
 /** What is wrong with an image's source that is neither base64 data, a data: URL nor an http(s) URL. */
 function imageSourceProblem(source: unknown, where: string): string {
   const got = (value: unknown) => (value === undefined ? "none" : shown(value));
   if (typeof source !== "object" || source === null || Array.isArray(source))
     return `${where}.source: expected an object, got ${got(source)}; ${IMAGE_SOURCES}`;
-  const { type, data, url } = source as Block;
+  const { type, data, url, file_id: fileId } = source as Block;
   if (type === "base64")
     return `${where}.source.data: expected a string (the image's bytes in base64), got ${got(data)}`;
   if (type === "url") return `${where}.source.url: expected an http(s) or data: URL, got ${got(url)}`;
+  if (type === "file")
+    return `${where}.source.file_id: expected the id of a file uploaded with the Files API, got ${got(fileId)}`;
   if (type === undefined)
-    return `${where}.source.type: missing: this key is required ("base64" or "url"); ${IMAGE_SOURCES}`;
+    return `${where}.source.type: missing: this key is required ("base64", "url" or "file"); ${IMAGE_SOURCES}`;
   return `${where}.source: got type ${got(type)}; ${IMAGE_SOURCES}`;
 }
 
@@ -382,17 +391,19 @@ export function anthropicUntranslatable(request: AnthropicRequest): string[] {
   return request.messages.flatMap((message, index) => {
     const content = message.content;
     if (message.role !== "user" || !Array.isArray(content) || content.length === 0) return [];
-    const byUrl = content.flatMap((item, at) => {
+    const byReference = content.flatMap((item, at) => {
       const where = `body.messages[${index}].content[${at}]`;
-      if (remoteImage(item)) return [`${where} (an image by URL)`];
+      const reference = imageReference(item);
+      if (reference) return [`${where} (${reference})`];
       const inner = item.type === "tool_result" && Array.isArray(item.content) ? item.content : [];
-      return inner.flatMap((part: Block, partAt: number) =>
-        remoteImage(part) ? [`${where}.content[${partAt}] (an image by URL)`] : [],
-      );
+      return inner.flatMap((part: Block, partAt: number) => {
+        const inside = imageReference(part);
+        return inside ? [`${where}.content[${partAt}] (${inside})`] : [];
+      });
     });
-    if (content.some((item) => TRANSLATED_USER_BLOCKS.has(item.type))) return byUrl;
+    if (content.some((item) => TRANSLATED_USER_BLOCKS.has(item.type))) return byReference;
     const types = [...new Set(content.map((item) => item.type))].join(", ");
-    return [`body.messages[${index}].content (only ${types} blocks, which a translation leaves out)`, ...byUrl];
+    return [`body.messages[${index}].content (only ${types} blocks, which a translation leaves out)`, ...byReference];
   });
 }
 
@@ -408,13 +419,14 @@ function documentCharacters(item: Block): number {
 /**
  * What a translation leaves out of the conversation (anthropicToContext) but Anthropic's API reads, for count_tokens:
  * documents (a text's characters; a PDF's base64 data, whose pages cost their text and an image each, of the order of
- * that length / 4) and images by URL (as many tokens as any image). Without it a PDF counted as nothing.
+ * that length / 4) and images by reference, a URL or a file id (as many tokens as any image). Without it a PDF counted
+ * as nothing.
  */
 export function leftOutOfTranslation(request: AnthropicRequest): { characters: number; images: number } {
   const size = { characters: 0, images: 0 };
   const visit = (item: Block): void => {
     if (item?.type === "document") size.characters += documentCharacters(item);
-    else if (remoteImage(item)) size.images += 1;
+    else if (imageReference(item)) size.images += 1;
     else if (item?.type === "tool_result" && Array.isArray(item.content)) item.content.forEach(visit);
   };
   for (const message of request.messages) if (Array.isArray(message.content)) message.content.forEach(visit);

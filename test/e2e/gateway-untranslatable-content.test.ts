@@ -308,4 +308,27 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.match(refused.message, /body\.messages\[0\]\.content\[0\] \(an image by URL\) cannot be translated/);
     assert.equal(chat.calls.length, 0);
   });
+  it("sends an Anthropic image by Files API id to an Anthropic target untouched, and refuses to translate it", async () => {
+    const byFile = {
+      type: "image" as const,
+      source: { type: "file" as const, file_id: "file_011CNha8iCJcU1wXNR6q4V8w" },
+    };
+    const messages = [{ role: "user" as const, content: [{ type: "text" as const, text: "What is this?" }, byFile] }];
+    const betas = ["files-api-2025-04-14"];
+    anthropic.enqueue({ text: "A diagram." });
+    const answer = await fx.anthropic.beta.messages.create({ model: "claude", max_tokens: 64, betas, messages });
+    assert.equal(answer.content.map((block: any) => block.text).join(""), "A diagram.");
+    assert.deepEqual(anthropic.calls[0]!.body.messages[0].content[1], byFile);
+    assert.match(String(anthropic.calls[0]!.headers["anthropic-beta"]), /files-api-2025-04-14/);
+    const refused = await fx.anthropic.beta.messages.create({ model: "chat", max_tokens: 64, betas, messages }).then(
+      () => assert.fail("answered"),
+      (error: { status: number; message: string }) => error,
+    );
+    assert.equal(refused.status, 400);
+    assert.match(
+      refused.message,
+      /body\.messages\[0\]\.content\[1\] \(an image by file id\) cannot be translated for a target of another API/,
+    );
+    assert.equal(chat.calls.length, 0);
+  });
 });

@@ -202,23 +202,60 @@ describe("Anthropic requests as pi-ai contexts", () => {
       (context.messages[0]!.content as Array<{ type: string }>).map((block) => block.type),
       ["text"],
     );
+    // An image by a Files API id is read by an Anthropic target alone, as one by URL.
+    const byFile = parseAnthropicRequest({
+      model: "m",
+      max_tokens: 100,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image", source: { type: "file", file_id: "file_011CNha8iCJcU1wXNR6q4V8w" } },
+            {
+              type: "tool_result",
+              tool_use_id: "t",
+              content: [{ type: "image", source: { type: "file", file_id: "file_2" } }],
+            },
+            { type: "text", text: "and these?" },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(anthropicUntranslatable(byFile), [
+      "body.messages[0].content[0] (an image by file id)",
+      "body.messages[0].content[1].content[0] (an image by file id)",
+    ]);
+    assert.deepEqual(
+      (anthropicToContext(byFile, NOW).context.messages.at(-1)!.content as Array<{ type: string }>).map(
+        (block) => block.type,
+      ),
+      ["text"],
+    );
     const ftp = parseAnthropicRequest({
       model: "m",
       max_tokens: 100,
-      messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "f" } }] }],
+      messages: [{ role: "user", content: [{ type: "image", source: { type: "ftp", path: "f" } }] }],
     });
     assert.throws(
       () => anthropicToContext(ftp, NOW),
       (error: any) =>
         error instanceof GatewayError &&
         error.message ===
-          'body.messages[0].content[0].source: got type "file"; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL',
+          'body.messages[0].content[0].source: got type "ftp"; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, an https URL or a file id',
     );
     // The field at fault, not "got type undefined" for every shape.
-    const sources = 'send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL';
+    const sources =
+      'send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, an https URL or a file id';
     for (const [source, message] of [
       [5, `body.messages[0].content[0].source: expected an object, got 5; ${sources}`],
-      [{}, `body.messages[0].content[0].source.type: missing: this key is required ("base64" or "url"); ${sources}`],
+      [
+        {},
+        `body.messages[0].content[0].source.type: missing: this key is required ("base64", "url" or "file"); ${sources}`,
+      ],
+      [
+        { type: "file", file_id: "" },
+        'body.messages[0].content[0].source.file_id: expected the id of a file uploaded with the Files API, got ""',
+      ],
       [
         { type: "base64", media_type: "image/png", data: 5 },
         "body.messages[0].content[0].source.data: expected a string (the image's bytes in base64), got 5",
