@@ -19,6 +19,37 @@ import {
 } from "./ledger-hashes.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection } from "./team-connection.ts";
 
+/** A period hash's field that held no number, kept aside by a script that added to it (ADD_TO_LUA in redis-scripts). */
+export interface KeptAside {
+  key: string;
+  field: string;
+  value: string;
+}
+
+/** The fields a script's answer lists as kept aside, from `from` on (key, field, value each). */
+function keptAsideIn(answer: ReadonlyArray<number | string>, from: number): KeptAside[] {
+  const kept: KeptAside[] = [];
+  for (let at = from; at + 2 < answer.length; at += 3)
+    kept.push({ key: String(answer[at]), field: String(answer[at + 1]), value: String(answer[at + 2]) });
+  return kept;
+}
+
+const quoted = (value: string): string => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+
+/** What a machine says of a field of the team's ledger that holds no number, which it reads as nothing. */
+export const unreadFieldWarning = (name: string, field: string, value: string): string =>
+  `auto-router: team store: the spend ledger's ${name} field ${field} holds ${quoted(value)}, not a number: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
+
+/** What a machine says of fields kept aside: where each went, what it held, and that its earlier count is lost. */
+export function keptAsideWarning(kept: readonly KeptAside[]): string {
+  const each = kept.map(
+    ({ key, field, value }) =>
+      `the spend ledger's ${key} field ${field} held ${quoted(value)}, not a number, and is kept aside in ${key}:corrupt`,
+  );
+  const one = kept.length === 1;
+  return `auto-router: team store: ${each.join("; ")}: ${one ? "it counts" : "they count"} again from this spend on, and what ${one ? "it" : "they"} held before is not counted`;
+}
+
 /** A hard budget's check-and-reserve (RESERVE_LUA): 1 first when reserved, else the period and amounts that refused. */
 export async function reserveInTeam(
   connection: TeamConnection,
@@ -90,6 +121,7 @@ export async function mergeTeamLedger(
   connection: TeamConnection,
   view: UsageLedger,
   message: () => string,
+  onKeptAside: (kept: KeptAside[]) => void = () => {},
 ): Promise<number> {
   const hashes = baselineFieldsOf(view);
   const keys = [
@@ -99,7 +131,7 @@ export async function mergeTeamLedger(
     ...hashes.map((hash) => connection.key(periodHashName(hash.period, hash.key))),
     ...hashes.map((hash) => connection.key(baselineHashName(hash.period, hash.key))),
   ];
-  const raised = await connection.call((client) =>
+  const answer = await connection.call((client) =>
     client.parMergeUsage(
       keys.length,
       ...keys,
@@ -111,7 +143,10 @@ export async function mergeTeamLedger(
       connection.epoch,
     ),
   );
+  const raised = Number(answer[0]);
   if (raised === -1) connection.assertEpoch(null);
+  const kept = keptAsideIn(answer, 1);
+  if (kept.length > 0) onKeptAside(kept);
   return raised;
 }
 
@@ -127,6 +162,7 @@ export async function pushTeamLedger(
   machine: string,
   now: number,
   message: () => string,
+  onKeptAside: (kept: KeptAside[]) => void = () => {},
 ): Promise<LedgerPushOutcome> {
   const plan = ledgerPushPlan(ledger);
   const own = incrementsOf(plan.own);
@@ -164,6 +200,8 @@ export async function pushTeamLedger(
   }
   if (code === 0) return { added: false, pushedAt: Number(answer[1]) };
   const importedAdded = Number(answer[1]) === 1;
+  const kept = keptAsideIn(answer, 2);
+  if (kept.length > 0) onKeptAside(kept);
   return {
     added: true,
     entries: plan.own.length + (importedAdded ? plan.legacy.length : 0),
@@ -179,6 +217,7 @@ export async function sendLedgerEntry(
   connection: TeamConnection,
   entry: PendingEntry,
   message: () => string,
+  onKeptAside: (kept: KeptAside[]) => void = () => {},
 ): Promise<boolean> {
   const increments = incrementsOf(entry.changes);
   const keys = [
@@ -191,7 +230,7 @@ export async function sendLedgerEntry(
   const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
   const reservation =
     entry.reservationProvider && entry.id.startsWith("attempt:") ? entry.id.slice("attempt:".length) : "";
-  const counted = await connection.call((client) =>
+  const answer = await connection.call((client) =>
     client.parRecordUsage(
       keys.length,
       ...keys,
@@ -205,7 +244,10 @@ export async function sendLedgerEntry(
       connection.epoch,
     ),
   );
+  const counted = Number(answer[0]);
   if (counted === -1) connection.assertEpoch(null);
+  const kept = keptAsideIn(answer, 1);
+  if (kept.length > 0) onKeptAside(kept);
   return counted === 1;
 }
 
@@ -218,6 +260,7 @@ export async function readTeamLedger(
   full: boolean,
   known: () => UsageLedger | undefined,
   defaults: () => UsageLedger,
+  onUnread: (name: string, field: string, value: string) => void = () => {},
 ): Promise<UsageLedger | undefined> {
   if (!connection.writable) return undefined;
   const names = (await connection.call((client) => client.smembers(connection.key("usage:periods")))).sort();
@@ -274,7 +317,10 @@ export async function readTeamLedger(
   };
   wanted.forEach((name, index) => {
     const parsed = parsePeriodHashName(name);
-    if (parsed && !expired.includes(name)) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
+    if (parsed && !expired.includes(name))
+      next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {}, (field, value) =>
+        onUnread(name, field, value),
+      );
   });
   // A process that stays connected reads each new day on top of what it knew: the oldest go, as in the file ledger.
   return withKeptPeriods(next);

@@ -149,11 +149,15 @@ export function applyChanges(ledger: UsageLedger, changes: LedgerChange[], migra
 }
 
 /**
- * One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped. A model
+ * One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped, and so is a
+ * field that holds no number (told to `onUnread`). A model
  * field of a metric this version does not count (a newer version's, unknown-fields.ts) is kept in the model's totals
  * as the number it holds, as the file ledger keeps such a field, so the view written to the mirror file holds it too.
  */
-export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][string] {
+export function bucketOfHash(
+  hash: Record<string, string>,
+  onUnread: (field: string, value: string) => void = () => {},
+): UsageLedger["days"][string] {
   const bucket: UsageLedger["days"][string] = {};
   for (const [field, value] of Object.entries(hash)) {
     const parts = field.split("|");
@@ -161,9 +165,13 @@ export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][
     const metric = parts.at(-1) as (typeof METRICS)[number];
     const provider = parts[0]!;
     const modelId = parts.slice(1, -1).join("|");
-    if (modelId === PROVIDER_TOTAL) continue;
     const amount = Number(value);
-    if (!Number.isFinite(amount)) continue;
+    // A field that holds no number (a hand edit, another tool's write) counts as nothing; `onUnread` is told.
+    if (!Number.isFinite(amount) || value.trim() === "") {
+      onUnread(field, value);
+      continue;
+    }
+    if (modelId === PROVIDER_TOTAL) continue;
     const models = ownEntry(bucket, provider, () => ({}));
     const totals = ownEntry(models, modelId, emptyTotals);
     if (METRICS.includes(metric)) totals[metric] = roundAmount(amount);

@@ -15,6 +15,9 @@ import { limitRefusal, LocalSpendLedger } from "../budget/spend-ledger.ts";
 import { type UsageLedger, withNewerFields } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import {
+  type KeptAside,
+  keptAsideWarning,
+  unreadFieldWarning,
   type LedgerPushOutcome,
   mergeTeamLedger,
   pushTeamLedger,
@@ -254,7 +257,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
             entries: state.entries.filter((entry) => !held.has(entry.id)),
           }));
         // Another machine re-seeded it, perhaps from an older view: the spend this one saw beyond it is added, once.
-        else await mergeTeamLedger(this.options.connection, before, () => this.message());
+        else await mergeTeamLedger(this.options.connection, before, () => this.message(), this.keptAside);
       }
       await this.fetch(true);
       await this.send();
@@ -285,8 +288,13 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   async push(ledger: UsageLedger): Promise<LedgerPushOutcome> {
     await this.flush(); // what this process queued (an import of the earlier router's file) goes first
     const connection = this.options.connection;
-    const outcome = await pushTeamLedger(connection, ledger, connection.settings.machine, Date.now(), () =>
-      this.message(),
+    const outcome = await pushTeamLedger(
+      connection,
+      ledger,
+      connection.settings.machine,
+      Date.now(),
+      () => this.message(),
+      this.keptAside,
     );
     // Every period: the push may have added to days and months the view read before.
     if (outcome.added) await this.serialize(() => this.fetch(true));
@@ -319,7 +327,9 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     while (this.queue.length > 0 && connection.writable) {
       const batch = this.queue.slice(0, SEND_BATCH);
       // Sent together; one connection keeps them in order, each is applied at most once.
-      const counted = await Promise.all(batch.map((entry) => sendLedgerEntry(connection, entry, () => this.message())));
+      const counted = await Promise.all(
+        batch.map((entry) => sendLedgerEntry(connection, entry, () => this.message(), this.keptAside)),
+      );
       const sent = new Set(batch.map((entry) => entry.id));
       this.options.pending.update((state) => ({
         ...state,
@@ -342,6 +352,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       full,
       () => this.remote,
       () => this.options.defaults(),
+      this.unread,
     );
     if (!next || !stillWanted()) return;
     this.remote = next;
@@ -368,6 +379,18 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.options.local.update((mirror) => withNewerFields(mirror, view));
     this.memory = withNewerFields(this.options.local.read(), view);
   }
+
+  /** Fields of the team's ledger that held no number, kept aside by the script that added to them: said as it does. */
+  private readonly keptAside = (kept: KeptAside[]): void => this.options.warn(keptAsideWarning(kept));
+
+  /** Fields of the team's ledger read that hold no number: each said once (the ledger is read every 5 s). */
+  private readonly unreadSaid = new Set<string>();
+  private readonly unread = (name: string, field: string, value: string): void => {
+    const said = `${name}\n${field}\n${value}`;
+    if (this.unreadSaid.has(said)) return;
+    this.unreadSaid.add(said);
+    this.options.warn(unreadFieldWarning(name, field, value));
+  };
 
   private message(): string {
     return `${this.name}:${this.options.connection.writerId}:${++this.sequence}`;

@@ -51,6 +51,8 @@ function checkedBeforeWriting(fixed: string, periodsFrom: number): string {
   local checks = {${fixed}}
   for i = ${periodsFrom}, #KEYS do
     table.insert(checks, {'HINCRBYFLOAT', KEYS[i], 'x', '1'})
+    table.insert(checks, {'HGET', KEYS[i], 'x'})
+    table.insert(checks, {'HSET', KEYS[i], 'x', '1'})
     table.insert(checks, {'EXPIRE', KEYS[i], '1'})
     table.insert(checks, {'EXISTS', KEYS[i]})
   end
@@ -64,6 +66,31 @@ end`;
 }
 
 /**
+ * Lua: `addTo(key, field, amount, ttl)` adds to a period hash's field with HINCRBYFLOAT. A field holding something
+ * other than a number (a hand edit, another tool's write) makes HINCRBYFLOAT fail, which would end the script half-way,
+ * after the attempt's marker (or the push's mark) was set: the entry would then never count, on any machine. Such a
+ * value is kept aside in `<hash>:corrupt` for as long as the hash lives, and the field starts again from the amount;
+ * `aside` lists each as key, field, value, for the script's answer (the machine says so). Any other refusal (a full
+ * Redis) ends the script as before.
+ */
+const ADD_TO_LUA = `
+local aside = {}
+local function addTo(key, field, amount, ttl)
+  local added = redis.pcall('HINCRBYFLOAT', key, field, amount)
+  if type(added) ~= 'table' or not added.err then return end
+  if not (string.find(added.err, 'not a float', 1, true) or string.find(added.err, 'NaN or Infinity', 1, true)) then
+    error(added)
+  end
+  local value = redis.call('HGET', key, field)
+  redis.call('HSET', key .. ':corrupt', field, value)
+  redis.call('EXPIRE', key .. ':corrupt', tonumber(ttl))
+  redis.call('HSET', key, field, amount)
+  table.insert(aside, key)
+  table.insert(aside, field)
+  table.insert(aside, value)
+end`;
+
+/**
  * One counted attempt into the spend ledger: a hash per day and per month (see redis-ledger.ts), each field added
  * with HINCRBYFLOAT, guarded by the attempt's marker set in the same step, so a re-sent write never counts twice.
  * KEYS[1] the attempt's marker; KEYS[2] the provider's reservations hash; KEYS[3] the set of period hashes;
@@ -72,29 +99,31 @@ end`;
  * change message, JSON array of the old files the entry imports ('' for none: an old file's spend counts once for the
  * whole team, whichever machine sends it first), the epoch key and the writer's epoch (as in COMPARE_AND_SET_LUA).
  * The first entry of a new day or month also forgets the period hashes Redis expired from the set.
- * Returns 1 when counted, 0 when the attempt (or every old file it imports) was already counted. Either way the
- * reservation is ended. Returns -1 (nothing written) when the team store lost its data since the writer's last sync:
- * an entry added to emptied hashes would make the re-seed of the whole ledger think it still holds one.
+ * Returns {1, <fields kept aside, as in ADD_TO_LUA>...} when counted, {0} when the attempt (or every old file it
+ * imports) was already counted. Either way the reservation is ended. Returns {-1} (nothing written) when the team
+ * store lost its data since the writer's last sync: an entry added to emptied hashes would make the re-seed of the
+ * whole ledger think it still holds one.
  */
 export const RECORD_USAGE_LUA = `
 local epoch = ARGV[8]
-if epoch and epoch ~= '' and redis.call('GET', ARGV[7]) ~= epoch then return -1 end
+if epoch and epoch ~= '' and redis.call('GET', ARGV[7]) ~= epoch then return {-1} end
 -- Redis does not undo a script's writes when a later command of it fails: a command refused to the ACL user half-way
 -- (EXPIRE for a user without @keyspace) would leave the attempt's marker set and its day counted but not its month,
 -- and the retry would then find it counted. Every write is checked first, so a refusal writes nothing and the entry
 -- counts whole once the user is granted the command.
 ${checkedBeforeWriting("{'HDEL', KEYS[2], 'x'}, {'SET', KEYS[1], '1', 'NX', 'EX', '1'}, {'SADD', KEYS[4], 'x'}, {'SADD', KEYS[3], 'x'}, {'SMEMBERS', KEYS[3]}, {'SREM', KEYS[3], 'x'}", 5)}
+${ADD_TO_LUA}
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[2], ARGV[2]) end
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return {0} end
 if ARGV[6] and ARGV[6] ~= '' then
   local added = 0
   for _, marker in ipairs(cjson.decode(ARGV[6])) do added = added + redis.call('SADD', KEYS[4], marker) end
-  if added == 0 then return 0 end
+  if added == 0 then return {0} end
 end
 local changes = cjson.decode(ARGV[3])
 for i, change in ipairs(changes) do
   local key = KEYS[4 + i]
-  for field, amount in pairs(change.fields) do redis.call('HINCRBYFLOAT', key, field, amount) end
+  for field, amount in pairs(change.fields) do addTo(key, field, amount, change.ttl) end
   redis.call('EXPIRE', key, tonumber(change.ttl))
   if redis.call('SADD', KEYS[3], key) == 1 then
     -- A new day or month: the names of the hashes Redis expired since leave the set (once a day for the whole team).
@@ -104,7 +133,7 @@ for i, change in ipairs(changes) do
   end
 end
 redis.pcall('PUBLISH', ARGV[4], ARGV[5])
-return 1
+return {1, unpack(aside)}
 `;
 
 /**
@@ -127,14 +156,17 @@ local entries = redis.call('HGETALL', KEYS[1])
 for i = 1, #entries, 2 do
   if entries[i] == ARGV[2] then return {1} end
   local amount, expires = string.match(entries[i + 1], '^([^@]+)@(%d+)$')
-  if not expires or tonumber(expires) <= now then redis.call('HDEL', KEYS[1], entries[i])
+  -- One that holds no amount (a hand edit) is dropped as an expired one is: it would end the script, and every
+  -- check of the provider would read as a team store that is down.
+  if not expires or not tonumber(amount) or tonumber(expires) <= now then redis.call('HDEL', KEYS[1], entries[i])
   else reserved = reserved + tonumber(amount) end
 end
 local amount = tonumber(ARGV[3])
 local periods = {{'daily', KEYS[2], ARGV[5]}, {'monthly', KEYS[3], ARGV[6]}}
 for _, period in ipairs(periods) do
   if period[3] ~= '' then
-    local spent = tonumber(redis.call('HGET', period[2], ARGV[1]) or '0')
+    -- A total that holds no number is read as 0, as the machines' views read it, until a write keeps it aside.
+    local spent = tonumber(redis.call('HGET', period[2], ARGV[1]) or '0') or 0
     if spent + reserved + amount > tonumber(period[3]) + 1e-9 then
       return {0, period[1], tostring(spent), tostring(reserved)}
     end
@@ -207,11 +239,13 @@ return 1
  * hashes (one per ARGV[1] entry), then their baseline hashes.
  * ARGV: JSON array as SEED_USAGE_LUA's baseline (the view's totals), JSON array of the view's imports ('' for none),
  * pub/sub channel, change message, the epoch key and the writer's epoch (as in COMPARE_AND_SET_LUA).
- * Returns the number of fields raised, or -1 (nothing written) when the team store lost its data again.
+ * Returns {the number of fields raised, <fields kept aside, as in ADD_TO_LUA>...}, or {-1} (nothing written) when the
+ * team store lost its data again.
  */
 export const MERGE_USAGE_LUA = `
-if ARGV[6] ~= '' and redis.call('GET', ARGV[5]) ~= ARGV[6] then return -1 end
-if redis.call('GET', KEYS[1]) ~= '2' then return 0 end
+if ARGV[6] ~= '' and redis.call('GET', ARGV[5]) ~= ARGV[6] then return {-1} end
+if redis.call('GET', KEYS[1]) ~= '2' then return {0} end
+${ADD_TO_LUA}
 local hashes = cjson.decode(ARGV[1])
 local raised = 0
 for i, hash in ipairs(hashes) do
@@ -219,8 +253,8 @@ for i, hash in ipairs(hashes) do
   for _, field in ipairs(hash.fields) do
     local delta = tonumber(field[3]) - (tonumber(redis.call('HGET', base, field[1])) or 0)
     if delta > 1e-10 then
-      redis.call('HINCRBYFLOAT', key, field[1], delta)
-      redis.call('HINCRBYFLOAT', key, field[2], delta)
+      addTo(key, field[1], delta, hash.ttl)
+      addTo(key, field[2], delta, hash.ttl)
       redis.call('HSET', base, field[1], field[3])
       redis.call('EXPIRE', key, tonumber(hash.ttl))
       redis.call('EXPIRE', base, tonumber(hash.ttl))
@@ -233,7 +267,7 @@ if ARGV[2] ~= '' then
   for _, marker in ipairs(cjson.decode(ARGV[2])) do redis.call('SADD', KEYS[3], marker) end
 end
 if raised > 0 then redis.pcall('PUBLISH', ARGV[3], ARGV[4]) end
-return raised
+return {raised, unpack(aside)}
 `;
 
 /**
@@ -247,7 +281,8 @@ return raised
  * ARGV: machine name, its mark, own and imported spend as JSON arrays as in RECORD_USAGE_LUA, JSON array of the
  * stats file's content markers and the machine's marker of a team-mode import of its file ('' for none), pub/sub channel, change message, the epoch key and the writer's epoch
  * (as in COMPARE_AND_SET_LUA).
- * Returns {1, 1 | 0 (the imported spend was added or not)}, {0, "<ms>"} when the machine pushed before, or {-1}
+ * Returns {1, 1 | 0 (the imported spend was added or not), <fields kept aside, as in ADD_TO_LUA>...}, {0, "<ms>"}
+ * when the machine pushed before, or {-1}
  * (nothing written) when the team store lost its data since the writer's last sync.
  */
 export const PUSH_USAGE_LUA = `
@@ -270,10 +305,11 @@ if ARGV[5] ~= '' then
   end
   for _, marker in ipairs(markers) do redis.call('SADD', KEYS[1], marker) end
 end
+${ADD_TO_LUA}
 local function add(changes, offset)
   for i, change in ipairs(changes) do
     local key = KEYS[offset + i]
-    for field, amount in pairs(change.fields) do redis.call('HINCRBYFLOAT', key, field, amount) end
+    for field, amount in pairs(change.fields) do addTo(key, field, amount, change.ttl) end
     redis.call('EXPIRE', key, tonumber(change.ttl))
     redis.call('SADD', KEYS[2], key)
   end
@@ -282,7 +318,7 @@ add(own, 2)
 if withImported == 1 then add(imported, 2 + #own) end
 redis.call('SADD', KEYS[1], ARGV[2])
 redis.pcall('PUBLISH', ARGV[6], ARGV[7])
-return {1, withImported}
+return {1, withImported, unpack(aside)}
 `;
 
 /**
@@ -313,7 +349,7 @@ export interface TeamCommands {
     epoch: string,
   ): Promise<[string, number]>;
   parClaim(key: string, holder: string, ttlMs: number): Promise<number>;
-  parRecordUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  parRecordUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   parReserve(
     reservations: string,
     day: string,
@@ -329,7 +365,7 @@ export interface TeamCommands {
   ): Promise<Array<number | string>>;
   parRenew(reservations: string, id: string, ttlMs: number): Promise<number>;
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
-  parMergeUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  parMergeUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   parPushUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   parForgetPeriods(numberOfKeys: number, ...keys: string[]): Promise<number>;
 }

@@ -66,6 +66,32 @@ describe("team mode: what each machine reads of the team's state", () => {
     assert.equal(holds()?.main?.standIn, "mock-b/model-b", "the team's hold was not ended");
   });
 
+  it("counts a machine's spend on a ledger field another tool left without a number, and says what it kept aside", async () => {
+    const prefix = "par:nan:";
+    const { primary } = team;
+    primary.reset();
+    primary.setDefault({ text: "Hello from A." });
+    const [n1, n2] = ["n1", "n2"].map((name) => team.machine(name, prefix));
+    await pi(n1!.agentDir, "hi");
+    const day = team.redis.cli("KEYS", `${prefix}usage:day:*`).trim();
+    team.redis.cli("HSET", day, "mock-a|model-a|costUsd", "oops");
+    // Before, the script adding the second answer stopped at that field after setting the attempt's marker: the answer
+    // never counted, on any machine, and nothing was said.
+    const run = await pi(n2!.agentDir, "hi");
+    assert.match(
+      run.stderr,
+      /the spend ledger's par:nan:usage:day:\S+ field mock-a\|model-a\|costUsd holds "oops", not a number: read as nothing/,
+    );
+    assert.match(
+      run.stderr,
+      /field mock-a\|model-a\|costUsd held "oops", not a number, and is kept aside in \S+:corrupt/,
+    );
+    assert.equal(team.redis.cli("HGET", day, "mock-a|*|requests"), "2", "both answers counted");
+    assert.equal(Number(team.redis.cli("HGET", day, "mock-a|model-a|costUsd")), 0.026, "counted again from the second");
+    assert.equal(Number(team.redis.cli("HGET", day, "mock-a|*|costUsd")), 0.052);
+    assert.equal(team.redis.cli("HGET", `${day}:corrupt`, "mock-a|model-a|costUsd"), "oops");
+  });
+
   it("writes with an ACL user refused the change channel without a false warning, and state push says what it did", async () => {
     const prefix = "par:acl-quiet:";
     team.primary.reset();

@@ -163,6 +163,59 @@ describe("team ledger on Redis", () => {
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
   });
 
+  it("counts spend on a ledger field that holds no number: that value kept aside, said, and the entry counted whole", async () => {
+    const prefix = "par:nan:";
+    const sink: string[] = [];
+    const a = machine("nan-a", prefix);
+    await a.backend.ready();
+    a.ledger.record({ id: "nan:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await a.usage.flush();
+    // A hand edit (or another tool) leaves words where the day's cost is counted, for the model and the provider.
+    const day = `${prefix}usage:day:${calendar.day}`;
+    redis.cli("HSET", day, "mock-a|model-a|costUsd", "oops", "mock-a|*|costUsd", "n/a");
+    const b = machine("nan-b", prefix, { warnings: sink });
+    await b.backend.ready();
+    assert.deepEqual(
+      sink.filter((text) => text.includes("not a number: read as nothing")).sort(),
+      [
+        `auto-router: team store: the spend ledger's ${day} field mock-a|*|costUsd holds "n/a", not a number: read as nothing (the next spend counted on it keeps it aside in ${day}:corrupt)`,
+        `auto-router: team store: the spend ledger's ${day} field mock-a|model-a|costUsd holds "oops", not a number: read as nothing (the next spend counted on it keeps it aside in ${day}:corrupt)`,
+      ].sort(),
+      "each unreadable field is named once, with what it holds",
+    );
+    // A hard budget's check reads the provider's unreadable total as nothing, not as a team store that is down.
+    assert.equal(await b.ledger.reserve(reservation("nan:2", 0.25, 1)), undefined);
+    b.ledger.record({ id: "nan:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await b.usage.flush();
+    await eventually(() => b.backend.describe(Date.now()).pendingWrites === 0, "the entry is written");
+    // The whole entry counted: the day's readable fields and the month's, the two unreadable ones from this spend on.
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 2);
+    assert.equal(costField(prefix, "day", "mock-a|model-a|costUsd"), 0.25);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.25);
+    assert.equal(costField(prefix, "month", "mock-a|*|costUsd"), 0.5);
+    assert.equal(redis.cli("HGET", `${day}:corrupt`, "mock-a|model-a|costUsd"), "oops", "what it held is kept");
+    assert.equal(redis.cli("HGET", `${day}:corrupt`, "mock-a|*|costUsd"), "n/a");
+    assert.ok(Number(redis.cli("TTL", `${day}:corrupt`)) > 0, "kept as long as its day");
+    const kept = sink.filter((text) => text.includes("kept aside in"));
+    assert.equal(kept.length, 1, sink.join("\n"));
+    assert.match(kept[0]!, /field mock-a\|model-a\|costUsd held "oops", not a number, and is kept aside in /);
+    assert.match(kept[0]!, /they count again from this spend on, and what they held before is not counted$/);
+    await eventually(
+      () => providerSpend(a.usage.read(), calendar, "mock-a").month.requests === 2,
+      "the other machine reads the entry",
+    );
+    assert.equal(providerSpend(a.usage.read(), calendar, "mock-a").day.costUsd, 0.25);
+  });
+
+  it("drops an open reservation that holds no amount instead of failing every check of its provider", async () => {
+    const prefix = "par:badres:";
+    const m = machine("badres", prefix);
+    await m.backend.ready();
+    redis.cli("HSET", `${prefix}usage:reserved:mock-a`, "hand-edit", "lots@99999999999999");
+    assert.equal(await m.ledger.reserve(reservation("badres:1", 0.25, 1)), undefined);
+    assert.equal(redis.cli("HEXISTS", `${prefix}usage:reserved:mock-a`, "hand-edit"), "0");
+  });
+
   it("forgets expired period hashes from the set the machines read, and keeps them out of the view", async () => {
     const prefix = "par:expired:";
     const a = machine("ea", prefix);
