@@ -17,11 +17,20 @@
 export const COMPARE_AND_SET_LUA = `
 local epoch = ARGV[7]
 if epoch and epoch ~= '' and redis.call('GET', ARGV[6]) ~= epoch then return {'epoch', 0} end
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+-- A version that is no whole number (a hand edit) reads as 0, as the machines read it (teamVersion in
+-- redis-store.ts): compared as it was, every write would conflict, and none land. The write that replaces it takes
+-- the server's time in ms as its version, past any a machine may hold from before (each compares its own for
+-- equality, and would take a new version 1 for the one it had).
+local raw = redis.call('HGET', KEYS[1], 'v')
+local current = tonumber(string.match(raw or '0', '^%d+$') or '0')
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'dup', current} end
 if current ~= tonumber(ARGV[1]) then return {'conflict', current} end
 local next = current + 1
-redis.call('HSET', KEYS[1], 'v', next, 'json', ARGV[2])
+if raw and not string.match(raw, '^%d+$') then
+  local t = redis.call('TIME')
+  next = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+redis.call('HSET', KEYS[1], 'v', string.format('%d', next), 'json', ARGV[2])
 redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
 redis.pcall('PUBLISH', ARGV[4], ARGV[5] .. ':' .. next)
 return {'ok', next}

@@ -37,6 +37,13 @@ export interface RedisStoreOptions<T> {
 }
 
 type Queued<T> = { operation: StoreOperation<T>; at: number };
+
+/**
+ * A team value's version as the compare-and-set script reads it: digits only, else 0 (a hand edit, another tool's
+ * write), so that the next write replaces it (with a version past any a machine holds, COMPARE_AND_SET_LUA); read
+ * otherwise, every write would conflict and none would land.
+ */
+export const teamVersion = (raw: string | null): number => (raw !== null && /^\d+$/.test(raw) ? Number(raw) : 0);
 type Remote<T> = { version: number; state: T };
 
 const DEFAULT_FLUSH_DELAY_MS = 20;
@@ -70,6 +77,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   private closed = false;
   /** The team version last found unreadable: said and kept aside once. */
   private damagedVersion: number | undefined;
+  /** The unreadable version last warned about (teamVersion), so that it is said once. */
+  private unreadVersion: string | undefined;
 
   constructor(private readonly options: RedisStoreOptions<T>) {
     this.name = options.name;
@@ -139,7 +148,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
         await connection.call((client) => client.pipeline().hget(this.key, "v").get(connection.epochKey).exec()),
       );
       connection.assertEpoch(epoch); // an emptied team store is re-seeded, not adopted
-      const version = Number(read ?? 0);
+      const version = teamVersion(read);
       if (this.remote && version === this.remote.version) return;
       const remote = await this.fetch();
       if (synced() && remote.version !== this.remote?.version) this.adopt(remote);
@@ -339,12 +348,19 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       await connection.call((client) => client.pipeline().hmget(this.key, "v", "json").get(connection.epochKey).exec()),
     );
     connection.assertEpoch(epoch); // read after the state: an emptied team store has lost its epoch key too
-    const [version, json] = read;
-    if (version === null || json === null) return { version: 0, state: this.options.defaults() };
+    const [raw, json] = read;
+    if (raw === null || json === null) return { version: 0, state: this.options.defaults() };
+    const version = teamVersion(raw);
+    if (!/^\d+$/.test(raw) && this.unreadVersion !== raw) {
+      this.unreadVersion = raw;
+      this.options.warn(
+        `auto-router: team store key ${this.key} holds version ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}...` : raw)}, not a whole number: read as 0 (the next write replaces it)`,
+      );
+    }
     try {
-      return { version: Number(version), state: this.options.parse(JSON.parse(json)) };
+      return { version, state: this.options.parse(JSON.parse(json)) };
     } catch (error) {
-      return { version: Number(version), state: await this.damaged(Number(version), json, error) };
+      return { version, state: await this.damaged(version, json, error) };
     }
   }
 

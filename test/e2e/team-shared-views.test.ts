@@ -66,7 +66,7 @@ describe("team mode: what each machine reads of the team's state", () => {
     assert.equal(holds()?.main?.standIn, "mock-b/model-b", "the team's hold was not ended");
   });
 
-  it("counts a machine's spend on a ledger field another tool left without a number, and says what it kept aside", async () => {
+  it("counts a machine's spend on a ledger field another tool left without a number, and writes over a version that is none", async () => {
     const prefix = "par:nan:";
     const { primary } = team;
     primary.reset();
@@ -75,6 +75,8 @@ describe("team mode: what each machine reads of the team's state", () => {
     await pi(n1!.agentDir, "hi");
     const day = team.redis.cli("KEYS", `${prefix}usage:day:*`).trim();
     team.redis.cli("HSET", day, "mock-a|model-a|costUsd", "oops");
+    // And a team value's version: every write compared against it conflicted, so none landed, and nothing was said.
+    team.redis.cli("HSET", `${prefix}state:latency`, "v", "v7");
     // Before, the script adding the second answer stopped at that field after setting the attempt's marker: the answer
     // never counted, on any machine, and nothing was said.
     const run = await pi(n2!.agentDir, "hi");
@@ -90,6 +92,12 @@ describe("team mode: what each machine reads of the team's state", () => {
     assert.equal(Number(team.redis.cli("HGET", day, "mock-a|model-a|costUsd")), 0.026, "counted again from the second");
     assert.equal(Number(team.redis.cli("HGET", day, "mock-a|*|costUsd")), 0.052);
     assert.equal(team.redis.cli("HGET", `${day}:corrupt`, "mock-a|model-a|costUsd"), "oops");
+    assert.match(
+      run.stderr,
+      /team store key par:nan:state:latency holds version "v7", not a whole number: read as 0 \(the next write replaces it\)/,
+    );
+    // Written, with a version past any a machine may hold (the server's time in ms).
+    assert.ok(Number(team.redis.cli("HGET", `${prefix}state:latency`, "v")) > 1e12, "the second machine's latency");
   });
 
   it("writes with an ACL user refused the change channel without a false warning, and state push says what it did", async () => {

@@ -138,6 +138,36 @@ describe("team store on Redis", () => {
     assert.equal(store.read().count, 1, "machine a keeps its last team state");
   });
 
+  it("writes over a version that is no whole number, past any version a machine holds, and says so once", async () => {
+    // Before, every write compared its version with the unreadable one and conflicted: none landed, nothing was said.
+    const prefix = "par:badv:";
+    const key = `${prefix}state:tally`;
+    const a = machine("badv-a", redis.url, prefix);
+    await a.backend.ready();
+    const storeA = a.backend.open("tally", defaults, parse);
+    storeA.update(addOne);
+    await storeA.flush();
+    assert.equal(redis.cli("HGET", key, "v"), "1");
+    redis.cli("HSET", key, "v", "one");
+    const b = machine("badv-b", redis.url, prefix);
+    await b.backend.ready();
+    const storeB = b.backend.open("tally", defaults, parse);
+    const said = () => warnings.filter((text) => text.includes(`team store key ${key} holds version`));
+    await eventually(() => storeB.read().count === 1, "machine b reads the team's tally");
+    storeB.update(addOne);
+    await storeB.flush();
+    assert.equal(b.backend.describe(Date.now()).pendingWrites, 0, "the write landed");
+    assert.equal(JSON.parse(redis.cli("HGET", key, "json")).count, 2);
+    const version = Number(redis.cli("HGET", key, "v"));
+    assert.ok(Number.isSafeInteger(version) && version > 1_000_000_000_000, `a version past any held: ${version}`);
+    // Machine a held version 1 and reads the new one (a version 1 again would have looked unchanged to it).
+    await eventually(() => storeA.read().count === 2, "machine a sees machine b's write");
+    // Said by machine b, and by machine a too when its 5 s re-check read it before b's write: once each at most.
+    const expected = `auto-router: team store key ${key} holds version "one", not a whole number: read as 0 (the next write replaces it)`;
+    assert.ok(said().length >= 1 && said().length <= 2, said().join("\n"));
+    for (const text of said()) assert.equal(text, expected);
+  });
+
   it("shows another machine's write through pub/sub without a local write", async () => {
     const a = machine("a2", redis.url, "par:notify:");
     const b = machine("b2", redis.url, "par:notify:");
