@@ -252,8 +252,15 @@ export const cutOffCategory = (failure: { kind: string } | undefined): ErrorCate
  */
 export function committedErrorText(message: string | undefined, servedKey: string | undefined): string {
   if (message?.startsWith("auto-router:")) return message;
-  // A target's error event as "type: message", whether the passthrough read it or pi-ai passed its JSON on.
-  const reason = message === undefined ? "no reason given" : upstreamErrorSummary(message);
+  // A target's error event as "type: message", whether the passthrough read it or pi-ai passed its JSON on; one the
+  // router worded names the target first, as the text around it does.
+  const own = servedKey !== undefined && message?.startsWith(`${servedKey}: `);
+  const reason =
+    message === undefined
+      ? "no reason given"
+      : own
+        ? message.slice(servedKey.length + 2)
+        : upstreamErrorSummary(message);
   return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${reason})${STANDS}`;
 }
 

@@ -127,20 +127,22 @@ export async function attemptTarget(
   const relayAbort = controller && userSignal ? () => controller.abort(userSignal.reason) : undefined;
   if (relayAbort) userSignal!.addEventListener("abort", relayAbort, { once: true });
   let outcome: AttemptOutcome;
+  // The target's response has arrived (pi-ai's onResponse): a JavaScript error pi-ai reports after it is its reading.
+  let answered = false;
   try {
     const userOnResponse = options?.onResponse;
+    const onTargetResponse = env.hooks.onTargetResponse;
     const started = await startTarget({
       registry,
       model: target,
       auth,
       context,
       options,
-      onResponse: env.hooks.onTargetResponse
-        ? async (response, responseModel) => {
-            env.hooks.onTargetResponse!(routeId, candidate, response);
-            await userOnResponse?.(response, responseModel);
-          }
-        : undefined,
+      onResponse: async (response, responseModel) => {
+        answered = true;
+        onTargetResponse?.(routeId, candidate, response);
+        await userOnResponse?.(response, responseModel);
+      },
       signal: controller ? controller.signal : userSignal,
       requestTimeoutMs: timeouts.requestMs || undefined,
       stream: env.routing.stream,
@@ -165,6 +167,7 @@ export async function attemptTarget(
         label: candidate.key,
         onCommit,
         holdsAnswer: attempt.holdsAnswer,
+        answered: () => answered,
       });
     }
   } catch (error) {

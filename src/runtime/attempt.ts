@@ -63,6 +63,8 @@ export interface AttemptInput {
   /** How long an aborted target may take to end its stream (default ABANDON_GRACE_MS). */
   abandonGraceMs?: number;
   label: string;
+  /** Whether the target's HTTP response has arrived (pi-ai's onResponse), for the wording of pi-ai's own errors. */
+  answered?: () => boolean;
 }
 
 const hasRealContent = (message: AssistantMessage | undefined): boolean =>
@@ -86,6 +88,23 @@ function unreadable(event: AssistantMessageEvent): string | undefined {
 }
 
 const textOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** A JavaScript error's words (V8's), as pi-ai reports an exception in its own code as the attempt's error. */
+const SCRIPT_ERROR =
+  /^(Cannot read properties of|Cannot set properties of|Cannot convert undefined or null to object|Cannot use 'in' operator|\S+ is not (a function|iterable|an object)\b)/;
+
+/**
+ * pi-ai's own exception while it read the target's answer (an event without a field it reads, `message_start`
+ * without its `message`, say) is reported in JavaScript's words, which read as the router's bug: once the target's
+ * response has arrived, the error names the target and says what happened, quoting those words.
+ */
+function namedReadError(event: AssistantMessageEvent, input: AttemptInput): AssistantMessageEvent {
+  if (event.type !== "error" || event.reason !== "error" || !input.answered?.()) return event;
+  const text = event.error?.errorMessage;
+  if (typeof text !== "string" || !SCRIPT_ERROR.test(text)) return event;
+  const errorMessage = `${input.label}: the target sent an answer pi-ai could not read (${text})`;
+  return { ...event, error: { ...event.error, errorMessage } };
+}
 
 /** Turns the partial message of a stalled, committed attempt into a clean error message for pi. */
 function stalledMessage(partial: AssistantMessage | undefined, text: string, now: number): AssistantMessage {
@@ -171,7 +190,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      const event = withLengthStop(next.value);
+      const event = namedReadError(withLengthStop(next.value), input);
       const why = unreadable(event);
       if (why) return brokenOff(`${input.label}: the target sent an event the router could not read (${why})`);
       watchdog.touch();

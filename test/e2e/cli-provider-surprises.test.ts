@@ -60,7 +60,7 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   });
 });
 
-describe("pi CLI: a Responses stream whose text delta comes without its text", () => {
+describe("pi CLI: Responses streams pi-ai cannot read", () => {
   let dir: EmulatedAgent<"A" | "B">;
 
   before(async () => {
@@ -68,24 +68,33 @@ describe("pi CLI: a Responses stream whose text delta comes without its text", (
       emulators: { A: "responses", B: "openai" },
       providers: {
         "resp-a": { emulator: "A", apiKey: "sk-resp-a", models: ["model-r"] },
+        "resp-a2": { emulator: "A", apiKey: "sk-resp-a2", models: ["model-r"] },
         "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
       },
       routes: {
-        routes: { chain: { sortBy: "config", targets: [target("resp-a/model-r"), target("mock-b/model-b")] } },
+        routes: {
+          chain: {
+            sortBy: "config",
+            targets: [target("resp-a/model-r"), target("resp-a2/model-r"), target("mock-b/model-b")],
+          },
+        },
       },
     });
   });
   after(() => dir?.stop());
 
-  it("fails over before the answer started and logs why, instead of answering with 'undefined'", async () => {
-    // `"delta"` left out of the first output_text.delta: pi-ai hands it on as a delta of undefined (and adds
-    // "undefined" to its own text).
+  it("fails over from each before the answer started and logs why, in words that name the target", async () => {
     const event = (type: string, data: Record<string, unknown>) =>
       `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const created = event("response.created", {
+      response: { id: "r1", object: "response", status: "in_progress", output: [] },
+    });
     const item = { id: "i1", type: "message", role: "assistant", status: "in_progress", content: [] };
+    // `"delta"` left out of the first output_text.delta: pi-ai hands it on as a delta of undefined (and adds
+    // "undefined" to its own text).
     dir.emulators.A.enqueue({
       body: [
-        event("response.created", { response: { id: "r1", object: "response", status: "in_progress", output: [] } }),
+        created,
         event("response.output_item.added", { output_index: 0, item }),
         event("response.content_part.added", {
           item_id: "i1",
@@ -96,6 +105,8 @@ describe("pi CLI: a Responses stream whose text delta comes without its text", (
         event("response.output_text.delta", { item_id: "i1", output_index: 0, content_index: 0 }),
       ].join(""),
     });
+    // An output item added without its item: pi-ai's own code throws reading it, in JavaScript's words.
+    dir.emulators.A.enqueue({ body: [created, event("response.output_item.added", { output_index: 0 })].join("") });
     dir.emulators.B.enqueue({ text: "B served." });
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
     assert.equal(run.code, 0, run.stderr);
@@ -110,6 +121,11 @@ describe("pi CLI: a Responses stream whose text delta comes without its text", (
           "resp-a/model-r",
           "unknown",
           "resp-a/model-r: the target sent an event the router could not read (a text_delta event without its delta)",
+        ],
+        [
+          "resp-a2/model-r",
+          "unknown",
+          "resp-a2/model-r: the target sent an answer pi-ai could not read (Cannot read properties of undefined (reading 'type'))",
         ],
       ],
     );

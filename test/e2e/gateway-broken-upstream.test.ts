@@ -414,6 +414,40 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       assert.ok(!events.some((event) => event.type === "response.completed"), "nothing after the broken event");
       assert.equal(gateway.child.exitCode, null, "the gateway still runs");
     });
+  // Translated, the target's events are read by pi-ai, whose own code throws on a field it needs that is missing: the
+  // error names the target and says so, quoting JavaScript's words (alone they read as the gateway's bug).
+  it("says that pi-ai could not read a translated answer, naming the target, before and after the answer started", async () => {
+    const gateway = fx.gateway();
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    await assert.rejects(
+      openai.chat.completions.create({ model: "anfirst", messages: [{ role: "user", content: "hi" }] }),
+      (error: Error) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 502, String(error));
+        assert.match(
+          error.message,
+          /anfirst\/m: failed \(the target sent an answer pi-ai could not read \(Cannot read properties of null \(reading '\w+'\)\)\)/,
+        );
+        return true;
+      },
+    );
+    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    const stream = anthropic.messages.stream({
+      model: "rsnull",
+      max_tokens: 20,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    let text = "";
+    stream.on("text", (delta) => void (text += delta));
+    await assert.rejects(stream.finalMessage(), (error: Error) => {
+      assert.match(
+        error.message,
+        /auto-router: rsnull\/m failed after it had started answering \(the target sent an answer pi-ai could not read \(Cannot read properties of null \(reading '\w+'\)\)\); the answer so far stands/,
+      );
+      return true;
+    });
+    assert.equal(text, "Hello world", "the answer's start came through");
+  });
+
   // Translated (an Anthropic client, a Responses target): pi-ai hands the delta on without its text, which the router's
   // reading of the answer cannot take. Before the answer started, the next target answers alone; after, the answer is
   // cut off with the reason, never continued by the next target (a second message the client's SDK refuses).

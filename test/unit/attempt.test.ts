@@ -250,4 +250,33 @@ describe("runAttempt", () => {
       "auto-router: mock/m: the reader broke; the answer was cut off",
     );
   });
+
+  it("names the target where pi-ai reports its own exception reading an answer that arrived, and only then", async () => {
+    const run = async (answered: boolean) => {
+      const stream = createAssistantMessageEventStream();
+      const error = { ...message("", "error"), errorMessage: "Cannot read properties of undefined (reading 'type')" };
+      stream.push({ type: "start", partial: message("") });
+      stream.push({ type: "error", reason: "error", error });
+      stream.end(error);
+      return runAttempt({
+        stream,
+        push: () => {},
+        timeouts: {},
+        now: Date.now,
+        label: "mock/m",
+        answered: () => answered,
+      });
+    };
+    const read = await run(true);
+    assert.equal(
+      read.status === "failed" && read.failure.message,
+      "mock/m: the target sent an answer pi-ai could not read (Cannot read properties of undefined (reading 'type'))",
+    );
+    // Before any response (building the request, say), the words stay as pi-ai gave them.
+    const unsent = await run(false);
+    assert.equal(
+      unsent.status === "failed" && unsent.failure.message,
+      "Cannot read properties of undefined (reading 'type')",
+    );
+  });
 });
