@@ -34,11 +34,17 @@ function keptAsideIn(answer: ReadonlyArray<number | string>, from: number): Kept
   return kept;
 }
 
+const WRONG_TYPE = /^WRONGTYPE/;
+
 const quoted = (value: string): string => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
 
 /** What a machine says of a field of the team's ledger that holds no number, which it reads as nothing. */
 export const unreadFieldWarning = (name: string, field: string, value: string): string =>
   `auto-router: team store: the spend ledger's ${name} field ${field} holds ${quoted(value)}, not a number: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
+
+/** What a machine says of a name in the ledger's set of periods that is another kind of key, which it leaves out. */
+export const notHashWarning = (set: string, name: string): string =>
+  `auto-router: team store: the spend ledger's set of periods ${set} names ${name}, which is no hash: left out of the team's spend`;
 
 /** What a machine says of fields kept aside: where each went, what it held, and that its earlier count is lost. */
 export function keptAsideWarning(kept: readonly KeptAside[]): string {
@@ -261,6 +267,7 @@ export async function readTeamLedger(
   known: () => UsageLedger | undefined,
   defaults: () => UsageLedger,
   onUnread: (name: string, field: string, value: string) => void = () => {},
+  onNotHash: (name: string) => void = () => {},
 ): Promise<UsageLedger | undefined> {
   if (!connection.writable) return undefined;
   const names = (await connection.call((client) => client.smembers(connection.key("usage:periods")))).sort();
@@ -277,7 +284,8 @@ export async function readTeamLedger(
     full || !last
       ? names
       : names.filter((name) => {
-          const parsed = parsePeriodHashName(name)!;
+          const parsed = parsePeriodHashName(name);
+          if (!parsed) return false; // no period's name: read (and forgotten when it names nothing) by a full read
           const before = oldest[parsed.period];
           return (
             name === newest("days") ||
@@ -292,10 +300,17 @@ export async function readTeamLedger(
     // Read after the hashes: an emptied (flushed, evicted) team store read above has lost its epoch key too.
     pipeline.get(connection.epochKey);
     const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error)?.[0];
+    // A name in the set that is some other kind of key (a hand edit) is left out and said, not a failure of every
+    // read: the machine would never see the team's spend again.
+    const failed = results.find(
+      ([error], index) => error && !(index < wanted.length && WRONG_TYPE.test(error.message)),
+    )?.[0];
     if (failed) throw failed;
+    results.slice(0, wanted.length).forEach(([error], index) => {
+      if (error) onNotHash(wanted[index]!);
+    });
     return [
-      results.slice(0, wanted.length).map(([, value]) => value as Record<string, string>),
+      results.slice(0, wanted.length).map(([error, value]) => (error ? null : (value as Record<string, string>))),
       results.at(-2)?.[1] as string[],
       results.at(-1)?.[1] as string | null,
     ] as const;
@@ -303,7 +318,7 @@ export async function readTeamLedger(
   // A team store that lost its data is not the team's spend: the view keeps its totals for the re-seed.
   connection.assertEpoch(epoch);
   // A period hash read empty has expired (its name stays in the set): it is no day of the view, and leaves the set.
-  const expired = wanted.filter((_, index) => Object.keys(hashes[index] ?? {}).length === 0);
+  const expired = wanted.filter((_, index) => hashes[index] !== null && Object.keys(hashes[index] ?? {}).length === 0);
   if (expired.length > 0)
     await connection.call((client) =>
       client.parForgetPeriods(expired.length + 1, connection.key("usage:periods"), ...expired),
@@ -317,7 +332,7 @@ export async function readTeamLedger(
   };
   wanted.forEach((name, index) => {
     const parsed = parsePeriodHashName(name);
-    if (parsed && !expired.includes(name))
+    if (parsed && !expired.includes(name) && hashes[index] !== null)
       next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {}, (field, value) =>
         onUnread(name, field, value),
       );

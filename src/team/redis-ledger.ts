@@ -17,6 +17,7 @@ import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import {
   type KeptAside,
   keptAsideWarning,
+  notHashWarning,
   unreadFieldWarning,
   type LedgerPushOutcome,
   mergeTeamLedger,
@@ -353,6 +354,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       () => this.remote,
       () => this.options.defaults(),
       this.unread,
+      this.notHash,
     );
     if (!next || !stillWanted()) return;
     this.remote = next;
@@ -390,6 +392,12 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (this.unreadSaid.has(said)) return;
     this.unreadSaid.add(said);
     this.options.warn(unreadFieldWarning(name, field, value));
+  };
+  private readonly notHash = (name: string): void => {
+    const said = `${name}\n`;
+    if (this.unreadSaid.has(said)) return;
+    this.unreadSaid.add(said);
+    this.options.warn(notHashWarning(this.key("usage:periods"), name));
   };
 
   private message(): string {

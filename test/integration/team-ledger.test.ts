@@ -207,6 +207,32 @@ describe("team ledger on Redis", () => {
     assert.equal(providerSpend(a.usage.read(), calendar, "mock-a").day.costUsd, 0.25);
   });
 
+  it("leaves out a name in the set of periods that is another kind of key, says so, and reads the rest", async () => {
+    // Before, the read of every period failed on it (WRONGTYPE), silently: the machine never saw the team's spend.
+    const prefix = "par:junk:";
+    const a = machine("junk-a", prefix);
+    await a.backend.ready();
+    a.ledger.record({ id: "junk:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await a.usage.flush();
+    redis.cli("SET", `${prefix}usage:day:2026-11-28`, "not a hash");
+    redis.cli("SADD", `${prefix}usage:periods`, `${prefix}usage:day:2026-11-28`, `${prefix}epoch`);
+    const sink: string[] = [];
+    const b = machine("junk-b", prefix, { warnings: sink });
+    await b.backend.ready();
+    assert.equal(providerSpend(b.usage.read(), calendar, "mock-a").day.requests, 1, "the team's spend is read");
+    a.ledger.record({ id: "junk:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await a.usage.flush();
+    // Its re-check (a change notice, else every 5 s) reads the newest periods, the junk names left out.
+    await eventually(() => providerSpend(b.usage.read(), calendar, "mock-a").day.requests === 2, "b reads a's 2nd");
+    assert.deepEqual(
+      sink.filter((text) => text.includes("which is no hash")).sort(),
+      [`${prefix}epoch`, `${prefix}usage:day:2026-11-28`].map(
+        (name) =>
+          `auto-router: team store: the spend ledger's set of periods ${prefix}usage:periods names ${name}, which is no hash: left out of the team's spend`,
+      ),
+    );
+  });
+
   it("drops an open reservation that holds no amount instead of failing every check of its provider", async () => {
     const prefix = "par:badres:";
     const m = machine("badres", prefix);
