@@ -131,7 +131,6 @@ export async function attemptTarget(
   let answered = false;
   try {
     const userOnResponse = options?.onResponse;
-    const onTargetResponse = env.hooks.onTargetResponse;
     const started = await startTarget({
       registry,
       model: target,
@@ -140,7 +139,7 @@ export async function attemptTarget(
       options,
       onResponse: async (response, responseModel) => {
         answered = true;
-        onTargetResponse?.(routeId, candidate, response);
+        env.hooks.onTargetResponse?.(routeId, candidate, response);
         await userOnResponse?.(response, responseModel);
       },
       signal: controller ? controller.signal : userSignal,

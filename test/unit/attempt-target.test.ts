@@ -128,4 +128,45 @@ describe("attemptTarget", () => {
     assert.notEqual(during, live.signal);
     assert.equal(during.aborted, true, "the caller's abort reached the target's signal while the attempt ran");
   });
+
+  it("tells the request's hooks of the target's response as a method of theirs, and the caller's own hook too", async () => {
+    // The hooks are the runtime's object (router-runtime.ts), whose method reads its own fields.
+    class Hooks {
+      readonly seen: Array<[string, string, number]> = [];
+      onTargetResponse(routeId: string, target: Candidate, response: { status: number }): void {
+        this.seen.push([routeId, target.key, response.status]);
+      }
+    }
+    const hooks = new Hooks();
+    const callerSaw: number[] = [];
+    const stream = ((_model, _context, given) => {
+      const out = createAssistantMessageEventStream();
+      void (async () => {
+        await given?.onResponse?.({ status: 200, headers: {} }, model);
+        out.push({ type: "done", reason: "stop", message: answer() });
+        out.end(answer());
+      })();
+      return out;
+    }) as StreamFunction;
+    const outcome = await attemptTarget(
+      { routing: { stream }, hooks, clock: { now: Date.now } },
+      {
+        registry: {} as TargetAttempt["registry"],
+        target: model,
+        auth: { ok: true, apiKey: "target-key", headers: {} },
+        candidate,
+        context: { messages: [] },
+        options: { onResponse: (response) => void callerSaw.push(response.status) },
+        routeId: "auto",
+        patch: undefined,
+        timeouts: { thinkingStallMs: 0, firstTokenMs: 0, stallMs: 0, requestMs: 0 },
+        isLast: true,
+        out: createAssistantMessageEventStream(),
+      },
+      () => undefined,
+    );
+    assert.equal(outcome.status, "committed");
+    assert.deepEqual(hooks.seen, [["auto", "mock/m", 200]]);
+    assert.deepEqual(callerSaw, [200]);
+  });
 });
