@@ -17,6 +17,7 @@ import {
   pushMarker,
   type PendingEntry,
 } from "./ledger-hashes.ts";
+import { WRONG_TYPE } from "./redis-problems.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection } from "./team-connection.ts";
 
 /** A period hash's field that held no number, kept aside by a script that added to it (ADD_TO_LUA in redis-scripts). */
@@ -33,8 +34,6 @@ function keptAsideIn(answer: ReadonlyArray<number | string>, from: number): Kept
     kept.push({ key: String(answer[at]), field: String(answer[at + 1]), value: String(answer[at + 2]) });
   return kept;
 }
-
-const WRONG_TYPE = /^WRONGTYPE/;
 
 const quoted = (value: string): string => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
 

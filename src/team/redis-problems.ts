@@ -40,6 +40,8 @@ export function refusedGrant(message: string): "keys" | "commands" | "channel" {
 }
 /** Redis's refusal of a write when maxmemory is reached and nothing may be evicted. */
 export const OUT_OF_MEMORY = /^OOM /;
+/** A command on a key that holds another kind of value (a team key a hand edit or another tool overwrote). */
+export const WRONG_TYPE = /\bWRONGTYPE\b/;
 export const OUT_OF_MEMORY_TEXT =
   "Redis is out of memory and refuses writes (used memory > maxmemory, with maxmemory-policy noeviction): raise maxmemory or free memory in Redis";
 

@@ -345,6 +345,26 @@ end
 return removed
 `;
 
+/**
+ * Keeps aside a team value's key that holds another kind of value than its hash {v, json} (a hand edit, another tool):
+ * every read and write of it fails with WRONGTYPE, and the machines would never share that state again. Renamed only
+ * while it is still no hash, so that a machine that read it before another moved it aside never moves the new value;
+ * the key then holds the state the machine continues from, at the server's time in ms as its version, past any a
+ * machine holds (as in COMPARE_AND_SET_LUA), so that every machine reads it.
+ * KEYS[1] the key; KEYS[2] where it goes; ARGV: TTL s, the state's JSON. Returns the kind it held, or '' when nothing
+ * was moved.
+ */
+export const KEEP_WRONG_TYPE_ASIDE_LUA = `
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'none' or kind == 'hash' then return '' end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
+local t = redis.call('TIME')
+local version = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], 'v', string.format('%d', version), 'json', ARGV[2])
+return kind
+`;
+
 export interface TeamCommands {
   parCompareAndSet(
     stateKey: string,
@@ -377,4 +397,5 @@ export interface TeamCommands {
   parMergeUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   parPushUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
   parForgetPeriods(numberOfKeys: number, ...keys: string[]): Promise<number>;
+  parKeepWrongTypeAside(key: string, aside: string, ttlSeconds: number, json: string): Promise<string>;
 }

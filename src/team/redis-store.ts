@@ -12,6 +12,7 @@
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import { contentProblem } from "../state/state-file.ts";
 import { replayOperations } from "../state/store-types.ts";
+import { WRONG_TYPE } from "./redis-problems.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
 import { clearUnwritten, markUnwritten, type UnwrittenState } from "./unwritten-marker.ts";
 
@@ -144,12 +145,16 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       if (!synced()) return;
       // The periodic check reads the version only; the state (the ledger can be large) only when it changed.
       const connection = this.options.connection;
-      const [read, epoch] = pipelined<[string | null, string | null]>(
-        await connection.call((client) => client.pipeline().hget(this.key, "v").get(connection.epochKey).exec()),
+      const results = await connection.call((client) =>
+        client.pipeline().hget(this.key, "v").get(connection.epochKey).exec(),
       );
-      connection.assertEpoch(epoch); // an emptied team store is re-seeded, not adopted
-      const version = teamVersion(read);
-      if (this.remote && version === this.remote.version) return;
+      // A key of another kind: the read below keeps it aside and says so.
+      if (!wrongType(results)) {
+        const [read, epoch] = pipelined<[string | null, string | null]>(results);
+        connection.assertEpoch(epoch); // an emptied team store is re-seeded, not adopted
+        const version = teamVersion(read);
+        if (this.remote && version === this.remote.version) return;
+      }
       const remote = await this.fetch();
       if (synced() && remote.version !== this.remote?.version) this.adopt(remote);
     });
@@ -278,7 +283,16 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
         base.state,
         this.queue.slice(0, this.batch.count).map((entry) => entry.operation),
       );
-      const [result, version] = await this.compareAndSet(this.batch.id, base.version, next);
+      let answer: [string, number];
+      try {
+        answer = await this.compareAndSet(this.batch.id, base.version, next);
+      } catch (error) {
+        if (!(error instanceof Error && WRONG_TYPE.test(error.message))) throw error;
+        await this.keepWrongTypeAside(); // then replayed on what replaced it
+        this.remote = undefined;
+        continue;
+      }
+      const [result, version] = answer;
       if (result === "epoch") {
         connection.assertEpoch(null); // the team store lost its data: re-seeded by the sync this starts
       } else if (result === "ok") {
@@ -344,11 +358,16 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
 
   private async fetch(): Promise<Remote<T>> {
     const connection = this.options.connection;
-    const [read, epoch] = pipelined<[Array<string | null>, string | null]>(
-      await connection.call((client) => client.pipeline().hmget(this.key, "v", "json").get(connection.epochKey).exec()),
-    );
+    const read = () =>
+      connection.call((client) => client.pipeline().hmget(this.key, "v", "json").get(connection.epochKey).exec());
+    let results = await read();
+    if (wrongType(results)) {
+      await this.keepWrongTypeAside();
+      results = await read(); // the state it was replaced with (by this machine or another)
+    }
+    const [values, epoch] = pipelined<[Array<string | null>, string | null]>(results);
     connection.assertEpoch(epoch); // read after the state: an emptied team store has lost its epoch key too
-    const [raw, json] = read;
+    const [raw, json] = values;
     if (raw === null || json === null) return { version: 0, state: this.options.defaults() };
     const version = teamVersion(raw);
     if (!/^\d+$/.test(raw) && this.unreadVersion !== raw) {
@@ -362,6 +381,32 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     } catch (error) {
       return { version, state: await this.damaged(version, json, error) };
     }
+  }
+
+  /**
+   * The team value's key holds another kind of value than its hash (a hand edit, another tool): every read and write
+   * of it would fail, and no machine would share this state again. It is moved aside for 30 days and replaced by the
+   * team state this machine last read, else the defaults (KEEP_WRONG_TYPE_ASIDE_LUA), and the machine says so.
+   */
+  private async keepWrongTypeAside(): Promise<void> {
+    const aside = `${this.key}:corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    const last = this.remote?.state;
+    let said: string;
+    try {
+      const kind = await this.options.connection.call((client) =>
+        client.parKeepWrongTypeAside(
+          this.key,
+          aside,
+          CORRUPT_TTL_SECONDS,
+          JSON.stringify(last ?? this.options.defaults()),
+        ),
+      );
+      if (kind === "") return; // another machine moved it first
+      said = `holds a Redis ${kind} where its hash {v, json} belongs; the value kept as ${aside} for 30 days; ${last ? "replaced by the team state this machine last read" : "started it from defaults"}`;
+    } catch (error) {
+      said = `holds another kind of value than its hash {v, json}, and could not be kept aside (${describe(error)})`;
+    }
+    this.options.warn(`auto-router: team store key ${this.key} ${said}`);
   }
 
   /**
@@ -443,6 +488,10 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
 }
 
 /** A pipeline's replies; its first failed command's error is thrown. */
+/** The read of a team value's key failed because it holds another kind of value than a hash. */
+const wrongType = (results: Array<[Error | null, unknown]> | null): boolean =>
+  results?.some(([error]) => error !== null && WRONG_TYPE.test(error.message)) ?? false;
+
 function pipelined<T extends unknown[]>(results: Array<[Error | null, unknown]> | null): T {
   const failed = results?.find(([error]) => error)?.[0];
   if (failed) throw failed;

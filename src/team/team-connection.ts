@@ -45,6 +45,7 @@ import {
   MERGE_USAGE_LUA,
   PUSH_USAGE_LUA,
   FORGET_PERIODS_LUA,
+  KEEP_WRONG_TYPE_ASIDE_LUA,
   type TeamCommands,
 } from "./redis-scripts.ts";
 
@@ -220,6 +221,7 @@ export class TeamConnection {
     client.defineCommand("parMergeUsage", { lua: MERGE_USAGE_LUA });
     client.defineCommand("parPushUsage", { lua: PUSH_USAGE_LUA });
     client.defineCommand("parForgetPeriods", { lua: FORGET_PERIODS_LUA });
+    client.defineCommand("parKeepWrongTypeAside", { numberOfKeys: 2, lua: KEEP_WRONG_TYPE_ASIDE_LUA });
     client.on("connect", () => this.awaitHandshake(client));
     client.on("ready", () => {
       clearTimeout(this.handshakeTimer);

@@ -168,6 +168,38 @@ describe("team store on Redis", () => {
     for (const text of said()) assert.equal(text, expected);
   });
 
+  it("keeps aside a team value's key that holds another kind of value, and shares the state again", async () => {
+    // Before, every read and write of it failed with WRONGTYPE, silently: the machines never shared that state again.
+    const prefix = "par:wrongtype:";
+    const key = `${prefix}state:tally`;
+    const a = machine("wrongtype-a", redis.url, prefix);
+    const b = machine("wrongtype-b", redis.url, prefix);
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    const storeA = a.backend.open("tally", defaults, parse);
+    const storeB = b.backend.open("tally", defaults, parse);
+    storeA.update(addOne);
+    await storeA.flush();
+    await eventually(() => storeB.read().count === 1, "machine b reads the tally");
+    redis.cli("DEL", key);
+    redis.cli("SET", key, "junk");
+    // Machine a's next write meets it: the key goes aside, holding the state a last read, and the write lands on it.
+    storeA.update(addOne);
+    await storeA.flush();
+    const said = () => warnings.filter((text) => text.startsWith(`auto-router: team store key ${key} holds a Redis`));
+    assert.equal(said().length, 1, warnings.join("\n"));
+    const aside = / kept as (\S+) for 30 days/.exec(said()[0]!)?.[1];
+    assert.match(
+      said()[0]!,
+      /holds a Redis string where its hash \{v, json\} belongs; the value kept as \S+ for 30 days; replaced by the team state this machine last read$/,
+    );
+    assert.equal(redis.cli("GET", aside!), "junk", "the value as it was");
+    assert.equal(JSON.parse(redis.cli("HGET", key, "json")).count, 2);
+    assert.equal(a.backend.describe(Date.now()).pendingWrites, 0);
+    // Machine b held version 1 and reads the new state (its version is past any held).
+    await eventually(() => storeB.read().count === 2, "machine b reads machine a's write");
+    assert.equal(said().length, 1, "said by the machine that moved it alone");
+  });
+
   it("shows another machine's write through pub/sub without a local write", async () => {
     const a = machine("a2", redis.url, "par:notify:");
     const b = machine("b2", redis.url, "par:notify:");
