@@ -17,6 +17,7 @@ import {
   pushMarker,
   type PendingEntry,
 } from "./ledger-hashes.ts";
+import { shown } from "../config/zod-issue-text.ts";
 import { WRONG_TYPE } from "./redis-problems.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection } from "./team-connection.ts";
 
@@ -35,11 +36,9 @@ function keptAsideIn(answer: ReadonlyArray<number | string>, from: number): Kept
   return kept;
 }
 
-const quoted = (value: string): string => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-
 /** What a machine says of a field of the team's ledger that holds no number, which it reads as nothing. */
 export const unreadFieldWarning = (name: string, field: string, value: string): string =>
-  `auto-router: team store: the spend ledger's ${name} field ${field} holds ${quoted(value)}, not a number: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
+  `auto-router: team store: the spend ledger's ${name} field ${field} holds ${shown(value)}, not a number: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
 
 /** What a machine says of a name in the ledger's set of periods that is another kind of key, which it leaves out. */
 export const notHashWarning = (set: string, name: string): string =>
@@ -49,7 +48,7 @@ export const notHashWarning = (set: string, name: string): string =>
 export function keptAsideWarning(kept: readonly KeptAside[]): string {
   const each = kept.map(
     ({ key, field, value }) =>
-      `the spend ledger's ${key} field ${field} held ${quoted(value)}, not a number, and is kept aside in ${key}:corrupt`,
+      `the spend ledger's ${key} field ${field} held ${shown(value)}, not a number, and is kept aside in ${key}:corrupt`,
   );
   const one = kept.length === 1;
   return `auto-router: team store: ${each.join("; ")}: ${one ? "it counts" : "they count"} again from this spend on, and what ${one ? "it" : "they"} held before is not counted`;

@@ -12,6 +12,7 @@
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import { contentProblem } from "../state/state-file.ts";
 import { replayOperations } from "../state/store-types.ts";
+import { shown } from "../config/zod-issue-text.ts";
 import { WRONG_TYPE } from "./redis-problems.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
 import { clearUnwritten, markUnwritten, type UnwrittenState } from "./unwritten-marker.ts";
@@ -38,6 +39,7 @@ export interface RedisStoreOptions<T> {
 }
 
 type Queued<T> = { operation: StoreOperation<T>; at: number };
+type Remote<T> = { version: number; state: T };
 
 /**
  * A team value's version as the compare-and-set script reads it: digits only, else 0 (a hand edit, another tool's
@@ -45,7 +47,6 @@ type Queued<T> = { operation: StoreOperation<T>; at: number };
  * otherwise, every write would conflict and none would land.
  */
 export const teamVersion = (raw: string | null): number => (raw !== null && /^\d+$/.test(raw) ? Number(raw) : 0);
-type Remote<T> = { version: number; state: T };
 
 const DEFAULT_FLUSH_DELAY_MS = 20;
 /** How long a team value that did not read is kept aside (`<key>:corrupt-<time>`). */
@@ -373,7 +374,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     if (!/^\d+$/.test(raw) && this.unreadVersion !== raw) {
       this.unreadVersion = raw;
       this.options.warn(
-        `auto-router: team store key ${this.key} holds version ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}...` : raw)}, not a whole number: read as 0 (the next write replaces it)`,
+        `auto-router: team store key ${this.key} holds version ${shown(raw)}, not a whole number: read as 0 (the next write replaces it)`,
       );
     }
     try {
@@ -487,11 +488,11 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   }
 }
 
-/** A pipeline's replies; its first failed command's error is thrown. */
 /** The read of a team value's key failed because it holds another kind of value than a hash. */
 const wrongType = (results: Array<[Error | null, unknown]> | null): boolean =>
   results?.some(([error]) => error !== null && WRONG_TYPE.test(error.message)) ?? false;
 
+/** A pipeline's replies; its first failed command's error is thrown. */
 function pipelined<T extends unknown[]>(results: Array<[Error | null, unknown]> | null): T {
   const failed = results?.find(([error]) => error)?.[0];
   if (failed) throw failed;
