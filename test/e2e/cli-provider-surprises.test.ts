@@ -16,6 +16,14 @@ const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.spl
 /** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
 const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
 
+/** `Say hi` on route chain through the pi CLI, served by mock-b ("B served."): the failed attempts' result events. */
+async function servedByBAfterFailures(agentDir: string): Promise<any[]> {
+  const run = await runPi({ agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), "B served.");
+  return readEvents(agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed");
+}
+
 describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   let failing: Emulator;
   let healthy: Emulator;
@@ -41,12 +49,7 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
       },
     });
     healthy.enqueue({ text: "B served." });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout.trim(), "B served.");
-    const failed = readEvents(dir.agentDir).filter(
-      (event) => event.type === "result" && event.data.outcome === "failed",
-    );
+    const failed = await servedByBAfterFailures(dir.agentDir);
     // No usage on a failure before the commit point (pi-ai's zeros are no reading), as the gateway logs it.
     assert.deepEqual(
       failed.map((event) => [event.data.target, event.data.failureKind, event.data.usage]),
@@ -108,12 +111,7 @@ describe("pi CLI: Responses streams pi-ai cannot read", () => {
     // An output item added without its item: pi-ai's own code throws reading it, in JavaScript's words.
     dir.emulators.A.enqueue({ body: [created, event("response.output_item.added", { output_index: 0 })].join("") });
     dir.emulators.B.enqueue({ text: "B served." });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stdout.trim(), "B served.");
-    const failed = readEvents(dir.agentDir).filter(
-      (event) => event.type === "result" && event.data.outcome === "failed",
-    );
+    const failed = await servedByBAfterFailures(dir.agentDir);
     assert.deepEqual(
       failed.map((event) => [event.data.target, event.data.failureKind, event.data.message]),
       [

@@ -254,71 +254,44 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
       response.write(parts[0]);
       setTimeout(() => response.end(parts[1]), 30);
     },
-    (origin) => ({
-      providers: {
-        cut: {
-          baseUrl: `${origin}/v1`,
-          api: "openai-completions",
-          apiKey: "sk-cut-upstream-key-0001",
-          models: [{ id: "m" }],
+    (origin) => {
+      /** A provider whose one model `m` the upstream answers at `path` (its broken answers are keyed by it). */
+      const upstream = (
+        path: string,
+        api: "openai-completions" | "anthropic-messages" | "openai-responses",
+        apiKey: string,
+      ) => ({
+        baseUrl: `${origin}${path}`,
+        api,
+        apiKey,
+        models: [{ id: "m" }],
+      });
+      return {
+        providers: {
+          cut: upstream("/v1", "openai-completions", "sk-cut-upstream-key-0001"),
+          an: upstream("", "anthropic-messages", "sk-ant-cut-upstream-0002"),
+          annull: upstream("/null", "anthropic-messages", "sk-ant-null-upstream-0005"),
+          anfirst: upstream("/first", "anthropic-messages", "sk-ant-first-upstream-0006"),
+          rs: upstream("/v1", "openai-responses", "sk-resp-cut-upstream-03"),
+          rsgap: upstream("/gap/v1", "openai-responses", "sk-resp-gap-upstream-07"),
+          rsgapmid: upstream("/gapmid/v1", "openai-responses", "sk-resp-gapmid-upstream-8"),
+          whole: upstream("/whole", "anthropic-messages", "sk-ant-whole-upstream-009"),
+          rsnull: upstream("/null/v1", "openai-responses", "sk-resp-null-upstream-4"),
         },
-        an: { baseUrl: origin, api: "anthropic-messages", apiKey: "sk-ant-cut-upstream-0002", models: [{ id: "m" }] },
-        annull: {
-          baseUrl: `${origin}/null`,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-null-upstream-0005",
-          models: [{ id: "m" }],
-        },
-        anfirst: {
-          baseUrl: `${origin}/first`,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-first-upstream-0006",
-          models: [{ id: "m" }],
-        },
-        rs: {
-          baseUrl: `${origin}/v1`,
-          api: "openai-responses",
-          apiKey: "sk-resp-cut-upstream-03",
-          models: [{ id: "m" }],
-        },
-        rsgap: {
-          baseUrl: `${origin}/gap/v1`,
-          api: "openai-responses",
-          apiKey: "sk-resp-gap-upstream-07",
-          models: [{ id: "m" }],
-        },
-        rsgapmid: {
-          baseUrl: `${origin}/gapmid/v1`,
-          api: "openai-responses",
-          apiKey: "sk-resp-gapmid-upstream-8",
-          models: [{ id: "m" }],
-        },
-        whole: {
-          baseUrl: `${origin}/whole`,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-whole-upstream-009",
-          models: [{ id: "m" }],
-        },
-        rsnull: {
-          baseUrl: `${origin}/null/v1`,
-          api: "openai-responses",
-          apiKey: "sk-resp-null-upstream-4",
-          models: [{ id: "m" }],
-        },
-      },
-      routes: {
         routes: {
-          chat: routeInOrder("cut/m"),
-          an: routeInOrder("an/m"),
-          annull: routeInOrder("annull/m"),
-          anfirst: routeInOrder("anfirst/m"),
-          rs: routeInOrder("rs/m"),
-          rsnull: routeInOrder("rsnull/m"),
-          rsgap: routeInOrder("rsgap/m", "whole/m"),
-          rsgapmid: routeInOrder("rsgapmid/m", "whole/m"),
+          routes: {
+            chat: routeInOrder("cut/m"),
+            an: routeInOrder("an/m"),
+            annull: routeInOrder("annull/m"),
+            anfirst: routeInOrder("anfirst/m"),
+            rs: routeInOrder("rs/m"),
+            rsnull: routeInOrder("rsnull/m"),
+            rsgap: routeInOrder("rsgap/m", "whole/m"),
+            rsgapmid: routeInOrder("rsgapmid/m", "whole/m"),
+          },
         },
-      },
-    }),
+      };
+    },
   );
 
   it("ends a Chat Completions passthrough stream cut short with an error naming the target", async () => {
