@@ -46,9 +46,10 @@ export const notHashWarning = (set: string, name: string): string =>
 
 /** What a machine says of fields kept aside: where each went, what it held, and that its earlier count is lost. */
 export function keptAsideWarning(kept: readonly KeptAside[]): string {
-  const each = kept.map(
-    ({ key, field, value }) =>
-      `the spend ledger's ${key} field ${field} held ${shown(value)}, not a number, and is kept aside in ${key}:corrupt`,
+  const each = kept.map(({ key, field, value }) =>
+    field === ""
+      ? `the spend ledger's ${key} was a Redis ${value}, not a hash, and is kept aside as ${key}:corrupt-${value}`
+      : `the spend ledger's ${key} field ${field} held ${shown(value)}, not a number, and is kept aside in ${key}:corrupt`,
   );
   const one = kept.length === 1;
   return `auto-router: team store: ${each.join("; ")}: ${one ? "it counts" : "they count"} again from this spend on, and what ${one ? "it" : "they"} held before is not counted`;

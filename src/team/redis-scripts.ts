@@ -64,6 +64,8 @@ function checkedBeforeWriting(fixed: string, periodsFrom: number): string {
     table.insert(checks, {'HSET', KEYS[i], 'x', '1'})
     table.insert(checks, {'EXPIRE', KEYS[i], '1'})
     table.insert(checks, {'EXISTS', KEYS[i]})
+    table.insert(checks, {'TYPE', KEYS[i]})
+    table.insert(checks, {'RENAME', KEYS[i], KEYS[i] .. ':corrupt-string'})
   end
   for _, check in ipairs(checks) do
     if not redis.acl_check_cmd(unpack(check)) then
@@ -79,14 +81,26 @@ end`;
  * other than a number (a hand edit, another tool's write) makes HINCRBYFLOAT fail, which would end the script half-way,
  * after the attempt's marker (or the push's mark) was set: the entry would then never count, on any machine. Such a
  * value is kept aside in `<hash>:corrupt` for as long as the hash lives, and the field starts again from the amount;
- * `aside` lists each as key, field, value, for the script's answer (the machine says so). Any other refusal (a full
- * Redis) ends the script as before.
+ * a period's key that holds another kind of value than a hash goes aside whole as `<key>:corrupt-<kind>` (listed with
+ * the field '' and the kind as its value). `aside` lists each as key, field, value, for the script's answer (the
+ * machine says so). Any other refusal (a full Redis) ends the script as before.
  */
 const ADD_TO_LUA = `
 local aside = {}
 local function addTo(key, field, amount, ttl)
   local added = redis.pcall('HINCRBYFLOAT', key, field, amount)
   if type(added) ~= 'table' or not added.err then return end
+  if string.find(added.err, 'WRONGTYPE', 1, true) then
+    -- The period's key holds another kind of value: it goes aside whole, and the period starts again from here.
+    local kind = redis.call('TYPE', key).ok
+    redis.call('RENAME', key, key .. ':corrupt-' .. kind)
+    redis.call('EXPIRE', key .. ':corrupt-' .. kind, tonumber(ttl))
+    redis.call('HINCRBYFLOAT', key, field, amount)
+    table.insert(aside, key)
+    table.insert(aside, '')
+    table.insert(aside, kind)
+    return
+  end
   if not (string.find(added.err, 'not a float', 1, true) or string.find(added.err, 'NaN or Infinity', 1, true)) then
     error(added)
   end
@@ -175,7 +189,9 @@ local periods = {{'daily', KEYS[2], ARGV[5]}, {'monthly', KEYS[3], ARGV[6]}}
 for _, period in ipairs(periods) do
   if period[3] ~= '' then
     -- A total that holds no number is read as 0, as the machines' views read it, until a write keeps it aside.
-    local spent = tonumber(redis.call('HGET', period[2], ARGV[1]) or '0') or 0
+    local total = redis.pcall('HGET', period[2], ARGV[1])
+    if type(total) ~= 'string' then total = '0' end -- none, or a period key of another kind (kept aside at a write)
+    local spent = tonumber(total) or 0
     if spent + reserved + amount > tonumber(period[3]) + 1e-9 then
       return {0, period[1], tostring(spent), tostring(reserved)}
     end

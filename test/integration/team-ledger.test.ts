@@ -233,6 +233,30 @@ describe("team ledger on Redis", () => {
     );
   });
 
+  it("keeps aside a period's key that holds another kind of value, and counts the entry whole in a new one", async () => {
+    // Before, the record script failed on it after setting the attempt's marker: the entry never counted, and a hard
+    // budget's check failed too, read as a team store that is down.
+    const prefix = "par:periodtype:";
+    const sink: string[] = [];
+    const m = machine("periodtype", prefix, { warnings: sink });
+    await m.backend.ready();
+    const day = `${prefix}usage:day:${calendar.day}`;
+    redis.cli("SET", day, "junk");
+    assert.equal(await m.ledger.reserve(reservation("pt:1", 0.25, 1)), undefined, "checked, not refused as down");
+    m.ledger.record({ id: "pt:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await m.usage.flush();
+    await eventually(() => m.backend.describe(Date.now()).pendingWrites === 0, "the entry is written");
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 1);
+    assert.equal(costField(prefix, "month", "mock-a|*|costUsd"), 0.25);
+    assert.equal(redis.cli("GET", `${day}:corrupt-string`), "junk", "the value as it was");
+    assert.ok(
+      sink.includes(
+        `auto-router: team store: the spend ledger's ${day} was a Redis string, not a hash, and is kept aside as ${day}:corrupt-string: it counts again from this spend on, and what it held before is not counted`,
+      ),
+      sink.join("\n"),
+    );
+  });
+
   it("drops an open reservation that holds no amount instead of failing every check of its provider", async () => {
     const prefix = "par:badres:";
     const m = machine("badres", prefix);
