@@ -218,6 +218,26 @@ const RESPONSES_DELTA_WITHOUT_TEXT = sse([
   ],
 ]);
 
+/**
+ * Streams `model` to the official Anthropic client and expects the stream to end in an error: the error's message
+ * (matched by the caller) and the text that came before it.
+ */
+async function cutOffAnthropicStream(
+  gateway: GatewayProcess,
+  model: string,
+): Promise<{ message: string; text: string }> {
+  const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+  const stream = anthropic.messages.stream({ model, max_tokens: 20, messages: [{ role: "user", content: "hi" }] });
+  let text = "";
+  stream.on("text", (delta) => void (text += delta));
+  let message = "";
+  await assert.rejects(stream.finalMessage(), (error: Error) => {
+    message = error.message;
+    return true;
+  });
+  return { message, text };
+}
+
 describe("gateway: an upstream stream that is not valid JSON", () => {
   // Each broken part comes 30 ms after the answer's start: the answer is committed by then, and the Anthropic and
   // Responses passthroughs forward such text deltas unread.
@@ -325,19 +345,9 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
   ] as const)
     it(`ends an Anthropic passthrough stream with ${what} with an error naming the target`, async () => {
       const gateway = fx.gateway();
-      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-      const stream = anthropic.messages.stream({
-        model: route,
-        max_tokens: 20,
-        messages: [{ role: "user", content: "hi" }],
-      });
-      let text = "";
-      stream.on("text", (delta) => void (text += delta));
-      await assert.rejects(stream.finalMessage(), (error: Error) => {
-        assert.match(error.message, new RegExp(`${route}/m: the target sent an event the gateway could not read`));
-        assert.match(error.message, why);
-        return true;
-      });
+      const { message, text } = await cutOffAnthropicStream(gateway, route);
+      assert.match(message, new RegExp(`${route}/m: the target sent an event the gateway could not read`));
+      assert.match(message, why);
       assert.equal(text, "Hello ", "the answer's start came through");
       assert.equal(gateway.child.exitCode, null, "the gateway still runs");
     });
@@ -403,21 +413,11 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
         return true;
       },
     );
-    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    const stream = anthropic.messages.stream({
-      model: "rsnull",
-      max_tokens: 20,
-      messages: [{ role: "user", content: "hi" }],
-    });
-    let text = "";
-    stream.on("text", (delta) => void (text += delta));
-    await assert.rejects(stream.finalMessage(), (error: Error) => {
-      assert.match(
-        error.message,
-        /auto-router: rsnull\/m failed after it had started answering \(the target sent an answer pi-ai could not read \(Cannot read properties of null \(reading '\w+'\)\)\); the answer so far stands/,
-      );
-      return true;
-    });
+    const { message, text } = await cutOffAnthropicStream(gateway, "rsnull");
+    assert.match(
+      message,
+      /auto-router: rsnull\/m failed after it had started answering \(the target sent an answer pi-ai could not read \(Cannot read properties of null \(reading '\w+'\)\)\); the answer so far stands/,
+    );
     assert.equal(text, "Hello world", "the answer's start came through");
   });
 
@@ -440,21 +440,11 @@ describe("gateway: an upstream stream that is not valid JSON", () => {
 
   it("cuts off a Responses target's answer at a text delta without its text, naming the target and why", async () => {
     const gateway = fx.gateway();
-    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    const stream = anthropic.messages.stream({
-      model: "rsgapmid",
-      max_tokens: 20,
-      messages: [{ role: "user", content: "hi" }],
-    });
-    let text = "";
-    stream.on("text", (delta) => void (text += delta));
-    await assert.rejects(stream.finalMessage(), (error: Error) => {
-      assert.match(
-        error.message,
-        /rsgapmid\/m: the target sent an event the router could not read \(a text_delta event without its delta\); the answer was cut off/,
-      );
-      return true;
-    });
+    const { message, text } = await cutOffAnthropicStream(gateway, "rsgapmid");
+    assert.match(
+      message,
+      /rsgapmid\/m: the target sent an event the router could not read \(a text_delta event without its delta\); the answer was cut off/,
+    );
     assert.equal(text, "Hello world", "the answer's start, and nothing of the next target's");
     assert.equal(gateway.child.exitCode, null, "the gateway still runs");
   });
