@@ -3,7 +3,7 @@
 // terminal event is forwarded (or a stall becomes a clear error) and the attempt is final.
 import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream } from "@mariozechner/pi-ai";
 import { AttemptWatchdog, type AttemptTimeouts } from "./attempt-watchdog.ts";
-import { classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+import { classifyFailure, isScriptException, makeFailure, type Failure } from "./classify-failure.ts";
 import { withLengthStop } from "./length-stop.ts";
 import { isRefusal, refusedMessage } from "./refusal.ts";
 import {
@@ -89,10 +89,6 @@ function unreadable(event: AssistantMessageEvent): string | undefined {
 
 const textOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** A JavaScript error's words (V8's), as pi-ai reports an exception in its own code as the attempt's error. */
-const SCRIPT_ERROR =
-  /^(Cannot read properties of|Cannot set properties of|Cannot convert undefined or null to object|Cannot use 'in' operator|\S+ is not (a function|iterable|an object)\b)/;
-
 /**
  * pi-ai's own exception while it read the target's answer (an event without a field it reads, `message_start`
  * without its `message`, say) is reported in JavaScript's words, which read as the router's bug: once the target's
@@ -101,7 +97,7 @@ const SCRIPT_ERROR =
 function namedReadError(event: AssistantMessageEvent, input: AttemptInput): AssistantMessageEvent {
   if (event.type !== "error" || event.reason !== "error" || !input.answered?.()) return event;
   const text = event.error?.errorMessage;
-  if (typeof text !== "string" || !SCRIPT_ERROR.test(text)) return event;
+  if (!isScriptException(text)) return event;
   const errorMessage = `${input.label}: the target sent an answer pi-ai could not read (${text})`;
   return { ...event, error: { ...event.error, errorMessage } };
 }

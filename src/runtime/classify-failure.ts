@@ -207,6 +207,16 @@ export const isUnknownLengthStop = (errorMessage: string | undefined): boolean =
   UNKNOWN_LENGTH_STOP.test(errorMessage?.trim() ?? "");
 
 /** Turns pi-ai's stopReason + errorMessage into a typed failure with the default policy applied. */
+/**
+ * A JavaScript exception's words (V8's), as pi-ai reports an exception raised in its own code (reading an event
+ * without a field it reads, say) as the attempt's error text.
+ */
+const SCRIPT_EXCEPTION_TEXT =
+  /^(Cannot read properties of|Cannot set properties of|Cannot convert undefined or null to object|Cannot use 'in' operator|\S+ is not (a function|iterable|an object)\b)/;
+
+export const isScriptException = (errorMessage: string | undefined): boolean =>
+  typeof errorMessage === "string" && SCRIPT_EXCEPTION_TEXT.test(errorMessage);
+
 export function classifyFailure(input: FailureInput, now: number, options?: { timeZone?: string }): Failure {
   const message = input.errorMessage ?? "";
   if (input.stopReason === "aborted") return makeFailure("aborted", message);

@@ -46,7 +46,8 @@ type Remote<T> = { version: number; state: T };
  * write), so that the next write replaces it (with a version past any a machine holds, COMPARE_AND_SET_LUA); read
  * otherwise, every write would conflict and none would land.
  */
-export const teamVersion = (raw: string | null): number => (raw !== null && /^\d+$/.test(raw) ? Number(raw) : 0);
+const WHOLE_NUMBER = /^\d+$/;
+const teamVersion = (raw: string | null): number => (raw !== null && WHOLE_NUMBER.test(raw) ? Number(raw) : 0);
 
 const DEFAULT_FLUSH_DELAY_MS = 20;
 /** How long a team value that did not read is kept aside (`<key>:corrupt-<time>`). */
@@ -371,7 +372,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     const [raw, json] = values;
     if (raw === null || json === null) return { version: 0, state: this.options.defaults() };
     const version = teamVersion(raw);
-    if (!/^\d+$/.test(raw) && this.unreadVersion !== raw) {
+    if (!WHOLE_NUMBER.test(raw) && this.unreadVersion !== raw) {
       this.unreadVersion = raw;
       this.options.warn(
         `auto-router: team store key ${this.key} holds version ${shown(raw)}, not a whole number: read as 0 (the next write replaces it)`,
