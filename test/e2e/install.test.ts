@@ -53,8 +53,8 @@ function piInstall(
   cwd: string,
   timeoutMs: number,
 ): Promise<{ code: number | null; output: string }> {
-  const { node, cli } = piCommand();
-  const child = spawn(node, [cli, "install", source], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const { node, cli, nodeFlags } = piCommand();
+  const child = spawn(node, [...nodeFlags, cli, "install", source], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text));
   child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));

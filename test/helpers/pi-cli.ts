@@ -24,9 +24,21 @@ export interface PiProcessOptions {
   sessionDir?: string;
 }
 
-/** The node binary and cli.js to run, honouring PI_CLI / PI_NODE. */
-export function piCommand(): { node: string; cli: string } {
-  return { node: process.env.PI_NODE || process.execPath, cli: process.env.PI_CLI || BUNDLED_PI_CLI };
+/**
+ * V8's optimising compiler off for the pi processes the tests start: each lives for seconds, mostly loading pi's
+ * modules, and the optimiser's work on code that runs a few times cost more CPU than it saved (a pi start took ~15%
+ * less CPU without it, the four slowest pi CLI files ~6% less with three files at once on two cores, where CI's cores
+ * are always busy). It changes how fast code runs, never what it does; pi still runs from its own files.
+ */
+export const PI_NODE_FLAGS = ["--no-opt"];
+
+/** The node binary, its flags and the cli.js to run, honouring PI_CLI / PI_NODE. */
+export function piCommand(): { node: string; cli: string; nodeFlags: string[] } {
+  return {
+    node: process.env.PI_NODE || process.execPath,
+    cli: process.env.PI_CLI || BUNDLED_PI_CLI,
+    nodeFlags: PI_NODE_FLAGS,
+  };
 }
 
 /** Flags that keep pi offline and away from anything on this machine except the given extension. */
@@ -56,13 +68,17 @@ export function piEnvironment(agentDir: string, extra: Record<string, string> = 
 export function runPi(
   options: PiProcessOptions & { args: string[]; stdin?: string; timeoutMs?: number },
 ): Promise<PiRun> {
-  const { node, cli } = piCommand();
+  const { node, cli, nodeFlags } = piCommand();
   const started = Date.now();
-  const child = spawn(node, [cli, ...basePiArgs(options.extension, options.sessionDir), ...options.args], {
-    cwd: options.cwd ?? options.agentDir,
-    env: piEnvironment(options.agentDir, options.env),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    node,
+    [...nodeFlags, cli, ...basePiArgs(options.extension, options.sessionDir), ...options.args],
+    {
+      cwd: options.cwd ?? options.agentDir,
+      env: piEnvironment(options.agentDir, options.env),
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));

@@ -29,10 +29,10 @@ interface Waiter {
 }
 
 export async function startRpc(options: PiProcessOptions & { args?: string[] }): Promise<RpcClient> {
-  const { node, cli } = piCommand();
+  const { node, cli, nodeFlags } = piCommand();
   const child = spawn(
     node,
-    [cli, ...basePiArgs(options.extension, options.sessionDir), "--mode", "rpc", ...(options.args ?? [])],
+    [...nodeFlags, cli, ...basePiArgs(options.extension, options.sessionDir), "--mode", "rpc", ...(options.args ?? [])],
     {
       cwd: options.cwd ?? options.agentDir,
       env: piEnvironment(options.agentDir, options.env),
