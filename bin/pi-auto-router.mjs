@@ -23,15 +23,9 @@ function resolves(specifier) {
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const args = process.argv.slice(2);
-// The version needs no pi: it is answered before the gateway (and pi with it) is loaded.
-if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
-  process.stdout.write(`pi-auto-router ${version}\n`);
-  process.exit(0);
-}
-
 const bundle = new URL("../dist/gateway.mjs", import.meta.url);
-let main;
 try {
+  let main;
   if (existsSync(bundle) && process.env.AUTO_ROUTER_FROM_SOURCE !== "1") {
     ({ main } = await import(bundle.href));
   } else {
@@ -39,10 +33,11 @@ try {
     register();
     ({ main } = await import("../src/gateway/cli.ts"));
   }
+  // pi is loaded by serve alone: the help and a usage error are answered without it.
+  process.exitCode = await main(args, process.env, version);
 } catch (error) {
   // No pi to load (pi-host-resolve.mjs says where it looked and what to set): one line, not a stack trace.
   if (!(error instanceof Error) || !/no pi was found|AUTO_ROUTER_PI_DIR/.test(error.message)) throw error;
   process.stderr.write(`pi-auto-router: ${error.message}\n`);
   process.exit(1);
 }
-process.exitCode = await main(args, process.env, version);

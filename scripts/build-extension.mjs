@@ -180,10 +180,10 @@ await build({
   banner: { js: "// Built by scripts/build-extension.mjs from ioredis; do not edit." },
 });
 
-// The scripts' chunks are named by content hash: remove the previous build's, or a package packed after several
-// builds would ship every stale one (package.json's files take dist/routing-cli*.mjs).
+// The scripts' and the gateway's chunks are named by content hash: remove the previous build's, or a package packed
+// after several builds would ship every stale one (package.json's files take dist/routing-cli*.mjs, dist/gateway*.mjs).
 for (const name of readdirSync(`${root}/dist`, { withFileTypes: true })) {
-  if (name.isFile() && /^routing-cli-[A-Z0-9]+\.mjs$/.test(name.name)) rmSync(`${root}/dist/${name.name}`);
+  if (name.isFile() && /^(routing-cli|gateway)-[A-Z0-9]+\.mjs$/.test(name.name)) rmSync(`${root}/dist/${name.name}`);
 }
 
 await build({
@@ -204,9 +204,14 @@ await build({
 
 await build({
   ...common,
-  entryPoints: [`${root}/src/gateway/cli.ts`],
-  outfile: `${root}/dist/gateway.mjs`,
+  entryPoints: { gateway: `${root}/src/gateway/cli.ts` },
+  outdir: `${root}/dist`,
+  outExtension: { ".js": ".mjs" },
   format: "esm",
+  // Split: serve loads the engine, fastify and pi by a dynamic import; in a chunk of its own that import stays
+  // dynamic, so `--help` and a usage error are answered at once, without pi.
+  splitting: true,
+  chunkNames: "gateway-[hash]",
   banner: {
     js: [
       "// Built by scripts/build-extension.mjs from src/gateway and the engine; do not edit.",

@@ -5,14 +5,13 @@
 // credentials and whose pi-ai translates.
 import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
-import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
+import { installedGatewayPackage, runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
-import { freshDir } from "../helpers/fresh-dir.ts";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 /** A PATH with the system tools and Node 22, and the newer pi first only where a test says so. */
@@ -37,11 +36,7 @@ for (const line of LINES) {
     before(async () => {
       assert.ok(!missing, `CI must run this test: test/${line.prefix} is missing`);
       // The files the npm package ships for the gateway, and no node_modules at all.
-      packageDir = freshDir("pi-auto-router-installed");
-      mkdirSync(join(packageDir, "bin"));
-      mkdirSync(join(packageDir, "dist"));
-      for (const file of ["package.json", "bin/pi-auto-router.mjs", "bin/pi-host-resolve.mjs", "dist/gateway.mjs"])
-        copyFileSync(join(REPO_ROOT, file), join(packageDir, file));
+      packageDir = installedGatewayPackage();
       fx = await startGatewayFixture({
         emulators: { D: "anthropic" },
         providers: { "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-000004", models: ["model-d"] } },
@@ -129,14 +124,30 @@ for (const line of LINES) {
           .map((text) => text.slice(0, 16)),
         ["pi-auto-router: "],
       );
-      // The version needs no pi.
-      const version = await runGatewayCommand(fx.agentDir, ["--version"], {
-        node: NODE_22,
-        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
-        env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },
-      });
+      // The version, the help and a usage error need no pi: only serve loads it.
+      const withoutPi = (args: string[]) =>
+        runGatewayCommand(fx.agentDir, args, {
+          node: NODE_22,
+          bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+          env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },
+        });
+      const version = await withoutPi(["--version"]);
       assert.equal(version.code, 0, version.stderr);
       assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
+      const help = await withoutPi(["serve", "--help"]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /^usage: pi-auto-router serve \[--port N\]/);
+      assert.match(help.stdout, /--agent-dir D {3}pi's agent dir/);
+      assert.equal(help.stderr, "");
+      const mistyped = await withoutPi(["serve", "--prot", "0"]);
+      assert.equal(mistyped.code, 2);
+      assert.equal(
+        mistyped.stderr,
+        "pi-auto-router serve: unknown argument --prot; did you mean --port?\nusage: pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]\n",
+      );
+      const remote = await withoutPi(["serve", "--host", "0.0.0.0"]);
+      assert.equal(remote.code, 2);
+      assert.match(remote.stderr, /^pi-auto-router serve: --host 0\.0\.0\.0 is not a loopback address/);
     });
   });
 }

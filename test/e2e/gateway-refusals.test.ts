@@ -4,7 +4,7 @@
 // On pi 1.6.0 too (its pi-ai words a refusal differently): the gateway as an installed package runs it there, on the
 // pi of test/pi-latest (as gateway-installed-package.test.ts does).
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
@@ -12,6 +12,7 @@ import { runClientCli } from "../helpers/client-cli.ts";
 import { until } from "../helpers/event-log.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { installedGatewayPackage } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const REFUSED_MIDWAY = { text: "I started, but", finishReason: "refusal" };
@@ -34,16 +35,6 @@ const LINES = [
   },
 ];
 
-/** The files the npm package ships for the gateway and no node_modules: it runs on the pi on PATH. */
-function installedPackage(): string {
-  const packageDir = freshDir("pi-auto-router-installed");
-  mkdirSync(join(packageDir, "bin"));
-  mkdirSync(join(packageDir, "dist"));
-  for (const file of ["package.json", "bin/pi-auto-router.mjs", "bin/pi-host-resolve.mjs", "dist/gateway.mjs"])
-    copyFileSync(join(REPO_ROOT, file), join(packageDir, file));
-  return packageDir;
-}
-
 for (const line of LINES)
   describe(`gateway on pi ${line.version}: a target's refusal reaches a client of another API as its own refusal`, {
     skip: line.missing && !inCi ? "test/pi-latest is not installed (npm ci --prefix test/pi-latest)" : false,
@@ -60,7 +51,7 @@ for (const line of LINES)
 
     before(async () => {
       assert.ok(!line.missing, "CI must run this test: test/pi-latest is missing");
-      packageDir = line.installed ? installedPackage() : undefined;
+      packageDir = line.installed ? installedGatewayPackage() : undefined;
       fx = await startGatewayFixture({
         ...(packageDir
           ? {

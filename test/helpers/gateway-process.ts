@@ -1,13 +1,32 @@
 // Runs `pi-auto-router serve` as a real process (the package's bin through plain node) on a free loopback port,
 // with HOME and PI_CODING_AGENT_DIR in temp dirs, and stops it again. Output is captured for assertions.
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./agent-dir.ts";
 import { freshDir } from "./fresh-dir.ts";
 
 export const GATEWAY_BIN = join(REPO_ROOT, "bin", "pi-auto-router.mjs");
 export const TEST_TOKEN = "test-gateway-token-0123456789";
+
+/**
+ * The files the npm package ships for the gateway (package.json's files: the bin, dist/gateway*.mjs: the entry and
+ * its chunks) in a fresh directory, and no node_modules: it runs on the pi it finds (PATH, AUTO_ROUTER_PI_DIR).
+ */
+export function installedGatewayPackage(): string {
+  const packageDir = freshDir("pi-auto-router-installed");
+  mkdirSync(join(packageDir, "bin"));
+  mkdirSync(join(packageDir, "dist"));
+  const bundles = readdirSync(join(REPO_ROOT, "dist")).filter((name) => /^gateway.*\.mjs$/.test(name));
+  for (const file of [
+    "package.json",
+    "bin/pi-auto-router.mjs",
+    "bin/pi-host-resolve.mjs",
+    ...bundles.map((name) => `dist/${name}`),
+  ])
+    copyFileSync(join(REPO_ROOT, file), join(packageDir, file));
+  return packageDir;
+}
 
 export interface GatewayProcess {
   url: string;

@@ -1,7 +1,7 @@
 // run-tests: own process (it counts the files of this package in the module cache of its process)
 // What loading the extension into a plain pi session brings into the process, counted in Node's module cache: the
 // prebuilt bundle and nothing else of this package. Team mode's Redis client (dist/redis-client.cjs), the gateway
-// with fastify (dist/gateway.mjs) and the analytics (dist/routing-cli*.mjs) stay on disk until they are used. And
+// with fastify (dist/gateway*.mjs) and the analytics (dist/routing-cli*.mjs) stay on disk until they are used. And
 // what it keeps on the heap, seen through zod's construction hook: no schema a plain session never reads is built,
 // and the config schema is let go once the file is parsed.
 import assert from "node:assert/strict";

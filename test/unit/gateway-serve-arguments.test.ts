@@ -1,7 +1,7 @@
 // `pi-auto-router serve`'s flags as the command reads them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isLoopback, parseServeArguments } from "../../src/gateway/cli.ts";
+import { isLoopback, parseServeArguments } from "../../src/gateway/cli-arguments.ts";
 
 describe("serve arguments", () => {
   it("reads an IPv6 --host written as in a URL, [::1], as the address it brackets, which it can listen on", () => {
