@@ -263,11 +263,17 @@ export async function sendLedgerEntry(
 export async function readTeamLedger(
   connection: TeamConnection,
   full: boolean,
-  known: () => UsageLedger | undefined,
-  defaults: () => UsageLedger,
-  onUnread: (name: string, field: string, value: string) => void = () => {},
-  onNotHash: (name: string) => void = () => {},
+  read: {
+    /** The view as last read (undefined before the first read). */
+    known: () => UsageLedger | undefined;
+    defaults: () => UsageLedger;
+    /** A period hash's field that holds no number. */
+    onUnread?: (name: string, field: string, value: string) => void;
+    /** A name in usage:periods that is another kind of key than a hash. */
+    onNotHash?: (name: string) => void;
+  },
 ): Promise<UsageLedger | undefined> {
+  const { known, defaults, onUnread = () => {}, onNotHash = () => {} } = read;
   if (!connection.writable) return undefined;
   const names = (await connection.call((client) => client.smembers(connection.key("usage:periods")))).sort();
   const last = known();

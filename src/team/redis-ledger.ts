@@ -348,14 +348,12 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
 
   /** Reads the team ledger: every period hash (`full`), or the newest day and month plus any not seen before. */
   private async fetch(full: boolean, stillWanted: () => boolean = () => true): Promise<void> {
-    const next = await readTeamLedger(
-      this.options.connection,
-      full,
-      () => this.remote,
-      () => this.options.defaults(),
-      this.unread,
-      this.notHash,
-    );
+    const next = await readTeamLedger(this.options.connection, full, {
+      known: () => this.remote,
+      defaults: () => this.options.defaults(),
+      onUnread: this.unread,
+      onNotHash: this.notHash,
+    });
     if (!next || !stillWanted()) return;
     this.remote = next;
     this.adopt(next);
