@@ -32,25 +32,23 @@ export async function main(
     );
     return 2;
   };
-  let code: number;
-  let options: ServeArguments | undefined;
+  let options: ServeArguments;
   try {
     options = checkedServeArguments(rest);
   } catch (error) {
-    code = refused(error);
+    return refused(error);
   }
-  if (options) {
-    // The engine, fastify and pi load here, for serve alone (no pi to load: the bin says where it looked).
-    const { serve } = await import("./serve.ts");
-    try {
-      code = await serve(options, env);
-    } catch (error) {
-      code = refused(error);
-    }
+  // The engine, fastify and pi load here, for serve alone (no pi to load: the bin says where it looked).
+  const { serve } = await import("./serve.ts");
+  let code: number;
+  try {
+    code = await serve(options, env);
+  } catch (error) {
+    code = refused(error);
   }
   // Ended here, not by the event loop running empty: Node's teardown after the 'exit' event puts back the default
   // action of the signals it listened to, and a SIGHUP in those last milliseconds would end the gateway with 129.
   // process.exit skips that step; the 'exit' listeners (the stores' last writes) still run, and stdout and stderr
   // (files, pipes and terminals) are written synchronously on Linux and macOS.
-  process.exit(code!);
+  process.exit(code);
 }

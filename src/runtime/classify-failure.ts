@@ -206,7 +206,6 @@ const UNKNOWN_LENGTH_STOP = /^Unhandled stop reason: model_context_window_exceed
 export const isUnknownLengthStop = (errorMessage: string | undefined): boolean =>
   UNKNOWN_LENGTH_STOP.test(errorMessage?.trim() ?? "");
 
-/** Turns pi-ai's stopReason + errorMessage into a typed failure with the default policy applied. */
 /**
  * A JavaScript exception's words (V8's), as pi-ai reports an exception raised in its own code (reading an event
  * without a field it reads, say) as the attempt's error text.
@@ -217,6 +216,7 @@ const SCRIPT_EXCEPTION_TEXT =
 export const isScriptException = (errorMessage: string | undefined): boolean =>
   typeof errorMessage === "string" && SCRIPT_EXCEPTION_TEXT.test(errorMessage);
 
+/** Turns pi-ai's stopReason + errorMessage into a typed failure with the default policy applied. */
 export function classifyFailure(input: FailureInput, now: number, options?: { timeZone?: string }): Failure {
   const message = input.errorMessage ?? "";
   if (input.stopReason === "aborted") return makeFailure("aborted", message);

@@ -23,14 +23,13 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { piCommand, piEnvironment, runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
+import { GATEWAY_BUNDLE_FILE } from "../helpers/gateway-process.ts";
 
 /**
  * What the extension adds beyond pi. The gateway's own bundle (dist/gateway*.mjs, ~1.4 MB, mostly fastify and its
  * schema compiler) is measured apart: it serves `pi-auto-router serve`, which pi never loads.
  */
 const MAX_INSTALLED_BYTES = 2 * 1024 * 1024;
-/** The gateway's bundle: dist/gateway.mjs and its chunks (dist/gateway-<hash>.mjs). */
-const GATEWAY_BUNDLE = /^gateway.*\.mjs$/;
 const MAX_GATEWAY_BUNDLE_BYTES = 1.5 * 1024 * 1024;
 const GIT_INSTALL_TIMEOUT_MS = 600_000;
 const PROMPT_TIMEOUT_MS = 120_000;
@@ -126,8 +125,8 @@ describe("installing the package", () => {
         ["pi-auto-router"],
       );
       const installed = join(project, "node_modules", "pi-auto-router");
-      const dist = join(project, "node_modules", "pi-auto-router", "dist");
-      const gatewayFiles = readdirSync(dist).filter((name) => GATEWAY_BUNDLE.test(name));
+      const dist = join(installed, "dist");
+      const gatewayFiles = readdirSync(dist).filter((name) => GATEWAY_BUNDLE_FILE.test(name));
       assert.ok(gatewayFiles.includes("gateway.mjs"), gatewayFiles.join(", "));
       const gatewayBytes = gatewayFiles.reduce((sum, name) => sum + statSync(join(dist, name)).size, 0);
       const extensionBytes = directoryBytes(join(project, "node_modules")) - gatewayBytes;

@@ -9,6 +9,9 @@ import { freshDir } from "./fresh-dir.ts";
 export const GATEWAY_BIN = join(REPO_ROOT, "bin", "pi-auto-router.mjs");
 export const TEST_TOKEN = "test-gateway-token-0123456789";
 
+/** The gateway's bundle files in dist: gateway.mjs and its chunks (gateway-<content hash>.mjs). */
+export const GATEWAY_BUNDLE_FILE = /^gateway(-[A-Z0-9]+)?\.mjs$/;
+
 /**
  * The files the npm package ships for the gateway (package.json's files: the bin, dist/gateway*.mjs: the entry and
  * its chunks) in a fresh directory, and no node_modules: it runs on the pi it finds (PATH, AUTO_ROUTER_PI_DIR).
@@ -17,7 +20,7 @@ export function installedGatewayPackage(): string {
   const packageDir = freshDir("pi-auto-router-installed");
   mkdirSync(join(packageDir, "bin"));
   mkdirSync(join(packageDir, "dist"));
-  const bundles = readdirSync(join(REPO_ROOT, "dist")).filter((name) => /^gateway.*\.mjs$/.test(name));
+  const bundles = readdirSync(join(REPO_ROOT, "dist")).filter((name) => GATEWAY_BUNDLE_FILE.test(name));
   for (const file of [
     "package.json",
     "bin/pi-auto-router.mjs",
