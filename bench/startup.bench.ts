@@ -27,6 +27,8 @@ export async function runStartupBench(): Promise<BenchResult> {
       extension: withExtension ? undefined : false,
       env: { TMPDIR: cacheRoot },
       timeoutMs: RUN_TIMEOUT_MS,
+      // As users run pi: the tests' --no-opt would time a pi nobody runs.
+      nodeFlags: [],
     });
     if (result.code !== 0)
       throw new Error(

@@ -22,13 +22,16 @@ export interface PiProcessOptions {
   cwd?: string;
   /** Keep sessions in this directory (for --continue / --session) instead of running without one. */
   sessionDir?: string;
+  /** Node's flags for pi (default PI_NODE_FLAGS); a benchmark passes none, to run pi as users do. */
+  nodeFlags?: readonly string[];
 }
 
 /**
  * V8's optimising compiler off for the pi processes the tests start: each lives for seconds, mostly loading pi's
  * modules, and the optimiser's work on code that runs a few times cost more CPU than it saved (a pi start took ~15%
  * less CPU without it, the four slowest pi CLI files ~6% less with three files at once on two cores, where CI's cores
- * are always busy). It changes how fast code runs, never what it does; pi still runs from its own files.
+ * are always busy). It changes how fast code runs, never what it does; pi still runs from its own files. Benchmarks
+ * run pi without it, as users do.
  */
 export const PI_NODE_FLAGS = ["--no-opt"];
 
@@ -72,7 +75,7 @@ export function runPi(
   const started = Date.now();
   const child = spawn(
     node,
-    [...nodeFlags, cli, ...basePiArgs(options.extension, options.sessionDir), ...options.args],
+    [...(options.nodeFlags ?? nodeFlags), cli, ...basePiArgs(options.extension, options.sessionDir), ...options.args],
     {
       cwd: options.cwd ?? options.agentDir,
       env: piEnvironment(options.agentDir, options.env),
