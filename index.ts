@@ -90,6 +90,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     packageVersion: packageInfo().version,
     loadPath: packageInfo().root,
     runsFromBundle: RUNS_FROM_BUNDLE,
+    codeCache: packageInfo().codeCache,
   });
   const subcommands = [...engine.subcommands, debugCommand(host)];
   const api = claimApiName(PROVIDER_ID);

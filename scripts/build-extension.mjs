@@ -170,6 +170,9 @@ await build({
   footer: { js: "return module.exports.default;\n}" },
   plugins: [hostModules, zodNamespaceImports, englishOnlyZodLocales, redisClientApart],
   define: { AUTO_ROUTER_BUNDLE: "true" },
+  // pi-extension.ts compiles the bundle with V8's code cache (a vm Script), where a dynamic import() cannot run: the
+  // Redis client's is made a require.
+  supported: { "dynamic-import": false },
 });
 
 await build({

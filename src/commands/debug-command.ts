@@ -30,6 +30,8 @@ export interface HostInfo {
   packageVersion: string;
   loadPath: string;
   runsFromBundle: boolean;
+  /** What became of the bundle's V8 code cache in this process (pi-extension.ts). */
+  codeCache?: string;
 }
 
 interface DecisionLine {
@@ -150,7 +152,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     "",
     "## versions",
     `pi ${host.piVersion}, node ${host.nodeVersion}, pi-auto-router ${host.packageVersion}`,
-    `loaded from ${host.loadPath} (${host.runsFromBundle ? "bundle" : "TypeScript sources"})`,
+    `loaded from ${host.loadPath} (${host.runsFromBundle ? `bundle, V8 code cache: ${host.codeCache ?? "unknown"}` : "TypeScript sources"})`,
     "",
     "## config",
     // As status words it: an invalid file with no good copy has none to keep, and its routes fail every request.

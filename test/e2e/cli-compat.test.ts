@@ -273,6 +273,32 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.doesNotMatch(report, /no issues/);
   });
 
+  it("keeps the bundle's compiled code in the agent dir: written by the first start, used by the next, rewritten when refused", async () => {
+    const agentDir = freshAgentDir();
+    const cacheFile = join(agentDir, "extensions", "auto-router.code-cache.bin");
+    const codeCache = async () => {
+      const run = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router debug"] });
+      assert.equal(run.code, 0, run.stderr);
+      return /^loaded from .* \(bundle, V8 code cache: (.*)\)$/m.exec(run.stdout + run.stderr)?.[1];
+    };
+    assert.equal(await codeCache(), "none yet, written");
+    const written = readFileSync(cacheFile);
+    const header = written.subarray(0, written.indexOf(10) + 1);
+    assert.match(header.toString("latin1"), /^pi-auto-router code cache 1 [0-9a-f]{64}\n$/);
+    assert.ok(written.length > 100_000, `${written.length} bytes`);
+    assert.equal(await codeCache(), "used");
+    // Damaged after its header (a disk error, a partial copy): V8 refuses it, the bundle compiles from its text, and the
+    // cache is written anew.
+    writeFileSync(cacheFile, Buffer.concat([header, Buffer.alloc(written.length - header.length, 7)]));
+    assert.equal(await codeCache(), "refused by V8, written");
+    const rewritten = readFileSync(cacheFile);
+    assert.ok(rewritten.subarray(0, header.length).equals(header));
+    assert.ok(
+      rewritten.subarray(header.length).some((byte) => byte !== 7),
+      "the damaged cache was replaced",
+    );
+  });
+
   it("keeps a second copy of the package off and says so, so /auto-router stays one command", async () => {
     // An upgrade installed beside the old copy: pi loads both. pi 0.87 and later give each extension its own
     // pi.events object, so the copies find each other through pi's shared event bus.

@@ -72,7 +72,7 @@ describe("/auto-router debug", () => {
     assert.ok(shown.includes(report.trimEnd()), "the UI shows the same report");
 
     assert.match(report, /^pi \d+\.\d+\.\d+, node \d+\.\d+\.\d+, pi-auto-router \d+\.\d+\.\d+$/m);
-    assert.match(report, /^loaded from \/.+ \((bundle|TypeScript sources)\)$/m);
+    assert.match(report, /^loaded from \/.+ \((bundle, V8 code cache: .+|TypeScript sources)\)$/m);
     assert.match(report, /auto-router\.routes\.json: loaded/);
     assert.match(report, /^ {2}auto-router\.events\.jsonl: \d+ bytes, append-only log$/m);
     assert.match(report, /^ {2}auto-router\.cooldowns\.json: \d+ bytes, ok$/m);

@@ -20,9 +20,17 @@ const TARGETS = [{ provider: "load-target", models: [{ id: "model" }] }];
 const ROUTES = { routes: { main: { targets: [{ provider: "load-target", modelId: "model" }] } } };
 
 /** Files of this package (outside the tests) in Node's module cache, relative to the package root. */
+/**
+ * The package's files this process has loaded: by require (the Redis client's bundle among them), and the extension's
+ * bundle, which pi-extension.ts compiles itself (with V8's code cache) and lists under a global symbol.
+ */
 function packageFilesLoaded(): Set<string> {
   const files = new Set<string>();
-  for (const path of Object.keys(moduleCache)) {
+  const bundles = (globalThis as Record<symbol, Map<string, unknown> | undefined>)[
+    Symbol.for("pi-auto-router.bundles")
+  ];
+  const compiled = [...(bundles ?? new Map())].filter(([, loaded]) => loaded).map(([path]) => path);
+  for (const path of [...Object.keys(moduleCache), ...compiled]) {
     const inside = relative(REPO_ROOT, path);
     if (inside.startsWith("..") || inside.startsWith(`test${sep}`) || inside.startsWith(`node_modules${sep}`)) continue;
     files.add(inside);
