@@ -8,6 +8,7 @@ import { lazy } from "../lazy.ts";
 import { numberFromText } from "../number-from-text.ts";
 import { salvageRecords } from "../state/salvage.ts";
 import type { GrowingParse } from "../state/store-types.ts";
+import { stateAmount } from "../state/state-numbers.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import type { UsageRecord } from "./reconcile-usage.ts";
 
@@ -19,7 +20,8 @@ export const KEEP_MONTHS = 24;
 /** Costs are rounded to this many decimals so sums do not drift with the order of additions. */
 const COST_DECIMALS = 1e10;
 
-const strictCount = z.number().finite().nonnegative();
+/** A count, a sum or a time (a reservation's expiry, in ms): one beyond any real ledger is damage (state-numbers.ts). */
+const strictCount = stateAmount();
 
 function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
   const totals = stateObject({
@@ -121,7 +123,12 @@ export const emptyTotals = (): UsageTotals => ({
   costUsd: 0,
 });
 
-const roundCost = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;
+/**
+ * `value` to COST_DECIMALS places; one too large for that (~9e5 and up, where a double holds no such places) as it is:
+ * rounding it would move it by its last bits, past MAX_STATE_AMOUNT at the top of the range.
+ */
+export const roundAmount = (value: number): number =>
+  Math.abs(value) < Number.MAX_SAFE_INTEGER / COST_DECIMALS ? Math.round(value * COST_DECIMALS) / COST_DECIMALS : value;
 
 export function addTotals(left: UsageTotals, right: UsageTotals): UsageTotals {
   return {
@@ -131,7 +138,7 @@ export function addTotals(left: UsageTotals, right: UsageTotals): UsageTotals {
     output: left.output + right.output,
     cacheRead: left.cacheRead + right.cacheRead,
     cacheWrite: left.cacheWrite + right.cacheWrite,
-    costUsd: roundCost(left.costUsd + right.costUsd),
+    costUsd: roundAmount(left.costUsd + right.costUsd),
   };
 }
 
@@ -151,7 +158,7 @@ export function totalsOf(record: UsageRecord): UsageTotals {
     output: record.output,
     cacheRead: record.cacheRead,
     cacheWrite: record.cacheWrite,
-    costUsd: roundCost(record.costUsd),
+    costUsd: roundAmount(record.costUsd),
   };
 }
 
@@ -295,5 +302,5 @@ export function spendSince(
   if (mark.month < keys.month)
     for (const month of Object.keys(ledger.months))
       if (month > mark.month && month <= keys.month) spent += providerTotals(ledger.months, month, provider).costUsd;
-  return roundCost(spent);
+  return roundAmount(spent);
 }

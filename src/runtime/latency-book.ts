@@ -2,20 +2,22 @@
 import { z } from "zod";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
+import { stateAmount, stateDuration } from "../state/state-numbers.ts";
 
 /** Weight of the newest sample: high enough to follow a provider that got slow today, low enough to ignore one blip. */
 export const LATENCY_EWMA_WEIGHT = 0.3;
 
+// A time no request takes (a hand edit) is damage, not a target to rank last for good (state-numbers.ts).
 const sampleSchema = stateObject({
-  ttftMs: z.number().nonnegative(),
-  tokensPerSecond: z.number().nonnegative().optional(),
-  samples: z.number().int().nonnegative(),
+  ttftMs: stateDuration(),
+  tokensPerSecond: stateAmount().optional(),
+  samples: stateAmount().int(),
   updatedAt: z.number(),
 });
 /** A provider's average response time carried over from the earlier pi-auto-router's latency file (legacy-latency.ts). */
 const importedSchema = stateObject({
-  averageMs: z.number().nonnegative(),
-  count: z.number().int().nonnegative(),
+  averageMs: stateDuration(),
+  count: stateAmount().int(),
   updatedAt: z.number(),
 });
 export const latencyStateSchema = stateObject({

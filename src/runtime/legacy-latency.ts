@@ -18,20 +18,27 @@ import {
 } from "../state/legacy-import.ts";
 import { contentProblem } from "../state/state-file.ts";
 import { salvageRecords } from "../state/salvage.ts";
+import { MAX_STATE_DURATION_MS } from "../state/state-numbers.ts";
 import { emptyLatency, latencyStateSchema, providerOf, type LatencyState } from "./latency-book.ts";
 
 const COUNT = "expected a whole number of requests, 1 or more";
 const TOTAL = "expected milliseconds, 0 or more";
 const entrySchema = lazy(() =>
-  z.object(
-    {
-      count: z.number({ error: COUNT }).int({ error: COUNT }).positive({ error: COUNT }),
-      totalMs: z.number({ error: TOTAL }).nonnegative({ error: TOTAL }),
-      lastMs: z.number({ error: "expected milliseconds" }),
-      updatedAt: z.number({ error: "expected a time in epoch milliseconds" }),
-    },
-    { error: "expected an object {count, totalMs, lastMs, updatedAt}" },
-  ),
+  z
+    .object(
+      {
+        count: z.number({ error: COUNT }).int({ error: COUNT }).positive({ error: COUNT }),
+        totalMs: z.number({ error: TOTAL }).nonnegative({ error: TOTAL }),
+        lastMs: z.number({ error: "expected milliseconds" }),
+        updatedAt: z.number({ error: "expected a time in epoch milliseconds" }),
+      },
+      { error: "expected an object {count, totalMs, lastMs, updatedAt}" },
+    )
+    .refine((entry) => entry.totalMs / entry.count <= MAX_STATE_DURATION_MS, {
+      // An average no request takes (a hand edit) would rank the provider last for good (state-numbers.ts).
+      error: `expected an average (totalMs / count) of at most ${MAX_STATE_DURATION_MS} ms`,
+      path: ["totalMs"],
+    }),
 );
 
 /** Our shape has `v`; an object without it is the earlier router's map of providers. */

@@ -1,6 +1,7 @@
 // The team ledger's Redis round trips: the reserve, seed and record scripts with their keys and arguments, and the
 // pipelined read of the period hashes. redis-ledger.ts decides when to make them and keeps the view; the key layout
 // is in ledger-hashes.ts.
+import { MAX_STATE_AMOUNT } from "../state/state-numbers.ts";
 import { LEGACY_STATS_FILE, legacyOwnerMarker } from "../budget/legacy-stats.ts";
 import type { SpendReservation } from "../budget/spend-ledger.ts";
 import { KEEP_DAYS, KEEP_MONTHS, type UsageLedger, withKeptPeriods } from "../budget/usage-ledger.ts";
@@ -37,8 +38,14 @@ function keptAsideIn(answer: ReadonlyArray<number | string>, from: number): Kept
 }
 
 /** What a machine says of a field of the team's ledger that holds no number, which it reads as nothing. */
+/** Why a ledger field's value is none the machines read (ledger-hashes.ts: bucketOfHash). */
+const unreadable = (value: string): string =>
+  value.trim() !== "" && Number.isFinite(Number(value))
+    ? `out of range (expected a number from 0 to ${MAX_STATE_AMOUNT})`
+    : "not a number";
+
 export const unreadFieldWarning = (name: string, field: string, value: string): string =>
-  `auto-router: team store: the spend ledger's ${name} field ${field} holds ${shown(value)}, not a number: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
+  `auto-router: team store: the spend ledger's ${name} field ${field} holds ${shown(value)}, ${unreadable(value)}: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
 
 /** What a machine says of a name in the ledger's set of periods that is another kind of key, which it leaves out. */
 export const notHashWarning = (set: string, name: string): string =>
@@ -49,7 +56,7 @@ export function keptAsideWarning(kept: readonly KeptAside[]): string {
   const each = kept.map(({ key, field, value }) =>
     field === ""
       ? `the spend ledger's ${key} was a Redis ${value}, not a hash, and is kept aside as ${key}:corrupt-${value}`
-      : `the spend ledger's ${key} field ${field} held ${shown(value)}, not a number, and is kept aside in ${key}:corrupt`,
+      : `the spend ledger's ${key} field ${field} held ${shown(value)}, ${unreadable(value)}, and is kept aside in ${key}:corrupt`,
   );
   const one = kept.length === 1;
   return `auto-router: team store: ${each.join("; ")}: ${one ? "it counts" : "they count"} again from this spend on, and what ${one ? "it" : "they"} held before is not counted`;

@@ -8,6 +8,7 @@ import {
   emptyTotals,
   KEEP_DAYS,
   KEEP_MONTHS,
+  roundAmount,
   usageTotalsSchema,
   type UsageLedger,
   type UsageTotals,
@@ -16,6 +17,7 @@ import {
 import { LEGACY_MODEL_ID, LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { lazy } from "../lazy.ts";
 import { ownEntry } from "../own-record.ts";
+import { isStateAmount } from "../state/state-numbers.ts";
 
 export const PROVIDER_TOTAL = "*";
 const METRICS = [
@@ -30,7 +32,6 @@ const METRICS = [
 /** Hashes expire a little after the file ledger would prune them. */
 const DAY_TTL_SECONDS = (KEEP_DAYS + 7) * 86_400;
 const MONTH_TTL_SECONDS = (KEEP_MONTHS * 31 + 31) * 86_400;
-const COST_DECIMALS = 1e10;
 
 export type PeriodKind = "days" | "months";
 
@@ -150,7 +151,7 @@ export function applyChanges(ledger: UsageLedger, changes: LedgerChange[], migra
 
 /**
  * One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped, and so is a
- * field that holds no number (told to `onUnread`). A model
+ * field that holds no number or one out of range (told to `onUnread`). A model
  * field of a metric this version does not count (a newer version's, unknown-fields.ts) is kept in the model's totals
  * as the number it holds, as the file ledger keeps such a field, so the view written to the mirror file holds it too.
  */
@@ -166,8 +167,9 @@ export function bucketOfHash(
     const provider = parts[0]!;
     const modelId = parts.slice(1, -1).join("|");
     const amount = Number(value);
-    // A field that holds no number (a hand edit, another tool's write) counts as nothing; `onUnread` is told.
-    if (!Number.isFinite(amount) || value.trim() === "") {
+    // A field that holds no number, or one no real ledger reaches (a hand edit, another tool's write: state-numbers.ts),
+    // counts as nothing; `onUnread` is told.
+    if (!isStateAmount(amount) || value.trim() === "") {
       onUnread(field, value);
       continue;
     }
@@ -227,8 +229,6 @@ export function withoutEntries(ledger: UsageLedger, entries: readonly PendingEnt
   );
   return applyChanges(ledger, negated);
 }
-
-const roundAmount = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;
 
 /**
  * What `state push` adds of a machine's file ledger: its own spend, and apart from it the spend it imported from the

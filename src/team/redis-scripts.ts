@@ -4,6 +4,7 @@
 // none) has its PUBLISH refused, and a refusal raised there would make the script answer an error after its writes
 // were made (the caller would take a done write for a failed one). The notice is only a shortcut: the other machines
 // find the change at their 5 s re-check, and the subscriber's refused SUBSCRIBE says why once.
+import { MAX_STATE_AMOUNT } from "../state/state-numbers.ts";
 
 /**
  * Compare-and-set of one store's state, idempotent per write batch.
@@ -81,15 +82,30 @@ end`;
  * other than a number (a hand edit, another tool's write) makes HINCRBYFLOAT fail, which would end the script half-way,
  * after the attempt's marker (or the push's mark) was set: the entry would then never count, on any machine. Such a
  * value is kept aside in `<hash>:corrupt` for as long as the hash lives, and the field starts again from the amount;
- * a period's key that holds another kind of value than a hash goes aside whole as `<key>:corrupt-<kind>` (listed with
- * the field '' and the kind as its value). `aside` lists each as key, field, value, for the script's answer (the
- * machine says so). Any other refusal (a full Redis) ends the script as before.
+ * so is a number no real ledger reaches (below 0 or above MAX_STATE_AMOUNT, state-numbers.ts: the machines read such a
+ * field as none), kept aside as it was before the addition. A period's key that holds another kind of value than a
+ * hash goes aside whole as `<key>:corrupt-<kind>` (listed with the field '' and the kind as its value). `aside` lists
+ * each as key, field, value, for the script's answer (the machine says so). Any other refusal (a full Redis) ends the
+ * script as before.
  */
 const ADD_TO_LUA = `
 local aside = {}
+local function keepAside(key, field, value, amount, ttl)
+  redis.call('HSET', key .. ':corrupt', field, value)
+  redis.call('EXPIRE', key .. ':corrupt', tonumber(ttl))
+  redis.call('HSET', key, field, amount)
+  table.insert(aside, key)
+  table.insert(aside, field)
+  table.insert(aside, value)
+end
 local function addTo(key, field, amount, ttl)
   local added = redis.pcall('HINCRBYFLOAT', key, field, amount)
-  if type(added) ~= 'table' or not added.err then return end
+  if type(added) ~= 'table' or not added.err then
+    local total = tonumber(added)
+    if not total or (total >= 0 and total <= ${MAX_STATE_AMOUNT}) then return end
+    keepAside(key, field, tostring(total - tonumber(amount)), amount, ttl)
+    return
+  end
   if string.find(added.err, 'WRONGTYPE', 1, true) then
     -- The period's key holds another kind of value: it goes aside whole, and the period starts again from here.
     local kind = redis.call('TYPE', key).ok
@@ -104,13 +120,7 @@ local function addTo(key, field, amount, ttl)
   if not (string.find(added.err, 'not a float', 1, true) or string.find(added.err, 'NaN or Infinity', 1, true)) then
     error(added)
   end
-  local value = redis.call('HGET', key, field)
-  redis.call('HSET', key .. ':corrupt', field, value)
-  redis.call('EXPIRE', key .. ':corrupt', tonumber(ttl))
-  redis.call('HSET', key, field, amount)
-  table.insert(aside, key)
-  table.insert(aside, field)
-  table.insert(aside, value)
+  keepAside(key, field, redis.call('HGET', key, field), amount, ttl)
 end`;
 
 /**
@@ -179,19 +189,23 @@ local entries = redis.call('HGETALL', KEYS[1])
 for i = 1, #entries, 2 do
   if entries[i] == ARGV[2] then return {1} end
   local amount, expires = string.match(entries[i + 1], '^([^@]+)@(%d+)$')
-  -- One that holds no amount (a hand edit) is dropped as an expired one is: it would end the script, and every
-  -- check of the provider would read as a team store that is down.
-  if not expires or not tonumber(amount) or tonumber(expires) <= now then redis.call('HDEL', KEYS[1], entries[i])
-  else reserved = reserved + tonumber(amount) end
+  -- One that holds no amount, or one out of range (a hand edit), is dropped as an expired one is: it would end the
+  -- script, and every check of the provider would read as a team store that is down, or block the provider for good.
+  amount = tonumber(amount)
+  if not expires or not amount or amount < 0 or amount > ${MAX_STATE_AMOUNT} or tonumber(expires) <= now then
+    redis.call('HDEL', KEYS[1], entries[i])
+  else reserved = reserved + amount end
 end
 local amount = tonumber(ARGV[3])
 local periods = {{'daily', KEYS[2], ARGV[5]}, {'monthly', KEYS[3], ARGV[6]}}
 for _, period in ipairs(periods) do
   if period[3] ~= '' then
-    -- A total that holds no number is read as 0, as the machines' views read it, until a write keeps it aside.
+    -- A total that holds no number, or one out of range, is read as 0, as the machines' views read it, until a write
+    -- keeps it aside.
     local total = redis.pcall('HGET', period[2], ARGV[1])
     if type(total) ~= 'string' then total = '0' end -- none, or a period key of another kind (kept aside at a write)
-    local spent = tonumber(total) or 0
+    local spent = tonumber(total)
+    if not spent or spent < 0 or spent > ${MAX_STATE_AMOUNT} then spent = 0 end
     if spent + reserved + amount > tonumber(period[3]) + 1e-9 then
       return {0, period[1], tostring(spent), tostring(reserved)}
     end

@@ -207,6 +207,68 @@ describe("team ledger on Redis", () => {
     assert.equal(providerSpend(a.usage.read(), calendar, "mock-a").day.costUsd, 0.25);
   });
 
+  it("reads a ledger field out of any real range as none, keeps it aside at the next spend, and a hard budget ignores it", async () => {
+    const prefix = "par:huge:";
+    const sink: string[] = [];
+    const a = machine("huge-a", prefix);
+    await a.backend.ready();
+    a.ledger.record({ id: "huge:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await a.usage.flush();
+    // Hand edits of the right type that no real ledger reaches: read as written, the spend would block a hard budget
+    // for good, and sums of such values reach Infinity.
+    const day = `${prefix}usage:day:${calendar.day}`;
+    redis.cli(
+      "HSET",
+      day,
+      "mock-a|model-a|costUsd",
+      "9e15",
+      "mock-a|*|costUsd",
+      "9e15",
+      "mock-a|model-a|requests",
+      "-3",
+    );
+    const b = machine("huge-b", prefix, { warnings: sink });
+    await b.backend.ready();
+    const range = "out of range (expected a number from 0 to 1000000000000000): read as nothing";
+    assert.deepEqual(
+      sink.filter((text) => text.includes(range)).sort(),
+      [
+        `auto-router: team store: the spend ledger's ${day} field mock-a|*|costUsd holds "9e15", ${range} (the next spend counted on it keeps it aside in ${day}:corrupt)`,
+        `auto-router: team store: the spend ledger's ${day} field mock-a|model-a|costUsd holds "9e15", ${range} (the next spend counted on it keeps it aside in ${day}:corrupt)`,
+        `auto-router: team store: the spend ledger's ${day} field mock-a|model-a|requests holds "-3", ${range} (the next spend counted on it keeps it aside in ${day}:corrupt)`,
+      ].sort(),
+    );
+    assert.equal(providerSpend(b.usage.read(), calendar, "mock-a").day.costUsd, 0, "the view reads the field as none");
+    // The hard budget's check (RESERVE_LUA reads the provider's total field) reads it as nothing too.
+    assert.equal(await b.ledger.reserve(reservation("huge:2", 0.25, 1)), undefined);
+    b.ledger.record({ id: "huge:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await b.usage.flush();
+    await eventually(() => b.backend.describe(Date.now()).pendingWrites === 0, "the entry is written");
+    assert.equal(costField(prefix, "day", "mock-a|model-a|costUsd"), 0.25);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.25);
+    assert.equal(costField(prefix, "day", "mock-a|model-a|requests"), 1);
+    assert.equal(costField(prefix, "month", "mock-a|*|costUsd"), 0.5, "the month's fields were in range");
+    assert.equal(Number(redis.cli("HGET", `${day}:corrupt`, "mock-a|model-a|costUsd")), 9e15, "what it held is kept");
+    assert.equal(Number(redis.cli("HGET", `${day}:corrupt`, "mock-a|*|costUsd")), 9e15);
+    assert.equal(Number(redis.cli("HGET", `${day}:corrupt`, "mock-a|model-a|requests")), -3);
+    const kept = sink.filter((text) => text.includes("kept aside in"));
+    assert.equal(kept.length, 1, sink.join("\n"));
+    assert.match(kept[0]!, /field mock-a\|model-a\|costUsd held "9e\+15", out of range \(expected a number from 0 to /);
+    await eventually(
+      () => providerSpend(a.usage.read(), calendar, "mock-a").day.costUsd === 0.25,
+      "the other machine reads the day's spend again",
+    );
+  });
+
+  it("drops an open reservation whose amount is out of any real range instead of blocking its provider", async () => {
+    const prefix = "par:hugeres:";
+    const m = machine("hugeres", prefix);
+    await m.backend.ready();
+    redis.cli("HSET", `${prefix}usage:reserved:mock-a`, "hand-edit", "9e15@99999999999999");
+    assert.equal(await m.ledger.reserve(reservation("hugeres:1", 0.25, 1)), undefined);
+    assert.equal(redis.cli("HEXISTS", `${prefix}usage:reserved:mock-a`, "hand-edit"), "0");
+  });
+
   it("leaves out a name in the set of periods that is another kind of key, says so, and reads the rest", async () => {
     // Before, the read of every period failed on it (WRONGTYPE), silently: the machine never saw the team's spend.
     const prefix = "par:junk:";

@@ -343,6 +343,24 @@ describe("usage ledger", () => {
   it("rejects a wrong-typed count instead of silently zeroing it, so the store treats the file as damaged", () => {
     assert.throws(() => parseLedger({ days: { "2025-01-31": { p: { m: { costUsd: "0.5" } } } } }), /costUsd/);
   });
+  it("takes a count or cost no real ledger reaches for damage, and salvages the rest of the entry without it", () => {
+    // Hand edits of the right type: read as written, $9e15 would close every budget of the provider for good, and sums
+    // of 1e308 reach Infinity.
+    const raw = { days: { "2025-01-31": { p: { m: { requests: 2, costUsd: 9e15, input: 1e308, output: 5 } } } } };
+    assert.throws(() => parseLedger(raw), /costUsd|input/);
+    assert.deepEqual(salvageLedger(raw).days["2025-01-31"]!.p!.m, {
+      requests: 2,
+      estimated: 0,
+      input: 0,
+      output: 5,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd: 0,
+    });
+    // The largest amount a ledger may hold is read as it is.
+    const largest = parseLedger({ days: { "2025-01-31": { p: { m: { input: 1e15 } } } } });
+    assert.equal(largest.days["2025-01-31"]!.p!.m!.input, 1e15);
+  });
   it("salvages every count that can be read from a damaged ledger: numbers written as text, and zero for the rest", () => {
     const ledger = salvageLedger({
       days: { "2025-01-31": { p: { m: { requests: -3, costUsd: "0.5", input: 7, output: "x" } } } },

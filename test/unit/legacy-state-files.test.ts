@@ -92,6 +92,27 @@ describe("the earlier router's latency file with entries that cannot be read", (
     assert.equal(legacyLatencyFormat.convert({ v: 1, targets: {} }), undefined);
   });
 
+  it("takes a time to first token no request takes for damage, in our file and in the earlier one's averages", () => {
+    // A hand edit of the right type: read as written, it would rank the target last for good.
+    const ours = {
+      v: 1,
+      targets: {
+        "mock-a/model-a": { ttftMs: 4e15, samples: 3, updatedAt: 1700000000000 },
+        "mock-b/model-b": { ttftMs: 250, samples: 3, updatedAt: 1700000000000 },
+      },
+    };
+    assert.throws(() => parseLatencyState(ours), /ttftMs/);
+    assert.deepEqual(Object.keys(salvageLatencyState(ours).targets), ["mock-b/model-b"]);
+    assert.throws(
+      () => parseLatencyState({ "mock-a": entry(2, 8e15), "mock-b": entry(2, 600) }),
+      /mock-a\.totalMs: expected an average \(totalMs \/ count\) of at most 1000000000 ms/,
+    );
+    assert.deepEqual(
+      Object.keys(salvageLatencyState({ "mock-a": entry(2, 8e15), "mock-b": entry(2, 600) }).imported ?? {}),
+      ["mock-b"],
+    );
+  });
+
   it("says a file that is no object at all is neither shape, naming this router's first", () => {
     for (const raw of [[1, 2, 3], null, "text"])
       assert.throws(

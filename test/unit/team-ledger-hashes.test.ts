@@ -70,6 +70,16 @@ describe("team ledger hashes", () => {
     assert.equal(Object.getOwnPropertyDescriptor(written, "__proto__")?.value.m.costUsd, 0.25, "written as a name");
   });
 
+  it("reads a field out of any real range as none and says so, the largest one as it is", () => {
+    const unread: string[] = [];
+    const bucket = bucketOfHash(
+      { "p|m|costUsd": "9e15", "p|m|requests": "-1", "p|m|input": "1e15", "p|m|output": "inf" },
+      (field, value) => unread.push(`${field}=${value}`),
+    );
+    assert.deepEqual(bucket.p!.m, { ...emptyTotals(), input: 1e15 });
+    assert.deepEqual(unread.sort(), ["p|m|costUsd=9e15", "p|m|output=inf", "p|m|requests=-1"]);
+  });
+
   it("keeps a model's field of a metric a newer version counts, read from its hash, through this version's additions", () => {
     const bucket = bucketOfHash({
       "p|m|costUsd": "0.5",
