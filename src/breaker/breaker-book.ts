@@ -10,6 +10,7 @@ import type { TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { RecentSuccesses } from "./recent-successes.ts";
 import {
+  boundedBreaker,
   canClaimProbe,
   DEFAULT_BREAKER_SETTINGS,
   closedBreaker,
@@ -151,6 +152,28 @@ export class BreakerBook {
   private readonly unwrittenSuccesses = new Map<string, RecentSuccesses>();
   private lastSuccessFlush: number | undefined;
 
+  /**
+   * The stored breakers, an open one's end bounded (boundedBreaker); one out of bound is written back bounded, so that
+   * it runs out from here instead of being bounded anew, and never ending, at each read.
+   */
+  private records(now: number): BreakerStoreState["breakers"] {
+    const settings = this.settings();
+    const bounded = (breakers: BreakerStoreState["breakers"]) => {
+      let out: BreakerStoreState["breakers"] | undefined;
+      for (const [key, record] of Object.entries(breakers)) {
+        const next = boundedBreaker(record, now, settings);
+        if (next !== record) (out ??= { ...breakers })[key] = next;
+      }
+      return out;
+    };
+    if (!bounded(this.store.read().breakers)) return this.store.read().breakers;
+    this.store.update((state) => {
+      const breakers = bounded(state.breakers);
+      return breakers ? { ...state, breakers } : state;
+    });
+    return this.store.read().breakers;
+  }
+
   apply(key: string, event: BreakerEvent): BreakerRecord {
     const settings = this.settings();
     const before = this.store.read().breakers[key];
@@ -241,7 +264,7 @@ export class BreakerBook {
   /** Takes the single half-open probe slot. True for a closed breaker (no probe needed any more). */
   claimProbe(key: string, now: number): boolean {
     const settings = this.settings();
-    const record = this.store.read().breakers[key];
+    const record = this.records(now)[key];
     if (!canClaimProbe(record, now, settings)) return false;
     if (viewBreaker(record, now, settings).state === "closed") return true;
     this.apply(key, { type: "claim-probe", at: now });
@@ -251,7 +274,7 @@ export class BreakerBook {
   targetStatus(now: number): Record<string, Partial<TargetStatus>> {
     const settings = this.settings();
     const out: Record<string, Partial<TargetStatus>> = {};
-    for (const [key, record] of Object.entries(this.store.read().breakers)) {
+    for (const [key, record] of Object.entries(this.records(now))) {
       const view = viewBreaker(record, now, settings);
       if (view.state !== "closed") out[key] = { breaker: view };
     }
@@ -260,7 +283,7 @@ export class BreakerBook {
 
   rows(now: number): BreakerRow[] {
     const settings = this.settings();
-    const stored = this.store.read().breakers;
+    const stored = this.records(now);
     const keys = [...new Set([...Object.keys(stored), ...this.unwrittenSuccesses.keys()])];
     return keys
       .map((key) => {

@@ -59,6 +59,18 @@ export type BreakerEvent =
 
 export const closedBreaker = (): BreakerRecord => ({ state: "closed", samples: [] });
 
+/**
+ * The record with an open breaker's end at most its own break (the longest the settings allow, at most) from `now`;
+ * the same object when within it. An end written by a clock that ran ahead (another team machine, a resumed VM) or by
+ * hand would otherwise keep the target out for as long as that clock was off, as a cooldown's would
+ * (cooldown-book.ts).
+ */
+export function boundedBreaker(record: BreakerRecord, now: number, settings: BreakerSettings): BreakerRecord {
+  if (record.state !== "open" || record.until === undefined) return record;
+  const limit = now + Math.min(record.breakMs ?? settings.maxBreakMs, settings.maxBreakMs);
+  return record.until > limit ? { ...record, until: limit } : record;
+}
+
 /** Applies the lazy transitions that depend only on time: open -> half-open, an abandoned probe frees its slot. */
 export function settleBreaker(record: BreakerRecord, now: number, settings: BreakerSettings): BreakerRecord {
   let next = record;

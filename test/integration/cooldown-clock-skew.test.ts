@@ -1,6 +1,6 @@
-// A cooldown is stored as an absolute time. One written while the clock ran ahead (a resumed VM, an NTP step, a team
-// machine set wrong) must not rest the target for as long as the clock was off: through real pi, two sessions on one
-// state directory, the first with its clock 10 days ahead.
+// A cooldown, and an open breaker's break, is stored as an absolute time. One written while the clock ran ahead (a
+// resumed VM, an NTP step, a team machine set wrong) must not keep the target out for as long as the clock was off:
+// through real pi, two sessions on one state directory, the first with its clock 10 days ahead.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
@@ -20,6 +20,9 @@ const routes = (targets: string[]) => ({
   },
 });
 const TEN_DAYS_MS = 10 * 24 * 3_600_000;
+const BREAKER = { ratio: 0.5, minimumCalls: 2, windowMs: 60_000, breakMs: 2_000, maxBreakMs: 4_000 };
+/** A server error rests nothing here, so that the breaker is what keeps the target out. */
+const NO_REST = { kinds: { server: { cooldownMs: 0 } }, cooldownWaitMs: 0 };
 
 let harness: SdkHarness | undefined;
 afterEach(async () => {
@@ -64,6 +67,43 @@ describe("cooldowns and a clock that ran ahead", () => {
       await harness.prompt("two");
       assert.equal(harness.lastAssistant().provider, "mock-a", JSON.stringify(harness.lastAssistant()));
       assert.equal(harness.faux("mock-a").state.callCount, 1);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+  it("keeps a target's breaker open no longer than its break when it opened with the clock 10 days ahead", async () => {
+    const stateDir = freshDir("auto-router-clock-skew-breaker");
+    try {
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        routes: { ...routes(["mock-a/model-a", "mock-b/model-b"]), breaker: BREAKER, failover: NO_REST },
+        env: { AUTO_ROUTER_LOG_DIR: stateDir },
+        clock: true,
+        ui: true,
+      });
+      harness.advanceClock(TEN_DAYS_MS);
+      await harness.setModel("auto-router", "main");
+      const { fauxAssistantMessage } = harness.fauxHelpers;
+      const serverError = () =>
+        fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal server error" });
+      harness.faux("mock-a").setResponses([serverError(), serverError()]);
+      harness.faux("mock-b").setResponses([fauxAssistantMessage("B one"), fauxAssistantMessage("B two")]);
+      for (const prompt of ["one", "two"]) {
+        await harness.prompt(prompt);
+        harness.advanceClock(1);
+      }
+      assert.match(await harness.command("/auto-router circuit"), /mock-a\/model-a\s+open\b/);
+      await harness.dispose();
+
+      // Back at the real time: the break ends at most its 2 s from now, not ten days and 2 s from now.
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        routes: { ...routes(["mock-a/model-a", "mock-b/model-b"]), breaker: BREAKER, failover: NO_REST },
+        env: { AUTO_ROUTER_LOG_DIR: stateDir },
+        ui: true,
+      });
+      const circuit = await harness.command("/auto-router circuit");
+      assert.match(circuit, /mock-a\/model-a\s+open\b.*probe in [12]s/, circuit);
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -211,6 +211,32 @@ describe("breaker book", () => {
     });
   });
 
+  it("ends an open breaker written by a clock that ran ahead after its own break from now, and keeps it so bounded", () => {
+    const store = createMemoryStore(emptyBreakers());
+    const now = 1_000_000;
+    // Another machine's clock was an hour ahead (or the file was edited): its breaker would keep the target out for an
+    // hour and ten seconds.
+    const ahead = {
+      state: "open" as const,
+      samples: [],
+      until: now + 3_600_000 + 10_000,
+      breakMs: 10_000,
+      openedAt: now + 3_600_000,
+    };
+    store.update(() => ({
+      v: 1,
+      breakers: { "p/m": ahead, "q/m": { ...ahead, breakMs: undefined, until: now + 1e12 } },
+    }));
+    const book = new BreakerBook(store, settings);
+    assert.deepEqual(book.targetStatus(now)["p/m"]?.breaker, { state: "open", until: now + 10_000 });
+    assert.equal(store.read().breakers["p/m"]!.until, now + 10_000, "written back bounded, so it runs out from here");
+    // Without its own break, the longest the settings allow.
+    assert.equal(store.read().breakers["q/m"]!.until, now + SETTINGS.maxBreakMs);
+    assert.equal(book.targetStatus(now + 5_000)["p/m"]?.breaker?.until, now + 10_000, "not bounded anew at each read");
+    assert.equal(book.targetStatus(now + 10_000)["p/m"]?.breaker?.state, "half-open");
+    assert.equal(book.claimProbe("p/m", now + 10_000), true);
+  });
+
   it("keeps a quiet breaker's successes in memory and counts them when a failure comes", () => {
     const store = createMemoryStore(emptyBreakers());
     const book = new BreakerBook(store, settings);
