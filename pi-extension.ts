@@ -14,7 +14,7 @@ import * as piAi from "@mariozechner/pi-ai";
 import * as piCodingAgent from "@mariozechner/pi-coding-agent";
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,8 @@ function readCodeCache(file: string, key: string): Buffer | undefined {
 function writeCodeCache(file: string, key: string, script: Script): string {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
+    // The router's state dir may be elsewhere (AUTO_ROUTER_LOG_DIR), so pi's extensions folder may not exist yet.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(
       temporary,
       Buffer.concat([Buffer.from(`${CODE_CACHE_HEADER}${key}\n`, "latin1"), script.createCachedData()]),
