@@ -37,13 +37,13 @@ function keptAsideIn(answer: ReadonlyArray<number | string>, from: number): Kept
   return kept;
 }
 
-/** What a machine says of a field of the team's ledger that holds no number, which it reads as nothing. */
 /** Why a ledger field's value is none the machines read (ledger-hashes.ts: bucketOfHash). */
 const unreadable = (value: string): string =>
   value.trim() !== "" && Number.isFinite(Number(value))
     ? `out of range (expected a number from 0 to ${MAX_STATE_AMOUNT})`
     : "not a number";
 
+/** What a machine says of a field of the team's ledger that holds no number or one out of range, read as nothing. */
 export const unreadFieldWarning = (name: string, field: string, value: string): string =>
   `auto-router: team store: the spend ledger's ${name} field ${field} holds ${shown(value)}, ${unreadable(value)}: read as nothing (the next spend counted on it keeps it aside in ${name}:corrupt)`;
 
