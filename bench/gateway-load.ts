@@ -26,8 +26,10 @@ export function makeAgent(maxSockets: number): Agent {
   return new Agent({ keepAlive: true, maxSockets });
 }
 
-/** One streaming request; rejects on a non-200 answer or a stream without its terminal event. */
-/** `extra`: more of a request body (a long history, tools, a system prompt), over the one-prompt default. */
+/**
+ * One streaming request; rejects on a non-200 answer or a stream without its terminal event. `extra`: more of a
+ * request body (a long history, tools, a system prompt), over the one-prompt default.
+ */
 export function streamOnce(
   target: StreamTarget,
   agent: Agent,

@@ -267,12 +267,12 @@ function noLogMessage(root: string): string {
   return `no event log (auto-router.events*.jsonl) in ${root}`;
 }
 
-/** The files to read, each checked readable; throws CliError naming the path otherwise. */
 /** A file as the file system knows it (device and inode), whatever the path's spelling or links. */
 export const fileIdentity = (stats: Stats): string => `${stats.dev}:${stats.ino}`;
 
 /**
- * `named`, when given, is filled with the files named by --file themselves (not found by listing a directory or as a
+ * The files to read, each checked readable; throws CliError naming the path otherwise. `named`, when given, is filled
+ * with the files named by --file themselves (not found by listing a directory or as a
  * file's rotated siblings): only those are refused when they hold no event.
  */
 export function resolveLogFiles(paths: string[] | undefined, io: CliIo, named?: Set<string>): string[] {

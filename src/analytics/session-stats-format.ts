@@ -40,7 +40,6 @@ function dailyComposition(stats: SessionStats): string {
   return [...lines, "", `legend: ${legend}`].join("\n");
 }
 
-/** What each column of "Failovers per day" counts: a failover is a request moved on, a switch each move. */
 /** The "Recent drift" table, in the text report and the HTML one alike: UTC times to the second, and the failures. */
 export const RECENT_DRIFT_HEADER = [UTC_TIME_HEADER, "route", "planned", "served", "kind", "failures"];
 export const recentDriftRows = (stats: SessionStats): string[][] =>
@@ -53,6 +52,7 @@ export const recentDriftRows = (stats: SessionStats): string[][] =>
     row.failureKinds.join(","),
   ]);
 
+/** What each column of "Failovers per day" counts: a failover is a request moved on, a switch each move. */
 const FAILOVER_COLUMNS_NOTE = [
   "failed over: requests that moved to another target at least once (what routing-stats' failover rate counts);",
   "target switches: moves to the next target (a request that failed over twice counts 2); failed: requests every",

@@ -186,11 +186,11 @@ export const plural = (count: number, one: string, many = `${one}s`): string =>
  */
 const everyDigit = lazy(() => new Intl.NumberFormat("en-US", { maximumFractionDigits: 20 }));
 
-/** A titled section: the title underlined, then the body. */
 /** What a table cut by --limit says under it, so a short table is not read as the whole: empty when nothing was cut. */
 export const moreRows = (shown: number, total: number): string =>
   total > shown ? `\n(${formatCount(total - shown)} more; --limit ${total} shows all)` : "";
 
+/** A titled section: the title underlined, then the body. */
 export const formatSection = (title: string, body: string): string => `${title}\n${"=".repeat(title.length)}\n${body}`;
 
 /**

@@ -58,8 +58,10 @@ const floorLimitCell = (floor: EffectiveLimit): string =>
   `${limitCell(floor)}${floor.source === "command" && floor.overrides === undefined ? " (set)" : ""}`;
 
 export function createBalanceSubcommand(service: BudgetService): Subcommand {
-  /** The balance table: each provider's balance, the floor in force and where it comes from, and how fresh it is. */
-  /** The table, and a warning line (its own notification, not the table's heading) when a reading is stale. */
+  /**
+   * The balance table: each provider's balance, the floor in force and where it comes from, and how fresh it is; and
+   * a warning line (its own notification, not the table's heading) when a reading is stale.
+   */
   function showBalances(now: number, config: RouterConfig): { text: string; staleWarning?: string } {
     const sources = service.balanceSources();
     const views = new Map(service.views(now).map((view) => [view.provider, view]));

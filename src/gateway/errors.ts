@@ -37,7 +37,6 @@ export class GatewayError extends Error {
   }
 }
 
-/** Where a schema issue is in the request body, as a client writes it: `body.messages[0].content`, or `request body`. */
 /** Why a request still in flight at the drain deadline ends: the client gets it as an error it may retry. */
 export class GatewayShutdown extends Error {
   constructor() {
@@ -53,6 +52,7 @@ export const shutdownError = (headers: Record<string, string> = {}): GatewayErro
     "x-should-retry": "true",
   });
 
+/** Where a schema issue is in the request body, as a client writes it: `body.messages[0].content`, or `request body`. */
 export function bodyPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return "request body";
   let where = "body";

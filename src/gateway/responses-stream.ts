@@ -25,12 +25,12 @@ export interface ResponsesSseEvent {
   [field: string]: unknown;
 }
 
-/** The events that add an output item. */
 /** A thinking block its target redacted (pi-ai's stand-in text, with the opaque data as its signature). */
 const isRedacted = (block: unknown): boolean =>
   (block as { type?: unknown; redacted?: unknown } | undefined)?.type === "thinking" &&
   (block as { redacted?: unknown }).redacted === true;
 
+/** The events that add an output item. */
 const ITEM_STARTS: ReadonlySet<string> = new Set(["text_start", "thinking_start", "toolcall_start"]);
 
 /** How an output item ends: `incomplete` when its answer broke off before the item was finished. */

@@ -36,10 +36,10 @@ interface LocalClock {
 // state leaks into decisions.
 const lastClock = new Map<string, { minuteStart: number; clock: LocalClock }>();
 
-/** Local minutes-of-day and weekday at `now` in `zone`; undefined for an unknown zone. */
 /** A share as the rules' texts show it: 1 -> "100%", 0.3 -> "30%". */
 const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
 
+/** Local minutes-of-day and weekday at `now` in `zone`; undefined for an unknown zone. */
 export function localClock(now: number, zone: string): LocalClock | undefined {
   const minuteStart = now - (((now % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
   const cached = lastClock.get(zone);

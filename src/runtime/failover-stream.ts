@@ -174,12 +174,12 @@ async function serveRequest(
     }
     return decision;
   };
-  /** The route's targets the provider preferences left out: only the others were tried (or waited for). */
   /** The targets a hard budget's reservation refused that `skipped` (or `failed`) does not name already, with why. */
   const refusedBeyond = (skipped: readonly SkippedTarget[], failed: ReadonlySet<string> = new Set()) =>
     state.refusals
       .filter((refused) => !failed.has(refused.key) && !skipped.some((skip) => skip.key === refused.key))
       .map((refused) => `${refused.key}: ${refused.reason}`);
+  /** The route's targets the provider preferences left out: only the others were tried (or waited for). */
   const leftOutByPreferences = () =>
     (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText);
   /**

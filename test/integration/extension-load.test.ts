@@ -19,7 +19,6 @@ const moduleCache = createRequire(import.meta.url).cache;
 const TARGETS = [{ provider: "load-target", models: [{ id: "model" }] }];
 const ROUTES = { routes: { main: { targets: [{ provider: "load-target", modelId: "model" }] } } };
 
-/** Files of this package (outside the tests) in Node's module cache, relative to the package root. */
 /**
  * The package's files this process has loaded: by require (the Redis client's bundle among them), and the extension's
  * bundle, which pi-extension.ts compiles itself (with V8's code cache) and lists under a global symbol.
