@@ -1,6 +1,8 @@
 // The breaker state of every target, over one store: its schema, its settings (defaults < config < environment),
 // what an attempt tells a breaker, and the book the plugin and `/auto-router circuit` read.
 import { z } from "zod";
+import { readBounded } from "../state/bounded-entries.ts";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import { readSwitch } from "../config/environment.ts";
 import { breakerConfigSchema, readBreakerConfig } from "../config/quota-schema.ts";
@@ -31,11 +33,11 @@ export const COUNTED_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set(["server"
 
 const breakerRecordSchema = stateObject({
   state: z.enum(["closed", "open", "half-open"]),
-  samples: z.array(stateObject({ at: z.number(), failed: z.boolean() })),
-  until: z.number().optional(),
+  samples: z.array(stateObject({ at: stateTime(), failed: z.boolean() })),
+  until: stateTime().optional(),
   breakMs: z.number().optional(),
-  openedAt: z.number().optional(),
-  probeClaimedAt: z.number().optional(),
+  openedAt: stateTime().optional(),
+  probeClaimedAt: stateTime().optional(),
   lastFailure: z.string().optional(),
 });
 export const breakerStateSchema = stateObject({ v: z.literal(1), breakers: z.record(z.string(), breakerRecordSchema) });
@@ -152,26 +154,15 @@ export class BreakerBook {
   private readonly unwrittenSuccesses = new Map<string, RecentSuccesses>();
   private lastSuccessFlush: number | undefined;
 
-  /**
-   * The stored breakers, an open one's end bounded (boundedBreaker); one out of bound is written back bounded, so that
-   * it runs out from here instead of being bounded anew, and never ending, at each read.
-   */
+  /** The stored breakers, an open one's end bounded (boundedBreaker) and written back so (bounded-entries.ts). */
   private records(now: number): BreakerStoreState["breakers"] {
     const settings = this.settings();
-    const bounded = (breakers: BreakerStoreState["breakers"]) => {
-      let out: BreakerStoreState["breakers"] | undefined;
-      for (const [key, record] of Object.entries(breakers)) {
-        const next = boundedBreaker(record, now, settings);
-        if (next !== record) (out ??= { ...breakers })[key] = next;
-      }
-      return out;
-    };
-    if (!bounded(this.store.read().breakers)) return this.store.read().breakers;
-    this.store.update((state) => {
-      const breakers = bounded(state.breakers);
-      return breakers ? { ...state, breakers } : state;
-    });
-    return this.store.read().breakers;
+    return readBounded(
+      this.store,
+      (state) => state.breakers,
+      (state, breakers) => ({ ...state, breakers }),
+      (record) => boundedBreaker(record, now, settings),
+    );
   }
 
   apply(key: string, event: BreakerEvent): BreakerRecord {

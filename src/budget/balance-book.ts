@@ -5,6 +5,7 @@
 // serves every other. A background refresh fetches only for the process holding the provider's claim for the TTL (one
 // machine of a team per refresh period; the others use its reading). providerStatus() only reads `get()`, memory.
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import { formatMoney, USD } from "../config/floor-amount.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -33,7 +34,7 @@ const storedBalanceSchema = stateObject({
   currency: z.string(),
   /** The balances the answer held in other currencies, by code (an account with a USD and a CNY balance). */
   others: z.record(z.string(), z.number().finite()).optional(),
-  fetchedAt: z.number(),
+  fetchedAt: stateTime(),
   /** Absent in a reading stored by an earlier version, or where no ledger was at hand: nothing is taken off it. */
   spentMark: spendMarkSchema.optional(),
 });

@@ -4,6 +4,7 @@
 // the budget's state) so `/auto-router budget` and status can say so; whether it still stands is asked of the very
 // check the reservation made (checkReservation), on the ledger and limits as they are now, never of a second rule.
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import type { AttemptRefusal, LimitShortfall, PluginContext } from "../runtime/plugin.ts";
@@ -20,7 +21,7 @@ export const REFUSALS_STORE_NAME = "budget-refusals";
 const refusalsSchema = stateObject({
   v: z.literal(1),
   /** Per provider: the expected cost its hard budget last refused, and when. */
-  providers: z.record(z.string(), stateObject({ amountUsd: z.number(), at: z.number() })),
+  providers: z.record(z.string(), stateObject({ amountUsd: z.number(), at: stateTime() })),
 });
 export type RefusalsState = z.infer<typeof refusalsSchema>;
 export type LastRefusal = RefusalsState["providers"][string];

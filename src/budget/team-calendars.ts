@@ -3,6 +3,7 @@
 // Each machine records the zone it counts on in the team's state; one that finds another machine on another zone
 // says so, naming it, once per process and zone.
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import { formatDuration } from "../analytics/text-format.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
@@ -17,7 +18,7 @@ const REFRESH_AFTER_MS = 24 * 3_600_000;
 const calendarsSchema = stateObject({
   v: z.literal(1),
   /** Per machine: the zone its budgets count on, and when it last said so. */
-  machines: z.record(z.string(), stateObject({ zone: z.string(), at: z.number() })),
+  machines: z.record(z.string(), stateObject({ zone: z.string(), at: stateTime() })),
 });
 type Calendars = z.infer<typeof calendarsSchema>;
 const emptyCalendars = (): Calendars => ({ v: 1, machines: {} });

@@ -1,6 +1,8 @@
 // The health record of every provider, over one store: its schema, how a check changes it (the rule is in
 // health-plugin.ts), and the book the plugin, the probe and `/auto-router health` read.
 import { z } from "zod";
+import { readBounded } from "../state/bounded-entries.ts";
+import { stateCount, stateTime } from "../state/state-numbers.ts";
 import { stateObject, unknownFieldsOf } from "../state/unknown-fields.ts";
 import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
@@ -28,11 +30,11 @@ export const UNHEALTHY_AFTER_FAILED_CHECKS = 3;
 export const UNHEALTHY_HOLD_MS = 10 * 60_000;
 
 const recordSchema = stateObject({
-  failures: z.number().int().nonnegative(),
-  unhealthySince: z.number().optional(),
+  failures: stateCount(),
+  unhealthySince: stateTime().optional(),
   lastError: z.string().optional(),
-  lastErrorAt: z.number().optional(),
-  lastOkAt: z.number().optional(),
+  lastErrorAt: stateTime().optional(),
+  lastOkAt: stateTime().optional(),
 });
 export type HealthRecord = z.infer<typeof recordSchema>;
 const HEALTH_FIELDS: ReadonlySet<string> = new Set(Object.keys(recordSchema.shape));
@@ -122,6 +124,13 @@ export function providerCheckOf(results: ProbeResult[], at: number): HealthCheck
   );
 }
 
+/** The record with a mark's start no later than `now`; the same object when it is not later. */
+export function boundedMark(record: HealthRecord, now: number): HealthRecord {
+  return record.unhealthySince !== undefined && record.unhealthySince > now
+    ? { ...record, unhealthySince: now }
+    : record;
+}
+
 export const isMarked = (record: HealthRecord | undefined): boolean =>
   record?.unhealthySince !== undefined && record.failures >= UNHEALTHY_AFTER_FAILED_CHECKS;
 
@@ -132,12 +141,25 @@ export class HealthBook {
     private readonly onChange?: (provider: string, from: HealthRecord | undefined, to: HealthRecord) => void,
   ) {}
 
-  record(provider: string): HealthRecord | undefined {
-    return this.store.read().providers[provider];
+  record(provider: string, now: number): HealthRecord | undefined {
+    return this.providers(now)[provider];
+  }
+
+  /**
+   * The records, a mark's start bounded (boundedMark) and written back so (bounded-entries.ts): a provider marked by a
+   * clock ahead is held UNHEALTHY_HOLD_MS from now at most, not until that clock's time has come.
+   */
+  private providers(now: number): HealthState["providers"] {
+    return readBounded(
+      this.store,
+      (state) => state.providers,
+      (state, providers) => ({ ...state, providers }),
+      (record) => boundedMark(record, now),
+    );
   }
 
   apply(provider: string, check: HealthCheck): HealthRecord {
-    const before = this.record(provider);
+    const before = this.record(provider, check.at);
     // A success on a provider with no failures changes nothing a reader uses: no rewrite of the file per request.
     const clean = !before || (before.failures === 0 && before.unhealthySince === undefined);
     if (check.type === "neutral" || (check.type === "ok" && clean)) return before ?? { failures: 0 };
@@ -145,14 +167,14 @@ export class HealthBook {
       ...state,
       providers: { ...state.providers, [provider]: reduceHealth(state.providers[provider], check) },
     }));
-    const after = this.record(provider)!;
+    const after = this.record(provider, check.at)!;
     if (isMarked(before) !== isMarked(after)) this.onChange?.(provider, before, after);
     return after;
   }
 
   providerStatus(now: number): Record<string, ProviderStatus> {
     const out: Record<string, ProviderStatus> = {};
-    for (const [provider, record] of Object.entries(this.store.read().providers)) {
+    for (const [provider, record] of Object.entries(this.providers(now))) {
       const reason = unhealthyReason(record, now);
       if (reason) out[provider] = { unhealthy: reason, unhealthyUntil: record.unhealthySince! + UNHEALTHY_HOLD_MS };
     }

@@ -145,7 +145,7 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
         usage,
         targetStatus,
         cooldowns: deps.runtime.cooldowns.active(now),
-        records: (provider) => book.record(provider),
+        records: (provider) => book.record(provider, now),
         probe: args.includes("--probe"),
         hardBudgetBlock,
         reserveProbe: async (probe) => {

@@ -18,7 +18,7 @@
 //                "x-ratelimit-reset: the time until the rate limit (based on requests) resets"), and its token limit
 //                as x-tokenlimit-<limit|remaining> (no reset of its own: x-ratelimit-reset's applies);
 //              other APIs of this shape send epoch seconds (GitHub-style "1700000000").
-import { resetBelievable, unbelievableResetText, type QuotaWindow } from "../routing/uvi.ts";
+import { MAX_QUOTA_WINDOW_MS, resetBelievable, unbelievableResetText, type QuotaWindow } from "../routing/uvi.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -267,7 +267,10 @@ function openaiWindows(
   for (const slot of ["primary", "secondary"]) {
     const usedPercent = finite(headers[`x-codex-${slot}-used-percent`]);
     const windowMinutes = finite(headers[`x-codex-${slot}-window-minutes`]);
-    if (usedPercent === undefined || windowMinutes === undefined || windowMinutes <= 0) continue;
+    // A window no longer than a year (uvi.ts): a longer one is a broken header, not a window to pace by.
+    const lengthOk =
+      windowMinutes !== undefined && windowMinutes > 0 && windowMinutes * MINUTE_MS <= MAX_QUOTA_WINDOW_MS;
+    if (usedPercent === undefined || !lengthOk) continue;
     const afterText = headers[`x-codex-${slot}-reset-after-seconds`];
     const atText = headers[`x-codex-${slot}-reset-at`];
     const resetAfter = finite(afterText);

@@ -12,6 +12,7 @@
 //                                          CLIProxyAPI's management UI, which strips the suffix): see bucketModelId
 import {
   googleBucketWindow,
+  MAX_QUOTA_WINDOW_MS,
   resetBelievable,
   unbelievableResetText,
   type ModelScope,
@@ -178,10 +179,16 @@ export function codexUsageWindows(body: unknown, now: number, problems: string[]
     const resetAt = fields.number(entry, "reset_at", where);
     const resetAfter = resetAt === undefined ? fields.number(entry, "reset_after_seconds", where) : undefined;
     if (used === undefined || windowSeconds === undefined) continue;
-    if (windowSeconds <= 0) fields.wrong(`${where}.limit_window_seconds`, "a number above 0", windowSeconds);
+    const windowTooLong = windowSeconds * 1000 > MAX_QUOTA_WINDOW_MS;
+    if (windowSeconds <= 0 || windowTooLong)
+      fields.wrong(
+        `${where}.limit_window_seconds`,
+        `a number above 0, at most a year (${MAX_QUOTA_WINDOW_MS / 1000})`,
+        windowSeconds,
+      );
     const resetsAt = resetAt !== undefined ? resetAt * 1000 : resetAfter !== undefined ? now + resetAfter * 1000 : NaN;
     if (Number.isNaN(resetsAt)) fields.wrong(where, "reset_at or reset_after_seconds", entry);
-    if (windowSeconds <= 0 || Number.isNaN(resetsAt)) continue;
+    if (windowSeconds <= 0 || windowTooLong || Number.isNaN(resetsAt)) continue;
     const window: QuotaWindow = {
       name,
       usedFraction: percentToFraction(used),

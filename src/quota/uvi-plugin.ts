@@ -4,6 +4,7 @@
 import { salvageRecords } from "../state/salvage.ts";
 import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { PluginContext, QuotaTracker } from "../runtime/plugin.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -13,6 +14,7 @@ import {
   assessQuota,
   assessWindows,
   formatUvi,
+  MAX_QUOTA_WINDOW_MS,
   modelQuotaStatus,
   quotaStatus,
   type ProviderAssessment,
@@ -27,11 +29,16 @@ import { uviCommand } from "./uvi-command.ts";
 import { uviSettings, type QuotaService } from "./uvi-settings.ts";
 import { ownEntry } from "../own-record.ts";
 
+// A window as a source reads it: a share used from 0 to 1, a length of at most a year, a reset time of a clock
+// (state-numbers.ts). Anything else in the file is damage, kept aside with the rest salvaged.
+const shareError = (issue: { input?: unknown }) => `expected a share used from 0 to 1, got ${String(issue.input)}`;
+const lengthError = (issue: { input?: unknown }) =>
+  `expected a window length above 0 ms, at most a year (${MAX_QUOTA_WINDOW_MS} ms), got ${String(issue.input)}`;
 const windowSchema = stateObject({
   name: z.string(),
-  usedFraction: z.number(),
-  windowMs: z.number(),
-  resetsAt: z.number(),
+  usedFraction: z.number().min(0, { error: shareError, abort: true }).max(1, { error: shareError }),
+  windowMs: z.number().positive({ error: lengthError, abort: true }).max(MAX_QUOTA_WINDOW_MS, { error: lengthError }),
+  resetsAt: stateTime(),
   source: z.string().optional(),
   // Absent in readings persisted before windows had a scope: those load as provider-wide.
   models: stateObject({ family: z.string().optional(), id: z.string().optional() }).optional(),
@@ -45,14 +52,14 @@ export const quotaStateSchema = stateObject({
   /** Windows seen in response headers, per provider and window name. */
   observed: z.record(z.string(), z.record(z.string(), windowSchema)),
   /** The last successful reading of each usage API (source id), with its time: one fetch serves every process. */
-  readings: z.record(z.string(), stateObject({ windows: z.array(windowSchema), fetchedAt: z.number() })).optional(),
+  readings: z.record(z.string(), stateObject({ windows: z.array(windowSchema), fetchedAt: stateTime() })).optional(),
   /** What the last `quota` event of each provider (and model scope) said, whichever process logged it. */
   logged: z.record(z.string(), loggedAssessmentSchema).optional(),
   /**
    * When each provider's answers last carried rate-limit headers: a quota source even while none of their windows
    * is open (all reset since), for a new process's notices as for this one's.
    */
-  headersSeen: z.record(z.string(), z.number()).optional(),
+  headersSeen: z.record(z.string(), stateTime()).optional(),
 });
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });

@@ -2,6 +2,7 @@
 // same request replaces the first, and only the most recent RATING_WINDOW per target count.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { FeedbackEventData, Rating } from "../events/event-types.ts";
 import type { RatingMark } from "../routing/types.ts";
@@ -25,7 +26,7 @@ export const ratingDetailsShape = () => ({
 
 /** A rating, with what was said with it. */
 const ratingEntrySchema = () =>
-  stateObject({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string(), ...ratingDetailsShape() });
+  stateObject({ at: stateTime(), rating: z.enum(["good", "bad"]), requestId: z.string(), ...ratingDetailsShape() });
 /** Built when a ratings file is first read: nothing is stored until someone rates a request. */
 export const ratingsStateSchema = lazy(() =>
   stateObject({
@@ -85,8 +86,10 @@ export interface RatingService {
   lastCompleted(): RatedRequest | undefined;
   /** An answer of a model chosen directly (not routed) that came after lastCompleted(), the latest; else undefined. */
   unroutedSince(): { target: string; at: number } | undefined;
-  /** Rates the last completed request; undefined when there is none. */
-  /** `replaced`: the rating the request had before, which this one takes the place of. */
+  /**
+   * Rates the last completed request; undefined when there is none. `replaced`: the rating the request had before,
+   * which this one takes the place of.
+   */
   rate(input: RatingInput, now: number): { rated: RatedRequest; stats: TargetRatings; replaced?: Rating } | undefined;
   stats(): Record<string, TargetRatings>;
 }

@@ -12,6 +12,8 @@ import { floorTo, formatPercentDown, plural } from "../analytics/text-format.ts"
 export const MIN_ELAPSED_FRACTION = 0.05;
 /** The provider's clock and ours differ a little: a reset this much further away than its window is long still counts. */
 export const RESET_TOLERANCE_MS = 60_000;
+/** No provider's quota window is longer than a year: a longer one (a hand edit, a broken answer) is not a window. */
+export const MAX_QUOTA_WINDOW_MS = 366 * 24 * 3_600_000;
 
 export interface QuotaWindow {
   /** "5h", "7d", "primary", "requests"... */

@@ -4,6 +4,7 @@
 // was off; no cooldown lasts longer from now than the one the router set (`ms`), or for an entry without it, than the
 // longest the router could have set.
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { StateStore } from "../state/json-store.ts";
@@ -16,7 +17,7 @@ export const cooldownStateSchema = stateObject({
   entries: z.record(
     z.string(),
     stateObject({
-      until: z.number(),
+      until: stateTime(),
       /** How long the cooldown was when it was set (absent in entries written before it was recorded). */
       ms: z.number().nonnegative().optional(),
       kind: z.string(),

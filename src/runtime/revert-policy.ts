@@ -6,6 +6,7 @@
 // machine or team keeps to the same stand-in, one of them probes, and a restart does not forget a hold. They are
 // written only when a hold starts, a probe starts or ends, or a hold ends: never by a request that keeps the order.
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import { formatTimeLeft } from "../analytics/text-format.ts";
 import type { RevertMode } from "../config/subscription-schema.ts";
@@ -34,9 +35,9 @@ export const revertStateSchema = lazy(() =>
         /** The target that served instead. */
         standIn: z.string(),
         /** When the hold started (or the last failed probe ended). */
-        since: z.number(),
+        since: stateTime(),
         /** When the probe under way started (by any window or machine). */
-        probeSince: z.number().optional(),
+        probeSince: stateTime().optional(),
       }),
     ),
   }),

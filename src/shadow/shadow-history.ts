@@ -1,6 +1,7 @@
 // Shadow comparisons: the declared order that was routed beside the order the full ranking produced, per request,
 // the last SHADOW_HISTORY of them kept in a state store, and the match rates `/auto-router shadow show` prints.
 import { z } from "zod";
+import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
@@ -10,7 +11,7 @@ export const SHADOW_HISTORY = 200;
 
 const comparisonSchema = () =>
   stateObject({
-    at: z.number(),
+    at: stateTime(),
     requestId: z.string(),
     routeId: z.string(),
     declaredOrder: z.array(z.string()),

@@ -1,6 +1,6 @@
-// A cooldown, and an open breaker's break, is stored as an absolute time. One written while the clock ran ahead (a
-// resumed VM, an NTP step, a team machine set wrong) must not keep the target out for as long as the clock was off:
-// through real pi, two sessions on one state directory, the first with its clock 10 days ahead.
+// A cooldown, an open breaker's break and a health mark are stored as absolute times. One written while the clock ran
+// ahead (a resumed VM, an NTP step, a team machine set wrong) must not keep the target out for as long as the clock was
+// off: through real pi, two sessions on one state directory, the first with its clock 10 days ahead.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
@@ -104,6 +104,42 @@ describe("cooldowns and a clock that ran ahead", () => {
       });
       const circuit = await harness.command("/auto-router circuit");
       assert.match(circuit, /mock-a\/model-a\s+open\b.*probe in [12]s/, circuit);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+  it("holds a provider marked unhealthy with the clock 10 days ahead no longer than a mark's 10 minutes", async () => {
+    const stateDir = freshDir("auto-router-clock-skew-health");
+    // Cooldowns and the breaker off: the health mark is all that keeps mock-a out.
+    const setup = {
+      targets: TARGETS,
+      routes: { ...routes(["mock-a/model-a", "mock-b/model-b"]), failover: { kinds: { auth: { cooldownMs: 0 } } } },
+      env: { AUTO_ROUTER_LOG_DIR: stateDir, AUTO_ROUTER_BREAKER: "0" },
+      clock: true,
+    };
+    try {
+      harness = await createSdkHarness(setup);
+      harness.advanceClock(TEN_DAYS_MS);
+      await harness.setModel("auto-router", "main");
+      const { fauxAssistantMessage } = harness.fauxHelpers;
+      const unauthorized = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized" });
+      harness.faux("mock-a").setResponses([unauthorized(), unauthorized(), unauthorized()]);
+      for (let i = 0; i < 3; i++) await harness.command("/auto-router health --probe");
+      assert.match(await harness.command("/auto-router health"), /mock-a: UNHEALTHY/);
+      await harness.dispose();
+
+      // Back at the real time: the mark holds mock-a out for its 10 minutes from now, not ten days and 10 minutes.
+      harness = await createSdkHarness(setup);
+      await harness.setModel("auto-router", "main");
+      const listed = await harness.command("/auto-router list");
+      assert.match(listed, /mock-a\/model-a\s+unhealthy 10m\b/, listed);
+      harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("A again")]);
+      harness.faux("mock-b").setResponses([harness.fauxHelpers.fauxAssistantMessage("B meanwhile")]);
+      await harness.prompt("one");
+      assert.equal(harness.lastAssistant().provider, "mock-b");
+      harness.advanceClock(10 * 60_000 + 1_000);
+      await harness.prompt("two");
+      assert.equal(harness.lastAssistant().provider, "mock-a", JSON.stringify(harness.lastAssistant()));
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

@@ -165,3 +165,61 @@ describe("a state file whose keys are none of the store's", () => {
       assert.match(shown, new RegExp(`^  ${routeId}: 1/1 match \\(100%\\)$`, "m"), shown);
   });
 });
+
+describe("a state file holding a time or count no clock or router writes", () => {
+  it("keeps it aside, so a health mark dated past the year 9999 or a year-long used-up window keeps no target out", async () => {
+    const dir = freshDir("auto-router-state-times");
+    // Hand edits of the right type: read as written, each held mock-a out for good (a mark that never lapses; a
+    // window used up whose reset, thousands of years away, is believable for a window that long).
+    const files = {
+      "auto-router.health.json": {
+        v: 1,
+        providers: { "mock-a": { failures: 1e300, unhealthySince: 1e300, lastError: "edited", lastErrorAt: 1e300 } },
+      },
+      "auto-router.quota.json": {
+        v: 1,
+        observed: {
+          "mock-a": {
+            requests: { name: "requests", usedFraction: 1e9, windowMs: 1e300, resetsAt: 1e14, source: "headers" },
+          },
+        },
+      },
+    };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), JSON.stringify(content));
+    const harness = await createSdkHarness({
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a" }] },
+        { provider: "mock-b", models: [{ id: "model-b" }] },
+      ],
+      routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+      env: { AUTO_ROUTER_LOG_DIR: dir },
+    });
+    try {
+      await harness.setModel("auto-router", "main");
+      harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("A served")]);
+      harness.faux("mock-b").setResponses([harness.fauxHelpers.fauxAssistantMessage("B served")]);
+      await harness.prompt("hello");
+      assert.equal(harness.lastAssistant().provider, "mock-a", JSON.stringify(harness.lastAssistant()));
+      assert.match(await harness.command("/auto-router health"), /mock-a: healthy/);
+      const warnings = harness.ui!.notifications.map((notification) => notification.message).join("\n");
+      // Each value named with its place in the file, what was expected and what was written.
+      for (const expected of [
+        /providers\.mock-a\.failures: expected a whole number from 0 to 1000000000000000 \(10\^15\), got 1e\+300/,
+        /providers\.mock-a\.unhealthySince: expected a time in epoch ms from 0 to 253402300799999 \(the end of the year 9999\), got 1e\+300/,
+        /observed\.mock-a\.requests\.usedFraction: expected a share used from 0 to 1, got 1000000000/,
+        /observed\.mock-a\.requests\.windowMs: expected a window length above 0 ms, at most a year \(31622400000 ms\), got 1e\+300/,
+      ])
+        assert.match(warnings, expected, warnings);
+      for (const name of Object.keys(files)) {
+        assert.match(warnings, new RegExp(`${name.replaceAll(".", "\\.")}.*kept`, "s"), warnings);
+        assert.ok(
+          readdirSync(dir).some((file) => file.startsWith(`${name}.corrupt-`)),
+          `${name} kept aside: ${readdirSync(dir).join(", ")}`,
+        );
+      }
+    } finally {
+      await harness.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

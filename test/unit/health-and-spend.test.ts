@@ -5,7 +5,10 @@ import { describe, it } from "node:test";
 import { monthBounds, monthlySpendWindows, perTokenProviders } from "../../src/budget/monthly-spend.ts";
 import { parseConfigValue } from "../../src/config/parse-config.ts";
 import {
+  emptyHealth,
+  HealthBook,
   healthCheckOf,
+  healthStateSchema,
   probeCheckOf,
   reduceHealth,
   unhealthyReason,
@@ -14,6 +17,7 @@ import {
 } from "../../src/health/health-book.ts";
 import { assessmentChanged, quotaNews } from "../../src/quota/quota-events.ts";
 import { assessQuota } from "../../src/routing/uvi.ts";
+import { createMemoryStore } from "../../src/state/memory-store.ts";
 
 const T0 = Date.UTC(2026, 4, 10, 12, 0, 0);
 const failed = (at: number) => ({ type: "failed" as const, at, error: "auth: 401" });
@@ -92,6 +96,38 @@ describe("provider health rule", () => {
     assert.doesNotMatch(check.type === "error-seen" ? check.error : "", /abcdefghijklmnop/);
     const record = reduceHealth({ failures: 2 }, check);
     assert.equal(record.failures, 2, "a real request's failure is not a failed check");
+  });
+
+  it("holds a mark set by a clock that ran ahead the hold from now at most, and keeps it so bounded", () => {
+    const store = createMemoryStore(emptyHealth());
+    // Another machine's clock was a day ahead (or the file was edited): its mark would hold for a day and the hold.
+    const ahead = T0 + 24 * 3_600_000;
+    store.update(() => ({ v: 1, providers: { p: { failures: 3, unhealthySince: ahead, lastError: "auth: 401" } } }));
+    const book = new HealthBook(store);
+    assert.equal(book.providerStatus(T0).p?.unhealthyUntil, T0 + UNHEALTHY_HOLD_MS);
+    assert.equal(store.read().providers.p!.unhealthySince, T0, "written back bounded, so it runs out from here");
+    assert.equal(book.providerStatus(T0 + 1_000).p?.unhealthyUntil, T0 + UNHEALTHY_HOLD_MS, "not bounded anew");
+    assert.equal(book.providerStatus(T0 + UNHEALTHY_HOLD_MS).p, undefined);
+    // A mark within the clock is read as written.
+    store.update(() => ({ v: 1, providers: { p: { failures: 3, unhealthySince: T0 - 1_000 } } }));
+    assert.equal(book.providerStatus(T0).p?.unhealthyUntil, T0 - 1_000 + UNHEALTHY_HOLD_MS);
+  });
+
+  it("refuses a count or time in the health file that no check writes", () => {
+    const parse = (record: Record<string, unknown>) =>
+      healthStateSchema
+        .safeParse({ v: 1, providers: { p: { failures: 0, ...record } } })
+        .error?.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    assert.deepEqual(parse({ failures: 2.5 }), [
+      "providers.p.failures: expected a whole number from 0 to 1000000000000000 (10^15), got 2.5",
+    ]);
+    assert.deepEqual(parse({ failures: 1e300 }), [
+      "providers.p.failures: expected a whole number from 0 to 1000000000000000 (10^15), got 1e+300",
+    ]);
+    assert.deepEqual(parse({ lastOkAt: -1 }), [
+      "providers.p.lastOkAt: expected a time in epoch ms from 0 to 253402300799999 (the end of the year 9999), got -1",
+    ]);
+    assert.equal(parse({ failures: 1e15, unhealthySince: 253402300799999, lastOkAt: 0 }), undefined);
   });
 
   it("treats a probe that answered as ok, a probe timeout as failed and a rate-limited probe as neutral", () => {

@@ -255,6 +255,16 @@ describe("usage API sources", () => {
       codex.fetch(signal()),
       /rate_limit\.primary_window\.used_percent: expected a number, got "80"/,
     );
+    // A window longer than any provider's (a year) is a broken answer, not a window to pace by for years.
+    emulator.reply("/backend-api/wham/usage", {
+      body: {
+        rate_limit: { primary_window: { used_percent: 100, limit_window_seconds: 1e12, reset_after_seconds: 60 } },
+      },
+    });
+    await assert.rejects(
+      codex.fetch(signal()),
+      /rate_limit\.primary_window\.limit_window_seconds: expected a number above 0, at most a year \(31622400\), got 1000000000000/,
+    );
     emulator.reply("/backend-api/wham/usage", { body: { rate_limit: null } });
     assert.deepEqual(await codex.fetch(signal()), []);
     const gemini = createUsageSource({
@@ -448,6 +458,15 @@ describe("rate-limit headers", () => {
       windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
       [["primary", 0.6, 300 * 60_000, NOW + 600_000]],
     );
+  });
+  it("leaves out a Codex window longer than a year", () => {
+    const headers = (minutes: string) => ({
+      "x-codex-primary-used-percent": "100",
+      "x-codex-primary-window-minutes": minutes,
+      "x-codex-primary-reset-after-seconds": "600",
+    });
+    assert.deepEqual(windowsFromHeaders(headers(String(1e12)), NOW), []);
+    assert.equal(windowsFromHeaders(headers(String(366 * 24 * 60)), NOW).length, 1);
   });
   it("leaves out a window whose reset header lies further away than the window, naming the header", () => {
     const rejected: RejectedHeader[] = [];
