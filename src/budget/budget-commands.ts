@@ -176,9 +176,11 @@ export function parseUsd(text: string | undefined): number | null | undefined {
   return "problem" in parsed || parsed.currency !== USD ? undefined : parsed.amount;
 }
 
+const isPeriod = (text: string | undefined): boolean => (BUDGET_PERIODS as readonly string[]).includes(text ?? "");
+
 function parsePeriod(text: string | undefined): BudgetPeriod | undefined | "invalid" {
   if (text === undefined) return undefined;
-  return (BUDGET_PERIODS as readonly string[]).includes(text) ? (text as BudgetPeriod) : "invalid";
+  return isPeriod(text) ? (text as BudgetPeriod) : "invalid";
 }
 
 /** The period a mistyped one probably meant (`Monthly`, `month`), as `reset` suggests a scope: `; did you mean ...?`. */
@@ -251,20 +253,24 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       if (rest.length > most)
         return output.error(`budget ${action}: unexpected "${rest.slice(most).join(" ")}"\nusage: ${BUDGET_USAGE}`);
       if (action === "set") {
-        const usd = parseUsd(rest[0]);
-        const period = parsePeriod(rest[1]) ?? "daily";
+        // The period may come first (`set acct monthly 50`, as one says it): a period and an amount are told apart by
+        // their words.
+        const periodFirst = isPeriod(rest[0]);
+        const [amountText, periodText] = periodFirst ? [rest[1], rest[0]] : [rest[0], rest[1]];
+        const usd = parseUsd(amountText);
+        const period = parsePeriod(periodText) ?? "daily";
         if (usd === undefined)
           return output.error(
-            rest[0] === undefined
-              ? `budget set: expected an amount after ${provider}: USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`
-              : `budget set: "${rest[0]}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`,
+            amountText === undefined
+              ? `budget set: expected an amount after ${[provider, ...(periodFirst ? [periodText] : [])].join(" ")}: USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`
+              : `budget set: "${amountText}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`,
           );
         if (period === "invalid")
           return output.error(
             // Spend is counted in USD (pi's prices): a currency after the amount is not one a budget can be in.
-            /^[A-Za-z]{3}$/.test(rest[1]!) && !currencyProblem(rest[1]!)
-              ? `budget set: a budget is in USD, the currency pi's prices count spend in: write ${rest[0]} without "${rest[1]}" (a balance floor takes other currencies: /auto-router balance floor)\nusage: ${BUDGET_USAGE}`
-              : `budget set: "${rest[1]}" is not a period: expected daily or monthly${periodMeant(rest[1]!)}\nusage: ${BUDGET_USAGE}`,
+            /^[A-Za-z]{3}$/.test(periodText!) && !currencyProblem(periodText!)
+              ? `budget set: a budget is in USD, the currency pi's prices count spend in: write ${amountText} without "${periodText}" (a balance floor takes other currencies: /auto-router balance floor)\nusage: ${BUDGET_USAGE}`
+              : `budget set: "${periodText}" is not a period: expected daily or monthly${periodMeant(periodText!)}\nusage: ${BUDGET_USAGE}`,
           );
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();

@@ -177,6 +177,16 @@ describe("budgets through pi", () => {
       await command(h, "/auto-router budget set mock-a"),
       /^budget set: expected an amount after mock-a: USD of 0 or more \(e\.g\. 5 or \$2\.50\), or off$/m,
     );
+    // The period first, as one says it ("monthly 4"), is the same command.
+    assert.match(
+      await command(h, "/auto-router budget set mock-y monthly 4"),
+      /^monthly budget for mock-y set to \$4\.00\nnote: no target/m,
+    );
+    await command(h, "/auto-router budget clear mock-y");
+    assert.match(
+      await command(h, "/auto-router budget set mock-a monthly"),
+      /^budget set: expected an amount after mock-a monthly: USD of 0 or more/m,
+    );
     assert.match(
       await command(h, "/auto-router budget set mock-a 30 CNY"),
       /^budget set: a budget is in USD, the currency pi's prices count spend in: write 30 without "CNY"/m,
