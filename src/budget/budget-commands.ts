@@ -26,8 +26,9 @@ import type { UsageLedger, UsageTotals } from "./usage-ledger.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
-const BUDGET_USAGE =
-  "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
+const BUDGET_GRAMMAR =
+  "budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
+const BUDGET_USAGE = `/auto-router ${BUDGET_GRAMMAR}`;
 
 /** "$5.00 (config)", "$10.00" set by command, "$10.00 (set, config $50.00)" when that overrides the config's. */
 export function limitCell(limit: EffectiveLimit | undefined): string {
@@ -199,6 +200,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
   const budget: Subcommand = {
     name: "budget",
     usage: "budget [show|set|clear]",
+    fullUsage: BUDGET_GRAMMAR,
     description: "Spend per provider today and this month against its daily/monthly USD limits; set or clear limits",
     complete(prefix, deps) {
       const words = prefix.split(/\s+/);

@@ -14,3 +14,12 @@ export function unknownWordText(
   const near = closestKey(word, known);
   return `${subcommand}: unknown ${what} "${word}"${near ? `; did you mean "${near}"?` : ""}\nusage: ${usage}`;
 }
+
+/**
+ * The action `word` names: itself, or for a subcommand that switches something, `on` / `off` as its `enable` /
+ * `disable` (the words `budget set ... off` and the routes file's switches use).
+ */
+export function switchAction(word: string, actions: readonly string[]): string {
+  const meant = word === "on" ? "enable" : word === "off" ? "disable" : undefined;
+  return meant && actions.includes(meant) ? meant : word;
+}

@@ -10,7 +10,7 @@ import {
   type WindowAssessment,
 } from "../routing/uvi.ts";
 import type { QuotaService } from "./uvi-settings.ts";
-import { unknownWordText } from "../commands/unknown-word.ts";
+import { switchAction, unknownWordText } from "../commands/unknown-word.ts";
 
 const ACTIONS = ["show", "enable", "disable", "refresh"] as const;
 
@@ -99,7 +99,7 @@ export function uviCommand(service: QuotaService): Subcommand {
     complete: (prefix) =>
       ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
     async run(args, deps, output) {
-      const action = args[0] ?? "show";
+      const action = switchAction(args[0] ?? "show", ACTIONS);
       if (!(ACTIONS as readonly string[]).includes(action))
         return output.error(
           unknownWordText("uvi", "action", action, ACTIONS, `/auto-router uvi [${ACTIONS.join("|")}]`),

@@ -3,7 +3,7 @@
 import { SHADOW_HISTORY, summarizeShadow, type ShadowService } from "./shadow-history.ts";
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, plural } from "../commands/format.ts";
-import { unknownWordText } from "../commands/unknown-word.ts";
+import { switchAction, unknownWordText } from "../commands/unknown-word.ts";
 
 const ACTIONS = ["show", "enable", "disable"] as const;
 const USAGE = "shadow [show [N]|enable|disable]";
@@ -49,12 +49,12 @@ export function shadowCommand(service: ShadowService): Subcommand {
   return {
     name: "shadow",
     usage: USAGE,
-    maxArguments: { show: 2, enable: 1, disable: 1 },
+    maxArguments: { show: 2, enable: 1, disable: 1, on: 1, off: 1 },
     description: "Shadow mode: route in declared order, record the ranking, compare them (match rate)",
     complete: (prefix) =>
       ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
     async run(args, deps, output) {
-      const action = args[0] ?? "show";
+      const action = switchAction(args[0] ?? "show", ACTIONS);
       if (!(ACTIONS as readonly string[]).includes(action))
         return output.error(unknownWordText("shadow", "action", action, ACTIONS, `/auto-router ${USAGE}`));
       if (action === "disable" && service.forcedOn()) {

@@ -124,7 +124,8 @@ describe("quota pacing through the pi CLI", () => {
         env,
         args: ["--model", "auto-router/main", "-p", `/auto-router uvi ${command}`],
       });
-    const disabled = await uvi("disable");
+    // `off` and `on` are `disable` and `enable`, as `budget set ... off` reads.
+    const disabled = await uvi("off");
     assert.match(disabled.stdout + disabled.stderr, /quota pacing disabled/);
     // Under the variable the enable is stored all the same: the variable overrides it in its own process only.
     const forced = await uvi("enable", { AUTO_ROUTER_UVI: "0" });
@@ -135,7 +136,7 @@ describe("quota pacing through the pi CLI", () => {
     const shown = await uvi("show");
     assert.match(shown.stdout + shown.stderr, /quota pacing \(UVI[^)]*\): enabled,/);
     // Stored without the variable (in team mode, by any teammate).
-    const enabled = await uvi("enable");
+    const enabled = await uvi("on");
     assert.match(enabled.stdout + enabled.stderr, /quota pacing enabled/);
     // mock-c's window is stressed (the first test): with pacing on it would be demoted behind mock-b. The show and
     // the prompt run in one pi process, under the same variable.

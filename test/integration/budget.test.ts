@@ -177,6 +177,11 @@ describe("budgets through pi", () => {
       await command(h, "/auto-router budget set mock-a"),
       /^budget set: expected an amount after mock-a: USD of 0 or more \(e\.g\. 5 or \$2\.50\), or off$/m,
     );
+    // `help budget` gives the whole grammar, as a refusal's usage line does.
+    assert.match(
+      await command(h, "/auto-router help budget"),
+      /^usage: \/auto-router budget \[show\] \| budget set <provider> <usd\|off> \[daily\|monthly\] \| budget clear <provider> \[daily\|monthly\]$/m,
+    );
     // The period first, as one says it ("monthly 4"), is the same command.
     assert.match(
       await command(h, "/auto-router budget set mock-y monthly 4"),

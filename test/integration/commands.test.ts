@@ -569,7 +569,8 @@ describe("/auto-router subcommands through pi", () => {
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("A in shadow")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B ranked")]);
-    assert.match(await run("/auto-router shadow enable"), /shadow mode enabled/);
+    // `on` and `off` are `enable` and `disable`, as for `uvi`.
+    assert.match(await run("/auto-router shadow on"), /shadow mode enabled/);
     await h.prompt("one");
     assert.equal(h.lastAssistant().provider, "mock-a", "declared order, not the ranking (which prefers mock-b)");
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /^⇄ main · 🔬 shadow/);
@@ -585,7 +586,7 @@ describe("/auto-router subcommands through pi", () => {
       await run("/auto-router explain"),
       /Hint: shadow mode: routed in declared order; the ranking chose mock-b\/model-b/,
     );
-    assert.match(await run("/auto-router shadow disable"), /shadow mode disabled/);
+    assert.match(await run("/auto-router shadow off"), /shadow mode disabled/);
     await h.prompt("two");
     assert.equal(h.lastAssistant().provider, "mock-b");
     const dir = harnesses.stateDir;
