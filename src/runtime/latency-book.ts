@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { StateStore } from "../state/json-store.ts";
-import { stateAmount, stateDuration, stateTime } from "../state/state-numbers.ts";
+import { stateAmount, stateCount, stateDuration, stateTime } from "../state/state-numbers.ts";
 
 /** Weight of the newest sample: high enough to follow a provider that got slow today, low enough to ignore one blip. */
 export const LATENCY_EWMA_WEIGHT = 0.3;
@@ -11,13 +11,13 @@ export const LATENCY_EWMA_WEIGHT = 0.3;
 const sampleSchema = stateObject({
   ttftMs: stateDuration(),
   tokensPerSecond: stateAmount().optional(),
-  samples: stateAmount().int(),
+  samples: stateCount(),
   updatedAt: stateTime(),
 });
 /** A provider's average response time carried over from the earlier pi-auto-router's latency file (legacy-latency.ts). */
 const importedSchema = stateObject({
   averageMs: stateDuration(),
-  count: stateAmount().int(),
+  count: stateCount(),
   updatedAt: stateTime(),
 });
 export const latencyStateSchema = stateObject({

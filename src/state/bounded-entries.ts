@@ -6,7 +6,9 @@ import type { StateStore } from "./store-types.ts";
 /** `entries` with `bound` applied to each, or undefined when every entry is within it (`bound` returned it as is). */
 function boundEach<E>(entries: Record<string, E>, bound: (entry: E) => E): Record<string, E> | undefined {
   let out: Record<string, E> | undefined;
-  for (const [key, entry] of Object.entries(entries)) {
+  // Read on every routing decision: no pair arrays, only the keys.
+  for (const key of Object.keys(entries)) {
+    const entry = entries[key]!;
     const next = bound(entry);
     if (next !== entry) (out ??= { ...entries })[key] = next;
   }
