@@ -1,4 +1,4 @@
-// The real Claude Code CLI (`claude -p`, pinned 2.1.332, installed by .ci/run into .tmp/claude-code) answering
+// The real Claude Code CLI (`claude -p`, pinned 2.1.337, installed by .ci/run into .tmp/claude-code) answering
 // through the gateway: its default model id is mapped onto a route whose first target answers 429; and a prompt
 // whose tool-result turn stays on the target that served its first turn. Skipped on a developer machine without that
 // folder; under CI a missing CLI fails the test.
@@ -6,16 +6,17 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
-import { runClientCli } from "../helpers/client-cli.ts";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
+import {
+  CLAUDE_CODE as CLAUDE,
+  CLAUDE_CODE_DEFAULT_MODEL as CLAUDE_DEFAULT_MODEL,
+  runClientCli,
+} from "../helpers/client-cli.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 
-const CLAUDE = join(REPO_ROOT, ".tmp", "claude-code", "node_modules", ".bin", "claude");
-/** The model id Claude Code 2.1.332 sends when none is chosen. */
-const CLAUDE_DEFAULT_MODEL = "claude-opus-5-5";
 const CLAUDE_TIMEOUT_MS = 90_000;
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const missing = !existsSync(CLAUDE);

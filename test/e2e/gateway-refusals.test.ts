@@ -8,7 +8,11 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
-import { runClientCli } from "../helpers/client-cli.ts";
+import {
+  CLAUDE_CODE as CLAUDE,
+  CLAUDE_CODE_DEFAULT_MODEL as CLAUDE_DEFAULT_MODEL,
+  runClientCli,
+} from "../helpers/client-cli.ts";
 import { until } from "../helpers/event-log.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
@@ -374,9 +378,6 @@ for (const line of LINES)
     });
   });
 
-const CLAUDE = join(REPO_ROOT, ".tmp", "claude-code", "node_modules", ".bin", "claude");
-/** The model id Claude Code 2.1.332 sends when none is chosen. */
-const CLAUDE_DEFAULT_MODEL = "claude-opus-5-5";
 const claudeMissing = !existsSync(CLAUDE);
 
 describe("Claude Code through the gateway: an OpenAI target's content filter", {
