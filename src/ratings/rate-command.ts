@@ -101,7 +101,7 @@ export function rateCommand(service: RatingService): Subcommand {
             ? `last ${unrouted ? "routed " : ""}answer: request ${last.requestId.slice(0, 8)} on ${last.routeId}, served by ${last.servedTarget}, ${formatDuration(now - last.at)} ago`
             : `no ${unrouted ? "routed " : ""}answer in this session yet`,
         ];
-        for (const [key, stats] of Object.entries(service.stats()).sort(([a], [b]) => a.localeCompare(b)))
+        for (const [key, stats] of Object.entries(service.stats(now)).sort(([a], [b]) => a.localeCompare(b)))
           lines.push(`  ${formatTargetRatings(key, stats)}`);
         return output.info(lines.join("\n"));
       }

@@ -64,6 +64,22 @@ export function addRating(state: RatingsState, key: string, entry: RatingEntry):
   return { ...state, targets: { ...state.targets, [key]: [...kept, entry].slice(-RATING_WINDOW) } };
 }
 
+/**
+ * `state` with each rating stamped after `now` (a clock that ran ahead, another machine's, a hand edit) given `now`, so
+ * that it ages from here rather than counting as recent until newer ratings push it out; undefined when none is.
+ */
+export function ratedByNow(state: RatingsState, now: number): RatingsState | undefined {
+  let targets: RatingsState["targets"] | undefined;
+  for (const key of Object.keys(state.targets)) {
+    const entries = state.targets[key]!;
+    if (entries.some((entry) => entry.at > now))
+      (targets ??= { ...state.targets })[key] = entries.map((entry) =>
+        entry.at > now ? { ...entry, at: now } : entry,
+      );
+  }
+  return targets && { ...state, targets };
+}
+
 export function summarizeRatings(state: RatingsState): Record<string, TargetRatings> {
   const out: Record<string, TargetRatings> = {};
   for (const [key, entries] of Object.entries(state.targets)) {
@@ -91,7 +107,8 @@ export interface RatingService {
    * which this one takes the place of.
    */
   rate(input: RatingInput, now: number): { rated: RatedRequest; stats: TargetRatings; replaced?: Rating } | undefined;
-  stats(): Record<string, TargetRatings>;
+  /** Each target's ratings; one stamped after `now` is first written back stamped `now` (ratedByNow). */
+  stats(now: number): Record<string, TargetRatings>;
 }
 
 export function createRatingService(
@@ -103,11 +120,17 @@ export function createRatingService(
 } {
   let last: RatedRequest | undefined;
   let unrouted: { target: string; at: number } | undefined;
-  // Asked for on every decision: summarised again only when the stored state is a new one.
+  // Asked for on every decision: bounded and summarised again only when the stored state is a new one (once bounded,
+  // its times stay behind a clock that moves on).
   let summarised: { state: RatingsState; stats: Record<string, TargetRatings> } | undefined;
-  const stats = (): Record<string, TargetRatings> => {
-    const state = store.read();
-    if (summarised?.state !== state) summarised = { state, stats: summarizeRatings(state) };
+  const stats = (now: number): Record<string, TargetRatings> => {
+    let state = store.read();
+    if (summarised?.state === state) return summarised.stats;
+    if (ratedByNow(state, now)) {
+      store.update((current) => ratedByNow(current, now) ?? current);
+      state = store.read();
+    }
+    summarised = { state, stats: summarizeRatings(state) };
     return summarised.stats;
   };
   return {
@@ -136,7 +159,7 @@ export function createRatingService(
       if (input.reason) data.reason = input.reason;
       if (input.tags?.length) data.tags = input.tags;
       record("feedback", { ...data }, { requestId: randomUUID(), routeId: rated.routeId });
-      return { rated, stats: stats()[rated.servedTarget]!, ...(replaced ? { replaced } : {}) };
+      return { rated, stats: stats(now)[rated.servedTarget]!, ...(replaced ? { replaced } : {}) };
     },
   };
 }

@@ -31,9 +31,9 @@ export const createRatingsPlugin: FeaturePluginFactory = (context: PluginContext
         at: observation.now,
       });
     },
-    targetStatus() {
+    targetStatus(now) {
       const out: Record<string, Partial<TargetStatus>> = {};
-      for (const [key, stats] of Object.entries(service.stats()))
+      for (const [key, stats] of Object.entries(service.stats(now)))
         out[key] = { badRatingShare: stats.badShare, ratingCount: stats.count, ratings: stats.marks };
       return out;
     },

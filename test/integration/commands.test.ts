@@ -1,13 +1,13 @@
 // The /auto-router subcommands through real pi (SDK in-process, faux targets): switching models, completion,
 // ratings that feed routing, shadow mode, resets, long listings in the widget.
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { WIDGET_KEY } from "../../src/commands/output.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
-import { readEventLogFile } from "../helpers/event-log.ts";
+import { readEventLogFile, until } from "../helpers/event-log.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -36,9 +36,11 @@ interface Started {
   widgets: Map<string, string[] | undefined>;
 }
 
-async function start(options: { routes?: unknown; env?: Record<string, string> } = {}): Promise<Started> {
+async function start(
+  options: { routes?: unknown; env?: Record<string, string>; clock?: number } = {},
+): Promise<Started> {
   const h = await harnesses.start(
-    { targets: TARGETS, routes: options.routes ?? routes(), env: options.env },
+    { targets: TARGETS, routes: options.routes ?? routes(), env: options.env, clock: options.clock },
     "auto-router-commands",
   );
   const widgets = h.ui!.widgets;
@@ -332,6 +334,47 @@ describe("/auto-router subcommands through pi", () => {
       await run("/auto-router explain"),
       /mock-a\/model-a \(bad ratings \(weighed with a 30-day half-life\) 60% > 50%\)/,
     );
+  });
+
+  it("dates a rating stamped ahead of the clock at the time it is read, so that it ages from then", async () => {
+    const recentOnly = {
+      policyRules: [
+        {
+          id: "demote-recent-bad",
+          type: "demote-target",
+          when: { badRatingShareAbove: 0.5, minRatings: 1, ratingMaxAgeDays: 30 },
+        },
+      ],
+    };
+    // mock-a's one rating is stamped 1,000 days ahead (a clock that ran ahead, a hand edit).
+    const stateDir = freshDir("auto-router-future-rating");
+    after(() => rmSync(stateDir, { recursive: true, force: true }));
+    const start0 = Date.UTC(2026, 5, 1);
+    const file = join(stateDir, "auto-router.ratings.json");
+    const ahead = start0 + 1000 * 86_400_000;
+    writeFileSync(
+      file,
+      JSON.stringify({ v: 1, targets: { "mock-a/model-a": [{ at: ahead, rating: "bad", requestId: "r-1" }] } }),
+    );
+    const { h, run } = await start({
+      routes: routes(recentOnly),
+      env: { AUTO_ROUTER_LOG_DIR: stateDir },
+      clock: start0,
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answers")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers"), fauxAssistantMessage("B answers")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-b", "the rating counts as one given now");
+    assert.match(await run("/auto-router explain"), /bad ratings in the last 30 days 100% > 50%/);
+    const stored = () => JSON.parse(readFileSync(file, "utf8")).targets["mock-a/model-a"];
+    await until(() => stored()[0].at !== ahead, "the ratings file written back");
+    assert.deepEqual(stored(), [{ at: start0, rating: "bad", requestId: "r-1" }], "dated when it was read");
+    // 31 days on it is out of the rule's 30 days; stamped as written, it would count until the year 2029.
+    h.advanceClock(31 * 86_400_000);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a", "a month later the rating no longer demotes mock-a");
+    assert.match(await run("/auto-router explain"), /mock-a\/model-a: no ratings in the last 30 days/);
   });
 
   it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {
