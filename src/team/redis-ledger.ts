@@ -262,7 +262,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       }
       await this.fetch(true);
       await this.send();
-    });
+    }, true);
   }
 
   onRemoteChange(): void {
@@ -402,11 +402,16 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     return `${this.name}:${this.options.connection.writerId}:${++this.sequence}`;
   }
 
-  private serialize(task: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(task).catch(() => {
+  /**
+   * Runs `task` after the ones before it. A failure leaves the chain going; it reaches the caller only with `rethrow`
+   * (the connection's sync, which tries again: a re-seed refused or cut off must not count as done).
+   */
+  private serialize(task: () => Promise<void>, rethrow = false): Promise<void> {
+    const run = this.chain.then(task);
+    this.chain = run.catch(() => {
       // A lost connection mid-write: the entries stay pending and are sent by the sync after the reconnect.
     });
-    return this.chain;
+    return rethrow ? run : this.chain;
   }
 }
 

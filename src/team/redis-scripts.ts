@@ -53,13 +53,15 @@ return 1
 /**
  * Lua that checks, before a script's first write, that the ACL user may run each of its writes (Redis 7's
  * acl_check_cmd; older servers skip it), and else ends the script with Redis's own words for a refused command.
- * `fixed`: Lua tables {command, args...}; every key from KEYS[periodsFrom] on is a period hash (added to, expired,
- * checked for existence).
+ * `fixed`: Lua tables {command, args...}; every key from KEYS[periodsFrom] to `periodsTo` (a Lua expression, the last
+ * key unless given) is a period hash (added to, expired, checked for existence), and every key after it a marker (set
+ * with an expiry).
  */
-function checkedBeforeWriting(fixed: string, periodsFrom: number): string {
+function checkedBeforeWriting(fixed: string, periodsFrom: number, periodsTo = "#KEYS"): string {
   return `if redis.acl_check_cmd then
   local checks = {${fixed}}
-  for i = ${periodsFrom}, #KEYS do
+  for i = ${periodsTo} + 1, #KEYS do table.insert(checks, {'SET', KEYS[i], '1', 'EX', '1'}) end
+  for i = ${periodsFrom}, ${periodsTo} do
     table.insert(checks, {'HINCRBYFLOAT', KEYS[i], 'x', '1'})
     table.insert(checks, {'HGET', KEYS[i], 'x'})
     table.insert(checks, {'HSET', KEYS[i], 'x', '1'})
@@ -249,6 +251,12 @@ return 1
  */
 export const SEED_USAGE_LUA = `
 if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
+-- Seeded already (a key of another kind there too: SET NX would not set it): nothing to write, whatever the rights.
+if redis.pcall('GET', KEYS[1]) then return 0 end
+local periodsTo = 2 + #cjson.decode(ARGV[1]) + #cjson.decode(ARGV[5])
+-- As in RECORD_USAGE_LUA: a seed refused half-way would leave the seed flag set and some periods written, and the
+-- seed tried again once the user is granted would find it done.
+${checkedBeforeWriting("{'SET', KEYS[1], '2', 'NX'}, {'SADD', KEYS[2], 'x'}", 3, "periodsTo")}
 if not redis.call('SET', KEYS[1], '2', 'NX') then return 0 end
 local changes = cjson.decode(ARGV[1])
 for i, change in ipairs(changes) do
@@ -284,6 +292,9 @@ return 1
 export const MERGE_USAGE_LUA = `
 if ARGV[6] ~= '' and redis.call('GET', ARGV[5]) ~= ARGV[6] then return {-1} end
 if redis.call('GET', KEYS[1]) ~= '2' then return {0} end
+-- As in RECORD_USAGE_LUA: a merge refused half-way would have added some fields without raising their baseline, and
+-- the merge run again once the user is granted would add them twice.
+${checkedBeforeWriting("{'SADD', KEYS[2], 'x'}, {'SADD', KEYS[3], 'x'}", 4)}
 ${ADD_TO_LUA}
 local hashes = cjson.decode(ARGV[1])
 local raised = 0

@@ -199,7 +199,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       }
       this.inheritedUnwritten = false; // written with the view, or said to be dropped
       await this.flushNow(true);
-    });
+    }, true);
   }
 
   /**
@@ -469,14 +469,18 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     );
   }
 
-  private serialize(task: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(task).catch((error: unknown) => {
+  /**
+   * Runs `task` after the ones before it. A failure leaves the chain going; it reaches the caller only with `rethrow`
+   * (the connection's sync, which tries again: a re-seed refused or cut off must not count as done).
+   */
+  private serialize(task: () => Promise<void>, rethrow = false): Promise<void> {
+    const run = this.chain.then(task);
+    this.chain = run.catch(() => {
       // A lost connection mid-write: the batch (and its id) stays queued for the replay on reconnect.
       this.remote = undefined;
       if (this.options.connection.writable) this.scheduleFlush(500);
-      void error;
     });
-    return this.chain;
+    return rethrow ? run : this.chain;
   }
 
   private scheduleFlush(delayMs = this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS): void {

@@ -117,6 +117,8 @@ export class TeamConnection {
   readonly writerId = randomUUID();
   private readonly members = new Map<string, TeamMember>();
   private knownEpoch: string | undefined;
+  /** The team store lost its data and a sync that was to re-seed it failed (a refused command, a dropped connection). */
+  private reseedOwed = false;
   private syncing: Promise<void> | undefined;
   /** A reconnect that happened while a sync was running: sync once more after it. */
   private resyncPending = false;
@@ -543,8 +545,11 @@ export class TeamConnection {
     // A sync while connected (the team store lost its data): writes wait until the views are synced (re-seeded).
     if (this.state === "connected") this.state = "connecting";
     try {
-      const reseed = await this.checkEpoch();
+      // A loss found by a sync that then failed is still to be re-seeded: the next check finds the new epoch known.
+      const reseed = (await this.checkEpoch()) || this.reseedOwed;
+      this.reseedOwed = reseed;
       await Promise.all([...this.members.values()].map((member) => member.sync(reseed)));
+      this.reseedOwed = false;
       // Only once the views are synced (re-seeded) with this epoch: a process that dies mid-way re-seeds next time.
       if (this.views && this.knownEpoch) rememberEpoch(this.views, this.team, this.knownEpoch);
       this.state = "connected";

@@ -33,6 +33,43 @@ const totals = (costUsd: number) => ({
   costUsd,
 });
 
+/**
+ * A loopback TCP gate in front of Redis: `url` reaches Redis through it while it is open; `close()` cuts the
+ * connections through it and refuses new ones (the machine behind it sees Redis down), `open()` lets them in again.
+ */
+async function gateTo(redisUrl: string): Promise<{ url: string; open(): void; close(): void; stop(): Promise<void> }> {
+  const port = Number(new URL(redisUrl).port);
+  let open = true;
+  const sockets = new Set<Socket>();
+  const gate = createServer((socket) => {
+    if (!open) return void socket.destroy();
+    const upstream = createConnection({ port, host: "127.0.0.1" });
+    for (const end of [socket, upstream]) {
+      sockets.add(end);
+      end.on("error", () => undefined);
+      end.on("close", () => {
+        socket.destroy();
+        upstream.destroy();
+      });
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+  const close = () => {
+    open = false;
+    for (const end of sockets) end.destroy();
+  };
+  return {
+    url: redisUrl.replace(`:${port}`, `:${(gate.address() as AddressInfo).port}`),
+    open: () => void (open = true),
+    close,
+    stop: async () => {
+      close();
+      await new Promise((resolve) => gate.close(resolve));
+    },
+  };
+}
+
 describe("team ledger on Redis", () => {
   let redis: RedisServer;
   const dirs: string[] = [];
@@ -161,6 +198,83 @@ describe("team ledger on Redis", () => {
     assert.equal(m.backend.describe(Date.now()).lastError, undefined);
     assert.equal(costField(prefix, "day", "mock-a|*|requests"), 1);
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+  });
+
+  it("re-seeds a team store that lost its data once a command its re-seed was refused is granted, each entry once", async () => {
+    const prefix = "par:seed-noks:";
+    const url = redis.aclUser("seednoks", "sn-pass-4", prefix, "+@all");
+    const sink: string[] = [];
+    const m = machine("sn", prefix, { url, warnings: sink });
+    await m.backend.ready();
+    for (const id of ["sn:1", "sn:2"])
+      m.ledger.record({ id, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await m.usage.flush();
+    await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 2, "both entries in the team store");
+    // Back empty, and its user now lacks EXPIRE and EXISTS (@keyspace): the re-seed of what the machine held is refused.
+    await redis.restart();
+    redis.aclUser("seednoks", "sn-pass-4", prefix, "+@all", "-@keyspace");
+    const refused = (text: string) => text.includes("refused a command to this machine's Redis user");
+    // Redis 7.0 words a command refused inside a script its own way (README, Team mode).
+    await eventually(() => sink.some(refused), "the re-seed refused");
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the sync's retry a second later
+    assert.equal(redis.cli("KEYS", `${prefix}usage:*`), "", "the re-seed wrote nothing");
+    assert.equal(
+      m.backend.describe(Date.now()).connection,
+      "refused",
+      `tried again, refused again: ${JSON.stringify(m.backend.describe(Date.now()))} ${sink.join(" / ")}`,
+    );
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 0);
+    redis.cli("ACL", "SETUSER", "seednoks", "+@all");
+    // Tried again every second: once granted, the re-seed goes in whole.
+    await eventually(() => m.backend.describe(Date.now()).connection === "connected", "synced once granted");
+    await eventually(() => costField(prefix, "month", "mock-a|*|requests") === 2, "the re-seed once granted");
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 2);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+    assert.equal(providerSpend(m.usage.read(), calendar, "mock-a").day.requests, 2, "the machine's view kept both");
+  });
+
+  it("merges what a machine held beyond another's re-seed once a command its merge was refused is granted, once", async () => {
+    // a (behind a gate) misses b's third entry; Redis comes back empty; a re-seeds with two, and b, whose user now
+    // lacks EXPIRE and EXISTS, must add its third on top: refused, then tried again every second until granted.
+    const prefix = "par:merge-noks:";
+    const gate = await gateTo(redis.url);
+    const sink: string[] = [];
+    try {
+      const a = machine("ma", prefix, { url: gate.url });
+      const b = machine("mb", prefix, {
+        url: redis.aclUser("mergenoks", "mn-pass-5", prefix, "+@all"),
+        warnings: sink,
+      });
+      await Promise.all([a.backend.ready(), b.backend.ready()]);
+      const requests = (m: Machine) => providerSpend(m.usage.read(), calendar, "mock-a").day.requests;
+      for (const id of ["mn:1", "mn:2"])
+        a.ledger.record({ id, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+      await a.usage.flush();
+      await eventually(() => requests(b) === 2, "b sees a's two entries");
+      gate.close();
+      await eventually(() => a.backend.describe(Date.now()).connection === "down", "a is cut off");
+      b.ledger.record({ id: "mn:3", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+      await b.usage.flush();
+      await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 3, "b's entry in the team store");
+      await redis.restart();
+      redis.aclUser("mergenoks", "mn-pass-5", prefix, "+@all", "-@keyspace");
+      gate.open();
+      const refused = (text: string) => text.includes("refused a command to this machine's Redis user");
+      await eventually(() => sink.some(refused), "b's merge refused");
+      await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 2, "a's re-seed");
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // past b's retry a second later
+      assert.equal(costField(prefix, "day", "mock-a|*|requests"), 2, "the refused merge added nothing");
+      assert.equal(b.backend.describe(Date.now()).connection, "refused", "tried again, refused again");
+      redis.cli("ACL", "SETUSER", "mergenoks", "+@all");
+      await eventually(() => b.backend.describe(Date.now()).connection === "connected", "b synced once granted");
+      await eventually(() => costField(prefix, "month", "mock-a|*|requests") === 3, "b's entry merged once granted");
+      assert.equal(costField(prefix, "day", "mock-a|*|requests"), 3);
+      assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 0.75) < 1e-9);
+      await a.usage.flush();
+      await eventually(() => requests(a) === 3, "a reads the merged ledger");
+    } finally {
+      await gate.stop();
+    }
   });
 
   it("counts spend on a ledger field that holds no number: that value kept aside, said, and the entry counted whole", async () => {
@@ -604,26 +718,10 @@ describe("team ledger on Redis", () => {
     // entries it saw pending, which its queue no longer lists. Before, b's merge took them for spend of its own view
     // beyond a's seed and added them a second time.
     const prefix = "par:gated:";
-    let open = true;
-    const sockets = new Set<Socket>();
-    const gate = createServer((socket) => {
-      if (!open) return void socket.destroy();
-      const upstream = createConnection({ port: redis.port, host: "127.0.0.1" });
-      for (const end of [socket, upstream]) {
-        sockets.add(end);
-        end.on("error", () => undefined);
-        end.on("close", () => {
-          socket.destroy();
-          upstream.destroy();
-        });
-      }
-      socket.pipe(upstream).pipe(socket);
-    });
-    await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
-    const gateUrl = redis.url.replace(`:${redis.port}`, `:${(gate.address() as AddressInfo).port}`);
+    const gate = await gateTo(redis.url);
     try {
       const a = machine("ga", prefix);
-      const b = machine("gb", prefix, { dir: a.dir, url: gateUrl });
+      const b = machine("gb", prefix, { dir: a.dir, url: gate.url });
       await Promise.all([a.backend.ready(), b.backend.ready()]);
       const record = (m: Machine, id: string) =>
         m.ledger.record({ id, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
@@ -632,9 +730,8 @@ describe("team ledger on Redis", () => {
       record(b, "pre:b");
       await Promise.all([a.usage.flush(), b.usage.flush()]);
       for (const m of [a, b]) await eventually(() => requests(m) === 2, "both see 2");
-      open = false;
+      gate.close();
       await redis.kill();
-      for (const end of sockets) end.destroy();
       for (const m of [a, b])
         await eventually(() => m.backend.describe(Date.now()).connection === "down", `${m.dir} notices`);
       for (const id of ["a:1", "a:2", "a:3"]) record(a, id);
@@ -656,16 +753,14 @@ describe("team ledger on Redis", () => {
       await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 6, "a's re-seed and sends");
       await new Promise((resolve) => setTimeout(resolve, 2_500)); // b's store reads the emptied pending file
       assert.equal(b.backend.describe(Date.now()).connection, "down", "b has not reached Redis yet");
-      open = true;
+      gate.open();
       await eventually(() => b.backend.describe(Date.now()).connection === "connected", "b reconnects");
       await b.usage.flush();
       await eventually(() => requests(b) === 6, "b's view is the team's");
       assert.equal(costField(prefix, "day", "mock-a|*|requests"), 6, "each entry once");
       assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 1.5) < 1e-9);
     } finally {
-      open = false;
-      for (const end of sockets) end.destroy();
-      await new Promise((resolve) => gate.close(resolve));
+      await gate.stop();
     }
   });
 
