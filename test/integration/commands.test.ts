@@ -27,6 +27,17 @@ function routes(extra: Record<string, unknown> = {}, mainExtra: Record<string, u
   };
 }
 
+/** A rule that demotes a target whose ratings of the last 30 days are mostly bad. */
+const RECENT_BAD_DEMOTES = {
+  policyRules: [
+    {
+      id: "demote-recent-bad",
+      type: "demote-target",
+      when: { badRatingShareAbove: 0.5, minRatings: 1, ratingMaxAgeDays: 30 },
+    },
+  ],
+};
+
 const harnesses = harnessPerTest();
 
 interface Started {
@@ -253,15 +264,6 @@ describe("/auto-router subcommands through pi", () => {
   });
 
   it("counts only the ratings of the last ratingMaxAgeDays days when a rule says so", async () => {
-    const recentOnly = {
-      policyRules: [
-        {
-          id: "demote-recent-bad",
-          type: "demote-target",
-          when: { badRatingShareAbove: 0.5, minRatings: 1, ratingMaxAgeDays: 30 },
-        },
-      ],
-    };
     // mock-a's one rating is 60 days old: kept (a target's last 50 stay), but not counted by this rule.
     const stateDir = freshDir("auto-router-old-ratings");
     after(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -270,7 +272,7 @@ describe("/auto-router subcommands through pi", () => {
       join(stateDir, "auto-router.ratings.json"),
       JSON.stringify({ v: 1, targets: { "mock-a/model-a": [{ at: longAgo, rating: "bad", requestId: "old-1" }] } }),
     );
-    const { h, run } = await start({ routes: routes(recentOnly), env: { AUTO_ROUTER_LOG_DIR: stateDir } });
+    const { h, run } = await start({ routes: routes(RECENT_BAD_DEMOTES), env: { AUTO_ROUTER_LOG_DIR: stateDir } });
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("A answers")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B answers")]);
@@ -337,15 +339,6 @@ describe("/auto-router subcommands through pi", () => {
   });
 
   it("dates a rating stamped ahead of the clock at the time it is read, so that it ages from then", async () => {
-    const recentOnly = {
-      policyRules: [
-        {
-          id: "demote-recent-bad",
-          type: "demote-target",
-          when: { badRatingShareAbove: 0.5, minRatings: 1, ratingMaxAgeDays: 30 },
-        },
-      ],
-    };
     // mock-a's one rating is stamped 1,000 days ahead (a clock that ran ahead, a hand edit).
     const stateDir = freshDir("auto-router-future-rating");
     after(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -357,7 +350,7 @@ describe("/auto-router subcommands through pi", () => {
       JSON.stringify({ v: 1, targets: { "mock-a/model-a": [{ at: ahead, rating: "bad", requestId: "r-1" }] } }),
     );
     const { h, run } = await start({
-      routes: routes(recentOnly),
+      routes: routes(RECENT_BAD_DEMOTES),
       env: { AUTO_ROUTER_LOG_DIR: stateDir },
       clock: start0,
     });
