@@ -145,6 +145,15 @@ function nearName(name: string, config: RouterConfig, registry: RegistryLike | u
 /** What the unknown-model text says of where a name came from (a JSON body's model goes without saying). */
 const NAME_SOURCES = { body: "", header: " (from the `X-Model` header)", form: " (from the form's `model` field)" };
 
+/** The most of an unknown name an error repeats: a client that sent a whole document as its model gets its start. */
+const SHOWN_NAME_CHARS = 100;
+
+/** `name` quoted, its first SHOWN_NAME_CHARS characters only when longer, with its length. */
+const quotedName = (name: string): string =>
+  name.length > SHOWN_NAME_CHARS
+    ? `${JSON.stringify(name.slice(0, SHOWN_NAME_CHARS))}... (${name.length} characters)`
+    : JSON.stringify(name);
+
 /** `from`: where the name came from; the X-Model header is said, since a client may not know it sends one. */
 export function unknownModelText(
   name: string,
@@ -153,7 +162,7 @@ export function unknownModelText(
   from: "body" | "header" | "form" = "body",
 ): string {
   const mapped = config.gateway?.models?.[name];
-  const shown = `model ${JSON.stringify(name)}${NAME_SOURCES[from]}`;
+  const shown = `model ${quotedName(name)}${NAME_SOURCES[from]}`;
   const known = knownRoutes(config, registry);
   const deadAlias = (alias: string, aliased: string | string[]) =>
     `an alias of ${JSON.stringify(describeAlias(aliased))}, which is no route and no model pi knows: the alias points at nothing (fix or remove aliases.${alias} in the routes file)`;

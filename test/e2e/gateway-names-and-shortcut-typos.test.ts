@@ -133,6 +133,26 @@ describe("gateway: names that point at nothing, and mistyped shortcuts", () => {
     assert.doesNotMatch(fx.gateway.stderr(), /internal error/);
   });
 
+  it("repeats only the start of a very long unknown name in its 404 and its log line", async () => {
+    const model = `pasted-${"x".repeat(5_000)}`;
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.NotFoundError);
+        assert.ok(
+          error.message.includes(
+            `model ${JSON.stringify(model.slice(0, 100))}... (5007 characters) is not served here; known routes: auto-router/main`,
+          ),
+          error.message,
+        );
+        assert.ok(error.message.length < 400, `${error.message.length} characters`);
+        return true;
+      },
+    );
+    await until(() => fx.gateway.stderr().includes("(5007 characters)"), "the error line");
+    assert.doesNotMatch(fx.gateway.stderr(), /x{101}/);
+  });
+
   it("sends a mistyped bare shortcut as text and says so in x-auto-router-warning", async () => {
     fx.emulators.A.enqueue({ text: "fixed" });
     const { data, response } = await fx.openai.chat.completions
