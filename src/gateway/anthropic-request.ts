@@ -24,6 +24,7 @@ import {
 } from "./client-messages.ts";
 import { bodySchemaError, GatewayError, issueText } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
+import { checkToolResult } from "./tool-turns.ts";
 
 const content = stringOrBlocks("content blocks");
 type Block = Record<string, any>;
@@ -376,8 +377,30 @@ export function parseAnthropicRequest(
       path: ["thinking", "budget_tokens"],
       message: `expected less than max_tokens (${maxTokens}), got ${budget}: the budget is part of the output cap (with the interleaved-thinking beta it may pass it)`,
     });
+  checkToolResults(parsed.data.messages);
   const { body, ignoredTools } = withoutHostedTools(parsed.data, isCustomTool);
   return { ...(body as AnthropicRequest), ignoredTools };
+}
+
+/**
+ * Each tool_result block answers a tool_use of an earlier assistant turn, as Anthropic's API requires (and the OpenAI
+ * endpoints check of theirs): a target of another API would refuse it in its own words, or answer without the call.
+ */
+function checkToolResults(messages: ReadonlyArray<{ role: string; content: unknown }>): void {
+  const calls = new Set<string>();
+  messages.forEach((message, index) => {
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((item: Block, at: number) => {
+      if (message.role === "assistant" && item?.type === "tool_use" && typeof item.id === "string") calls.add(item.id);
+      else if (message.role === "user" && item?.type === "tool_result")
+        checkToolResult(
+          item.tool_use_id,
+          `body.messages[${index}].content[${at}].tool_use_id`,
+          calls,
+          "tool_result block",
+        );
+    });
+  });
 }
 
 /** The user blocks a translation keeps (anthropicToContext); documents and any other block are left out. */

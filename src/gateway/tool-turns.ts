@@ -1,7 +1,7 @@
-// What OpenAI's APIs refuse about tools before a model is asked, checked here so that a translated request gets the
-// same 400 naming the client's own field (a target of another API would refuse a result without its call in its own
-// words, or quietly answer without the tool a forced choice named): a forced tool choice needs the tool, and a tool
-// result answers a call made earlier in the conversation.
+// What the APIs refuse about tools before a model is asked, checked here so that a translated request gets the same
+// 400 naming the client's own field (a target of another API would refuse a result without its call in its own words,
+// or quietly answer without the tool a forced choice named): a forced tool choice needs the tool (OpenAI's APIs), and a
+// tool result answers a call made earlier in the conversation (theirs and Anthropic's).
 import { GatewayError } from "./errors.ts";
 
 export type ToolChoice = "auto" | "none" | "required" | { name: string };

@@ -179,6 +179,28 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
         { messages: [{ role: "user", content: [{ type: "bogus", text: "x" }] }] },
         `body.messages[0].content[0].type: expected one of ${BLOCK_TYPES}, got "bogus"`,
       ],
+      // A tool result answers a tool_use of an earlier turn (a Chat target was sent an orphan tool message).
+      [
+        {
+          messages: [
+            { role: "user", content: "read it" },
+            { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "read", input: {} }] },
+            {
+              role: "user",
+              content: [
+                { type: "tool_result", tool_use_id: "t1", content: "a" },
+                { type: "tool_result", tool_use_id: "t2", content: "b" },
+              ],
+            },
+          ],
+          tools: [READ_TOOL],
+        },
+        'body.messages[2].content[1].tool_use_id: "t2" answers no tool call made earlier in the conversation',
+      ],
+      [
+        { messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "", content: "a" }] }] },
+        "body.messages[0].content[0].tool_use_id: a tool_result block needs the id of the call it answers",
+      ],
     ];
     for (const model of ["claude", "chat"])
       for (const [extra, message] of cases) {

@@ -272,12 +272,15 @@ describe("gateway Messages content blocks: the types Anthropic's API has", () =>
         undefined,
         type,
       );
-    for (const type of ["search_result", "document", "tool_reference", "browser_state"])
+    const call = { role: "assistant", content: [{ type: "tool_use", id: "t", name: "read", input: {} }] };
+    for (const type of ["search_result", "document", "tool_reference", "browser_state"]) {
+      const result = turn({ type: "tool_result", tool_use_id: "t", content: [{ type }] });
       assert.equal(
-        refusal(() => parseAnthropicRequest(turn({ type: "tool_result", tool_use_id: "t", content: [{ type }] }))),
+        refusal(() => parseAnthropicRequest({ ...result, messages: [call, ...result.messages] })),
         undefined,
         type,
       );
+    }
   });
 });
 

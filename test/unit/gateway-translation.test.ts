@@ -207,6 +207,8 @@ describe("Anthropic requests as pi-ai contexts", () => {
       model: "m",
       max_tokens: 100,
       messages: [
+        { role: "user", content: "read it" },
+        { role: "assistant", content: [{ type: "tool_use", id: "t", name: "read", input: {} }] },
         {
           role: "user",
           content: [
@@ -222,8 +224,8 @@ describe("Anthropic requests as pi-ai contexts", () => {
       ],
     });
     assert.deepEqual(anthropicUntranslatable(byFile), [
-      "body.messages[0].content[0] (an image by file id)",
-      "body.messages[0].content[1].content[0] (an image by file id)",
+      "body.messages[2].content[0] (an image by file id)",
+      "body.messages[2].content[1].content[0] (an image by file id)",
     ]);
     assert.deepEqual(
       (anthropicToContext(byFile, NOW).context.messages.at(-1)!.content as Array<{ type: string }>).map(
