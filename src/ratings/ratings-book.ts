@@ -2,6 +2,7 @@
 // same request replaces the first, and only the most recent RATING_WINDOW per target count.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { readBounded } from "../state/bounded-entries.ts";
 import { stateTime } from "../state/state-numbers.ts";
 import { stateObject } from "../state/unknown-fields.ts";
 import type { FeedbackEventData, Rating } from "../events/event-types.ts";
@@ -65,20 +66,14 @@ export function addRating(state: RatingsState, key: string, entry: RatingEntry):
 }
 
 /**
- * `state` with each rating stamped after `now` (a clock that ran ahead, another machine's, a hand edit) given `now`, so
- * that it ages from here rather than counting as recent until newer ratings push it out; undefined when none is.
+ * A target's ratings with each stamped after `now` (a clock that ran ahead, another machine's, a hand edit) given
+ * `now`, so that it ages from here rather than counting as recent until newer ratings push it out; the same list when
+ * none is.
  */
-export function ratedByNow(state: RatingsState, now: number): RatingsState | undefined {
-  let targets: RatingsState["targets"] | undefined;
-  for (const key of Object.keys(state.targets)) {
-    const entries = state.targets[key]!;
-    if (entries.some((entry) => entry.at > now))
-      (targets ??= { ...state.targets })[key] = entries.map((entry) =>
-        entry.at > now ? { ...entry, at: now } : entry,
-      );
-  }
-  return targets && { ...state, targets };
-}
+const ratedByNow = (entries: RatingEntry[], now: number): RatingEntry[] =>
+  entries.some((entry) => entry.at > now)
+    ? entries.map((entry) => (entry.at > now ? { ...entry, at: now } : entry))
+    : entries;
 
 export function summarizeRatings(state: RatingsState): Record<string, TargetRatings> {
   const out: Record<string, TargetRatings> = {};
@@ -124,12 +119,14 @@ export function createRatingService(
   // its times stay behind a clock that moves on).
   let summarised: { state: RatingsState; stats: Record<string, TargetRatings> } | undefined;
   const stats = (now: number): Record<string, TargetRatings> => {
-    let state = store.read();
-    if (summarised?.state === state) return summarised.stats;
-    if (ratedByNow(state, now)) {
-      store.update((current) => ratedByNow(current, now) ?? current);
-      state = store.read();
-    }
+    if (summarised?.state === store.read()) return summarised.stats;
+    readBounded(
+      store,
+      (state) => state.targets,
+      (state, targets) => ({ ...state, targets }),
+      (entries) => ratedByNow(entries, now),
+    );
+    const state = store.read();
     summarised = { state, stats: summarizeRatings(state) };
     return summarised.stats;
   };

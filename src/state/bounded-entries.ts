@@ -1,6 +1,6 @@
 // Keyed entries whose stored time can run past what the router could have set (a clock ahead, a hand edit): an open
-// breaker's end, a health mark's start. Each is bounded as it is read, and one out of bound is written back bounded,
-// so that it runs out from here instead of being bounded anew, and never ending, at each read.
+// breaker's end, a health mark's start, a target's ratings' times. Each is bounded as it is read, and one out of bound
+// is written back bounded, so that it runs out from here instead of being bounded anew, and never ending, at each read.
 import type { StateStore } from "./store-types.ts";
 
 /** `entries` with `bound` applied to each, or undefined when every entry is within it (`bound` returned it as is). */
