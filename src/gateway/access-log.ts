@@ -12,8 +12,9 @@ const MAX_PATH_CHARS = 200;
 export function loggedPath(request: FastifyRequest): string {
   const known = request.routeOptions.url;
   if (known) return known;
-  const path = request.url.split("?", 1)[0]!;
-  return redactText(path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path);
+  // Cut after redaction: a key the cut went through would keep too little of its shape to be redacted.
+  const path = redactText(request.url.split("?", 1)[0]!);
+  return path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path;
 }
 
 /** The `error` line of a request the gateway refused (any 4xx but 401) or failed (5xx): why, redacted. */

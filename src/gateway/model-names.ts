@@ -10,6 +10,7 @@ import { targetKey } from "../routing/types.ts";
 import { ROUTER_PROVIDER, servedName } from "../commands/name-resolution.ts";
 import { nearTarget } from "../commands/near-target.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
+import { redactText } from "../state/redact.ts";
 import { GatewayError } from "./errors.ts";
 import { ownRecord } from "../own-record.ts";
 
@@ -148,10 +149,13 @@ const NAME_SOURCES = { body: "", header: " (from the `X-Model` header)", form: "
 /** The most of an unknown name an error repeats: a client that sent a whole document as its model gets its start. */
 const SHOWN_NAME_CHARS = 100;
 
-/** `name` quoted, its first SHOWN_NAME_CHARS characters only when longer, with its length. */
+/**
+ * `name` quoted, its first SHOWN_NAME_CHARS characters only when longer, with its length. Cut after redaction: a key
+ * the cut went through would keep too little of its shape to be redacted later, in the error line.
+ */
 const quotedName = (name: string): string =>
   name.length > SHOWN_NAME_CHARS
-    ? `${JSON.stringify(name.slice(0, SHOWN_NAME_CHARS))}... (${name.length} characters)`
+    ? `${JSON.stringify(redactText(name).slice(0, SHOWN_NAME_CHARS))}... (${name.length} characters)`
     : JSON.stringify(name);
 
 /** `from`: where the name came from; the X-Model header is said, since a client may not know it sends one. */

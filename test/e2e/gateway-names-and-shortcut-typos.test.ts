@@ -151,6 +151,16 @@ describe("gateway: names that point at nothing, and mistyped shortcuts", () => {
     );
     await until(() => fx.gateway.stderr().includes("(5007 characters)"), "the error line");
     assert.doesNotMatch(fx.gateway.stderr(), /x{101}/);
+    // A key the cut goes through (pasted after 80 characters of text) is redacted whole before the cut, not left
+    // with too little of its shape for the error line's redaction.
+    const key = `sk-or-v1-${"0123456789abcdef".repeat(4)}`;
+    const pasted = `${"y".repeat(79)} ${key}`;
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: pasted, messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) => error instanceof OpenAI.NotFoundError && !error.message.includes(key.slice(0, 12)),
+    );
+    await until(() => fx.gateway.stderr().includes(`(${pasted.length} characters)`), "the second error line");
+    assert.equal(fx.gateway.stderr().includes(key.slice(0, 12)), false, "no start of the key in the log");
   });
 
   it("sends a mistyped bare shortcut as text and says so in x-auto-router-warning", async () => {

@@ -388,6 +388,19 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(first.calls.length + second.calls.length + third.calls.length, 0);
   });
 
+  it("logs a long path cut at 200 characters after redacting it, so no start of a key the cut went through remains", async () => {
+    const key = `sk-or-v1-${"0123456789abcdef".repeat(4)}`;
+    // With /v1 before it, the key starts 20 characters before the cut: too few to be told a key after it.
+    const path = `/rerank/${"p".repeat(168)}/${key}`;
+    await assert.rejects(
+      fx.openai.get(path),
+      (error: unknown) => error instanceof OpenAI.NotFoundError && /no provider advertises it/.test(error.message),
+    );
+    await until(() => /GET \/v1\/rerank\/p+.* 404 /.test(fx.gateway.stderr()), "the access line");
+    assert.match(fx.gateway.stderr(), /GET \/v1\/rerank\/p{168}\/\[REDACTED\]/);
+    assert.equal(fx.gateway.stderr().includes(key.slice(0, 10)), false, "no start of the key in the log");
+  });
+
   it("rests a target whose key is refused (401) with a warning, failing over, and redacts the key it quotes", async () => {
     second.replies.push({
       status: 401,
