@@ -8,13 +8,19 @@ import { watchOf } from "./request-watch.ts";
 
 const MAX_PATH_CHARS = 200;
 
-/** The request's path as logged: the endpoint's own for built-in ones, the client's (redacted) for proxied ones. */
-export function loggedPath(request: FastifyRequest): string {
-  const known = request.routeOptions.url;
-  if (known) return known;
-  // Cut after redaction: a key the cut went through would keep too little of its shape to be redacted.
-  const path = redactText(request.url.split("?", 1)[0]!);
+/**
+ * A client's request target as a log line shows it: its path (never the query string, which may carry a key),
+ * redacted, then cut to MAX_PATH_CHARS (cut first, a key the cut went through would keep too little of its shape to
+ * be redacted).
+ */
+export function shownPath(target: string): string {
+  const path = redactText(target.split("?", 1)[0]!);
   return path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path;
+}
+
+/** The request's path as logged: the endpoint's own for built-in ones, the client's (shownPath) for proxied ones. */
+export function loggedPath(request: FastifyRequest): string {
+  return request.routeOptions.url || shownPath(request.url);
 }
 
 /** The `error` line of a request the gateway refused (any 4xx but 401) or failed (5xx): why, redacted. */

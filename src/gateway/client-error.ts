@@ -4,18 +4,15 @@
 // OpenAI's otherwise), the connection is closed, and the access line is written as far as the request is known.
 import { maxHeaderSize, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { redactText } from "../state/redact.ts";
+import { shownPath } from "./access-log.ts";
 import { categoryOf, errorBody } from "./errors.ts";
 
-const MAX_PATH_CHARS = 200;
-
-/** The method and path of the request line, when the bytes the parser failed on begin with it. */
+/** The method and path (as logged: shownPath) of the request line, when the bytes the parser failed on begin with it. */
 function requestLine(rawPacket: unknown): { method: string; path: string } | undefined {
   if (!Buffer.isBuffer(rawPacket)) return undefined;
   const match = /^([A-Z]+) (\S+) HTTP\/\d\.\d\r?\n/.exec(rawPacket.toString("latin1", 0, 8_192));
   if (!match) return undefined;
-  const path = match[2]!.split("?", 1)[0]!; // never the query string, which may carry a key
-  return { method: match[1]!, path: path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path };
+  return { method: match[1]!, path: shownPath(match[2]!) };
 }
 
 function answerOf(error: NodeJS.ErrnoException): { status: number; message: string } {
@@ -49,6 +46,6 @@ export function clientErrorHandler(log: (line: string) => void) {
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     socket.destroy();
-    log(`${request?.method ?? "-"} ${request ? redactText(request.path) : "-"} ${status} ${message.split(" (")[0]}`);
+    log(`${request?.method ?? "-"} ${request?.path ?? "-"} ${status} ${message.split(" (")[0]}`);
   };
 }

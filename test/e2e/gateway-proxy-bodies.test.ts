@@ -321,28 +321,36 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
   });
 
   it("answers headers over Node's size limit with 431 in the gateway's error shape, and logs it", async () => {
+    // Node's parser refuses these before any route: no client library sends them, so node:http does.
     const { hostname, port } = new URL(fx.gateway.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest({
-        hostname,
-        port,
-        path: "/v1/embeddings",
-        method: "POST",
-        headers: { authorization: `Bearer ${fx.gateway.token}`, "x-big": "a".repeat(20_000) },
+    const oversized = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest({
+          hostname,
+          port,
+          path,
+          method: "POST",
+          headers: { authorization: `Bearer ${fx.gateway.token}`, "x-big": "a".repeat(20_000) },
+        });
+        request.on("error", reject);
+        request.on("response", (response) => {
+          let text = "";
+          response.on("data", (chunk) => (text += chunk));
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+        });
+        request.end("{}");
       });
-      request.on("error", reject);
-      request.on("response", (response) => {
-        let text = "";
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      });
-      request.end("{}");
-    });
+    const answer = await oversized("/v1/embeddings");
     assert.equal(answer.status, 431);
     const error = JSON.parse(answer.body).error;
     assert.equal(error.type, "invalid_request_error");
     assert.match(error.message, /^request headers are larger than the gateway accepts/);
     await until(() => /^POST \/v1\/embeddings 431 /m.test(fx.gateway.stderr()), "the 431's access line");
+    // A long path is redacted whole, then cut at 200 characters: a key 20 characters before the cut leaves no start.
+    const key = `sk-or-v1-${"0123456789abcdef".repeat(4)}`;
+    assert.equal((await oversized(`/v1/files/${"p".repeat(169)}/${key}`)).status, 431);
+    await until(() => /^POST \/v1\/files\/p{169}\/\[REDACTED\]/m.test(fx.gateway.stderr()), "the second 431's line");
+    assert.equal(fx.gateway.stderr().includes(key.slice(0, 10)), false, "no start of the key in the log");
   });
 
   it("logs an upload its client cancels mid-body as its request without an answer, not as a malformed request", async () => {
